@@ -1,0 +1,1 @@
+"""The policy language: YAML reading with spans, the expression grammar and the policy AST."""

@@ -1,0 +1,266 @@
+"""Parse `when:` expressions (grammar in expr.lark) into span-carrying AST nodes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import lark
+from lark import Lark, Token, Transformer, v_args
+
+from .diagnostic import Report
+from .span import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A bare dotted name: a field (`order.state`) or a symbol (`product_page`)."""
+
+    parts: tuple[str, ...]
+    span: Span
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A written constant; `kind` is string, number, bool, none, time or duration.
+
+    Times are minutes after midnight, durations seconds.
+    """
+
+    kind: str
+    value: object
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class SetLit:
+    """`{a, b, c}`."""
+
+    items: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """`09:00..21:30`; a range whose end is before its start wraps past midnight."""
+
+    start: int
+    end: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    op: str
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class In:
+    item: Expr
+    container: Expr
+    negated: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class BoolOp:
+    """`and` / `or` over two or more operands."""
+
+    op: str
+    items: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Expr
+    span: Span
+
+
+Expr = Name | Literal | SetLit | TimeRange | Compare | In | BoolOp | Not
+
+
+def parse_minutes(text: str) -> int | None:
+    """`09:30` -> 570; None when not a valid time of day (24:00 is allowed as end of day)."""
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        return None
+    h, m = int(hours), int(minutes)
+    if m > 59 or h > 24 or (h == 24 and m != 0):
+        return None
+    return h * 60 + m
+
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> int | None:
+    """`10m` -> 600, `72h` -> 259200, `3d` -> 259200; None when not a duration."""
+    text = text.strip()
+    if len(text) < 2 or text[-1] not in _UNIT_SECONDS or not text[:-1].isdigit():
+        return None
+    return int(text[:-1]) * _UNIT_SECONDS[text[-1]]
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    grammar = (Path(__file__).parent / "expr.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+class _ToAst(Transformer[Token, Expr]):
+    """Builds AST nodes, placing each at its position inside the YAML file."""
+
+    def __init__(self, base: Span, col_offset: int) -> None:
+        super().__init__()
+        self.base = base
+        self.col_offset = col_offset
+
+    def _at(self, line: int | None, col: int | None, end_col: int | None = None) -> Span:
+        line = line or 1
+        col = col or 1
+        first = line == 1
+        start = col + (self.base.col - 1 + self.col_offset if first else 0)
+        length = (end_col - col) if end_col else 1
+        return Span(self.base.file, self.base.line + line - 1, start,
+                    self.base.line + line - 1, start + length)
+
+    def _tok(self, tok: Token) -> Span:
+        return self._at(tok.line, tok.column, tok.end_column)
+
+    def _meta(self, meta: lark.tree.Meta) -> Span:
+        if getattr(meta, "empty", True):
+            return self._at(1, 1)
+        same_line = meta.line == meta.end_line
+        return self._at(meta.line, meta.column, meta.end_column if same_line else None)
+
+    def start(self, items: list[Expr]) -> Expr:
+        return items[0]
+
+    @v_args(meta=True)
+    def disj(self, meta: lark.tree.Meta, items: list[Expr]) -> Expr:
+        return BoolOp("or", tuple(items), self._meta(meta))
+
+    @v_args(meta=True)
+    def conj(self, meta: lark.tree.Meta, items: list[Expr]) -> Expr:
+        return BoolOp("and", tuple(items), self._meta(meta))
+
+    @v_args(meta=True)
+    def not_(self, meta: lark.tree.Meta, items: list[Expr]) -> Expr:
+        return Not(items[0], self._meta(meta))
+
+    @v_args(meta=True)
+    def compare(self, meta: lark.tree.Meta, items: list[object]) -> Expr:
+        left, op, right = items
+        assert isinstance(op, Token)
+        return Compare(str(op), left, right, self._meta(meta))  # type: ignore[arg-type]
+
+    @v_args(meta=True)
+    def in_(self, meta: lark.tree.Meta, items: list[Expr]) -> Expr:
+        return In(items[0], items[1], False, self._meta(meta))
+
+    @v_args(meta=True)
+    def not_in(self, meta: lark.tree.Meta, items: list[Expr]) -> Expr:
+        return In(items[0], items[1], True, self._meta(meta))
+
+    @v_args(meta=True)
+    def set(self, meta: lark.tree.Meta, items: list[Expr]) -> Expr:
+        return SetLit(tuple(i for i in items if i is not None), self._meta(meta))
+
+    @v_args(meta=True)
+    def name(self, meta: lark.tree.Meta, items: list[Token]) -> Expr:
+        return Name(tuple(str(t) for t in items), self._meta(meta))
+
+    def string(self, items: list[Token]) -> Expr:
+        tok = items[0]
+        body = str(tok)[1:-1]
+        text = bytes(body, "utf-8").decode("unicode_escape") if "\\" in body else body
+        return Literal("string", text, self._tok(tok))
+
+    def number(self, items: list[Token]) -> Expr:
+        tok = items[0]
+        value: object = float(tok) if "." in tok else int(tok)
+        return Literal("number", value, self._tok(tok))
+
+    def time(self, items: list[Token]) -> Expr:
+        tok = items[0]
+        minutes = parse_minutes(str(tok))
+        return Literal("time", minutes, self._tok(tok))
+
+    def duration(self, items: list[Token]) -> Expr:
+        tok = items[0]
+        return Literal("duration", parse_duration(str(tok)), self._tok(tok))
+
+    @v_args(meta=True)
+    def range(self, meta: lark.tree.Meta, items: list[Token]) -> Expr:
+        start, end = (parse_minutes(str(t)) for t in items)
+        return TimeRange(start if start is not None else -1, end if end is not None else -1,
+                         self._meta(meta))
+
+    @v_args(meta=True)
+    def true(self, meta: lark.tree.Meta, _: list[Token]) -> Expr:
+        return Literal("bool", True, self._meta(meta))
+
+    @v_args(meta=True)
+    def false(self, meta: lark.tree.Meta, _: list[Token]) -> Expr:
+        return Literal("bool", False, self._meta(meta))
+
+    @v_args(meta=True)
+    def none(self, meta: lark.tree.Meta, _: list[Token]) -> Expr:
+        return Literal("none", None, self._meta(meta))
+
+
+# Known mistakes and the message a merchant should see for them (lark's
+# match_examples idea: the table is also a test).
+_HINTS: tuple[tuple[str, str], ...] = (
+    ("=", "to compare, write `==`"),
+    ("&&", "write `and`"),
+    ("||", "write `or`"),
+    ("!", "write `not`"),
+    ("[", "sets are written with braces: {a, b}"),
+)
+
+
+def _hint_for(text: str, col: int) -> str | None:
+    rest = text[col - 1:]
+    for prefix, hint in _HINTS:
+        if rest.startswith(prefix) and not rest.startswith(("==", "!=")):
+            return hint
+    return None
+
+
+def parse_expr(text: str, base: Span, report: Report, col_offset: int = 0) -> Expr | None:
+    """Parse one expression written in a YAML scalar that starts at `base`.
+
+    `col_offset` is how far the expression text starts after the scalar's first
+    column (1 for a quoted scalar). Errors are reported as E110 and give None.
+    """
+    if not text.strip():
+        report.add("E110", "expression is empty", base)
+        return None
+    try:
+        tree = _parser().parse(text)
+    except lark.exceptions.UnexpectedInput as err:
+        line = getattr(err, "line", 1) or 1
+        col = getattr(err, "column", 1) or 1
+        span = _ToAst(base, col_offset)._at(line, col)
+        if isinstance(err, lark.exceptions.UnexpectedEOF):
+            message = "expression ends too early"
+        else:
+            found = text.splitlines()[line - 1][col - 1:col + 9] if text.strip() else ""
+            message = f"unexpected {found.split()[0] if found.split() else 'end'!r} in expression"
+        report.add("E110", message, span, hint=_hint_for(text.splitlines()[line - 1], col)
+                   if text.splitlines() else None)
+        return None
+    except lark.exceptions.LarkError as err:
+        report.add("E110", f"expression error: {err}", base)
+        return None
+    return _ToAst(base, col_offset).transform(tree)

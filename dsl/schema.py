@@ -1,0 +1,222 @@
+"""The policy file's structure as data: every key, its type, default and meaning.
+
+One table serves three readers: `validate.py` checks YAML trees against it,
+`jsonschema.py` turns it into the JSON Schema editors use, and the README's
+language reference is written from it. Change the language here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..runtime.vocabulary import ORDER_STATES, ROLES, SOURCES, STRATEGIES, WEEKDAYS
+
+
+@dataclass(frozen=True)
+class T:
+    """A value type. `kind` selects the check; the other fields parameterise it."""
+
+    kind: str  # str, ident, int, bool, duration, time, datetime, timezone, enum, expr,
+    #            list, map, obj, step, include
+    values: tuple[str, ...] = ()
+    item: T | None = None
+    fields: tuple[F, ...] = ()
+    min: int | None = None
+    max: int | None = None
+    nullable: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class F:
+    """One key of a mapping."""
+
+    name: str
+    type: T
+    required: bool = False
+    default: object = None
+    doc: str = ""
+
+
+def enum(values: tuple[str, ...], doc: str = "") -> T:
+    return T("enum", values=values, doc=doc)
+
+
+def list_of(item: T, doc: str = "") -> T:
+    return T("list", item=item, doc=doc)
+
+
+def obj(*fields: F, doc: str = "") -> T:
+    return T("obj", fields=tuple(fields), doc=doc)
+
+
+STR = T("str")
+IDENT = T("ident", doc="a name: letters, digits, _ - . @ (agent ids, group names)")
+BOOL = T("bool")
+EXPR = T("expr", doc="a condition in the expression syntax")
+DURATION = T("duration", doc="a number with a unit: 30s, 10m, 72h, 3d")
+TIME = T("time", doc="a time of day, HH:MM, shop-local")
+
+
+def int_range(lo: int | None = None, hi: int | None = None, nullable: bool = False) -> T:
+    return T("int", min=lo, max=hi, nullable=nullable)
+
+
+AGENT = obj(
+    F("id", IDENT, required=True, doc="the account's id, as events name it"),
+    F("role", enum(ROLES), default="agent", doc="main account, admin or sub-account"),
+    F("created_at", T("datetime"), required=True,
+      doc="account creation time (ISO 8601); breaks S5 ties"),
+    F("chat_permission", BOOL, default=True, doc="only permitted accounts get chats (S2)"),
+    F("capacity", int_range(1, 10_000, nullable=True), default=None,
+      doc="max concurrent conversations (Y2); null = no limit"),
+    F("score", int_range(0, 100), default=80, doc="ability score for weighted assignment (Y6)"),
+    F("reception_rate", T("num", min=0, max=1), default=None, doc="platform metric (T14)"),
+    F("conversion_rate", T("num", min=0, max=1), default=None, doc="platform metric (T14)"),
+    F("efficiency", T("num", min=0, max=10), default=1.0,
+      doc="historical efficiency factor for weighted assignment (Y6)"),
+)
+
+GROUP = obj(
+    F("members", list_of(IDENT), default=[], doc="agent ids (S2: one group per agent)"),
+    F("sources", list_of(enum(SOURCES)), default=[],
+      doc="sources bound to this group (S2, S5, Y7): shorthand for a binding"),
+    F("order_states", list_of(enum(ORDER_STATES)), default=[], doc="order states (T9)"),
+    F("intents", list_of(IDENT), default=[], doc="bot intents (T9), from `intents:`"),
+    F("select", enum(STRATEGIES), default=None, doc="agent selection inside the group"),
+    F("overflow", list_of(IDENT), default=[],
+      doc="groups to try, in order, when nobody here can take the chat"),
+)
+
+BINDING = obj(
+    F("when", EXPR, default=None, doc="condition; absent = always"),
+    F("to", list_of(IDENT), default=[], doc="target groups, in order"),
+    F("agents", list_of(IDENT), default=[], doc="target agents (Y7 designated agents)"),
+    F("enabled", BOOL, default=True, doc="this channel's designation switch (Y7)"),
+    F("select", enum(STRATEGIES), default=None, doc="selection among the targets"),
+)
+
+PIN = obj(
+    F("agent", IDENT, required=True),
+    F("mode", enum(("strict", "prefer")), default=None,
+      doc="strict: wait for that agent (Y8); prefer: fall through when unavailable (T14)"),
+)
+
+# Route steps: `kind -> the extra keys it takes`. Every step also takes `when`.
+STEP_KINDS: dict[str, tuple[F, ...]] = {
+    "exclude": (),
+    "bot_first": (),
+    "pin": (),
+    "recent_contact": (
+        F("window", DURATION, default="72h", doc="how far back a contact counts (S8, T10)"),
+        F("grace", DURATION, default="0s",
+          doc="wait this long for an agent who just went offline (S8: 10m)"),
+        F("reach_hidden", BOOL, default=False,
+          doc="pool runs may reach a hidden agent of a recent contact (T7)"),
+    ),
+    "only_one_online": (),
+    "bindings": (F("enabled", BOOL, default=True, doc="master designation switch (Y7)"),),
+    "other_online": (
+        F("include_main", BOOL, default=False, doc="main account among the others (S6)"),
+        F("select", enum(STRATEGIES), default=None),
+    ),
+    "main_account": (),
+    "queue": (),
+    "stage": (),
+    "offline_pool": (),
+    "offline_to_main": (),
+    "offline_to_assistant": (),
+}
+
+WINDOW = obj(F("from", TIME, required=True), F("to", TIME, required=True))
+
+REPLY = obj(
+    F("enabled", BOOL, default=True),
+    F("text", T("str", nullable=True), default=None, doc="up to 1000 characters; empty = default"),
+)
+
+SHOP = obj(
+    F("id", IDENT, required=True),
+    F("timezone", T("timezone"), required=True, doc="IANA time zone, e.g. Asia/Taipei"),
+    F("grouping", BOOL, default=True, doc="grouping switch (S1); off = main account only"),
+    F("one_group_per_agent", BOOL, default=True, doc="S2: an agent is in at most one group"),
+    F("include_main_account", BOOL, default=True,
+      doc="'include main account in grouping' (S4)"),
+    F("exclude_admins", BOOL, default=False, doc="admins and main take no auto chats (Y4)"),
+    F("sources", list_of(enum(SOURCES)), default=list(SOURCES),
+      doc="the sources this shop receives (lint checks each is covered)"),
+)
+
+POLICY = obj(
+    F("policyc", int_range(1, 1), required=True, doc="language version"),
+    F("shop", SHOP, required=True),
+    F("intents", list_of(IDENT), default=[], doc="the bot intents bindings may name (T9)"),
+    F("roster", T("include", item=list_of(AGENT)), required=True,
+      doc="the agents, or the path of a YAML file that holds them"),
+    F("groups", T("map", item=GROUP), default={}),
+    F("selection", obj(
+        F("strategy", enum(STRATEGIES), default="fewest_unread"),
+        F("busy_threshold", int_range(0, 10_000), default=4,
+          doc="pending replies above this count as busy (T11)"),
+    ), default={}),
+    F("bindings", list_of(BINDING), default=[]),
+    F("pins", T("include", item=T("map", item=T("pin", item=PIN))), default={},
+      doc="buyer id -> agent id (or {agent, mode}); or a file path"),
+    F("pin_mode", enum(("strict", "prefer")), default="strict"),
+    F("route", list_of(T("step")), required=True, doc="the decision steps, in order"),
+    F("queue", obj(
+        F("order", enum(("oldest_first", "newest_first")), default="oldest_first"),
+        F("take_on_online", T("int", min=0, nullable=True), default=None,
+          doc="queued chats an agent takes on coming online; null = its spare capacity"),
+    ), default={}),
+    F("staging", obj(
+        F("mode", enum(("first_online", "even_split")), default="first_online"),
+        F("cap", int_range(1, 100_000), default=100, doc="first agent online takes up to this"),
+    ), default={}),
+    F("working_hours", obj(
+        F("days", list_of(enum(WEEKDAYS)), default=list(WEEKDAYS)),
+        F("from", TIME, default="00:00"),
+        F("to", TIME, default="24:00"),
+    ), default=None),
+    F("auto_replies", obj(
+        F("welcome", REPLY, default={"enabled": False}),
+        F("queued", REPLY, default={"enabled": False}),
+        F("after_hours", REPLY, default={"enabled": False}),
+    ), default={}),
+    F("timeouts", obj(
+        F("close_read_idle", T("duration", nullable=True), default="30m", doc="S11"),
+        F("customer_no_response", T("duration", nullable=True), default=None, doc="Y11"),
+        F("agent_no_response", T("duration", nullable=True), default=None, doc="Y11"),
+        F("reassign_unreplied", T("duration", nullable=True), default=None,
+          doc="escalate a chat whose agent has not replied in time"),
+    ), default={}),
+    F("offline_pool", obj(
+        F("windows", list_of(WINDOW), default=[], doc="T2 auto-distribution windows"),
+        F("scope", enum(("wants_human_24h", "all_24h")), default="wants_human_24h"),
+        F("target", enum(("routing_rules", "groups", "agents")), default="routing_rules"),
+        F("groups", list_of(IDENT), default=[]),
+        F("agents", list_of(IDENT), default=[]),
+        F("min_online", int_range(0), default=1, doc="T5"),
+        F("max_avg_pending", T("int", min=0, nullable=True), default=None, doc="T5"),
+        F("per_agent", int_range(1), default=10, doc="T6"),
+        F("hard_cap", int_range(1, 5000), default=5000, doc="T6"),
+    ), default=None),
+)
+
+ROSTER_FILE = obj(F("roster", list_of(AGENT), required=True))
+PINS_FILE = obj(F("pins", T("map", item=T("pin", item=PIN)), required=True))
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Texts used when an auto reply is switched on with empty text (Y10)."""
+
+    texts: dict[str, str] = field(default_factory=lambda: {
+        "welcome": "您好，欢迎光临",
+        "queued": "抱歉，目前客服都在忙呢，请再稍等一会",
+        "after_hours": "我们现在都不在呢，等明天早上看到消息会第一时间回复的",
+    })
+
+
+DEFAULT_REPLIES = Defaults().texts
+MAX_REPLY_CHARS = 1000

@@ -1,0 +1,32 @@
+"""Source spans: where in a policy file a thing was written (1-based line and column)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A 1-based position range in one policy file."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int = 0
+    end_col: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    def shifted(self, line_offset: int, col: int, length: int = 0) -> Span:
+        """A span inside this one: `line_offset` lines down, at column `col` of that line."""
+        line = self.line + line_offset
+        return Span(self.file, line, col, line, col + max(length, 1))
+
+    def to_json(self) -> str:
+        return str(self)
+
+
+def file_span(file: str) -> Span:
+    """The span of a whole file, for diagnostics that have no better place."""
+    return Span(file, 1, 1, 1, 1)

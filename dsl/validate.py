@@ -1,0 +1,329 @@
+"""Check a YAML tree against the schema table and turn it into located values.
+
+The result is a tree of `V` (value + span): mappings become dicts of V, lists
+lists of V, expressions parsed AST, durations seconds, times minutes. Missing
+keys get their default with the parent's span and `given=False`. Every problem
+is a diagnostic; a value that failed gives None and validation goes on, so one
+run reports as much as it can.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .diagnostic import Report
+from .expr import parse_duration, parse_expr, parse_minutes
+from .schema import STEP_KINDS, F, T
+from .span import Span
+from .yaml_tree import YMap, YNode, YScalar, YSeq
+
+_IDENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@\-]{0,127}$")
+
+
+@dataclass(frozen=True, slots=True)
+class V:
+    """A validated value and where it was written."""
+
+    value: object
+    span: Span
+    given: bool = True
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
+    """A hint naming the closest known word, if any is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def _kind_name(node: YNode) -> str:
+    match node:
+        case YMap():
+            return "a mapping"
+        case YSeq():
+            return "a list"
+        case _:
+            return "a scalar"
+
+
+class Validator:
+    """Walks one YAML tree; `includes` resolves `include` values given as paths."""
+
+    def __init__(self, report: Report, include: object = None) -> None:
+        self.report = report
+        self.include = include  # callable (path scalar, item type) -> V | None
+
+    def check(self, node: YNode, t: T) -> V | None:
+        if isinstance(node, YScalar) and node.value is None and not node.quoted:
+            if t.nullable or t.kind in ("include",):
+                return V(None, node.span)
+        method = getattr(self, f"_{t.kind}")
+        result: V | None = method(node, t)
+        return result
+
+    # -- helpers -----------------------------------------------------------
+    def _wrong(self, node: YNode, expected: str) -> None:
+        self.report.add("E120", f"expected {expected}, found {_kind_name(node)}", node.span)
+
+    def _scalar(self, node: YNode, expected: str) -> YScalar | None:
+        if isinstance(node, YScalar):
+            return node
+        self._wrong(node, expected)
+        return None
+
+    def _bad(self, node: YScalar, message: str, hint: str | None = None) -> None:
+        self.report.add("E123", message, node.span, hint)
+
+    # -- scalar kinds --------------------------------------------------------
+    def _str(self, node: YNode, t: T) -> V | None:
+        s = self._scalar(node, "text")
+        return None if s is None else V(s.text, s.span)
+
+    def _ident(self, node: YNode, t: T) -> V | None:
+        s = self._scalar(node, "a name")
+        if s is None:
+            return None
+        if not _IDENT.match(s.text):
+            self._bad(s, f"{s.text!r} is not a valid name",
+                      "names use letters, digits and _ - . @, up to 128 characters")
+            return None
+        return V(s.text, s.span)
+
+    def _bool(self, node: YNode, t: T) -> V | None:
+        s = self._scalar(node, "true or false")
+        if s is None:
+            return None
+        if not isinstance(s.value, bool):
+            self._bad(s, f"expected true/false (or on/off), found {s.text!r}")
+            return None
+        return V(s.value, s.span)
+
+    def _int(self, node: YNode, t: T) -> V | None:
+        return self._number(node, t, int)
+
+    def _num(self, node: YNode, t: T) -> V | None:
+        return self._number(node, t, float)
+
+    def _number(self, node: YNode, t: T, kind: type) -> V | None:
+        s = self._scalar(node, "a number")
+        if s is None:
+            return None
+        value = s.value
+        if isinstance(value, bool) or not isinstance(value, int | float) or (
+            kind is int and not isinstance(value, int)
+        ):
+            self._bad(s, f"expected {'a whole number' if kind is int else 'a number'}, "
+                         f"found {s.text!r}")
+            return None
+        if (t.min is not None and value < t.min) or (t.max is not None and value > t.max):
+            lo = "" if t.min is None else f" at least {t.min}"
+            hi = "" if t.max is None else f" at most {t.max}"
+            self._bad(s, f"{s.text} is out of range: must be{lo}{' and' if lo and hi else ''}{hi}")
+            return None
+        return V(kind(value), s.span)
+
+    def _duration(self, node: YNode, t: T) -> V | None:
+        s = self._scalar(node, "a duration")
+        if s is None:
+            return None
+        seconds = parse_duration(s.text)
+        if seconds is None:
+            self._bad(s, f"{s.text!r} is not a duration", "write a number and a unit: 10m, 72h, 3d")
+            return None
+        return V(seconds, s.span)
+
+    def _time(self, node: YNode, t: T) -> V | None:
+        s = self._scalar(node, "a time of day")
+        if s is None:
+            return None
+        minutes = parse_minutes(s.text)
+        if minutes is None:
+            self._bad(s, f"{s.text!r} is not a time of day", "write HH:MM, e.g. 09:00 or 21:30")
+            return None
+        return V(minutes, s.span)
+
+    def _datetime(self, node: YNode, t: T) -> V | None:
+        s = self._scalar(node, "a date and time")
+        if s is None:
+            return None
+        try:
+            moment = datetime.fromisoformat(s.text)
+        except ValueError:
+            self._bad(s, f"{s.text!r} is not an ISO 8601 date-time",
+                      "e.g. 2024-03-01T09:00:00+08:00")
+            return None
+        if moment.tzinfo is None:
+            self._bad(s, f"{s.text!r} has no UTC offset", "add one, e.g. +08:00")
+            return None
+        return V(moment.isoformat(), s.span)
+
+    def _timezone(self, node: YNode, t: T) -> V | None:
+        s = self._scalar(node, "a time zone")
+        if s is None:
+            return None
+        try:
+            ZoneInfo(s.text)
+        except (ZoneInfoNotFoundError, ValueError):
+            self._bad(s, f"unknown time zone {s.text!r}", "use an IANA name such as Asia/Taipei")
+            return None
+        return V(s.text, s.span)
+
+    def _enum(self, node: YNode, t: T) -> V | None:
+        s = self._scalar(node, "one of " + ", ".join(t.values))
+        if s is None:
+            return None
+        if s.text not in t.values:
+            self._bad(s, f"{s.text!r} is not one of: {', '.join(t.values)}",
+                      did_you_mean(s.text, t.values))
+            return None
+        return V(s.text, s.span)
+
+    def _expr(self, node: YNode, t: T) -> V | None:
+        s = self._scalar(node, "an expression")
+        if s is None:
+            return None
+        # YAML reads `when: true` as a boolean; the expression language agrees.
+        text = ("true" if s.value else "false") if isinstance(s.value, bool) else s.text
+        expr = parse_expr(text, s.span, self.report, col_offset=1 if s.quoted else 0)
+        return None if expr is None else V(expr, s.span)
+
+    # -- containers ----------------------------------------------------------
+    def _list(self, node: YNode, t: T) -> V | None:
+        if isinstance(node, YScalar) and node.value is None:
+            return V([], node.span)
+        if not isinstance(node, YSeq):
+            self._wrong(node, "a list")
+            return None
+        assert t.item is not None
+        items = [self.check(child, t.item) for child in node.items]
+        return V([i for i in items if i is not None], node.span)
+
+    def _map(self, node: YNode, t: T) -> V | None:
+        if isinstance(node, YScalar) and node.value is None:
+            return V([], node.span)
+        if not isinstance(node, YMap):
+            self._wrong(node, "a mapping")
+            return None
+        assert t.item is not None
+        seen: dict[str, Span] = {}
+        pairs: list[tuple[V, V]] = []
+        for key, value in node.items:
+            if key.text in seen:
+                self.report.add("E124", f"{key.text!r} is given twice (first at {seen[key.text]})",
+                                key.span)
+                continue
+            seen[key.text] = key.span
+            checked = self.check(value, t.item)
+            if checked is not None:
+                pairs.append((V(key.text, key.span), checked))
+        return V(pairs, node.span)
+
+    def _obj(self, node: YNode, t: T) -> V | None:
+        if not isinstance(node, YMap):
+            self._wrong(node, "a mapping")
+            return None
+        return self.fields(node, t.fields)
+
+    def fields(self, node: YMap, fields: tuple[F, ...]) -> V:
+        """Check a mapping's keys against `fields`, filling defaults."""
+        by_name = {f.name: f for f in fields}
+        out: dict[str, V] = {}
+        seen: dict[str, Span] = {}
+        for key, value in node.items:
+            name = key.text
+            if name in seen:
+                self.report.add("E124", f"{name!r} is given twice (first at {seen[name]})",
+                                key.span)
+                continue
+            seen[name] = key.span
+            spec = by_name.get(name)
+            if spec is None:
+                self.report.add("E121", f"unknown key {name!r}", key.span,
+                                did_you_mean(name, list(by_name)))
+                continue
+            checked = self.check(value, spec.type)
+            if checked is not None:
+                out[name] = checked
+        for spec in fields:
+            if spec.name in out or spec.name in seen:
+                continue
+            if spec.required:
+                self.report.add("E122", f"missing required key {spec.name!r}", node.span)
+            else:
+                out[spec.name] = self._default(spec, node.span)
+        return V(out, node.span)
+
+    def _default(self, spec: F, span: Span) -> V:
+        t, default = spec.type, spec.default
+        if default is None or t.kind in ("str", "ident", "enum", "bool", "int", "num"):
+            return V(default, span, given=False)
+        # Defaults written in the policy's own notation go through the same checks.
+        if t.kind == "duration":
+            return V(parse_duration(str(default)), span, given=False)
+        if t.kind == "time":
+            return V(parse_minutes(str(default)), span, given=False)
+        if t.kind == "obj" and isinstance(default, dict):
+            inner = YMap(tuple((YScalar(k, "tag:yaml.org,2002:str", False, span),
+                                _yaml_of(v, span)) for k, v in default.items()), span)
+            return V(self.fields(inner, t.fields).value, span, given=False)
+        if t.kind == "list" and isinstance(default, list):
+            return V([V(v, span, given=False) for v in default], span, given=False)
+        if t.kind in ("map", "include") and isinstance(default, dict | list):
+            return V([], span, given=False)
+        return V(default, span, given=False)
+
+    def _step(self, node: YNode, t: T) -> V | None:
+        """A route step: `- pin` or `- {step: recent_contact, window: 72h}`."""
+        if isinstance(node, YScalar):
+            node = YMap(((YScalar("step", "tag:yaml.org,2002:str", False, node.span), node),),
+                        node.span)
+        if not isinstance(node, YMap):
+            self._wrong(node, "a step name or a mapping with `step:`")
+            return None
+        kind_node = next((v for k, v in node.items if k.text == "step"), None)
+        if not isinstance(kind_node, YScalar):
+            self.report.add("E122", "a route step needs `step:` naming its kind", node.span,
+                            "kinds: " + ", ".join(STEP_KINDS))
+            return None
+        if kind_node.text not in STEP_KINDS:
+            self._bad(kind_node, f"unknown step kind {kind_node.text!r}",
+                      did_you_mean(kind_node.text, tuple(STEP_KINDS)))
+            return None
+        from .schema import EXPR, IDENT
+        fields = (F("step", IDENT, required=True), F("when", EXPR, default=None),
+                  *STEP_KINDS[kind_node.text])
+        return self.fields(node, fields)
+
+    def _pin(self, node: YNode, t: T) -> V | None:
+        if isinstance(node, YScalar):
+            agent = self._ident(node, t)
+            return None if agent is None else V({"agent": agent, "mode": V(None, node.span,
+                                                                         False)}, node.span)
+        assert t.item is not None
+        return self.check(node, t.item)
+
+    def _include(self, node: YNode, t: T) -> V | None:
+        assert t.item is not None
+        if isinstance(node, YScalar) and node.value is not None and callable(self.include):
+            result: V | None = self.include(node, t.item)
+            return result
+        return self.check(node, t.item)
+
+
+def _yaml_of(value: object, span: Span) -> YNode:
+    """Turn a schema default back into YAML nodes so it is validated like written text."""
+    if isinstance(value, dict):
+        return YMap(tuple((YScalar(k, "tag:yaml.org,2002:str", False, span), _yaml_of(v, span))
+                          for k, v in value.items()), span)
+    if isinstance(value, list):
+        return YSeq(tuple(_yaml_of(v, span) for v in value), span)
+    if isinstance(value, bool):
+        return YScalar("true" if value else "false", "tag:yaml.org,2002:bool", False, span)
+    if value is None:
+        return YScalar("null", "tag:yaml.org,2002:null", False, span)
+    if isinstance(value, int):
+        return YScalar(str(value), "tag:yaml.org,2002:int", False, span)
+    return YScalar(str(value), "tag:yaml.org,2002:str", False, span)

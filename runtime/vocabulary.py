@@ -1,0 +1,113 @@
+"""The fixed words of the contract: outcomes, reasons, selections, sources and statuses.
+
+Both the compiler (to check policies) and the runtime (to decide) read these
+tables; they live in the runtime because the runtime must not import the
+compiler, and the words are part of the compiled artifact's contract.
+"""
+
+from __future__ import annotations
+
+OUTCOMES = (
+    "assigned",
+    "queued",
+    "waiting",
+    "staged",
+    "pooled",
+    "main_account",
+    "assistant",
+    "excluded",
+)
+
+# reason code -> rule ids of ROUTING.md it stands for (CONTRACT.md).
+REASONS: dict[str, str] = {
+    "grouping_off": "S1, S4-A",
+    "pinned_agent": "Y8",
+    "pinned_agent_waiting": "Y8",
+    "recent_contact": "S8, Y3, T10",
+    "recent_contact_waiting": "S8",
+    "source_group": "S5, Y7, T9",
+    "fallback_other_online": "S6, Y7",
+    "main_account_fallback": "S4-C",
+    "only_one_online": "S7, T12",
+    "queued_all_busy": "Y9",
+    "staged_nobody_online": "S7",
+    "offline_pool": "T1",
+    "offline_to_main": "T1",
+    "offline_to_assistant": "T1",
+    "excluded_channel": "Y5",
+    "transfer_to_agent": "S10, Y12",
+    "transfer_to_group": "S10",
+    "queue_pull": "Y9",
+    "staging_release": "S7",
+    "pool_distribution": "T2-T7",
+    "agent_initiated": "T12",
+    "bot_first": "T14",
+}
+
+SELECTIONS = (
+    "fewest_unread",
+    "earliest_created",
+    "lowest_load_ratio",
+    "balanced",
+    "weighted",
+    "least_busy",
+    "best_reception_rate",
+    "best_conversion_rate",
+    "only_candidate",
+)
+
+# The strategies a group or the shop may name; `earliest_created` and
+# `only_candidate` are only ever reported, never configured.
+STRATEGIES = (
+    "fewest_unread",
+    "lowest_load_ratio",
+    "balanced",
+    "weighted",
+    "least_busy",
+    "best_reception_rate",
+    "best_conversion_rate",
+)
+
+SOURCES = (
+    "product_page",
+    "order_page",
+    "live_story",
+    "shop_page",
+    "wechat_oa",
+    "mini_program",
+    "micro_mall",
+    "own_app",
+    "distribution",
+    "bot_handoff",
+    "transfer",
+    "offline_pool",
+    "unknown",
+)
+
+ORDER_STATES = (
+    "none",
+    "unpaid",
+    "unshipped",
+    "shipped",
+    "after_sale",
+    "completed",
+    "cancelled",
+)
+
+STATUSES = ("online", "busy", "hidden", "offline")
+ROLES = ("main", "admin", "agent")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# Why a candidate agent was dropped (trace `dropped[].why`).
+DROP_WHYS = (
+    "offline",
+    "busy",
+    "hidden",
+    "at_capacity",
+    "no_chat_permission",
+    "admin_excluded",
+    "main_account_excluded",
+    "not_in_group",
+    "excluded_channel",
+    "not_best",
+)
