@@ -1,0 +1,105 @@
+"""The compiler: an ordered table of stages from policy file to decision-graph artifact.
+
+Like OPA's compiler, each stage is a named pure step over one `Compilation`;
+the pipeline stops after the first stage that reported errors, so later stages
+only ever see a policy that the earlier ones accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from ..dsl.diagnostic import Diagnostic, Report, has_errors
+from ..dsl.load import load_policy
+from ..dsl.policy import Policy
+from .emit import build_artifact
+from .graph import lower, verify
+from .lint import lint_bindings, lint_main_account, lint_roster, lint_route, lint_settings
+from .resolve import resolve_names
+from .typecheck import ExprChecker
+
+Json = object
+
+
+@dataclass
+class Compilation:
+    """Everything the stages build up for one policy file."""
+
+    policy: Policy
+    digest: str
+    report: Report = field(default_factory=Report)
+    conditions: dict[str, Json] = field(default_factory=dict)
+    graph: nx.DiGraph | None = None
+    artifact: dict[str, object] | None = None
+
+
+def _resolve(c: Compilation) -> None:
+    resolve_names(c.policy, c.report)
+
+
+def _typecheck(c: Compilation) -> None:
+    checker = ExprChecker(c.report, tuple(i.name for i in c.policy.intents))
+    for item in (*c.policy.bindings, *c.policy.route):
+        if item.when is not None:
+            checked = checker.check(item.when)
+            if checked is not None:
+                c.conditions[item.path] = checked
+
+
+def _lint(c: Compilation) -> None:
+    lint_roster(c.policy, c.report)
+    lint_route(c.policy, c.report)
+    lint_bindings(c.policy, c.conditions, c.report)
+    lint_main_account(c.policy, c.report)
+    lint_settings(c.policy, c.report)
+
+
+def _lower(c: Compilation) -> None:
+    c.graph = lower(c.policy)
+    verify(c.graph, c.policy, c.report)
+
+
+def _emit(c: Compilation) -> None:
+    assert c.graph is not None
+    c.artifact = build_artifact(c.policy, c.conditions, c.graph, c.digest)
+
+
+STAGES: tuple[tuple[str, Callable[[Compilation], None]], ...] = (
+    ("resolve", _resolve),
+    ("typecheck", _typecheck),
+    ("lint", _lint),
+    ("lower", _lower),
+    ("emit", _emit),
+)
+
+
+@dataclass
+class Result:
+    """What compiling one file gave: diagnostics always, an artifact when error-free."""
+
+    diagnostics: list[Diagnostic]
+    texts: dict[str, str]
+    compilation: Compilation | None = None
+
+    @property
+    def artifact(self) -> dict[str, object] | None:
+        return self.compilation.artifact if self.compilation else None
+
+
+def compile_file(path: Path) -> Result:
+    """Run every stage on one policy file; never raises on bad input."""
+    loaded = load_policy(path)
+    if loaded.policy is None:
+        return Result(sorted(loaded.diagnostics, key=Diagnostic.sort_key), loaded.texts)
+    c = Compilation(loaded.policy, loaded.digest)
+    c.report.items.extend(loaded.diagnostics)
+    for _name, stage in STAGES:
+        stage(c)
+        if has_errors(c.report.items):
+            c.artifact = None
+            break
+    return Result(sorted(c.report.items, key=Diagnostic.sort_key), loaded.texts, c)

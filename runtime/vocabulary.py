@@ -111,3 +111,46 @@ DROP_WHYS = (
     "excluded_channel",
     "not_best",
 )
+
+# Fields an expression may read: name -> type. Enum types name their table;
+# `intent` is an enum whose members the policy declares (`intents:`).
+FIELDS: dict[str, str] = {
+    "source": "enum:source",
+    "order.state": "enum:order_state",
+    "order.id": "str",
+    "item.id": "str",
+    "buyer.id": "str",
+    "buyer.tags": "set",
+    "intent": "enum:intent",
+    "wants_human": "bool",
+    "time": "time",
+    "day": "enum:day",
+    "shop.online": "int",
+    "shop.available": "int",
+}
+
+ENUMS: dict[str, tuple[str, ...]] = {
+    "source": SOURCES,
+    "order_state": ORDER_STATES,
+    "day": WEEKDAYS,
+}
+
+
+# Route step kinds: (graph node type, outcomes it can give, whether it can pass
+# the chat on to the next step even without a `when:` guard).
+STEPS: dict[str, tuple[str, tuple[tuple[str, str], ...], bool]] = {
+    "exclude": ("gate", (("excluded", "excluded_channel"),), False),
+    "bot_first": ("gate", (("assistant", "bot_first"),), False),
+    "pin": ("pick", (("assigned", "pinned_agent"), ("waiting", "pinned_agent_waiting")), True),
+    "recent_contact": ("pick", (("assigned", "recent_contact"),
+                                ("waiting", "recent_contact_waiting")), True),
+    "only_one_online": ("pick", (("assigned", "only_one_online"),), True),
+    "bindings": ("match", (("assigned", "source_group"),), True),
+    "other_online": ("pick", (("assigned", "fallback_other_online"),), True),
+    "main_account": ("pick", (("assigned", "main_account_fallback"),), True),
+    "queue": ("fallback", (("queued", "queued_all_busy"),), False),
+    "stage": ("fallback", (("staged", "staged_nobody_online"),), False),
+    "offline_pool": ("fallback", (("pooled", "offline_pool"),), False),
+    "offline_to_main": ("fallback", (("main_account", "offline_to_main"),), False),
+    "offline_to_assistant": ("fallback", (("assistant", "offline_to_assistant"),), False),
+}

@@ -1,0 +1,84 @@
+"""Write the compiled artifact: graph, runtime tables, spans and the policy's hash.
+
+The artifact is the whole contract between compiler and runtime: plain JSON
+with a format name and version, nodes and tables in a fixed order, so the same
+policy always gives byte-identical artifacts.
+"""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+
+from ..dsl.policy import Policy
+from ..runtime.artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
+from .graph import grouping_enabled
+
+Json = object
+
+
+def _graph_json(graph: nx.DiGraph) -> dict[str, object]:
+    nodes = [dict(id=n, **graph.nodes[n]) for n in graph.nodes]
+    edges = [{"from": u, "to": v, "label": d["label"]} for u, v, d in graph.edges(data=True)]
+    return {"nodes": nodes, "edges": edges}
+
+
+def build_artifact(policy: Policy, conditions: dict[str, Json], graph: nx.DiGraph,
+                   digest: str) -> dict[str, object]:
+    """The artifact as a JSON-ready dict."""
+    member_of: dict[str, list[str]] = {a.id: [] for a in policy.agents}
+    for g in policy.groups:
+        for m in g.members:
+            member_of.setdefault(m.name, []).append(g.id)
+    main = next((a.id for a in policy.agents if a.role == "main"), None)
+    live = [b for b in policy.bindings if b.enabled and (b.groups or b.agents)]
+    return {
+        "format": ARTIFACT_FORMAT,
+        "version": ARTIFACT_VERSION,
+        "policy": digest,
+        "file": policy.file,
+        "files": list(policy.files),
+        "shop": {
+            "id": policy.shop.id,
+            "timezone": policy.shop.timezone,
+            "grouping_enabled": grouping_enabled(policy),
+            "grouping_switch": policy.shop.grouping,
+            "include_main_account": policy.shop.include_main_account,
+            "exclude_admins": policy.shop.exclude_admins,
+            "main": main,
+            "main_in_group": bool(main and member_of.get(main)),
+            "span": str(policy.shop.span),
+        },
+        "agents": [
+            {"id": a.id, "role": a.role, "created_at": a.created_at,
+             "chat_permission": a.chat_permission, "capacity": a.capacity, "score": a.score,
+             "reception_rate": a.reception_rate, "conversion_rate": a.conversion_rate,
+             "efficiency": a.efficiency, "groups": member_of.get(a.id, []), "span": str(a.span)}
+            for a in policy.agents
+        ],
+        "groups": [
+            {"id": g.id, "members": [m.name for m in g.members], "select": g.select,
+             "overflow": [o.name for o in g.overflow], "span": str(g.span)}
+            for g in policy.groups
+        ],
+        "bindings": [
+            {"id": b.path, "when": conditions.get(b.path), "groups": [r.name for r in b.groups],
+             "agents": [r.name for r in b.agents], "select": b.select, "span": str(b.span)}
+            for b in live
+        ],
+        "pins": {p.buyer: [p.agent.name, p.mode, str(p.span)] for p in policy.pins},
+        "route": [
+            {"id": s.path, "kind": s.kind, "when": conditions.get(s.path),
+             "params": s.params, "span": str(s.span)}
+            for s in policy.route
+        ],
+        "selection": {"strategy": policy.strategy, "busy_threshold": policy.busy_threshold},
+        "settings": policy.settings,
+        "graph": _graph_json(graph),
+    }
+
+
+def dumps(artifact: dict[str, object]) -> str:
+    """Canonical JSON text of an artifact (stable key order, UTF-8)."""
+    return json.dumps(artifact, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"

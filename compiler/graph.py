@@ -1,0 +1,151 @@
+"""Lower a checked policy to its decision graph, and verify the graph.
+
+Nodes are typed (entry, gate, match, pick, fallback, outcome, dead_end) and
+carry the span of the policy text they come from; edges are labelled with the
+condition under which evaluation follows them. The verifier proves on the
+graph what the runtime relies on: every path from the entry ends in an
+outcome of CONTRACT.md, and no group overflow chain loops.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from ..dsl.diagnostic import Report
+from ..dsl.policy import Binding, Policy, Step
+from ..dsl.span import Span
+from ..runtime.vocabulary import STEPS
+
+ENTRY = "entry"
+GROUPING = "shop.grouping"
+DEAD_END = "dead_end"
+
+
+def outcome_node(outcome: str, reason: str) -> str:
+    return f"outcome:{outcome}:{reason}"
+
+
+def grouping_enabled(policy: Policy) -> bool:
+    """S1 + S3: grouping works only when switched on and some group has a member."""
+    return policy.shop.grouping and any(g.members for g in policy.groups)
+
+
+class _Builder:
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.g: nx.DiGraph = nx.DiGraph()
+
+    def node(self, node_id: str, node_type: str, label: str, span: Span, **extra: object) -> str:
+        self.g.add_node(node_id, type=node_type, label=label, span=str(span), **extra)
+        return node_id
+
+    def outcome(self, outcome: str, reason: str, span: Span) -> str:
+        node_id = outcome_node(outcome, reason)
+        if node_id not in self.g:
+            self.node(node_id, "outcome", f"{outcome} ({reason})", span, outcome=outcome,
+                      reason=reason)
+        return node_id
+
+    def edge(self, a: str, b: str, label: str) -> None:
+        self.g.add_edge(a, b, label=label)
+
+    def build(self) -> nx.DiGraph:
+        p = self.policy
+        self.node(ENTRY, "entry", "buyer message", p.span)
+        self.node(GROUPING, "gate", "grouping switch (S1, S3)", p.shop.span)
+        self.edge(ENTRY, GROUPING, "message")
+        self.edge(GROUPING, self.outcome("main_account", "grouping_off", p.shop.span), "off")
+        nexts = [s.path for s in p.route[1:]] + [DEAD_END]
+        if p.route:
+            self.edge(GROUPING, p.route[0].path, "on")
+        for step, after in zip(p.route, nexts, strict=True):
+            self.step(step, after)
+        if self.g.has_node(DEAD_END) or any(v == DEAD_END for _, v in self.g.edges):
+            self.node(DEAD_END, "dead_end", "no outcome", p.route[-1].span if p.route else p.span)
+        return self.g
+
+    def step(self, step: Step, after: str) -> None:
+        node_type, outcomes, can_fail = STEPS[step.kind]
+        label = step.kind.replace("_", " ")
+        self.node(step.path, node_type, label, step.span, kind=step.kind)
+        if step.kind == "bindings":
+            self.bindings(step, after)
+            return
+        for outcome, reason in outcomes:
+            edge = "waits" if outcome == "waiting" else ("picked" if outcome == "assigned"
+                                                          else "always")
+            self.edge(step.path, self.outcome(outcome, reason, step.span), edge)
+        if can_fail:
+            self.edge(step.path, after, "nobody available")
+        if step.when is not None:
+            self.edge(step.path, after, "condition false")
+
+    def bindings(self, step: Step, after: str) -> None:
+        live = [b for b in self.policy.bindings if b.enabled and (b.groups or b.agents)]
+        if not step.params.get("enabled", True) or not live:
+            self.edge(step.path, after, "designation off" if live else "no bindings")
+            return
+        self.edge(step.path, live[0].path, "evaluate")
+        if step.when is not None:
+            self.edge(step.path, after, "condition false")
+        for binding, nxt in zip(live, [b.path for b in live[1:]] + [after], strict=True):
+            self.binding(step, binding, nxt, after)
+
+    def binding(self, step: Step, b: Binding, next_binding: str, after: str) -> None:
+        text = "always" if b.when is None else "condition"
+        self.node(b.path, "match", f"binding {b.path}", b.span, binding=b.path)
+        if b.when is not None:
+            self.edge(b.path, next_binding, "no match")
+        assigned = self.outcome("assigned", "source_group", b.span)
+        if b.agents:
+            pick = self.node(f"{b.path}.agents", "pick", "designated agents", b.span)
+            self.edge(b.path, pick, "matches" if b.when is not None else text)
+            self.edge(pick, assigned, "picked")
+            self.edge(pick, after, "nobody available")
+            return
+        previous, label = b.path, "matches" if b.when is not None else text
+        for ref in b.groups:
+            pick = self.group_pick(step, ref.name, after)
+            self.edge(previous, pick, label)
+            previous, label = pick, "nobody available"
+
+    def group_pick(self, step: Step, group_id: str, after: str) -> str:
+        """The pick node of one group, with its overflow groups (shared within a step)."""
+        pick = f"{step.path}.groups.{group_id}"
+        if pick in self.g:
+            return pick
+        group = next(g for g in self.policy.groups if g.id == group_id)
+        self.node(pick, "pick", f"group {group_id}", group.span, group=group_id)
+        self.edge(pick, self.outcome("assigned", "source_group", group.span), "picked")
+        self.edge(pick, after, "nobody available")
+        for over in group.overflow:
+            self.edge(pick, self.group_pick(step, over.name, after), "overflow")
+        return pick
+
+
+def lower(policy: Policy) -> nx.DiGraph:
+    """The decision graph of a resolved, type-checked policy."""
+    return _Builder(policy).build()
+
+
+def verify(graph: nx.DiGraph, policy: Policy, report: Report) -> None:
+    """Every path ends in an outcome (E208); overflow chains do not loop (E209)."""
+    overflow = nx.DiGraph([(u, v) for u, v, d in graph.edges(data=True)
+                           if d["label"] == "overflow"])
+    try:
+        cycle = nx.find_cycle(overflow)
+    except nx.NetworkXNoCycle:
+        cycle = []
+    if cycle:
+        names = [u.rsplit(".", 1)[-1] for u, _ in cycle] + [cycle[0][0].rsplit(".", 1)[-1]]
+        group = next(g for g in policy.groups if g.id == names[0])
+        report.add("E209", "group overflow loops: " + " -> ".join(names), group.span)
+    if DEAD_END in graph and nx.has_path(graph, ENTRY, DEAD_END):
+        last = policy.route[-1] if policy.route else None
+        report.add("E208", "a message can pass every route step without an outcome",
+                   last.span if last else policy.span,
+                   "end the route with a step that always decides: stage, queue, "
+                   "offline_pool, offline_to_main or offline_to_assistant")
+    for node, data in graph.nodes(data=True):
+        if graph.out_degree(node) == 0 and data["type"] not in ("outcome", "dead_end"):
+            report.add("E208", f"graph node {node} leads nowhere", policy.span)

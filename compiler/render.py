@@ -1,0 +1,104 @@
+"""Render diagnostics: one function per output format (text, json, sarif, github)."""
+
+from __future__ import annotations
+
+import json
+
+from ..dsl.diagnostic import CODES, Diagnostic, Severity
+
+TOOL_URI = "https://example.invalid/policyc"  # no public home yet; SARIF wants a URI
+
+
+def _source_line(texts: dict[str, str], d: Diagnostic) -> tuple[str, str] | None:
+    text = texts.get(d.span.file)
+    if text is None:
+        return None
+    lines = text.splitlines()
+    if not 1 <= d.span.line <= len(lines):
+        return None
+    line = lines[d.span.line - 1]
+    if len(line) > 200:
+        return None
+    width = 1
+    if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
+        width = d.span.end_col - d.span.col
+    caret = " " * (d.span.col - 1) + "^" + "~" * (min(width, len(line) - d.span.col + 1) - 1)
+    return line, caret
+
+
+def text(diagnostics: list[Diagnostic], texts: dict[str, str]) -> str:
+    """Compiler-style text: location, severity and code, the source line with a caret."""
+    out: list[str] = []
+    for d in diagnostics:
+        out.append(f"{d.span}: {d.severity.value}[{d.code}]: {d.message}")
+        shown = _source_line(texts, d)
+        if shown:
+            gutter = f"{d.span.line:>5} | "
+            out.append(gutter + shown[0])
+            out.append(" " * (len(gutter) - 2) + "| " + shown[1])
+        if d.hint:
+            out.append(f"      = hint: {d.hint}")
+    counts = {s: sum(1 for d in diagnostics if d.severity is s) for s in Severity}
+    out.append(f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
+               f"{counts[Severity.INFO]} note(s)")
+    return "\n".join(out) + "\n"
+
+
+def as_dict(d: Diagnostic) -> dict[str, object]:
+    return {"code": d.code, "severity": d.severity.value, "message": d.message,
+            "file": d.span.file, "line": d.span.line, "col": d.span.col,
+            "end_line": d.span.end_line or d.span.line, "end_col": d.span.end_col or d.span.col,
+            "hint": d.hint}
+
+
+def to_json(diagnostics: list[Diagnostic]) -> str:
+    return json.dumps({"diagnostics": [as_dict(d) for d in diagnostics]}, ensure_ascii=False,
+                      indent=2) + "\n"
+
+
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def sarif(diagnostics: list[Diagnostic], version: str) -> str:
+    """SARIF 2.1.0, one run, every known code as a rule."""
+    rules = [{"id": code, "shortDescription": {"text": title},
+              "defaultConfiguration": {"level": _SARIF_LEVEL[sev]}}
+             for code, (sev, title) in CODES.items()]
+    index = {code: i for i, code in enumerate(CODES)}
+    results = []
+    for d in diagnostics:
+        region: dict[str, int] = {"startLine": d.span.line, "startColumn": d.span.col}
+        if d.span.end_line >= d.span.line and d.span.end_col > 0:
+            region.update(endLine=d.span.end_line, endColumn=max(d.span.end_col, 1))
+        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+        results.append({
+            "ruleId": d.code, "ruleIndex": index[d.code], "level": _SARIF_LEVEL[d.severity],
+            "message": {"text": message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": d.span.file}, "region": region}}],
+        })
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "policyc", "version": version,
+                                      "informationUri": TOOL_URI, "rules": rules}},
+                  "results": results}],
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def _escape(value: str, prop: bool = False) -> str:
+    out = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return out.replace(":", "%3A").replace(",", "%2C") if prop else out
+
+
+def github(diagnostics: list[Diagnostic]) -> str:
+    """GitHub Actions workflow commands (`::error file=...::message`)."""
+    kind = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+    lines = []
+    for d in diagnostics:
+        props = (f"file={_escape(d.span.file, True)},line={d.span.line},col={d.span.col},"
+                 f"title={_escape(d.code + ' ' + d.title, True)}")
+        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+        lines.append(f"::{kind[d.severity]} {props}::{_escape(message)}")
+    return "\n".join(lines) + ("\n" if lines else "")

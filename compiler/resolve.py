@@ -1,0 +1,58 @@
+"""Name resolution: every agent, group and intent a policy names must exist (E2xx)."""
+
+from __future__ import annotations
+
+from ..dsl.diagnostic import Report
+from ..dsl.policy import Policy, Ref
+from ..dsl.validate import did_you_mean
+
+
+def _check_refs(report: Report, refs: tuple[Ref, ...], known: dict[str, object], code: str,
+                what: str) -> None:
+    for ref in refs:
+        if ref.name not in known:
+            report.add(code, f"unknown {what} `{ref.name}`", ref.span,
+                       did_you_mean(ref.name, tuple(known)))
+
+
+def resolve_names(policy: Policy, report: Report) -> None:
+    """Report unknown and duplicate names, the S2 one-group rule and the main account."""
+    agents: dict[str, object] = {}
+    for agent in policy.agents:
+        if agent.id in agents:
+            report.add("E206", f"agent `{agent.id}` is listed twice", agent.span)
+        agents[agent.id] = agent
+    groups: dict[str, object] = {g.id: g for g in policy.groups}
+    intents: dict[str, object] = {i.name: i for i in policy.intents}
+
+    mains = [a for a in policy.agents if a.role == "main"]
+    if len(mains) != 1:
+        report.add("E212", f"the roster has {len(mains)} main accounts; a shop has exactly one",
+                   mains[1].span if len(mains) > 1 else policy.span,
+                   "give one agent `role: main`")
+
+    owner: dict[str, str] = {}
+    for group in policy.groups:
+        _check_refs(report, group.members, agents, "E201", "agent")
+        _check_refs(report, group.overflow, groups, "E202", "group")
+        _check_refs(report, group.intents, intents, "E203", "intent")
+        for member in group.members:
+            first = owner.setdefault(member.name, group.id)
+            if first != group.id and policy.shop.one_group_per_agent:
+                report.add("E207", f"agent `{member.name}` is in group `{first}` and `{group.id}`",
+                           member.span, "S2: an agent belongs to one group; set "
+                           "`shop.one_group_per_agent: false` to allow several")
+
+    for binding in policy.bindings:
+        _check_refs(report, binding.groups, groups, "E202", "group")
+        _check_refs(report, binding.agents, agents, "E201", "agent")
+    for pin in policy.pins:
+        _check_refs(report, (pin.agent,), agents, "E201", "agent")
+
+    pool = policy.settings.get("offline_pool")
+    if isinstance(pool, dict):
+        span = policy.setting_spans["offline_pool"]
+        _check_refs(report, tuple(Ref(str(g), span) for g in pool["groups"]), groups, "E202",
+                    "group")
+        _check_refs(report, tuple(Ref(str(a), span) for a in pool["agents"]), agents, "E201",
+                    "agent")

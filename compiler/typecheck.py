@@ -1,0 +1,189 @@
+"""Type-check `when:` expressions against the documented event fields and lower them to data.
+
+A misspelt field (`order.stat`) or value (`prodct_page`) is an error here, not
+a condition that silently never matches. The output is a small JSON tree the
+runtime turns into closures:
+
+    ["and", x, y] ["or", x, y] ["not", x]
+    ["in", field, [const...]]      ["has", field, const]      (tags contain)
+    ["cmp", op, field, const]      ["time_in", start, end]    ["const", value]
+    ["field", name]                                             (boolean field)
+"""
+
+from __future__ import annotations
+
+from ..dsl.diagnostic import Report
+from ..dsl.expr import BoolOp, Compare, Expr, In, Literal, Name, Not, SetLit, TimeRange
+from ..dsl.validate import did_you_mean
+from ..runtime.vocabulary import ENUMS, FIELDS
+
+Json = list[object] | object
+
+_LITERAL_TYPES = {"string": "str", "number": "int", "bool": "bool", "time": "time",
+                  "duration": "int", "none": "none"}
+
+
+class ExprChecker:
+    """Checks expressions of one policy; `intents` are the policy's declared intents."""
+
+    def __init__(self, report: Report, intents: tuple[str, ...]) -> None:
+        self.report = report
+        self.enums = dict(ENUMS, intent=intents)
+
+    def check(self, expr: Expr) -> Json | None:
+        """The lowered JSON of a boolean expression, or None after reporting errors."""
+        out = self._bool(expr)
+        return out
+
+    # -- boolean positions -------------------------------------------------------
+    def _bool(self, expr: Expr) -> Json | None:
+        match expr:
+            case BoolOp(op=op, items=items):
+                parts = [self._bool(i) for i in items]
+                return None if any(p is None for p in parts) else [op, *parts]
+            case Not(item=item):
+                inner = self._bool(item)
+                return None if inner is None else ["not", inner]
+            case Compare():
+                return self._compare(expr)
+            case In():
+                return self._in(expr)
+            case Literal(kind="bool", value=value):
+                return ["const", value]
+            case Name():
+                field = self._field(expr)
+                if field is None:
+                    return None
+                if FIELDS[field] != "bool":
+                    self._mismatch(expr, f"`{field}` is not true/false; compare it with a value")
+                    return None
+                return ["field", field]
+        self._mismatch(expr, "expected a condition (true or false)")
+        return None
+
+    # -- operands --------------------------------------------------------------
+    def _field(self, name: Name) -> str | None:
+        dotted = name.dotted
+        if dotted in FIELDS:
+            return dotted
+        self.report.add("E204", f"unknown field `{dotted}`", name.span,
+                        did_you_mean(dotted, tuple(FIELDS)) or
+                        "fields: " + ", ".join(FIELDS))
+        return None
+
+    def _const(self, expr: Expr, field: str) -> object:
+        """A constant operand checked against `field`'s type; _MISSING after an error."""
+        ftype = FIELDS[field]
+        if isinstance(expr, Name) and len(expr.parts) == 1 and ftype.startswith("enum:"):
+            return self._symbol(expr.parts[0], ftype[5:], expr)
+        if isinstance(expr, Name):
+            if expr.dotted in FIELDS:
+                self._mismatch(expr, "compare a field with a value, not with another field")
+            else:
+                self._mismatch(expr, f"`{expr.dotted}` is not a value of `{field}`; "
+                                     "quote text values")
+            return _MISSING
+        if isinstance(expr, Literal):
+            kind = _LITERAL_TYPES[expr.kind]
+            if kind == "none":
+                if ftype == "enum:order_state":
+                    return "none"
+                return None
+            if ftype.startswith("enum:") and kind == "str":
+                return self._symbol(str(expr.value), ftype[5:], expr)
+            if kind == ftype or (ftype == "set" and kind == "str"):
+                return expr.value
+            self._mismatch(expr, f"`{field}` holds {_describe(ftype)}, not {_describe(kind)}")
+            return _MISSING
+        self._mismatch(expr, f"expected a value of `{field}`")
+        return _MISSING
+
+    def _symbol(self, word: str, enum: str, where: Expr) -> object:
+        values = self.enums[enum]
+        if word in values:
+            return word
+        label = {"source": "source", "order_state": "order state", "intent": "intent",
+                 "day": "day"}[enum]
+        hint = did_you_mean(word, values)
+        if enum == "intent" and not values:
+            hint = "declare the policy's intents under `intents:`"
+        self.report.add("E203", f"unknown {label} `{word}`", where.span, hint)
+        return _MISSING
+
+    # -- comparisons -----------------------------------------------------------
+    def _compare(self, expr: Compare) -> Json | None:
+        left, right, op = expr.left, expr.right, expr.op
+        if not isinstance(left, Name) and isinstance(right, Name):
+            left, right = right, left
+            op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
+        if not isinstance(left, Name):
+            self._mismatch(expr, "a comparison needs a field on one side")
+            return None
+        field = self._field(left)
+        if field is None:
+            return None
+        value = self._const(right, field)
+        if value is _MISSING:
+            return None
+        ordered = FIELDS[field] in ("int", "time")
+        if op not in ("==", "!=") and not ordered:
+            self._mismatch(expr, f"`{field}` can only be compared with == or !=")
+            return None
+        if FIELDS[field] == "set":
+            self._mismatch(expr, f"`{field}` is a set; test membership with `\"x\" in {field}`")
+            return None
+        return ["cmp", op, field, value]
+
+    def _in(self, expr: In) -> Json | None:
+        out = self._membership(expr)
+        if out is None:
+            return None
+        return ["not", out] if expr.negated else out
+
+    def _membership(self, expr: In) -> Json | None:
+        item, container = expr.item, expr.container
+        if isinstance(container, Name):  # "vip" in buyer.tags
+            field = self._field(container)
+            if field is None:
+                return None
+            if FIELDS[field] != "set":
+                self._mismatch(container, f"`{field}` is not a set; write `{field} in {{...}}`")
+                return None
+            value = self._const(item, field)
+            return None if value is _MISSING else ["has", field, value]
+        if not isinstance(item, Name):
+            self._mismatch(item, "the left side of `in` must be a field")
+            return None
+        field = self._field(item)
+        if field is None:
+            return None
+        if isinstance(container, TimeRange):
+            if field != "time":
+                self._mismatch(container, "a time range only applies to `time`")
+                return None
+            if container.start < 0 or container.end < 0:
+                self._mismatch(container, "a time range is HH:MM..HH:MM")
+                return None
+            return ["time_in", container.start, container.end]
+        if not isinstance(container, SetLit):
+            self._mismatch(container, "expected a set such as {a, b}")
+            return None
+        values = [self._const(i, field) for i in container.items]
+        if any(v is _MISSING for v in values):
+            return None
+        return ["in", field, values]
+
+    def _mismatch(self, expr: Expr, message: str) -> None:
+        self.report.add("E205", message, expr.span)
+
+
+class _Missing:
+    pass
+
+
+_MISSING = _Missing()
+
+
+def _describe(kind: str) -> str:
+    return {"str": "text", "int": "a number", "bool": "true/false", "time": "a time of day",
+            "set": "a set of text", "none": "none"}.get(kind, kind.replace("enum:", "a "))

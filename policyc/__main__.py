@@ -1,0 +1,5 @@
+"""`python -m policyc` runs the command line."""
+
+from .cli import run
+
+run()

@@ -1,0 +1,97 @@
+"""The `check` and `compile` commands."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from . import __version__
+from .compiler import Result, compile_file, render
+from .compiler.emit import dumps
+from .dsl.diagnostic import Diagnostic, Severity
+from .dsl.load import display_name
+from .dsl.span import file_span
+
+_POLICY_MARK = re.compile(rb"^policyc\s*:", re.MULTILINE)
+
+
+def policy_files(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """Files named, plus every policy (a YAML file with a `policyc:` key) inside folders."""
+    files: list[Path] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.suffix in (".yaml", ".yml") and child.is_file() and _is_policy(child):
+                    files.append(child)
+        elif path.exists():
+            files.append(path)
+        else:
+            problems.append(Diagnostic("E100", "no such file or folder",
+                                       file_span(display_name(path))))
+    return files, problems
+
+
+def _is_policy(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return bool(_POLICY_MARK.search(handle.read(65536)))
+    except OSError:
+        return True  # let the compiler report why it cannot be read
+
+
+def _emit(diagnostics: list[Diagnostic], texts: dict[str, str], fmt: str) -> None:
+    match fmt:
+        case "json":
+            out = render.to_json(diagnostics)
+        case "sarif":
+            out = render.sarif(diagnostics, __version__)
+        case "github":
+            out = render.github(diagnostics)
+        case _:
+            out = render.text(diagnostics, texts)
+    sys.stdout.write(out)
+
+
+def _status(diagnostics: list[Diagnostic], strict: bool) -> int:
+    if any(d.code == "E100" for d in diagnostics):
+        return 2
+    failing = {Severity.ERROR} | ({Severity.WARNING} if strict else set())
+    return 1 if any(d.severity in failing for d in diagnostics) else 0
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """policyc check PATH...: report every finding in every policy."""
+    files, diagnostics = policy_files(args.paths)
+    texts: dict[str, str] = {}
+    if not files and not diagnostics:
+        print("policyc: no policy files found (a policy has a top-level `policyc:` key)",
+              file=sys.stderr)
+        return 2
+    for path in files:
+        result = compile_file(path)
+        diagnostics.extend(result.diagnostics)
+        texts.update(result.texts)
+    _emit(diagnostics, texts, args.format)
+    return _status(diagnostics, args.strict)
+
+
+def compile_command(args: argparse.Namespace) -> int:
+    """policyc compile POLICY -o FILE: write the artifact when the policy has no errors."""
+    result: Result = compile_file(args.policy)
+    status = _status(result.diagnostics, args.strict)
+    if result.diagnostics and (status or args.format != "text"):
+        _emit(result.diagnostics, result.texts, args.format)
+    if status or result.artifact is None:
+        return status or 1
+    try:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(dumps(result.artifact), encoding="utf-8")
+    except OSError as err:
+        print(f"policyc: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    if args.format == "text":
+        print(f"wrote {args.output} ({result.artifact['policy']})")
+    return 0
