@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,12 +18,18 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check dsl compiler runtime policyc tests bench
-	$(BIN)/mypy
+	$(MAKE) --no-print-directory typecheck
 	$(BIN)/pytest
+
+typecheck: $(STAMP)
+	rm -rf .mypy-tree && mkdir -p .mypy-tree/policyc
+	for f in policyc/*; do ln -s ../../$$f .mypy-tree/policyc/; done
+	for d in dsl compiler runtime; do ln -s ../../$$d .mypy-tree/policyc/$$d; done
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .mypy-tree

@@ -7,21 +7,24 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__
-from .commands import check_command, compile_command
 
 Command = Callable[[argparse.Namespace], int]
+
+# Modules under policyc/commands/, in the order `policyc --help` lists them.
+COMMAND_MODULES = ("check",)
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports bad flags as exit 2 with a one-line message, no usage dump."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"policyc: {message}\n(see `policyc {self.prog.split()[-1]} --help`)\n")
+        self.exit(2, f"{self.prog}: {message}\n(see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,18 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"policyc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("check", help="parse, validate and lint policy files")
-    p.add_argument("paths", nargs="+", type=Path, help="policy files or folders")
-    p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
-    p.add_argument("--strict", action="store_true", help="warnings fail the check too")
-    p.set_defaults(run=check_command)
-
-    p = sub.add_parser("compile", help="write the compiled decision-graph artifact")
-    p.add_argument("policy", type=Path)
-    p.add_argument("-o", "--output", type=Path, required=True)
-    p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
-    p.add_argument("--strict", action="store_true")
-    p.set_defaults(run=compile_command)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__package__}.commands.{name}").register(sub)
     return parser
 
 

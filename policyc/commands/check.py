@@ -1,4 +1,4 @@
-"""The `check` and `compile` commands."""
+"""`policyc check` and `policyc compile`: diagnostics for merchants and CI, and the artifact."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import re
 import sys
 from pathlib import Path
 
-from . import __version__
-from .compiler import Result, compile_file, render
-from .compiler.emit import dumps
-from .dsl.diagnostic import Diagnostic, Severity
-from .dsl.load import display_name
-from .dsl.span import file_span
+from .. import __version__
+from ..compiler import Result, compile_file, render
+from ..compiler.emit import dumps
+from ..dsl.diagnostic import Diagnostic, Severity
+from ..dsl.load import display_name
+from ..dsl.span import file_span
 
 _POLICY_MARK = re.compile(rb"^policyc\s*:", re.MULTILINE)
 
@@ -95,3 +95,19 @@ def compile_command(args: argparse.Namespace) -> int:
     if args.format == "text":
         print(f"wrote {args.output} ({result.artifact['policy']})")
     return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `check` and `compile` to the command line."""
+    p = sub.add_parser("check", help="parse, validate and lint policy files")
+    p.add_argument("paths", nargs="+", type=Path, help="policy files or folders")
+    p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    p.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    p.set_defaults(run=check_command)
+
+    p = sub.add_parser("compile", help="write the compiled decision-graph artifact")
+    p.add_argument("policy", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    p.add_argument("--strict", action="store_true")
+    p.set_defaults(run=compile_command)
