@@ -15,7 +15,7 @@ import networkx as nx
 
 from ..dsl.diagnostic import Diagnostic, Report, has_errors
 from ..dsl.load import load_policy
-from ..dsl.policy import Policy
+from ..dsl.policy import Binding, Policy, Step
 from .emit import build_artifact
 from .graph import lower, verify
 from .lint import lint_bindings, lint_main_account, lint_roster, lint_route, lint_settings
@@ -43,7 +43,8 @@ def _resolve(c: Compilation) -> None:
 
 def _typecheck(c: Compilation) -> None:
     checker = ExprChecker(c.report, tuple(i.name for i in c.policy.intents))
-    for item in (*c.policy.bindings, *c.policy.route):
+    items: tuple[Binding | Step, ...] = (*c.policy.bindings, *c.policy.route)
+    for item in items:
         if item.when is not None:
             checked = checker.check(item.when)
             if checked is not None:

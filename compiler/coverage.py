@@ -25,19 +25,20 @@ class Point:
 
 
 def _cmp(op: str, a: object, b: object) -> bool:
+    if op in ("==", "!="):
+        return (a == b) == (op == "==")
+    # Ordered comparisons are only type-checked onto numbers and times.
+    if not (isinstance(a, int | float) and isinstance(b, int | float)):
+        return False
     match op:
-        case "==":
-            return a == b
-        case "!=":
-            return a != b
         case "<":
-            return a < b  # type: ignore[operator]
+            return a < b
         case "<=":
-            return a <= b  # type: ignore[operator]
+            return a <= b
         case ">":
-            return a > b  # type: ignore[operator]
+            return a > b
         case _:
-            return a >= b  # type: ignore[operator]
+            return a >= b
 
 
 def _known(field: str, p: Point) -> object:
@@ -55,7 +56,7 @@ def evaluate(expr: Json, p: Point) -> bool | None:
     op = expr[0]
     if op in ("and", "or"):
         results = [evaluate(e, p) for e in expr[1:]]
-        decisive = op == "or"
+        decisive: bool = op == "or"
         if decisive in results:
             return decisive
         return None if None in results else not decisive
@@ -65,8 +66,7 @@ def evaluate(expr: Json, p: Point) -> bool | None:
     if op == "const":
         return bool(expr[1])
     if op == "time_in":
-        start, end = expr[1], expr[2]
-        m = p.minute
+        start, end, m = int(expr[1]), int(expr[2]), p.minute
         return (start <= m < end) if start <= end else (m >= start or m < end)
     if op in ("in", "cmp"):
         field = expr[1] if op == "in" else expr[2]
@@ -74,7 +74,8 @@ def evaluate(expr: Json, p: Point) -> bool | None:
         if value is _UNKNOWN:
             return None
         if op == "in":
-            return value in expr[2]  # type: ignore[operator]
+            container = expr[2]
+            return isinstance(container, list) and value in container
         return _cmp(str(expr[1]), value, expr[3])
     return None  # field / has: not fixed by the grid
 

@@ -8,12 +8,12 @@ against it by a test.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from .span import Span
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is; `--strict` promotes warnings (never info) to failures."""
 
     ERROR = "error"

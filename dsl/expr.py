@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import lark
 from lark import Lark, Token, Transformer, v_args
@@ -161,7 +162,7 @@ class _ToAst(Transformer[Token, Expr]):
     def compare(self, meta: lark.tree.Meta, items: list[object]) -> Expr:
         left, op, right = items
         assert isinstance(op, Token)
-        return Compare(str(op), left, right, self._meta(meta))  # type: ignore[arg-type]
+        return Compare(str(op), cast("Expr", left), cast("Expr", right), self._meta(meta))
 
     @v_args(meta=True)
     def in_(self, meta: lark.tree.Meta, items: list[Expr]) -> Expr:

@@ -63,7 +63,8 @@ class _Includes:
         wrapper_key, wrapper_type = _INCLUDE_WRAPPERS[item.kind]
         if isinstance(tree, YMap) and any(k.text == wrapper_key for k, _ in tree.items):
             checked = validator.check(tree, wrapper_type)
-            return None if checked is None else checked.value[wrapper_key]  # type: ignore[index]
+            fields = checked.value if checked is not None else None
+            return fields.get(wrapper_key) if isinstance(fields, dict) else None
         return validator.check(tree, item)
 
 

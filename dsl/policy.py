@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from .expr import Expr
 from .span import Span
@@ -120,47 +121,79 @@ def plain(v: V | None) -> object:
     return value
 
 
-def _refs(v: V) -> tuple[Ref, ...]:
-    items = v.value if isinstance(v.value, list) else []
-    return tuple(Ref(str(i.value), i.span) for i in items)
+# Typed views of validated values. Validation has already reported anything
+# malformed, so a view of the wrong shape is simply empty.
+def _fields(v: V | None) -> dict[str, V]:
+    return cast("dict[str, V]", v.value) if v is not None and isinstance(v.value, dict) else {}
+
+
+def _items(v: V | None) -> list[V]:
+    return cast("list[V]", v.value) if v is not None and isinstance(v.value, list) else []
+
+
+def _pairs(v: V | None) -> list[tuple[V, V]]:
+    """The (key, value) pairs of a validated `map`."""
+    return cast("list[tuple[V, V]]", _items(v))
+
+
+def _refs(v: V | None) -> tuple[Ref, ...]:
+    return tuple(Ref(str(i.value), i.span) for i in _items(v))
 
 
 def _get(d: dict[str, V], key: str) -> object:
     return d[key].value if key in d else None
 
 
+def _opt_str(d: dict[str, V], key: str) -> str | None:
+    value = _get(d, key)
+    return None if value is None else str(value)
+
+
+def _opt_num(d: dict[str, V], key: str) -> float | None:
+    value = _get(d, key)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _int(d: dict[str, V], key: str, default: int) -> int:
+    value = _get(d, key)
+    return int(value) if isinstance(value, int | float) else default
+
+
+def _when(d: dict[str, V]) -> Expr | None:
+    return cast("Expr | None", _get(d, "when"))
+
+
 def _agent(v: V) -> Agent:
-    d: dict[str, V] = v.value  # type: ignore[assignment]
+    d = _fields(v)
+    capacity = _get(d, "capacity")
     return Agent(
         id=str(_get(d, "id")), role=str(_get(d, "role") or "agent"),
         created_at=str(_get(d, "created_at")),
         chat_permission=bool(_get(d, "chat_permission")),
-        capacity=_get(d, "capacity"),  # type: ignore[arg-type]
-        score=int(_get(d, "score") or 0),  # type: ignore[call-overload]
-        reception_rate=_get(d, "reception_rate"),  # type: ignore[arg-type]
-        conversion_rate=_get(d, "conversion_rate"),  # type: ignore[arg-type]
-        efficiency=float(_get(d, "efficiency") or 0.0),  # type: ignore[arg-type]
+        capacity=capacity if isinstance(capacity, int) else None,
+        score=_int(d, "score", 0),
+        reception_rate=_opt_num(d, "reception_rate"),
+        conversion_rate=_opt_num(d, "conversion_rate"),
+        efficiency=_opt_num(d, "efficiency") or 0.0,
         span=v.span,
     )
 
 
 def _group(key: V, v: V) -> Group:
-    d: dict[str, V] = v.value  # type: ignore[assignment]
+    d = _fields(v)
     return Group(
-        id=str(key.value), members=_refs(d["members"]), sources=_refs(d["sources"]),
-        order_states=_refs(d["order_states"]), intents=_refs(d["intents"]),
-        select=_get(d, "select"),  # type: ignore[arg-type]
-        overflow=_refs(d["overflow"]), span=key.span,
+        id=str(key.value), members=_refs(d.get("members")), sources=_refs(d.get("sources")),
+        order_states=_refs(d.get("order_states")), intents=_refs(d.get("intents")),
+        select=_opt_str(d, "select"), overflow=_refs(d.get("overflow")), span=key.span,
     )
 
 
 def _binding(index: int, v: V) -> Binding:
-    d: dict[str, V] = v.value  # type: ignore[assignment]
+    d = _fields(v)
     return Binding(
-        path=f"bindings[{index}]", when=_get(d, "when"),  # type: ignore[arg-type]
-        groups=_refs(d["to"]), agents=_refs(d["agents"]),
-        enabled=bool(_get(d, "enabled")), select=_get(d, "select"),  # type: ignore[arg-type]
-        span=v.span,
+        path=f"bindings[{index}]", when=_when(d),
+        groups=_refs(d.get("to")), agents=_refs(d.get("agents")),
+        enabled=bool(_get(d, "enabled")), select=_opt_str(d, "select"), span=v.span,
     )
 
 
@@ -183,18 +216,17 @@ def _group_binding(group: Group) -> Binding | None:
 
 
 def _step(index: int, v: V) -> Step:
-    d: dict[str, V] = v.value  # type: ignore[assignment]
+    d = _fields(v)
     params = {k: x.value for k, x in d.items() if k not in ("step", "when")}
-    return Step(path=f"route[{index}]", kind=str(d["step"].value),
-                when=_get(d, "when"), params=params, span=v.span)  # type: ignore[arg-type]
+    return Step(path=f"route[{index}]", kind=str(_get(d, "step")), when=_when(d),
+                params=params, span=v.span)
 
 
-def _pins(v: V, default_mode: str) -> tuple[Pin, ...]:
-    pairs = v.value if isinstance(v.value, list) else []
+def _pins(v: V | None, default_mode: str) -> tuple[Pin, ...]:
     out = []
-    for key, pin in pairs:
-        d: dict[str, V] = pin.value
-        mode = d["mode"].value if d.get("mode") and d["mode"].value else default_mode
+    for key, pin in _pairs(v):
+        d = _fields(pin)
+        mode = _get(d, "mode") or default_mode
         out.append(Pin(str(key.value), Ref(str(d["agent"].value), d["agent"].span),
                        str(mode), key.span))
     return tuple(out)
@@ -205,31 +237,30 @@ _SETTINGS = ("queue", "staging", "working_hours", "auto_replies", "timeouts", "o
 
 def build(root: V, file: str, files: tuple[str, ...]) -> Policy:
     """Build the AST from a validated tree (validation errors already reported)."""
-    d: dict[str, V] = root.value  # type: ignore[assignment]
-    shop: dict[str, V] = d["shop"].value  # type: ignore[assignment]
-    roster = d["roster"].value if d.get("roster") and d["roster"].value else []
-    groups = tuple(_group(k, g) for k, g in (d["groups"].value or []))  # type: ignore[union-attr]
-    explicit = tuple(_binding(i, b) for i, b in enumerate(d["bindings"].value))  # type: ignore[arg-type]
+    d = _fields(root)
+    shop = _fields(d["shop"])
+    groups = tuple(_group(k, g) for k, g in _pairs(d.get("groups")))
+    explicit = tuple(_binding(i, b) for i, b in enumerate(_items(d.get("bindings"))))
     implicit = tuple(b for b in (_group_binding(g) for g in groups) if b is not None)
-    selection: dict[str, V] = d["selection"].value  # type: ignore[assignment]
+    selection = _fields(d.get("selection"))
     return Policy(
         file=file,
         shop=Shop(
             id=str(shop["id"].value), timezone=str(shop["timezone"].value),
-            grouping=bool(shop["grouping"].value),
-            one_group_per_agent=bool(shop["one_group_per_agent"].value),
-            include_main_account=bool(shop["include_main_account"].value),
-            exclude_admins=bool(shop["exclude_admins"].value),
-            sources=_refs(shop["sources"]), span=d["shop"].span,
+            grouping=bool(_get(shop, "grouping")),
+            one_group_per_agent=bool(_get(shop, "one_group_per_agent")),
+            include_main_account=bool(_get(shop, "include_main_account")),
+            exclude_admins=bool(_get(shop, "exclude_admins")),
+            sources=_refs(shop.get("sources")), span=d["shop"].span,
         ),
-        intents=_refs(d["intents"]),
-        agents=tuple(_agent(a) for a in roster),  # type: ignore[union-attr]
+        intents=_refs(d.get("intents")),
+        agents=tuple(_agent(a) for a in _items(d.get("roster"))),
         groups=groups,
         bindings=explicit + implicit,
-        pins=_pins(d["pins"], str(d["pin_mode"].value)),
-        route=tuple(_step(i, s) for i, s in enumerate(d["route"].value)),  # type: ignore[arg-type]
-        strategy=str(selection["strategy"].value),
-        busy_threshold=int(selection["busy_threshold"].value),  # type: ignore[call-overload]
+        pins=_pins(d.get("pins"), str(_get(d, "pin_mode") or "strict")),
+        route=tuple(_step(i, s) for i, s in enumerate(_items(d.get("route")))),
+        strategy=str(_get(selection, "strategy") or "fewest_unread"),
+        busy_threshold=_int(selection, "busy_threshold", 4),
         settings={k: plain(d.get(k)) for k in _SETTINGS},
         setting_spans={k: d[k].span for k in _SETTINGS if k in d},
         span=root.span,

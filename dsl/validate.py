@@ -57,9 +57,9 @@ class Validator:
         self.include = include  # callable (path scalar, item type) -> V | None
 
     def check(self, node: YNode, t: T) -> V | None:
-        if isinstance(node, YScalar) and node.value is None and not node.quoted:
-            if t.nullable or t.kind in ("include",):
-                return V(None, node.span)
+        if (isinstance(node, YScalar) and node.value is None and not node.quoted
+                and (t.nullable or t.kind == "include")):
+            return V(None, node.span)
         method = getattr(self, f"_{t.kind}")
         result: V | None = method(node, t)
         return result

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable
-from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 
@@ -23,7 +23,7 @@ COMMAND_MODULES = ("check",)
 class _Parser(argparse.ArgumentParser):
     """argparse that reports bad flags as exit 2 with a one-line message, no usage dump."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message}\n(see `{self.prog} --help`)\n")
 
 
