@@ -1,0 +1,484 @@
+"""Decide one buyer message against a shop state, following the compiled route.
+
+The route is a table of steps read from the artifact; each step kind is one
+small method (`_step_<kind>`), and each returns an outcome or passes the chat
+on. Nothing here knows about Shopee, Youzan or Taobao: they are policies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clock import local_minute_and_day, parse_instant
+from .conditions import Cond, Facts, compile_condition, first_failure
+from .decision import Decision
+from .state import AgentState, Pool, ShopState, strategy_key
+from .trace import TraceStep
+
+Outcome = tuple[str, str, AgentState | None, str | None, str | None, str]
+# (outcome, reason, agent, group, selection, outcome node id)
+
+TRACE_LIST_LIMIT = 32
+
+
+@dataclass
+class RouteStep:
+    id: str
+    kind: str
+    span: str
+    params: dict[str, Any]
+    when: Any
+    cond: Cond | None
+
+
+@dataclass
+class BindingRow:
+    id: str
+    span: str
+    when: Any
+    cond: Cond | None
+    groups: list[str]
+    agents: list[str]
+    select: str | None
+    node_after: dict[str, str] = field(default_factory=dict)
+
+
+class Tracer:
+    """Collects trace steps; absent (None) when no trace was asked for."""
+
+    def __init__(self) -> None:
+        self.steps: list[TraceStep] = []
+
+    def add(self, step: str, node: str, span: str, kind: str, result: str,
+            **detail: object) -> None:
+        self.steps.append(TraceStep(step, node, span, kind, result, detail))
+
+
+class Router:
+    """A loaded policy: decides events against states built by `state()`."""
+
+    def __init__(self, artifact: dict[str, Any]) -> None:
+        self.artifact = artifact
+        self.policy_hash: str = artifact["policy"]
+        shop = artifact["shop"]
+        self.tz: str = shop["timezone"]
+        self.grouping_enabled: bool = shop["grouping_enabled"]
+        self.shop_span: str = shop["span"]
+        self.main_id: str | None = shop["main"]
+        self.include_main: bool = shop["include_main_account"]
+        self.exclude_admins: bool = shop["exclude_admins"]
+        self.strategy: str = artifact["selection"]["strategy"]
+        self.busy_threshold: int = artifact["selection"]["busy_threshold"]
+        self.agent_specs: list[dict[str, Any]] = artifact["agents"]
+        self.groups: dict[str, dict[str, Any]] = {g["id"]: g for g in artifact["groups"]}
+        self.pins: dict[str, list[str]] = artifact["pins"]
+        self.settings: dict[str, Any] = artifact["settings"]
+        self.route = [RouteStep(r["id"], r["kind"], r["span"], r["params"], r["when"],
+                                compile_condition(r["when"]) if r["when"] else None)
+                      for r in artifact["route"]]
+        self.bindings = [BindingRow(b["id"], b["span"], b["when"],
+                                    compile_condition(b["when"]) if b["when"] else None,
+                                    b["groups"], b["agents"], b["select"])
+                         for b in artifact["bindings"]]
+        self.binding_index = _index_bindings(self.bindings)
+        self.node_spans = {n["id"]: n["span"] for n in artifact["graph"]["nodes"]}
+        self._steps: dict[str, Callable[..., Outcome | None]] = {
+            k: getattr(self, f"_step_{k}") for k in {s.kind for s in self.route}
+        }
+        replies = self.settings.get("auto_replies") or {}
+        self.replies_on = {k for k, v in replies.items() if v.get("enabled")}
+
+    # -- state -----------------------------------------------------------------
+    def static_why(self, spec: dict[str, Any]) -> str | None:
+        """Why the policy itself keeps an agent from automatic assignment (Y4, S4-B)."""
+        if self.exclude_admins and spec["role"] in ("admin", "main"):
+            return "admin_excluded"
+        if spec["role"] == "main" and not self.include_main:
+            return "main_account_excluded"
+        return None
+
+    def state(self, snapshot: dict[str, Any]) -> ShopState:
+        """Build an indexed shop state from a (validated) CONTRACT.md snapshot."""
+        order = sorted(self.agent_specs, key=lambda s: (parse_instant(s["created_at"]), s["id"]))
+        rank = {s["id"]: i for i, s in enumerate(order)}
+        agents: dict[str, AgentState] = {}
+        live = {row["id"]: row for row in snapshot.get("agents", [])}
+        for spec in self.agent_specs:
+            row = live.get(spec["id"], {})
+            merged = dict(spec, **{k: row[k] for k in ("role", "created_at", "chat_permission",
+                                                       "capacity", "score") if k in row})
+            agent = AgentState(merged, rank[spec["id"]])
+            agent.created = parse_instant(agent.created_at)
+            agent.status = row.get("status", "offline")
+            agent.unread = row.get("unread", 0) or 0
+            agent.pending = row.get("pending", 0) or 0
+            agent.open = row.get("open", 0) or 0
+            agent.assigned = row.get("assigned", 0) or 0
+            since = row.get("offline_since")
+            agent.offline_since = parse_instant(since) if since else None
+            agent.static_why = self.static_why(merged)
+            agent.why = agent.live_why()
+            agents[agent.id] = agent
+        state = ShopState(agents, parse_instant(snapshot["at"]))
+        for row in snapshot.get("contacts", []):
+            at = parse_instant(row["at"])
+            known = state.contacts.get(row["buyer"])
+            if known is None or at >= known[1]:
+                state.contacts[row["buyer"]] = (row["agent"], at)
+        state.queue = list(snapshot.get("queue", []))
+        state.staging = list(snapshot.get("staging", []))
+        state.pool = list(snapshot.get("pool", []))
+        self._build_pools(state)
+        return state
+
+    def _build_pools(self, state: ShopState) -> None:
+        def keys(*names: str | None) -> dict[str, Callable[[AgentState], object]]:
+            chosen = {n or self.strategy for n in names}
+            return {n: strategy_key(n, self.busy_threshold) for n in sorted(chosen)}
+
+        def split(ids: list[str]) -> tuple[list[AgentState], list[AgentState]]:
+            members = [state.agents[i] for i in ids]
+            return ([a for a in members if a.static_why is None],
+                    [a for a in members if a.static_why is not None])
+
+        for gid, group in self.groups.items():
+            selects = [group["select"]] + [b.select for b in self.bindings if gid in b.groups]
+            kept, dropped = split(group["members"])
+            state.pools[f"group:{gid}"] = Pool(f"group {gid}", kept, dropped, keys(*selects))
+        for b in self.bindings:
+            if b.agents:
+                kept, dropped = split(b.agents)
+                state.pools[f"binding:{b.id}"] = Pool(f"{b.id} agents", kept, dropped,
+                                                      keys(b.select))
+        everyone = [a.id for a in state.agents.values()]
+        for step in self.route:
+            if step.kind == "other_online":
+                with_main = bool(step.params.get("include_main"))
+                ids = [i for i in everyone if with_main or i != self.main_id]
+                kept, dropped = split(ids)
+                state.pools[f"others:{step.id}"] = Pool("other online agents", kept, dropped,
+                                                        keys(step.params.get("select")))
+        kept, dropped = split(everyone)
+        state.pools["shop"] = Pool("shop", kept, dropped, keys(None))
+
+    def apply(self, state: ShopState, decision: Decision) -> None:
+        """Make the state change a decision implies (an assignment adds a chat)."""
+        if decision.outcome == "assigned" and decision.agent is not None:
+            state.assign(state.agents[decision.agent], decision.buyer, decision.at_epoch)
+        if "welcome" in decision.auto_replies:
+            state.welcomed[decision.buyer] = local_minute_and_day(decision.at_epoch, self.tz)[2]
+
+    # -- deciding --------------------------------------------------------------
+    def decide(self, state: ShopState, event: dict[str, Any], trace: bool = False) -> Decision:
+        """Decide one `message` event; the state is not changed (see `apply`)."""
+        at = parse_instant(event["at"])
+        buyer: str = event["buyer"]
+        tr = Tracer() if trace else None
+        path = ["entry", "shop.grouping"]
+        result: Outcome | None = None
+        if not self.grouping_enabled:
+            result = ("main_account", "grouping_off", None, None, None,
+                      "outcome:main_account:grouping_off")
+            if tr:
+                tr.add("shop.grouping", "shop.grouping", self.shop_span, "gate", "switched_off")
+        shop = state.pools["shop"]
+        facts = Facts(event, at, self.tz,
+                      lambda: (shop.counts[None] + shop.counts["at_capacity"], shop.counts[None]))
+        index = 0
+        while result is None:
+            step = self.route[index]
+            index += 1
+            path.append(step.id)
+            if step.cond is not None and not step.cond(facts):
+                if tr:
+                    tr.add(step.id + ".when", step.id, step.span, "gate", "condition_false",
+                           failed=first_failure(step.when, facts))
+                continue
+            result = self._steps[step.kind](step, state, facts, buyer, at, tr, path)
+        outcome, reason, agent, group, selection, node = result
+        path.append(node)
+        replies = self._replies(state, outcome, buyer, at) if self.replies_on else ()
+        trace_steps: tuple[TraceStep, ...] | None = None
+        if tr:
+            tr.add(node, node, self.node_spans.get(node, ""), "outcome", outcome, reason=reason,
+                   agent=agent.id if agent else None, group=group, selection=selection)
+            for skipped in self.route[index:]:
+                tr.add(skipped.id, skipped.id, skipped.span, "step", "skipped")
+            trace_steps = tuple(tr.steps)
+        if agent is not None and group is None and agent.groups:
+            group = agent.groups[0]
+        return Decision(
+            at=event["at"], at_epoch=at, event=event, buyer=buyer, outcome=outcome,
+            agent=agent.id if agent else None, group=group, source=event.get("source"),
+            reason=reason, selection=selection, auto_replies=replies,
+            policy=self.policy_hash, path=tuple(path), trace=trace_steps,
+        )
+
+    def _replies(self, state: ShopState, outcome: str, buyer: str, at: float) -> tuple[str, ...]:
+        """Y10: welcome once per buyer per local day; queued notice; after-hours reply."""
+        out: list[str] = []
+        minute, day, date = local_minute_and_day(at, self.tz)
+        if "welcome" in self.replies_on and state.welcomed.get(buyer) != date:
+            out.append("welcome")
+        if "queued" in self.replies_on and outcome == "queued":
+            out.append("queued")
+        if "after_hours" in self.replies_on:
+            hours = self.settings.get("working_hours") or {}
+            open_now = bool(hours) and day in hours["days"] and \
+                hours["from"] <= minute < hours["to"]
+            everyone_offline = all(a.status == "offline" for a in state.agents.values())
+            if everyone_offline and not open_now:
+                out.append("after_hours")
+        return tuple(out)
+
+    # -- picking ---------------------------------------------------------------
+    def _pick(self, pool: Pool, strategy: str, step_id: str, node: str, span: str,
+              tr: Tracer | None) -> tuple[AgentState | None, str | None]:
+        agent, tied = pool.best(strategy)
+        selection = None
+        if agent is not None:
+            if pool.counts[None] == 1:
+                selection = "only_candidate"
+            elif tied:
+                selection = "earliest_created"
+            else:
+                selection = strategy
+        if tr:
+            tr.add(step_id, node, span, "pick", "picked" if agent else "nobody_available",
+                   **_pool_detail(pool, agent, strategy, selection))
+        return agent, selection
+
+    def _direct(self, agent_id: str, state: ShopState) -> AgentState | None:
+        agent = state.agents.get(agent_id)
+        return agent if agent is not None and agent.eligible else None
+
+    def _step_exclude(self, step: RouteStep, *_: object) -> Outcome:
+        return ("excluded", "excluded_channel", None, None, None,
+                "outcome:excluded:excluded_channel")
+
+    def _step_bot_first(self, step: RouteStep, *_: object) -> Outcome:
+        return ("assistant", "bot_first", None, None, None, "outcome:assistant:bot_first")
+
+    def _step_queue(self, step: RouteStep, *_: object) -> Outcome:
+        return ("queued", "queued_all_busy", None, None, None, "outcome:queued:queued_all_busy")
+
+    def _step_stage(self, step: RouteStep, *_: object) -> Outcome:
+        return ("staged", "staged_nobody_online", None, None, None,
+                "outcome:staged:staged_nobody_online")
+
+    def _step_offline_pool(self, step: RouteStep, *_: object) -> Outcome:
+        return ("pooled", "offline_pool", None, None, None, "outcome:pooled:offline_pool")
+
+    def _step_offline_to_main(self, step: RouteStep, *_: object) -> Outcome:
+        return ("main_account", "offline_to_main", None, None, None,
+                "outcome:main_account:offline_to_main")
+
+    def _step_offline_to_assistant(self, step: RouteStep, *_: object) -> Outcome:
+        return ("assistant", "offline_to_assistant", None, None, None,
+                "outcome:assistant:offline_to_assistant")
+
+    def _one_agent(self, step: RouteStep, agent_id: str, state: ShopState,
+                   tr: Tracer | None, detail: dict[str, object]) -> tuple[AgentState | None, str]:
+        agent = state.agents.get(agent_id)
+        why = "unknown_agent" if agent is None else (agent.static_why or agent.why)
+        if tr:
+            kept = [agent_id] if why is None else []
+            dropped = [] if why is None else [{"agent": agent_id, "why": why}]
+            tr.add(step.id, step.id, step.span, "pick", "picked" if why is None else
+                   "nobody_available", kept=kept, dropped=dropped, **detail)
+        return (agent if why is None else None), str(why)
+
+    def _step_pin(self, step: RouteStep, state: ShopState, facts: Facts, buyer: str,
+                  at: float, tr: Tracer | None, path: list[str]) -> Outcome | None:
+        pin = self.pins.get(buyer)
+        if pin is None:
+            if tr:
+                tr.add(step.id, step.id, step.span, "pick", "nobody_available",
+                       failed={"field": "pin", "actual": "none", "expected": f"a pin for {buyer}"})
+            return None
+        agent_id, mode, pin_span = pin
+        agent, why = self._one_agent(step, agent_id, state, tr,
+                                     {"pin": {"agent": agent_id, "mode": mode, "span": pin_span}})
+        if agent is not None:
+            return ("assigned", "pinned_agent", agent, None, "only_candidate",
+                    "outcome:assigned:pinned_agent")
+        if mode == "strict":
+            return ("waiting", "pinned_agent_waiting", None, None, None,
+                    "outcome:waiting:pinned_agent_waiting")
+        return None
+
+    def _step_recent_contact(self, step: RouteStep, state: ShopState, facts: Facts, buyer: str,
+                             at: float, tr: Tracer | None, path: list[str]) -> Outcome | None:
+        contact = state.contacts.get(buyer)
+        window, grace = step.params["window"], step.params["grace"]
+        if contact is None or at - contact[1] > window:
+            if tr:
+                actual = "none" if contact is None else f"{(at - contact[1]) / 3600:.1f}h ago"
+                tr.add(step.id, step.id, step.span, "pick", "nobody_available",
+                       failed={"field": "recent_contact", "actual": actual,
+                               "expected": f"within {window // 3600}h"})
+            return None
+        agent_id = contact[0]
+        agent, why = self._one_agent(step, agent_id, state, tr,
+                                     {"contact": {"agent": agent_id, "hours_ago":
+                                                  round((at - contact[1]) / 3600, 2)}})
+        if agent is not None:
+            return ("assigned", "recent_contact", agent, None, "only_candidate",
+                    "outcome:assigned:recent_contact")
+        known = state.agents.get(agent_id)
+        if (why == "offline" and known is not None and known.offline_since is not None
+                and at - known.offline_since <= grace):
+            return ("waiting", "recent_contact_waiting", None, None, None,
+                    "outcome:waiting:recent_contact_waiting")
+        return None
+
+    def _step_only_one_online(self, step: RouteStep, state: ShopState, facts: Facts,
+                              buyer: str, at: float, tr: Tracer | None,
+                              path: list[str]) -> Outcome | None:
+        shop = state.pools["shop"]
+        if shop.counts[None] != 1:
+            if tr:
+                tr.add(step.id, step.id, step.span, "pick", "nobody_available",
+                       failed={"field": "available agents", "actual": str(shop.counts[None]),
+                               "expected": "== 1"})
+            return None
+        agent, _ = self._pick(shop, self.strategy, step.id, step.id, step.span, tr)
+        return ("assigned", "only_one_online", agent, None, "only_candidate",
+                "outcome:assigned:only_one_online")
+
+    def _step_other_online(self, step: RouteStep, state: ShopState, facts: Facts, buyer: str,
+                           at: float, tr: Tracer | None, path: list[str]) -> Outcome | None:
+        pool = state.pools[f"others:{step.id}"]
+        agent, selection = self._pick(pool, step.params.get("select") or self.strategy,
+                                      step.id, step.id, step.span, tr)
+        if agent is None:
+            return None
+        return ("assigned", "fallback_other_online", agent, None, selection,
+                "outcome:assigned:fallback_other_online")
+
+    def _step_main_account(self, step: RouteStep, state: ShopState, facts: Facts, buyer: str,
+                           at: float, tr: Tracer | None, path: list[str]) -> Outcome | None:
+        agent, _ = self._one_agent(step, self.main_id or "", state, tr, {})
+        if agent is None:
+            return None
+        return ("assigned", "main_account_fallback", agent, None, "only_candidate",
+                "outcome:assigned:main_account_fallback")
+
+    def _step_bindings(self, step: RouteStep, state: ShopState, facts: Facts, buyer: str,
+                       at: float, tr: Tracer | None, path: list[str]) -> Outcome | None:
+        if not step.params.get("enabled", True):
+            if tr:
+                tr.add(step.id, step.id, step.span, "match", "switched_off")
+            return None
+        field_name, table, always = self.binding_index
+        rows = table.get(facts.event.get(field_name), always) if field_name else always
+        for i in rows:
+            b = self.bindings[i]
+            if b.cond is not None and not b.cond(facts):
+                if tr:
+                    tr.add(b.id + ".when", b.id, b.span, "match", "no_match",
+                           failed=first_failure(b.when, facts))
+                continue
+            path.append(b.id)
+            if tr:
+                tr.add(b.id + ".when", b.id, b.span, "match", "matched")
+            found = self._binding_targets(step, b, state, tr, path)
+            if found is not None:
+                agent, group, selection = found
+                return ("assigned", "source_group", agent, group, selection,
+                        "outcome:assigned:source_group")
+            return None
+        if tr:
+            tr.add(step.id, step.id, step.span, "match", "no_match",
+                   failed={"field": "bindings", "actual": "no binding matched",
+                           "expected": "a matching binding"})
+        return None
+
+    def _binding_targets(self, step: RouteStep, b: BindingRow, state: ShopState,
+                         tr: Tracer | None, path: list[str]
+                         ) -> tuple[AgentState, str | None, str | None] | None:
+        if b.agents:
+            node = f"{b.id}.agents"
+            path.append(node)
+            agent, selection = self._pick(state.pools[f"binding:{b.id}"],
+                                          b.select or self.strategy, node, node, b.span, tr)
+            return None if agent is None else (agent, None, selection)
+        seen: set[str] = set()
+        todo = list(reversed(b.groups))
+        while todo:
+            gid = todo.pop()
+            if gid in seen:
+                continue
+            seen.add(gid)
+            group = self.groups[gid]
+            node = f"{step.id}.groups.{gid}"
+            path.append(node)
+            strategy = b.select or group["select"] or self.strategy
+            agent, selection = self._pick(state.pools[f"group:{gid}"], strategy, node, node,
+                                          group["span"], tr)
+            if agent is not None:
+                return agent, gid, selection
+            todo.extend(reversed(group["overflow"]))
+        return None
+
+
+def _pool_detail(pool: Pool, agent: AgentState | None, strategy: str,
+                 selection: str | None) -> dict[str, object]:
+    detail: dict[str, object] = {"pool": pool.name, "strategy": strategy,
+                                 "selection": selection, "picked": agent.id if agent else None,
+                                 "available": pool.counts[None]}
+    if len(pool.members) + len(pool.static_dropped) <= TRACE_LIST_LIMIT:
+        detail["kept"] = [a.id for a in pool.members if a.why is None]
+        detail["dropped"] = [{"agent": a.id, "why": a.static_why} for a in pool.static_dropped] + [
+            {"agent": a.id, "why": a.why} for a in pool.members if a.why is not None]
+    else:
+        counts = {str(k): v for k, v in sorted(pool.counts.items(), key=lambda kv: str(kv[0]))
+                  if k is not None and v}
+        for a in pool.static_dropped:
+            counts[str(a.static_why)] = counts.get(str(a.static_why), 0) + 1
+        detail["dropped_counts"] = counts
+    return detail
+
+
+def _index_bindings(bindings: list[BindingRow]) -> tuple[str | None, dict[object, list[int]],
+                                                          list[int]]:
+    """Dispatch bindings on the field most of them test (`source in {...}` and the like).
+
+    Returns (field, value -> binding indexes in order, indexes for other values). Bindings
+    that do not test the field appear in every list, so order (first match wins) is kept.
+    """
+    def keyed(expr: Any) -> tuple[str, list[object]] | None:
+        if not expr:
+            return None
+        if expr[0] == "in":
+            return expr[1], list(expr[2])
+        if expr[0] == "cmp" and expr[1] == "==":
+            return expr[2], [expr[3]]
+        if expr[0] == "and":
+            for part in expr[1:]:
+                found = keyed(part)
+                if found:
+                    return found
+        return None
+
+    tests = [keyed(b.when) for b in bindings]
+    fields = [t[0] for t in tests if t and t[0] in ("source", "intent", "buyer.id")]
+    if not fields:
+        return None, {}, list(range(len(bindings)))
+    field_name = max(sorted(set(fields)), key=fields.count)
+    event_key = {"buyer.id": "buyer"}.get(field_name, field_name)
+    values = {v for t in tests if t and t[0] == field_name for v in t[1]}
+    table: dict[object, list[int]] = {}
+    always: list[int] = []
+    for i, t in enumerate(tests):
+        if t and t[0] == field_name:
+            for v in t[1]:
+                table.setdefault(v, [])
+        else:
+            always.append(i)
+    for v in values:
+        table[v] = [i for i, t in enumerate(tests)
+                    if not (t and t[0] == field_name) or v in t[1]]
+    return event_key, table, always

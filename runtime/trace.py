@@ -1,0 +1,44 @@
+"""Decision traces: one flat list of typed steps, filtered into levels.
+
+A decision always records its path of graph nodes (cheap, on in production).
+The full trace is built only when asked for; `summary`, `fails` and `full` are
+views of that one list, as OPA's explanations are views of one trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LEVELS = ("summary", "fails", "full")
+
+# Step results that explain why a higher-priority step did not win.
+FAILING = frozenset({"no_match", "nobody_available", "condition_false", "switched_off"})
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One evaluated (or, in `full`, skipped) node of the decision graph."""
+
+    step: str
+    node: str
+    span: str
+    kind: str
+    result: str
+    detail: dict[str, object] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"step": self.step, "node": self.node, "span": self.span,
+                                  "kind": self.kind, "result": self.result}
+        out.update(self.detail)
+        return out
+
+
+def view(steps: tuple[TraceStep, ...], level: str) -> list[TraceStep]:
+    """The steps a level shows; the final (deciding) step is always shown."""
+    if level == "full":
+        return list(steps)
+    decided = [s for s in steps if s.result not in FAILING and s.result != "skipped"
+               and s.kind == "outcome"]
+    if level == "summary":
+        return decided[-1:]
+    return [s for s in steps if s.result in FAILING] + decided[-1:]
