@@ -238,6 +238,25 @@ def _hint_for(text: str, col: int) -> str | None:
     return None
 
 
+def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str) -> tuple[int, int, str]:
+    """Line, column and message of a parse failure, in the merchant's words."""
+    lines = text.splitlines() or [""]
+    at_end = isinstance(err, lark.exceptions.UnexpectedEOF) or (
+        isinstance(err, lark.exceptions.UnexpectedToken) and err.token.type == "$END")
+    if at_end:
+        last = max((i for i, line in enumerate(lines) if line.strip()), default=0)
+        return last + 1, len(lines[last].rstrip()) + 1, "expression ends too early"
+    line = min(max(getattr(err, "line", 1) or 1, 1), len(lines))
+    col = max(getattr(err, "column", 1) or 1, 1)
+    if isinstance(err, lark.exceptions.UnexpectedToken):
+        found = str(err.token)
+    elif isinstance(err, lark.exceptions.UnexpectedCharacters):
+        found = err.char
+    else:
+        found = lines[line - 1][col - 1:col]
+    return line, col, f"unexpected {found or 'end'!r} in expression"
+
+
 def parse_expr(text: str, base: Span, report: Report, col_offset: int = 0) -> Expr | None:
     """Parse one expression written in a YAML scalar that starts at `base`.
 
@@ -250,16 +269,10 @@ def parse_expr(text: str, base: Span, report: Report, col_offset: int = 0) -> Ex
     try:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedInput as err:
-        line = getattr(err, "line", 1) or 1
-        col = getattr(err, "column", 1) or 1
+        line, col, message = _syntax_error(err, text)
         span = _ToAst(base, col_offset)._at(line, col)
-        if isinstance(err, lark.exceptions.UnexpectedEOF):
-            message = "expression ends too early"
-        else:
-            found = text.splitlines()[line - 1][col - 1:col + 9] if text.strip() else ""
-            message = f"unexpected {found.split()[0] if found.split() else 'end'!r} in expression"
-        report.add("E110", message, span, hint=_hint_for(text.splitlines()[line - 1], col)
-                   if text.splitlines() else None)
+        source_line = (text.splitlines() or [""])[line - 1]
+        report.add("E110", message, span, hint=_hint_for(source_line, col))
         return None
     except lark.exceptions.LarkError as err:
         report.add("E110", f"expression error: {err}", base)
