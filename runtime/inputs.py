@@ -78,6 +78,8 @@ def _time(obj: dict[str, Any], key: str, where: str, nullable: bool = False) -> 
     value = obj.get(key)
     if value is None and nullable:
         return
+    if key not in obj:
+        raise InputError(f"{where}/{key}", f"missing `{key}` (an ISO 8601 time with offset)")
     try:
         parse_instant(value)
     except TimeError as err:

@@ -41,4 +41,7 @@ def view(steps: tuple[TraceStep, ...], level: str) -> list[TraceStep]:
                and s.kind == "outcome"]
     if level == "summary":
         return decided[-1:]
-    return [s for s in steps if s.result in FAILING] + decided[-1:]
+    # "fails": every step that lost, with its first failing condition, plus the
+    # steps that won (matched binding, picked agent) and the outcome.
+    return [s for s in steps if s.result in FAILING or s.result in ("matched", "picked")
+            ] + decided[-1:]

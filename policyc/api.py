@@ -1,0 +1,57 @@
+"""The Python API: `load` a policy, `decide` an event, `explain` a decision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .compiler import compile_file, render
+from .runtime.artifact import read_artifact
+from .runtime.decision import Decision
+from .runtime.explain import decision_text
+from .runtime.inputs import check_event, check_snapshot
+from .runtime.router import Router
+from .runtime.state import ShopState
+
+
+class PolicyError(ValueError):
+    """The policy has errors; `report` is the rendered diagnostics."""
+
+    def __init__(self, report: str) -> None:
+        super().__init__(report)
+        self.report = report
+
+
+def load(path: str | Path) -> Router:
+    """Compile a policy file (or read a compiled `.json` artifact) into a Router."""
+    path = Path(path)
+    if path.suffix == ".json":
+        return Router(read_artifact(path))
+    result = compile_file(path)
+    if result.artifact is None:
+        raise PolicyError(render.text(result.diagnostics, result.texts))
+    return Router(result.artifact)
+
+
+def state(router: Router, snapshot: dict[str, Any], where: str = "state") -> ShopState:
+    """A checked, indexed shop state from a CONTRACT.md snapshot."""
+    agents = {a["id"] for a in router.agent_specs}
+    return router.state(check_snapshot(snapshot, where, agents))
+
+
+def decide(router: Router, shop: ShopState | dict[str, Any], event: dict[str, Any],
+           trace: bool = False, where: str = "event") -> Decision:
+    """Decide one message event; `shop` is a ShopState or a snapshot dict."""
+    if isinstance(shop, dict):
+        shop = state(router, shop)
+    agents = {a["id"] for a in router.agent_specs}
+    check_event(event, where, agents)
+    if event["type"] != "message":
+        raise ValueError(f"{where}/type: only `message` events are decided one at a time")
+    return router.decide(shop, event, trace=trace)
+
+
+def explain(router: Router, shop: ShopState | dict[str, Any], event: dict[str, Any],
+            level: str = "fails") -> str:
+    """The decision for `event` as text for a person, with its trace at `level`."""
+    return decision_text(decide(router, shop, event, trace=True), level)
