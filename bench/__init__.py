@@ -1,0 +1,1 @@
+"""Benchmark of policyc's router against hand-written and rules-engine anchors (issue 3)."""
