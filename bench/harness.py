@@ -1,0 +1,146 @@
+"""Time policyc's router and the three anchors on the same shops and events.
+
+For each shop size: generate the inputs once; run the indexed anchor over all
+events as the reference; for every implementation, pick a prefix long enough
+for about `target` seconds per repeat, check (untimed) that it decides every
+event of that prefix exactly as the reference does, then time `repeats` runs
+from a fresh state and keep the median. Each decision includes its state
+update (policyc: `decide` then `apply`).
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .anchor_indexed import IndexedRouter
+from .anchor_scan import ScanRouter
+from .shop_gen import generate
+from .shop_model import Decision, read_policy
+
+IMPLS = ("policyc", "policyc+trace", "scan", "indexed", "zen")
+
+
+class Decider(Protocol):
+    def decide(self, event: dict[str, Any]) -> Decision: ...
+
+
+Factory = Callable[[], Decider]
+
+
+@dataclass(frozen=True)
+class Settings:
+    sizes: tuple[int, ...] = (10, 100, 1_000, 10_000)
+    n_events: int = 20_000
+    repeats: int = 5
+    target: float = 0.3  # seconds per timed repeat
+    min_events: int = 50
+    pilot: int = 50
+    seed: int = 1
+    impls: tuple[str, ...] = IMPLS
+
+
+QUICK = Settings(sizes=(10, 100), n_events=400, repeats=3, target=0.02, min_events=20,
+                 pilot=20)
+
+
+@dataclass
+class Measure:
+    impl: str
+    events: int  # prefix length timed
+    rates: list[float]  # decisions per second, one per repeat
+
+    @property
+    def rate(self) -> float:
+        return statistics.median(self.rates)
+
+
+@dataclass
+class SizeResult:
+    n_agents: int
+    n_events: int
+    reasons: Counter[str]
+    measures: dict[str, Measure] = field(default_factory=dict)
+
+
+class Disagreement(AssertionError):
+    """An implementation decided an event differently from the reference."""
+
+
+def factories(policy_yaml: str, snapshot: dict[str, Any],
+              impls: tuple[str, ...]) -> dict[str, Factory]:
+    """One fresh-state constructor per implementation (set-up is never timed)."""
+    policy = read_policy(policy_yaml)
+    made: dict[str, Factory] = {
+        "scan": lambda: ScanRouter(policy, snapshot),
+        "indexed": lambda: IndexedRouter(policy, snapshot),
+    }
+    if "zen" in impls:
+        from .anchor_zen import ZenRouter
+        made["zen"] = lambda: ZenRouter(policy, snapshot)
+    if "policyc" in impls or "policyc+trace" in impls:
+        from .policyc_side import PolicycRouter, compile_router
+        router = compile_router(policy_yaml)
+        made["policyc"] = lambda: PolicycRouter(router, snapshot, trace=False)
+        made["policyc+trace"] = lambda: PolicycRouter(router, snapshot, trace=True)
+    return {name: made[name] for name in impls}
+
+
+def run(decider: Decider, events: list[dict[str, Any]]) -> float:
+    """Decide every event in order; return the elapsed seconds (GC off, as timeit does)."""
+    decide = decider.decide
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        for event in events:
+            decide(event)
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
+
+
+def check(name: str, make: Factory, events: list[dict[str, Any]],
+          reference: list[Decision]) -> float:
+    """Decide `events` recording decisions; raise `Disagreement` at the first difference."""
+    decider = make()
+    start = time.perf_counter()
+    got = [decider.decide(e) for e in events]
+    elapsed = time.perf_counter() - start
+    for i, (mine, ref) in enumerate(zip(got, reference, strict=False)):
+        if mine != ref:
+            raise Disagreement(f"{name} disagrees with the indexed anchor at event {i} "
+                               f"{events[i]}: {mine} != {ref}")
+    return elapsed
+
+
+def measure(name: str, make: Factory, events: list[dict[str, Any]],
+            reference: list[Decision], s: Settings) -> Measure:
+    pilot = events[:s.pilot]
+    per_event = max(check(name, make, pilot, reference), 1e-9) / len(pilot)
+    n = max(s.min_events, min(len(events), int(s.target / per_event)))
+    if n > len(pilot):
+        check(name, make, events[:n], reference)
+    prefix = events[:n]
+    rates = [n / run(make(), prefix) for _ in range(s.repeats)]
+    return Measure(name, n, rates)
+
+
+def bench_size(n_agents: int, s: Settings,
+               progress: Callable[[str], None] = lambda _: None) -> SizeResult:
+    policy_yaml, snapshot, events = generate(n_agents, s.n_events, s.seed)
+    makers = factories(policy_yaml, snapshot, s.impls)
+    indexed = makers["indexed"] if "indexed" in makers else (
+        lambda: IndexedRouter(policy_yaml, snapshot))
+    reference = [d.decide(e) for d in [indexed()] for e in events]
+    result = SizeResult(n_agents, len(events), Counter(d[2] for d in reference))
+    for name, make in makers.items():
+        result.measures[name] = measure(name, make, events, reference, s)
+        progress(f"  {n_agents:>6} agents  {name:<14} "
+                 f"{result.measures[name].rate:>12,.0f}/s  ({result.measures[name].events} events)")
+    return result
