@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/policyc check policies/
 	$(BIN)/policyc compile policies/shopee.yaml -o build/shopee.artifact.json
+	$(BIN)/policyc explain policies/shopee.yaml --state policies/examples/shopee-state.json --event policies/examples/shopee-event.json
 
 test: $(STAMP)
 	$(BIN)/ruff check dsl compiler runtime policyc tests bench
