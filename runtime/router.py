@@ -299,8 +299,8 @@ class Router:
                        failed={"field": "pin", "actual": "none", "expected": f"a pin for {buyer}"})
             return None
         agent_id, mode, pin_span = pin
-        agent, why = self._one_agent(step, agent_id, state, tr,
-                                     {"pin": {"agent": agent_id, "mode": mode, "span": pin_span}})
+        agent, _ = self._one_agent(step, agent_id, state, tr,
+                                   {"pin": {"agent": agent_id, "mode": mode, "span": pin_span}})
         if agent is not None:
             return ("assigned", "pinned_agent", agent, None, "only_candidate",
                     "outcome:assigned:pinned_agent")

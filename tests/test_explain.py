@@ -14,9 +14,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from test_conformance import CASES, ROOT, Case, message
 
 from policyc.cli import main
-from test_conformance import CASES, ROOT, Case, message
 
 GOLDEN = ROOT / "tests" / "golden" / "explain"
 SCHEMAS = ROOT / "policyc" / "schemas"

@@ -1,4 +1,4 @@
-"""`policyc explain` and `policyc why-not`: why a buyer went where it did, why an agent gets nothing."""
+"""`policyc explain` and `policyc why-not`: why a buyer went where it did, or gets nothing."""
 
 from __future__ import annotations
 
