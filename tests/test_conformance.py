@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from policyc.runtime.router import Router
 
 from policyc.api import decide, load
+from policyc.runtime.router import Router
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = "2026-11-23T10:00:00+08:00"  # a Monday, inside working hours

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from policyc.dsl.diagnostic import CODES, Severity
 
 from policyc.cli import main
+from policyc.dsl.diagnostic import CODES, Severity
 
 REPO = Path(__file__).resolve().parents[1]
 BROKEN = REPO / "tests" / "broken"
@@ -112,7 +112,7 @@ HOSTILE: dict[str, tuple[Callable[[], bytes] | None, Expect]] = {
     "E100_missing_file": (None, Expect("E100", 1, 1)),
     "E102_ten_megabytes": (lambda: b"policyc: 1\n" + b"#" * (10 * 1024 * 1024) + b"\n",
                            Expect("E102", 1, 1)),
-    "E103_billion_laughs": (_alias_bomb, Expect("E103", 2, 52)),
+    "E103_billion_laughs": (_alias_bomb, Expect("E103", 6, 10)),
     "E104_latin1_byte": (lambda: b"policyc: 1\nshop:\n  id: d\xe9mo\n", Expect("E104", 3, 8)),
     "E104_binary_garbage": (lambda: b"policyc: 1\n" + bytes(range(256)) * 4,
                             Expect("E104", 2, 1)),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from policyc.compiler import compile_file
-from policyc.dsl.diagnostic import Severity
 
 from policyc.cli import main
+from policyc.compiler import compile_file
+from policyc.dsl.diagnostic import Severity
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = sorted(p for p in (ROOT / "policies").glob("*.yaml")

@@ -9,10 +9,10 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from policyc.runtime.router import Router
-from policyc.runtime.vocabulary import ORDER_STATES, STATUSES
 
 from policyc.api import decide, load, state
+from policyc.runtime.router import Router
+from policyc.runtime.vocabulary import ORDER_STATES, STATUSES
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ("shopee.yaml", "youzan.yaml", "taobao.yaml", "../tests/variants/s4d.yaml")

@@ -1,0 +1,116 @@
+"""Issue 3 benchmark: the anchors and policyc make the same decisions at small sizes.
+
+The benchmark's ratios only mean something if every implementation decides
+every event alike, state updates included; the harness asserts it before
+timing, and these cases pin it down on tiny shops, on the rare route steps
+(main account, staging) and on the recent-contact window's edge.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+zen = pytest.importorskip("zen", reason="zen-engine is the `bench` extra")
+
+# `bench/` is a folder of the repository, not part of the installed package.
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.__main__ import main as bench_main  # noqa: E402
+from bench.anchor_indexed import IndexedRouter  # noqa: E402
+from bench.anchor_scan import ScanRouter  # noqa: E402
+from bench.anchor_zen import ZenRouter  # noqa: E402
+from bench.harness import Disagreement, check  # noqa: E402
+from bench.policyc_side import PolicycRouter, compile_router  # noqa: E402
+from bench.shop_gen import generate  # noqa: E402
+from bench.shop_model import Decision  # noqa: E402
+
+Event = dict[str, Any]
+
+
+def all_decisions(policy: str, snapshot: dict[str, Any],
+                  events: list[Event]) -> dict[str, list[Decision]]:
+    router = compile_router(policy)
+    deciders = {
+        "scan": ScanRouter(policy, snapshot),
+        "indexed": IndexedRouter(policy, snapshot),
+        "zen": ZenRouter(policy, snapshot),
+        "policyc": PolicycRouter(router, snapshot, trace=False),
+        "policyc+trace": PolicycRouter(router, snapshot, trace=True),
+    }
+    return {name: [d.decide(e) for e in events] for name, d in deciders.items()}
+
+
+def assert_agree(got: dict[str, list[Decision]], events: list[Event]) -> list[Decision]:
+    ref = got["indexed"]
+    for name, decisions in got.items():
+        for i, (mine, theirs) in enumerate(zip(decisions, ref, strict=True)):
+            assert mine == theirs, f"{name} vs indexed at event {i} {events[i]}"
+    return ref
+
+
+@pytest.mark.parametrize("n_agents", [1, 2, 4, 10, 37])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_generated_streams_agree(n_agents: int, seed: int) -> None:
+    policy, snapshot, events = generate(n_agents, 300, seed)
+    assert_agree(all_decisions(policy, snapshot, events), events)
+
+
+def test_small_shop_covers_the_common_steps() -> None:
+    policy, snapshot, events = generate(10, 2000, 1)
+    reasons = Counter(d[2] for d in assert_agree(all_decisions(policy, snapshot, events), events))
+    assert {"pinned_agent", "pinned_agent_waiting", "recent_contact", "source_group",
+            "fallback_other_online"} <= set(reasons)
+
+
+def with_statuses(snapshot: dict[str, Any], status: str, main: str) -> dict[str, Any]:
+    changed = copy.deepcopy(snapshot)
+    for agent in changed["agents"]:
+        agent["status"] = main if agent["id"] == "main" else status
+    return changed
+
+
+@pytest.mark.parametrize(("status", "main", "reason"), [
+    ("offline", "online", "main_account_fallback"),  # S4-C: every other agent offline
+    ("hidden", "offline", "staged_nobody_online"),  # S7: nobody online
+])
+def test_last_resort_steps_agree(status: str, main: str, reason: str) -> None:
+    policy, snapshot, events = generate(8, 120, 3)
+    snapshot = with_statuses(snapshot, status, main)
+    reasons = Counter(d[2] for d in assert_agree(all_decisions(policy, snapshot, events), events))
+    assert reason in reasons
+
+
+@pytest.mark.parametrize(("age", "reason"), [
+    ("2026-11-20T09:00:01+08:00", "recent_contact"),  # exactly 72 h before: inside
+    ("2026-11-20T09:00:00+08:00", "source_group"),  # 72 h and 1 s: outside
+])
+def test_recent_contact_window_edge(age: str, reason: str) -> None:
+    policy, snapshot, events = generate(10, 50, 1)
+    online = next(a["id"] for a in snapshot["agents"]
+                  if a["status"] == "online" and a["id"] != "main")
+    snapshot["contacts"] = [{"buyer": "edge", "agent": online, "at": age}]
+    event = dict(events[0], buyer="edge", at="2026-11-23T09:00:01+08:00")
+    got = assert_agree(all_decisions(policy, snapshot, [event]), [event])
+    assert got[0][2] == reason
+
+
+def test_harness_reports_a_disagreement() -> None:
+    policy, snapshot, events = generate(4, 40, 1)
+    reference = [IndexedRouter(policy, snapshot).decide(e) for e in events]
+    reference[7] = ("staged", None, "staged_nobody_online")
+    with pytest.raises(Disagreement, match="at event 7"):
+        check("scan", lambda: ScanRouter(policy, snapshot), events, reference)
+
+
+def test_quick_run_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench_main(["--quick", "--sizes", "4,10", "--events", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "pc/indexed" in out and "cost at 10 vs 4 agents" in out
