@@ -45,9 +45,11 @@ def table(results: list[SizeResult], s: Settings) -> str:
     out = [f"decisions/s, median of {s.repeats} (each decision includes its state update); "
            f"seed {s.seed}", *lines, "",
            "trace cost = trace-off rate / trace-on rate; pc/x = policyc rate / x rate", ""]
-    out.append("events timed per implementation (prefix of the same stream):")
+    out.append("events timed per implementation (prefix of the same stream) "
+               "and spread of the repeats ((max - min) / median):")
     for r in results:
-        counts = ", ".join(f"{m.impl} {m.events:,}" for m in r.measures.values())
+        counts = ", ".join(f"{m.impl} {m.events:,} ({m.spread:.0%})"
+                           for m in r.measures.values())
         out.append(f"  {r.n_agents:>6,} agents: {counts}")
     if len(results) > 1:
         small, big = results[0], results[-1]

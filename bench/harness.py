@@ -5,7 +5,8 @@ events as the reference; for every implementation, pick a prefix long enough
 for about `target` seconds per repeat, check (untimed) that it decides every
 event of that prefix exactly as the reference does, then time `repeats` runs
 from a fresh state and keep the median. Each decision includes its state
-update (policyc: `decide` then `apply`).
+update (policyc: `decide` then `apply`). Repeats are interleaved across the
+implementations so that ratios are robust to a busy machine.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Settings:
     sizes: tuple[int, ...] = (10, 100, 1_000, 10_000)
     n_events: int = 20_000
     repeats: int = 5
-    target: float = 0.3  # seconds per timed repeat
+    target: float = 0.8  # seconds per timed repeat
     min_events: int = 50
     pilot: int = 50
     seed: int = 1
@@ -58,6 +59,11 @@ class Measure:
     @property
     def rate(self) -> float:
         return statistics.median(self.rates)
+
+    @property
+    def spread(self) -> float:
+        """(max - min) / median of the repeats: how noisy the machine was."""
+        return (max(self.rates) - min(self.rates)) / self.rate
 
 
 @dataclass
@@ -119,16 +125,15 @@ def check(name: str, make: Factory, events: list[dict[str, Any]],
     return elapsed
 
 
-def measure(name: str, make: Factory, events: list[dict[str, Any]],
-            reference: list[Decision], s: Settings) -> Measure:
+def prefix_length(name: str, make: Factory, events: list[dict[str, Any]],
+                  reference: list[Decision], s: Settings) -> int:
+    """Events to time for about `s.target` seconds; checks agreement on all of them."""
     pilot = events[:s.pilot]
     per_event = max(check(name, make, pilot, reference), 1e-9) / len(pilot)
     n = max(s.min_events, min(len(events), int(s.target / per_event)))
     if n > len(pilot):
         check(name, make, events[:n], reference)
-    prefix = events[:n]
-    rates = [n / run(make(), prefix) for _ in range(s.repeats)]
-    return Measure(name, n, rates)
+    return n
 
 
 def bench_size(n_agents: int, s: Settings,
@@ -140,7 +145,15 @@ def bench_size(n_agents: int, s: Settings,
     reference = [d.decide(e) for d in [indexed()] for e in events]
     result = SizeResult(n_agents, len(events), Counter(d[2] for d in reference))
     for name, make in makers.items():
-        result.measures[name] = measure(name, make, events, reference, s)
-        progress(f"  {n_agents:>6} agents  {name:<14} "
-                 f"{result.measures[name].rate:>12,.0f}/s  ({result.measures[name].events} events)")
+        n = prefix_length(name, make, events, reference, s)
+        result.measures[name] = Measure(name, n, [])
+    # Repeats go round the implementations, so a slow spell of a shared machine
+    # hits all of them alike instead of one.
+    for _ in range(s.repeats):
+        for name, make in makers.items():
+            m = result.measures[name]
+            m.rates.append(m.events / run(make(), events[:m.events]))
+    for m in result.measures.values():
+        progress(f"  {n_agents:>6} agents  {m.impl:<14} {m.rate:>12,.0f}/s  "
+                 f"({m.events} events, spread {m.spread:.0%})")
     return result
