@@ -1,0 +1,293 @@
+"""The stateful engine, rule by rule: event sequences in, routing records out."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from policyc.compiler import compile_file
+from policyc.runtime.engine import Engine
+from policyc.runtime.router import Router
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
+
+Event = dict[str, Any]
+
+
+@cache
+def _artifact(name: str) -> dict[str, Any]:
+    artifact = compile_file(ROOT / "policies" / f"{name}.yaml").artifact
+    assert artifact is not None
+    return artifact
+
+
+def engine(name: str = "shopee", **settings: dict[str, Any]) -> Engine:
+    """An engine on a shipped policy, with some `settings` sections overridden."""
+    artifact = copy.deepcopy(_artifact(name))
+    for section, values in settings.items():
+        artifact["settings"][section].update(values)
+    return Engine(Router(artifact))
+
+
+def t(minutes: float) -> str:
+    return (T0 + timedelta(minutes=minutes)).isoformat()
+
+
+def msg(m: float, buyer: str, source: str = "product_page", **extra: object) -> Event:
+    return {"type": "message", "at": t(m), "buyer": buyer, "source": source, **extra}
+
+
+def status(m: float, agent: str, value: str) -> Event:
+    return {"type": "agent_status", "at": t(m), "agent": agent, "status": value}
+
+
+def conv(kind: str, m: float, agent: str, buyer: str, **extra: object) -> Event:
+    return {"type": kind, "at": t(m), "agent": agent, "buyer": buyer, **extra}
+
+
+def tick(m: float) -> Event:
+    return {"type": "tick", "at": t(m)}
+
+
+def feed(e: Engine, *events: Event) -> list[dict[str, Any]]:
+    return [rec for ev in events for rec in e.feed(ev)]
+
+
+def brief(records: list[dict[str, Any]]) -> list[tuple[str, str, str | None, str | None]]:
+    """(kind, buyer, agent, reason) of each record, the shape most tests compare."""
+    return [(r["kind"], r.get("buyer", ""), r.get("agent"), r.get("reason") or r.get("why"))
+            for r in records]
+
+
+# -- messages (G1) ---------------------------------------------------------------------------
+
+def test_S5_message_routes_then_joins_open_conversation() -> None:
+    e = engine()
+    recs = feed(e, status(0, "chrissy", "online"), status(0, "elly", "online"),
+                msg(1, "b1"), conv("read", 2, "chrissy", "b1"), msg(3, "b1"))
+    assert brief(recs) == [("route", "b1", "chrissy", "source_group"),
+                           ("continued", "b1", "chrissy", "source_group")]
+    chrissy = e.shop.agents["chrissy"]
+    assert (chrissy.open, chrissy.unread, chrissy.pending) == (1, 1, 1)  # unread again
+
+
+def test_G1_each_message_has_one_route_or_continued_record() -> None:
+    e = engine()
+    events = [msg(0, "b1"), msg(1, "b1"), status(2, "hank", "online"), msg(3, "b2", "order_page"),
+              msg(4, "b1"), msg(5, "b2", "order_page")]
+    recs = feed(e, *events)
+    per_message = [r for r in recs if r["kind"] in ("route", "continued")]
+    assert len(per_message) == sum(ev["type"] == "message" for ev in events)
+
+
+# -- S7 staging ------------------------------------------------------------------------------
+
+def test_S7_staged_when_nobody_online_first_online_takes_up_to_cap() -> None:
+    e = engine(staging={"cap": 2})
+    recs = feed(e, *(msg(i, f"b{i}") for i in range(3)))
+    assert {r["outcome"] for r in recs} == {"staged"}
+    assert [x["buyer"] for x in e.waiting()["staging"]] == ["b0", "b1", "b2"]
+    recs = feed(e, status(10, "fanny", "online"), status(11, "gavin", "online"))
+    assert brief(recs) == [("release", "b0", "fanny", "staging_release"),
+                           ("release", "b1", "fanny", "staging_release"),
+                           ("release", "b2", "gavin", "staging_release")]
+    assert recs[0]["cause"]["type"] == "agent_status"
+    assert recs[0]["event"]["buyer"] == "b0"
+
+
+def test_S7_lone_online_agent_keeps_receiving_as_it_reads() -> None:
+    e = engine(staging={"cap": 2})
+    feed(e, *(msg(i, f"b{i}") for i in range(4)))
+    feed(e, status(10, "elly", "online"))
+    assert len(e.waiting()["staging"]) == 2
+    recs = feed(e, conv("read", 11, "elly", "b0"))
+    assert brief(recs) == [("release", "b2", "elly", "staging_release")]
+    feed(e, status(12, "hank", "online"))  # no longer alone: reading releases nothing
+    assert feed(e, conv("read", 13, "elly", "b1")) == []
+
+
+def test_S7_even_split_shares_staged_chats_among_agents_to_come() -> None:
+    e = engine(staging={"mode": "even_split"})
+    feed(e, *(msg(i, f"b{i}") for i in range(12)))
+    recs = feed(e, status(20, "chrissy", "online"))
+    # 6 agents may still come online (main in case C, chrissy, elly, fanny, gavin, hank)
+    assert [r["buyer"] for r in recs] == ["b0", "b1"]
+    assert {r["reason"] for r in recs} == {"staging_release"}
+
+
+# -- S8 returning buyer, Y8 pins ----------------------------------------------------------------
+
+def _returning(e: Engine) -> None:
+    feed(e, status(0, "chrissy", "online"), status(0, "elly", "online"), msg(1, "b1"),
+         conv("close", 2, "chrissy", "b1"), status(5, "chrissy", "offline"))
+
+
+def test_S8_returning_buyer_waits_within_grace_and_gets_agent_back() -> None:
+    e = engine()
+    _returning(e)
+    recs = feed(e, msg(10, "b1"))
+    assert brief(recs) == [("route", "b1", None, "recent_contact_waiting")]
+    assert e.waiting()["waiting"][0]["agent"] == "chrissy"
+    recs = feed(e, status(12, "chrissy", "online"))
+    assert brief(recs) == [("release", "b1", "chrissy", "recent_contact")]
+    assert e.waiting()["waiting"] == []
+
+
+def test_S8_grace_expired_routed_normally_on_tick() -> None:
+    e = engine()
+    _returning(e)
+    feed(e, msg(10, "b1"))
+    assert feed(e, tick(14)) == []  # still within 10 minutes of chrissy going offline
+    recs = feed(e, tick(16))
+    assert brief(recs) == [("release", "b1", "elly", "source_group")]
+    assert recs[0]["cause"]["type"] == "tick"
+
+
+def test_Y8_strict_pin_waits_until_pinned_agent_online() -> None:
+    e = engine("youzan")
+    recs = feed(e, status(0, "jason", "online"), msg(1, "18767120425", "mini_program"))
+    assert brief(recs) == [("route", "18767120425", None, "pinned_agent_waiting")]
+    assert feed(e, tick(30)) == []  # a strict pin never expires
+    recs = feed(e, status(40, "lou-chengfeng", "online"))
+    assert brief(recs) == [("release", "18767120425", "lou-chengfeng", "pinned_agent")]
+
+
+# -- S9, S11 ---------------------------------------------------------------------------------
+
+def test_S9_hidden_agent_keeps_its_chats_and_gets_no_new_ones() -> None:
+    e = engine()
+    feed(e, status(0, "chrissy", "online"), status(0, "elly", "online"), msg(1, "b1"),
+         status(2, "chrissy", "hidden"))
+    recs = feed(e, msg(3, "b1"), msg(4, "b2"))
+    assert brief(recs) == [("continued", "b1", "chrissy", "source_group"),
+                           ("route", "b2", "elly", "source_group")]
+    assert e.conversations["b1"].agent == "chrissy"
+
+
+def test_S11_tick_closes_read_idle_conversations_never_unread_ones() -> None:
+    e = engine()
+    feed(e, status(0, "chrissy", "online"), msg(1, "b1"), msg(1, "b2"),
+         conv("read", 2, "chrissy", "b1"))
+    assert feed(e, tick(31)) == []  # 29 minutes idle
+    recs = feed(e, tick(90))
+    assert brief(recs) == [("closed", "b1", "chrissy", "close_read_idle")]
+    assert set(e.conversations) == {"b2"}
+    assert e.shop.agents["chrissy"].open == 1
+
+
+# -- S10, Y12 transfers ------------------------------------------------------------------------
+
+def test_S10_transfer_to_group_picks_by_group_strategy() -> None:
+    e = engine()
+    feed(e, *(status(0, a, "online") for a in ("chrissy", "fanny", "gavin")),
+         msg(1, "b0", "order_page"), msg(2, "b1"))
+    recs = feed(e, conv("transfer", 3, "chrissy", "b1", to_group="aftersale"))
+    # fanny has b0 unread, gavin none: fewest unread wins
+    assert brief(recs) == [("transfer", "b1", "gavin", "transfer_to_group")]
+    assert (recs[0]["group"], recs[0]["source"], recs[0]["selection"]) == \
+        ("aftersale", "transfer", "fewest_unread")
+    assert e.shop.agents["chrissy"].open == 0
+    assert e.shop.contacts["b1"][0] == "gavin"
+
+
+def test_Y12_transfer_to_busy_agent_but_not_to_offline_one() -> None:
+    e = engine()
+    feed(e, status(0, "chrissy", "online"), status(0, "hank", "busy"), msg(1, "b1"))
+    refused = feed(e, conv("transfer", 2, "chrissy", "b1", to_agent="elly"))
+    assert brief(refused) == [("ignored", "", None, "cannot transfer to elly: offline")]
+    recs = feed(e, conv("transfer", 3, "chrissy", "b1", to_agent="hank"))
+    assert brief(recs) == [("transfer", "b1", "hank", "transfer_to_agent")]
+    assert e.conversations["b1"].agent == "hank"
+
+
+# -- Y2, Y9, Y13 queue -------------------------------------------------------------------------
+
+def _busy_jason(order: str = "oldest_first") -> Engine:
+    """Youzan with jason alone online at capacity 1: further chats queue (Y9)."""
+    e = engine("youzan", queue={"order": order})
+    feed(e, {"type": "set_capacity", "at": t(0), "agent": "jason", "capacity": 1},
+         status(0, "jason", "online"), msg(1, "c0", "own_app"), msg(2, "c1", "own_app"),
+         msg(3, "c2", "own_app"))
+    return e
+
+
+def test_Y9_all_busy_chats_queue() -> None:
+    e = _busy_jason()
+    assert [x["buyer"] for x in e.waiting()["queue"]] == ["c1", "c2"]
+    assert e.held["c1"][1]["reason"] == "queued_all_busy"
+
+
+def test_Y9_close_pulls_oldest_queued() -> None:
+    e = _busy_jason()
+    recs = feed(e, conv("close", 5, "jason", "c0"))
+    assert brief(recs) == [("release", "c1", "jason", "queue_pull")]
+    assert recs[0]["cause"]["type"] == "close"
+
+
+def test_Y9_newest_first_order() -> None:
+    e = _busy_jason("newest_first")
+    recs = feed(e, conv("close", 5, "jason", "c0"))
+    assert brief(recs) == [("release", "c2", "jason", "queue_pull")]
+
+
+def test_Y9_agent_coming_online_takes_queued_up_to_spare_capacity() -> None:
+    e = _busy_jason()
+    feed(e, {"type": "set_capacity", "at": t(4), "agent": "liangfei", "capacity": 1})
+    recs = feed(e, status(5, "liangfei", "online"))
+    assert brief(recs) == [("release", "c1", "liangfei", "queue_pull")]
+    assert [x["buyer"] for x in e.waiting()["queue"]] == ["c2"]
+
+
+def test_Y9_take_on_online_limits_the_take() -> None:
+    e = engine("youzan", queue={"take_on_online": 1})
+    feed(e, {"type": "set_capacity", "at": t(0), "agent": "jason", "capacity": 1},
+         status(0, "jason", "online"), *(msg(i, f"c{i}", "own_app") for i in range(1, 4)))
+    recs = feed(e, status(5, "liangfei", "online"))  # capacity 5, takes only 1
+    assert brief(recs) == [("release", "c2", "liangfei", "queue_pull")]
+
+
+def test_Y9_pick_by_hand_admin_excluded_from_automatic() -> None:
+    e = _busy_jason()
+    feed(e, status(4, "lina", "online"))  # Y4: admin, no automatic queue pull
+    assert len(e.waiting()["queue"]) == 2
+    recs = feed(e, {"type": "pick", "at": t(5), "agent": "lina", "buyer": "c2"})
+    assert brief(recs) == [("release", "c2", "lina", "queue_pull")]
+    nothing = feed(e, {"type": "pick", "at": t(6), "agent": "xiao-yijian"})
+    assert nothing[0]["kind"] == "ignored"
+
+
+def test_Y2_raised_cap_takes_queued_chats() -> None:
+    e = _busy_jason()
+    recs = feed(e, {"type": "set_capacity", "at": t(5), "agent": "jason", "capacity": 3})
+    assert brief(recs) == [("release", "c1", "jason", "queue_pull"),
+                           ("release", "c2", "jason", "queue_pull")]
+    assert e.shop.agents["jason"].open == 3
+
+
+def test_Y13_close_frees_capacity_for_new_chats() -> None:
+    e = engine("youzan")
+    feed(e, {"type": "set_capacity", "at": t(0), "agent": "jason", "capacity": 1},
+         status(0, "jason", "online"), msg(1, "c0", "own_app"), conv("close", 2, "jason", "c0"))
+    recs = feed(e, msg(3, "c1", "own_app"))
+    assert (recs[0]["outcome"], recs[0]["agent"]) == ("assigned", "jason")
+
+
+def test_Y11_agent_no_response_closes_and_next_message_routes_fresh() -> None:
+    e = engine("youzan")
+    feed(e, status(0, "jason", "online"), msg(1, "c0", "own_app"))
+    recs = feed(e, tick(12))  # agent_no_response: 10 minutes
+    assert brief(recs) == [("closed", "c0", "jason", "agent_no_response")]
+    assert feed(e, msg(13, "c0", "own_app"))[0]["kind"] == "route"
+
+
+def test_Y11_customer_no_response_after_reply() -> None:
+    e = engine("youzan")
+    feed(e, status(0, "jason", "online"), msg(1, "c0", "own_app"),
+         conv("reply", 2, "jason", "c0"))
+    assert feed(e, tick(16)) == []
+    recs = feed(e, tick(18))  # customer_no_response: 15 minutes after the reply
+    assert brief(recs) == [("closed", "c0", "jason", "customer_no_response")]
