@@ -8,8 +8,10 @@ aliases would expand without bound (a "billion laughs" file).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn, Protocol, cast
 
 import yaml
 
@@ -76,53 +78,166 @@ class YSeq:
 YNode = YScalar | YMap | YSeq
 
 
-def _span(file: str, node: yaml.Node) -> Span:
-    start, end = node.start_mark, node.end_mark
-    return Span(file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+_STR = "tag:yaml.org,2002:str"
+# first character -> [(tag, pattern)], the YAML 1.1 implicit types of the safe loader.
+_IMPLICIT: dict[str | None, list[tuple[str, re.Pattern[str]]]] = dict(
+    _Loader.yaml_implicit_resolvers)
+_WILDCARD = None in _IMPLICIT
 
 
-class _Converter:
-    """Copies a composed PyYAML tree, counting expansion to stop alias bombs."""
+def _resolve(value: str) -> str:
+    """The tag PyYAML's resolver gives a plain scalar, without its per-call overhead."""
+    for tag, pattern in _IMPLICIT.get(value[:1], ()):
+        if pattern.match(value):
+            return tag
+    for tag, pattern in _IMPLICIT.get(None, ()):
+        if pattern.match(value):
+            return tag
+    return _STR
+
+
+class _Mark(Protocol):
+    """A position in the YAML text (PyYAML's pure and libyaml marks both fit)."""
+
+    line: int
+    column: int
+
+
+class _Failed(Exception):
+    """Stops composing after a hostile-input diagnostic has been reported."""
+
+
+@dataclass(slots=True)
+class _Open:
+    """A mapping or sequence whose end event has not come yet."""
+
+    is_map: bool
+    start: _Mark | None
+    anchor: str | None
+    items: list[YNode]
+    size: int = 1
+    height: int = 0
+
+
+class _Composer:
+    """Builds the YNode tree straight from PyYAML's event stream, without recursion.
+
+    PyYAML's own composer recurses once per nesting level (in C with the
+    libyaml loader), so a file of a million `[` crashes the interpreter; here
+    nesting is a list, checked against MAX_DEPTH as it grows. Aliases share the
+    anchored node; their expanded size is counted to stop alias bombs.
+    """
 
     def __init__(self, file: str, report: Report) -> None:
         self.file = file
         self.report = report
-        self.seen: set[int] = set()
+        self.stack: list[_Open] = []
+        self.anchors: dict[str, tuple[YNode, int, int]] = {}  # anchor -> node, size, height
+        self.written = 0
         self.expanded = 0
-        self.failed = False
+        self.root: YNode | None = None
+        self.documents = 0
 
-    def convert(self, node: yaml.Node, depth: int = 0) -> YNode | None:
-        if self.failed:
-            return None
-        self.expanded += 1
-        self.seen.add(id(node))
-        if self.expanded > EXPANSION_FACTOR * len(self.seen) + EXPANSION_SLACK:
-            self._fail("E103", "aliases expand this document far beyond its written size", node)
-            return None
-        if depth > MAX_DEPTH:
-            self._fail("E105", f"values are nested more than {MAX_DEPTH} levels deep", node)
-            return None
-        span = _span(self.file, node)
-        if isinstance(node, yaml.ScalarNode):
-            return YScalar(str(node.value), node.tag, node.style in ("'", '"'), span)
-        if isinstance(node, yaml.SequenceNode):
-            items = [self.convert(child, depth + 1) for child in node.value]
-            return None if self.failed else YSeq(tuple(i for i in items if i is not None), span)
-        pairs: list[tuple[YScalar, YNode]] = []
-        for key, value in node.value:
-            k = self.convert(key, depth + 1)
-            v = self.convert(value, depth + 1)
-            if self.failed or k is None or v is None:
-                return None
-            if not isinstance(k, YScalar):
-                self._fail("E120", "mapping keys must be plain names", key)
-                return None
-            pairs.append((k, v))
-        return YMap(tuple(pairs), span)
+    def span(self, start: _Mark | None, end: _Mark | None) -> Span:
+        if start is None or end is None:
+            return file_span(self.file)
+        return Span(self.file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
-    def _fail(self, code: str, message: str, node: yaml.Node) -> None:
-        self.failed = True
-        self.report.add(code, message, _span(self.file, node))
+    def fail(self, code: str, message: str, where: Span | yaml.Event) -> NoReturn:
+        if isinstance(where, yaml.Event):
+            where = self.span(where.start_mark, where.end_mark)
+        self.report.add(code, message, where)
+        raise _Failed
+
+    def compose(self, loader: yaml.CSafeLoader | yaml.SafeLoader) -> YNode | None:
+        while True:
+            event = loader.get_event()
+            if isinstance(event, yaml.ScalarEvent):
+                self.scalar(event)
+            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                self.open(event)
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                self.close(event)
+            elif isinstance(event, yaml.AliasEvent):
+                self.alias(event)
+            elif isinstance(event, yaml.DocumentStartEvent):
+                self.documents += 1
+                if self.documents > 1:
+                    self.fail("E101", "YAML syntax error: a policy file holds one document, "
+                                      "found a second", event)
+            elif isinstance(event, yaml.StreamEndEvent) or event is None:
+                return self.root
+
+    def scalar(self, event: yaml.ScalarEvent) -> None:
+        # The hot path of a large roster or pins file: kept free of helper calls.
+        if len(self.stack) > MAX_DEPTH:
+            self.check_depth(0, event)
+        value, start, end = event.value, event.start_mark, event.end_mark
+        if event.tag is not None and event.tag != "!":
+            tag = event.tag
+        elif event.implicit[0]:
+            tag = _resolve(value) if _WILDCARD or value[:1] in _IMPLICIT else _STR
+        else:
+            tag = _STR
+        node = YScalar(value, tag, event.style in ("'", '"'),
+                       Span(self.file, start.line + 1, start.column + 1, end.line + 1,
+                            end.column + 1))
+        self.written += 1
+        stack = self.stack
+        if event.anchor is None and stack and (not stack[-1].is_map or len(stack[-1].items) % 2):
+            top = stack[-1]
+            top.items.append(node)
+            top.size += 1
+            if not top.height:
+                top.height = 1
+            return
+        self.add(node, event.anchor, 1, 0)
+
+    def open(self, event: yaml.MappingStartEvent | yaml.SequenceStartEvent) -> None:
+        self.check_depth(0, event)
+        self.written += 1
+        self.stack.append(_Open(isinstance(event, yaml.MappingStartEvent), event.start_mark,
+                                event.anchor, []))
+
+    def close(self, event: yaml.MappingEndEvent | yaml.SequenceEndEvent) -> None:
+        top = self.stack.pop()
+        span = self.span(top.start, event.end_mark)
+        node: YNode
+        if top.is_map:
+            keys = top.items[0::2]
+            node = YMap(tuple(zip(cast("list[YScalar]", keys), top.items[1::2], strict=True)),
+                        span)
+        else:
+            node = YSeq(tuple(top.items), span)
+        self.add(node, top.anchor, top.size, top.height)
+
+    def alias(self, event: yaml.AliasEvent) -> None:
+        if event.anchor not in self.anchors:
+            self.fail("E101", f"YAML syntax error: alias *{event.anchor} names no anchor "
+                              "written before it", event)
+        node, size, height = self.anchors[event.anchor]
+        self.expanded += size
+        if self.expanded > EXPANSION_FACTOR * self.written + EXPANSION_SLACK:
+            self.fail("E103", "aliases expand this document far beyond its written size", event)
+        self.check_depth(height, event)
+        self.add(node, None, size, height)
+
+    def check_depth(self, height: int, event: yaml.Event) -> None:
+        if len(self.stack) + height > MAX_DEPTH:
+            self.fail("E105", f"values are nested more than {MAX_DEPTH} levels deep", event)
+
+    def add(self, node: YNode, anchor: str | None, size: int, height: int) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = (node, size, height)
+        if not self.stack:
+            self.root = node
+            return
+        parent = self.stack[-1]
+        if parent.is_map and len(parent.items) % 2 == 0 and not isinstance(node, YScalar):
+            self.fail("E120", "mapping keys must be plain names", node.span)
+        parent.items.append(node)
+        parent.size += size
+        parent.height = max(parent.height, height + 1)
 
 
 def _decode(raw: bytes, file: str, report: Report) -> str | None:
@@ -143,21 +258,25 @@ def _decode(raw: bytes, file: str, report: Report) -> str | None:
 
 def parse_text(text: str, file: str, report: Report) -> YNode | None:
     """Compose YAML text into a span-carrying tree; report problems instead of raising."""
+    loader = _Loader(text)
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = _Composer(file, report).compose(loader)
+    except _Failed:
+        return None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         span = Span(file, mark.line + 1, mark.column + 1) if mark else file_span(file)
         problem = err.problem or err.context or "invalid YAML"
         report.add("E101", f"YAML syntax error: {problem}", span)
         return None
-    except (yaml.YAMLError, RecursionError) as err:
+    except yaml.YAMLError as err:
         report.add("E101", f"YAML syntax error: {err}", file_span(file))
         return None
+    finally:
+        loader.dispose()
     if root is None:
         report.add("E120", "the file is empty; a policy is a YAML mapping", file_span(file))
-        return None
-    return _Converter(file, report).convert(root)
+    return root
 
 
 def read_file(path: Path, report: Report, display: str | None = None) -> YNode | None:

@@ -118,6 +118,15 @@ HOSTILE: dict[str, tuple[Callable[[], bytes] | None, Expect]] = {
                             Expect("E104", 2, 1)),
     "E105_deep_flow_lists": (lambda: b"policyc: 1\nx: " + b"[" * 200 + b"]" * 200 + b"\n",
                              Expect("E105", 2, 68)),
+    # PyYAML's libyaml composer recursed once per level and crashed the interpreter here.
+    "E105_million_brackets": (lambda: b"policyc: 1\nx: " + b"[" * 10**6 + b"]" * 10**6 + b"\n",
+                              Expect("E105", 2, 68)),
+    "E105_alias_of_deep_list": (
+        lambda: (b"policyc: 1\na: &a " + b"[" * 40 + b"]" * 40
+                 + b"\nb: " + b"[" * 40 + b"*a" + b"]" * 40 + b"\n"),
+        Expect("E105", 3, 44)),
+    "E101_undefined_alias": (lambda: b"policyc: 1\nshop: *nope\n", Expect("E101", 2, 7)),
+    "E101_two_documents": (lambda: b"policyc: 1\n---\npolicyc: 1\n", Expect("E101", 2, 1)),
     "E105_deep_block_maps": (
         lambda: ("policyc: 1\n" + "".join(" " * i + f"k{i}:\n" for i in range(100))
                  + " " * 100 + "leaf\n").encode(),
