@@ -22,7 +22,8 @@ def _source_line(texts: dict[str, str], d: Diagnostic) -> tuple[str, str] | None
     width = 1
     if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
         width = d.span.end_col - d.span.col
-    caret = " " * (d.span.col - 1) + "^" + "~" * (min(width, len(line) - d.span.col + 1) - 1)
+    indent = "".join("\t" if ch == "\t" else " " for ch in line[:d.span.col - 1])
+    caret = indent + "^" + "~" * (min(width, len(line) - d.span.col + 1) - 1)
     return line, caret
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ class _Includes:
                             f"included file {node.text!r}: {d.message}" if d.code == "E100"
                             else d.message, node.span if d.code == "E100" else d.span, d.hint)
         if tree is None:
+            _quote_failed(target, name, sub.items, self.texts)
             return None
         _remember(target, name, self.hasher, self.texts)
         validator = Validator(self.report)
@@ -74,6 +76,18 @@ def _remember(path: Path, name: str, hasher: hashlib._Hash, texts: dict[str, str
     texts[name] = raw.decode("utf-8-sig", errors="replace")
 
 
+# Findings in text that decoded fine, so the renderer can quote the line.
+_QUOTABLE = frozenset({"E101", "E103", "E105", "E120"})
+
+
+def _quote_failed(path: Path, name: str, found: list[Diagnostic],
+                  texts: dict[str, str]) -> None:
+    """Keep the text of a file that was read but not composed, for the caret display."""
+    if any(d.code in _QUOTABLE and d.span.file == name for d in found):
+        with contextlib.suppress(OSError):
+            texts[name] = path.read_bytes().decode("utf-8-sig", errors="replace")
+
+
 def load_policy(path: Path) -> Loaded:
     """Load and validate one policy file; never raises on bad input."""
     report = Report()
@@ -82,6 +96,7 @@ def load_policy(path: Path) -> Loaded:
     hasher = hashlib.sha256()
     tree = read_file(path, report, name)
     if tree is None:
+        _quote_failed(path, name, report.items, texts)
         return Loaded(None, report.items, texts)
     _remember(path, name, hasher, texts)
     if not isinstance(tree, YMap):

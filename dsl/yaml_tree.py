@@ -173,6 +173,7 @@ class _Composer:
         if len(self.stack) > MAX_DEPTH:
             self.check_depth(0, event)
         value, start, end = event.value, event.start_mark, event.end_mark
+        assert start is not None and end is not None  # the parser marks every event
         if event.tag is not None and event.tag != "!":
             tag = event.tag
         elif event.implicit[0]:
