@@ -61,9 +61,10 @@ class Engine:
     """Consumes events in time order; `feed` returns the records each one makes."""
 
     def __init__(self, router: Router, snapshot: dict[str, Any] | None = None,
-                 trace: bool = False) -> None:
+                 trace: str | None = None) -> None:
         self.router = router
-        self.trace = trace
+        self.trace = trace is not None  # decide with a trace; record this view of it
+        self.trace_level = trace or "full"
         self.state: ShopState | None = router.state(snapshot) if snapshot else None
         self.conversations: dict[str, Conversation] = {}
         self.waiting_list: list[Entry] = []
@@ -178,7 +179,7 @@ class Engine:
     def _place(self, place: str) -> list[Entry]:
         if place == "waiting":
             return self.waiting_list
-        lists: dict[str, list[Entry]] = {"queue": self.shop.queue,  # type: ignore[dict-item]
+        lists: dict[str, list[Entry]] = {"queue": self.shop.queue,
                                          "staging": self.shop.staging,
                                          "pool": self.shop.pool}
         return lists[place]
@@ -224,10 +225,11 @@ class Engine:
         for entry in [e for e in self.waiting_list if e["agent"] == agent.id]:
             self._retry(entry, event, at, out)
         taken = 0
-        while self.shop.queue and agent.eligible and (queue_limit is None or taken < queue_limit):
-            entry = self._next("queue")
-            assert entry is not None
-            self._hand_out(entry, agent, "queue_pull", event, at, out)
+        while agent.eligible and (queue_limit is None or taken < queue_limit):
+            pulled = self._next("queue")
+            if pulled is None:
+                break
+            self._hand_out(pulled, agent, "queue_pull", event, at, out)
             taken += 1
         if staging and self.shop.staging:
             self._release_staging(agent, event, at, out, self._staging_share(agent))
@@ -246,10 +248,10 @@ class Engine:
                          out: list[Record], share: int) -> None:
         """S7: hand staged chats to an agent, oldest first, while its unread stays under cap."""
         given = 0
-        while (self.shop.staging and agent.eligible and given < share
-               and agent.unread < self.staging_cap):
+        while agent.eligible and given < share and agent.unread < self.staging_cap:
             entry = self._next("staging")
-            assert entry is not None
+            if entry is None:
+                break
             self._hand_out(entry, agent, "staging_release", event, at, out)
             given += 1
 
@@ -432,7 +434,7 @@ class Engine:
     # -- records -----------------------------------------------------------------
     def _decided(self, kind: str, d: Decision, message: dict[str, Any],
                  cause: dict[str, Any] | None) -> Record:
-        rec: Record = {"kind": kind, "buyer": d.buyer, **d.to_dict()}
+        rec: Record = {"kind": kind, "buyer": d.buyer, **d.to_dict(self.trace_level)}
         if cause is not None:
             rec["event"] = message
             rec["cause"] = cause

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from policyc.cli import main
 from policyc.compiler import compile_file
 from policyc.runtime.engine import Engine
 from policyc.runtime.router import Router
 
 ROOT = Path(__file__).resolve().parent.parent
+SHOPEE = ROOT / "policies" / "shopee.yaml"
 T0 = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
 
 Event = dict[str, Any]
@@ -291,3 +296,58 @@ def test_Y11_customer_no_response_after_reply() -> None:
     assert feed(e, tick(16)) == []
     recs = feed(e, tick(18))  # customer_no_response: 15 minutes after the reply
     assert brief(recs) == [("closed", "c0", "jason", "customer_no_response")]
+
+
+# -- policyc simulate ----------------------------------------------------------------------------
+
+def _write_log(path: Path, events: list[Event]) -> Path:
+    path.write_text("".join(json.dumps(ev) + "\n" for ev in events), encoding="utf-8")
+    return path
+
+
+def test_simulate_writes_records_and_reports(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    log = _write_log(tmp_path / "day.jsonl", [
+        msg(0, "b1"), status(1, "elly", "online"), msg(2, "b2", "order_page"),
+        conv("read", 3, "fanny", "b2"), status(4, "elly", "offline"), msg(5, "b3")])
+    out = tmp_path / "out" / "decisions.jsonl"
+    status_code = main(["simulate", str(SHOPEE), "--log", str(log), "-o", str(out)])
+    text = capsys.readouterr().out
+    assert status_code == 0
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["kind"] for r in records] == ["route", "release", "route", "ignored", "route"]
+    assert "records:  5 (route 3, ignored 1, release 1)" in text
+    assert "elly     2 assigned,   2 open  (fallback_other_online 1, staging_release 1)" in text
+    assert "staging     1: b3" in text
+    assert main(["simulate", str(SHOPEE), "--log", str(log), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["waiting"]["staging"][0]["buyer"] == "b3"
+    assert report["agents"]["elly"]["assigned"] == 2
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('{"type": "message", "at": "2026-11-23T09:00:00+08:00"}',
+     "buyer: `message` event lacks `buyer`"),
+    ('{"type": "wave", "at": "2026-11-23T09:00:00+08:00"}', "type: unknown event type 'wave'"),
+    ('{"type": "read", "at": "2026-11-23T09:00:00+08:00", "agent": "zed", "buyer": "b"}',
+     "agent: unknown agent 'zed'"),
+    ('{"type": "tick", "at": "2026-11-23T08:00:00+08:00"}', "is earlier than the event before"),
+    ('{"type": "tick", "at": ', "not JSON"),
+    ('{"type": "transfer", "at": "2026-11-23T09:00:00+08:00", "agent": "elly", "buyer": "b", '
+     '"to_group": "vip"}', "to_group: unknown group 'vip'"),
+])
+def test_simulate_bad_log_line_is_unusable_input(tmp_path: Path, line: str, message: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "bad.jsonl"
+    log.write_text(json.dumps(tick(0)) + "\n\n" + line + "\n", encoding="utf-8")
+    assert main(["simulate", str(SHOPEE), "--log", str(log)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"{log}:3: ")
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_simulate_missing_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", str(SHOPEE), "--log", str(tmp_path / "none.jsonl")]) == 2
+    assert "no such file" in capsys.readouterr().err

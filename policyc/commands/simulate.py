@@ -1,0 +1,158 @@
+"""`policyc simulate`: run the stateful engine over an event log; records as JSONL, a report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ..compiler import compile_file, render
+from ..dsl.diagnostic import has_errors
+from ..runtime.clock import parse_instant
+from ..runtime.engine import Engine, Record
+from ..runtime.inputs import InputError, check_event
+from ..runtime.router import Router
+from ..runtime.trace import LEVELS
+
+DECIDED = ("route", "release", "transfer")
+
+
+def read_log(path: Path, agents: set[str], groups: set[str]) -> list[dict[str, Any]]:
+    """The events of a JSON Lines log, checked; InputError names `FILE:LINE` of a bad one."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputError(str(path), "no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(str(path), f"cannot read: {err}") from None
+    events: list[dict[str, Any]] = []
+    last = float("-inf")
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            event = check_event(_json(line, where), where, agents)
+        except InputError as err:
+            field = err.where[len(where):].lstrip("/")
+            raise InputError(where, f"{field}: {err.message}" if field else err.message) from None
+        if event["type"] == "transfer" and "to_group" in event and event["to_group"] not in groups:
+            raise InputError(where, f"to_group: unknown group {event['to_group']!r}")
+        at = parse_instant(event["at"])
+        if at < last:
+            raise InputError(where, f"at: {event['at']} is earlier than the event before it "
+                                    "(a log is in time order)")
+        last = at
+        events.append(event)
+    return events
+
+
+def _json(line: str, where: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as err:
+        raise InputError(where, f"not JSON: {err.msg} (column {err.colno})") from None
+
+
+def summarize(engine: Engine, records: list[Record], events: int, log: str) -> dict[str, Any]:
+    """The report: counts by kind, outcome and reason, per-agent assignments, what still waits."""
+    decided = [r for r in records if r["kind"] in DECIDED]
+    agents: dict[str, Counter[str]] = {}
+    for r in decided:
+        if r["agent"] is not None:
+            agents.setdefault(r["agent"], Counter())[r["reason"]] += 1
+    open_now = Counter(c.agent for c in engine.conversations.values())
+    waiting = engine.waiting() if engine.state is not None else {}
+    return {
+        "log": log, "policy": engine.router.policy_hash, "events": events,
+        "records": len(records),
+        "kinds": _counts(r["kind"] for r in records),
+        "outcomes": _counts(r["outcome"] for r in decided),
+        "reasons": _counts(r["reason"] for r in decided),
+        "closed": _counts(r["why"] for r in records if r["kind"] == "closed"),
+        "ignored": [f"{r['at']} {r['event']['type']}: {r['why']}"
+                    for r in records if r["kind"] == "ignored"],
+        "agents": {a: {"assigned": sum(c.values()), "open": open_now.get(a, 0),
+                       "reasons": _counts(c.elements())} for a, c in sorted(agents.items())},
+        "waiting": {place: [{"buyer": e["buyer"], "since": e["at"], "reason": e["reason"],
+                             **({"agent": e["agent"]} if e.get("agent") else {})}
+                            for e in entries]
+                    for place, entries in waiting.items()},
+    }
+
+
+def _counts(items: Any) -> dict[str, int]:
+    counted = Counter(str(i) for i in items)
+    return dict(sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def render_text(s: dict[str, Any]) -> str:
+    def line(counts: dict[str, int]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
+
+    out = [f"simulated {s['events']} events from {s['log']} ({s['policy'][:19]}...)",
+           f"records:  {s['records']} ({line(s['kinds'])})",
+           f"outcomes: {line(s['outcomes'])}",
+           f"reasons:  {line(s['reasons'])}",
+           f"closed on tick: {line(s['closed'])}"]
+    out.append("agents:" if s["agents"] else "agents: nobody was assigned a chat")
+    width = max((len(a) for a in s["agents"]), default=0)
+    for agent, row in s["agents"].items():
+        out.append(f"  {agent:<{width}}  {row['assigned']:>4} assigned, {row['open']:>3} open"
+                   f"  ({line(row['reasons'])})")
+    still = {p: rows for p, rows in s["waiting"].items() if rows}
+    out.append("still waiting:" if still else "still waiting: none")
+    for place, rows in still.items():
+        names = ", ".join(r["buyer"] + (f" (for {r['agent']})" if "agent" in r else "")
+                          for r in rows[:10])
+        more = f", ... {len(rows) - 10} more" if len(rows) > 10 else ""
+        out.append(f"  {place:<8} {len(rows):>4}: {names}{more}")
+    for note in s["ignored"]:
+        out.append(f"ignored: {note}")
+    return "\n".join(out) + "\n"
+
+
+def simulate_command(args: argparse.Namespace) -> int:
+    """policyc simulate POLICY --log EVENTS.jsonl [-o DECISIONS.jsonl]."""
+    result = compile_file(args.policy)
+    if result.artifact is None or has_errors(result.diagnostics):
+        sys.stderr.write(render.text(result.diagnostics, result.texts))
+        return 2 if any(d.code == "E100" for d in result.diagnostics) else 1
+    router = Router(result.artifact)
+    try:
+        events = read_log(args.log, {a["id"] for a in router.agent_specs}, set(router.groups))
+    except InputError as err:
+        print(err, file=sys.stderr)
+        return 2
+    engine = Engine(router, trace=args.trace)
+    records = engine.run(events)
+    if args.output is not None:
+        try:
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            with args.output.open("w", encoding="utf-8") as handle:
+                for rec in records:
+                    handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        except OSError as err:
+            print(f"policyc: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
+            return 2
+    summary = summarize(engine, records, len(events), str(args.log))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(summary))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `simulate` to the command line."""
+    p = sub.add_parser("simulate", help="run the stateful engine over an event log")
+    p.add_argument("policy", type=Path)
+    p.add_argument("--log", type=Path, required=True, help="events, JSON Lines in time order")
+    p.add_argument("-o", "--output", type=Path, help="write the routing records (JSON Lines)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--trace", choices=LEVELS, default=None,
+                   help="put each routed decision's trace (this view of it) in the records")
+    p.set_defaults(run=simulate_command)
