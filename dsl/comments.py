@@ -1,0 +1,165 @@
+"""Find a YAML text's comments and blank lines, and attach each to the entry it belongs to.
+
+PyYAML's scanner drops comments, so we take the text its tokens do not cover:
+a `#` there, at a line start or after a blank, opens a comment. An entry is a
+mapping key or a sequence item. A comment on its own line belongs to the next
+entry (it is read as a heading for what follows); a comment after content
+belongs to the outermost entry that starts on that line; an own-line comment
+lined up under such a comment continues it. Comments before the first entry
+are the file's header, comments after the last its footer.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+import yaml
+
+from .yaml_tree import YMap, YNode, YSeq
+
+_BREAK = re.compile(r"\n|\x85|\u2028|\u2029")
+
+
+@dataclass
+class Notes:
+    """Comments and blank lines by entry; entries are keyed by `id()` of their node.
+
+    In `leading` lists an empty string stands for a blank line.
+    """
+
+    header: list[str] = field(default_factory=list)
+    header_gap: bool = False
+    footer: list[str] = field(default_factory=list)
+    footer_gap: bool = False
+    leading: dict[int, list[str]] = field(default_factory=dict)
+    trailing: dict[int, list[str]] = field(default_factory=dict)
+    trailing_col: dict[int, int] = field(default_factory=dict)
+    blank_before: set[int] = field(default_factory=set)
+    uses_references: bool = False
+
+    def has(self, entry: int) -> bool:
+        return entry in self.leading or entry in self.trailing
+
+
+@dataclass(frozen=True)
+class _Entry:
+    key: int
+    line: int  # 1-based
+    col: int   # 1-based
+
+
+@dataclass(frozen=True)
+class _Comment:
+    line: int
+    col: int
+    text: str
+    own_line: bool
+
+
+def entries(root: YNode) -> list[_Entry]:
+    """Every mapping key and sequence item, outer before inner, in text order."""
+    out: list[_Entry] = []
+
+    def walk(node: YNode) -> None:
+        if isinstance(node, YMap):
+            for key, value in node.items:
+                out.append(_Entry(id(key), key.span.line, key.span.col))
+                walk(value)
+        elif isinstance(node, YSeq):
+            for item in node.items:
+                out.append(_Entry(id(item), item.span.line, item.span.col))
+                walk(item)
+
+    walk(root)
+    return sorted(out, key=lambda e: (e.line, e.col))  # stable: outer first on ties
+
+
+def _scan(text: str, lines: list[str], starts: list[int]) -> tuple[list[_Comment], set[int],
+                                                                    bool]:
+    """The comments, the blank line numbers, and whether anchors, aliases or tags occur."""
+    covered = bytearray(len(text) + 1)
+    references = False
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, yaml.AnchorToken | yaml.AliasToken | yaml.TagToken):
+            references = True
+        if isinstance(token, yaml.ScalarToken):
+            a, b = token.start_mark.index, token.end_mark.index
+            covered[a:b] = b"\x01" * (b - a)
+    comments: list[_Comment] = []
+    blank: set[int] = set()
+    for number, (line, start) in enumerate(zip(lines, starts, strict=True), 1):
+        masked = "".join("x" if covered[start + i] else c for i, c in enumerate(line))
+        if not masked.strip() and not covered[start + len(line)]:
+            blank.add(number)
+            continue
+        for i, c in enumerate(masked):
+            if c == "#" and (i == 0 or masked[i - 1] in " \t"):
+                comments.append(_Comment(number, i + 1, line[i:].rstrip(),
+                                         not masked[:i].strip()))
+                break
+    return comments, blank, references
+
+
+def attach(text: str, root: YNode) -> Notes:
+    """Comments and blank lines of `text`, attached to the entries of its tree `root`."""
+    lines = _BREAK.split(text)
+    starts = [0]
+    for m in _BREAK.finditer(text):
+        starts.append(m.end())
+    comments, blank, references = _scan(text, lines, starts)
+    notes = Notes(uses_references=references)
+    found = entries(root)
+    positions = [(e.line, e.col) for e in found]
+    last_trailing: tuple[int, int, int] | None = None  # (line, col, entry)
+    for c in comments:
+        if not c.own_line:
+            entry = _owner_on_line(found, positions, c)
+            if entry is None:
+                notes.header.append(c.text)
+                continue
+            notes.trailing.setdefault(entry, []).append(c.text)
+            notes.trailing_col.setdefault(entry, c.col)
+            last_trailing = (c.line, c.col, entry)
+            continue
+        if last_trailing and last_trailing[0] == c.line - 1 and last_trailing[1] == c.col:
+            notes.trailing[last_trailing[2]].append(c.text)
+            last_trailing = (c.line, c.col, last_trailing[2])
+            continue
+        index = bisect_right(positions, (c.line, c.col))
+        if index == len(found):
+            notes.footer_gap = notes.footer_gap or (not notes.footer and c.line - 1 in blank)
+            _add(notes.footer, c, blank)
+        elif index == 0:
+            _add(notes.header, c, blank)
+        else:
+            target = notes.leading.setdefault(found[index].key, [])
+            if not target and c.line - 1 in blank:
+                notes.blank_before.add(found[index].key)
+            _add(target, c, blank)
+    for e in found:
+        if e.line - 1 in blank:
+            if e.key in notes.leading:
+                notes.leading[e.key].append("")
+            else:
+                notes.blank_before.add(e.key)
+    if found and notes.header and found[0].line - 1 in blank:
+        notes.header_gap = True
+    return notes
+
+
+def _add(target: list[str], c: _Comment, blank: set[int]) -> None:
+    if target and c.line - 1 in blank:
+        target.append("")
+    target.append(c.text)
+
+
+def _owner_on_line(found: list[_Entry], positions: list[tuple[int, int]],
+                   c: _Comment) -> int | None:
+    """The outermost entry starting on the comment's line, else the last one before it."""
+    on_line = [e for e in found if e.line == c.line and e.col < c.col]
+    if on_line:
+        return on_line[0].key
+    index = bisect_right(positions, (c.line, c.col))
+    return found[index - 1].key if index else None
