@@ -351,3 +351,52 @@ def test_simulate_bad_log_line_is_unusable_input(tmp_path: Path, line: str, mess
 def test_simulate_missing_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", str(SHOPEE), "--log", str(tmp_path / "none.jsonl")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+# -- shipped day logs ----------------------------------------------------------------------------
+
+LOGS = sorted((ROOT / "policies" / "logs").glob("*-day.jsonl"))
+
+
+@pytest.mark.parametrize("log", LOGS, ids=lambda p: p.stem)
+def test_shipped_log_is_the_generator_output(log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT))  # `bench/` is a folder of the repository
+    from bench.log_gen import generate
+
+    text = log.read_text(encoding="utf-8")
+    assert 50 <= len(text.splitlines()) <= 300
+    assert generate(log.stem.removesuffix("-day")) == text
+
+
+def _run_log(log: Path) -> tuple[Engine, list[Event], list[dict[str, Any]]]:
+    events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    e = engine(log.stem.removesuffix("-day"))
+    return e, events, e.run(events)
+
+
+@pytest.mark.parametrize("log", LOGS, ids=lambda p: p.stem)
+def test_G1_shipped_log_every_message_recorded_and_counters_agree(log: Path) -> None:
+    e, events, records = _run_log(log)
+    assert sum(r["kind"] in ("route", "continued") for r in records) == \
+        sum(ev["type"] == "message" for ev in events)
+    for agent in e.shop.agents.values():
+        mine = [c for c in e.conversations.values() if c.agent == agent.id]
+        assert (agent.open, agent.unread, agent.pending) == \
+            (len(mine), sum(c.unread for c in mine), sum(c.pending for c in mine)), agent.id
+    held = [x["buyer"] for rows in e.waiting().values() for x in rows]
+    assert len(held) == len(set(held)) == len(e.held)
+    assert not set(held) & set(e.conversations)
+
+
+def test_simulate_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = ROOT / "policies" / "logs" / "shopee-day.jsonl"
+    outputs = []
+    for name in ("one", "two"):
+        out = tmp_path / f"{name}.jsonl"
+        assert main(["simulate", str(SHOPEE), "--log", str(log), "-o", str(out),
+                     "--trace", "full"]) == 0
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert b'"trace": [' in outputs[0]
+    first, second = capsys.readouterr().out.split("simulated ")[1:]
+    assert first == second
