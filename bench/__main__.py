@@ -1,7 +1,8 @@
 """`python -m bench`: decisions per second of policyc against three anchors (issue 3).
 
 Prints, per shop size, the median decisions/s of policyc (trace off and on)
-and of the scan, indexed and zen-engine anchors, the ratios between them, and
+and of the scan, indexed and zen-engine anchors (expression and JavaScript
+models), the ratios between them, and
 how much each slows down from the smallest to the largest shop. `--quick` is a
 smoke run at tiny sizes.
 """
@@ -30,13 +31,13 @@ def _num(x: float | None) -> str:
 
 
 def table(results: list[SizeResult], s: Settings) -> str:
-    head = ("agents", "policyc", "pc+trace", "scan", "indexed", "zen",
+    head = ("agents", "policyc", "pc+trace", "scan", "indexed", "zen", "zen-js",
             "pc/indexed", "pc/scan", "pc/zen", "trace cost")
     rows = [head]
     for r in results:
         pc, tr = _rate(r, "policyc"), _rate(r, "policyc+trace")
         rows.append((f"{r.n_agents:,}", _num(pc), _num(tr), _num(_rate(r, "scan")),
-                     _num(_rate(r, "indexed")), _num(_rate(r, "zen")),
+                     _num(_rate(r, "indexed")), _num(_rate(r, "zen")), _num(_rate(r, "zen-js")),
                      _ratio(pc, _rate(r, "indexed")), _ratio(pc, _rate(r, "scan")),
                      _ratio(pc, _rate(r, "zen")), _ratio(pc, tr)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
@@ -44,7 +45,8 @@ def table(results: list[SizeResult], s: Settings) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     out = [f"decisions/s, median of {s.repeats} (each decision includes its state update); "
            f"seed {s.seed}", *lines, "",
-           "trace cost = trace-off rate / trace-on rate; pc/x = policyc rate / x rate", ""]
+           "pc/x = policyc rate / x rate; trace cost = trace-off rate / trace-on rate;",
+           "zen = JDM expression node, zen-js = JDM function (JavaScript) node", ""]
     out.append("events timed per implementation (prefix of the same stream) "
                "and spread of the repeats ((max - min) / median):")
     for r in results:

@@ -1,10 +1,16 @@
 """Anchor 3: the benchmark decision as a GoRules JDM model run by zen-engine.
 
-The decision graph is input -> function (JavaScript selection) -> output. A
-rules engine keeps no state between calls, so every call is handed the event,
-the buyer's pin and last contact (host look-ups) and the whole agent list; the
-host applies the assignment to its own records afterwards, as it would for any
-stateless decision service.
+Two equivalent decision graphs, input -> one node -> output: `expression`
+(the default; ZEN expressions, evaluated natively, the engine's fast path) and
+`function` (a JavaScript function node, run in the engine's embedded JS
+runtime). A rules engine keeps no state between calls, so every call is handed
+the event, the buyer's pin and last contact (host look-ups) and the whole agent
+list; the host applies the assignment to its own records afterwards, as it
+would with any stateless decision service.
+
+The expression model picks the minimum of `unread * 10^13 + created_ms`, which
+is the (unread, created_at) order while creation times are distinct (they are
+in the benchmark shop; the id tie-break is not modelled).
 """
 
 from __future__ import annotations
@@ -62,15 +68,57 @@ export const handler = async (input) => {
 """
 
 
-def decision_model() -> dict[str, Any]:
-    """The JDM graph: input node -> function node -> output node."""
-    def node(nid: str, kind: str, x: int, content: dict[str, Any]) -> dict[str, Any]:
-        return {"id": nid, "type": kind, "name": nid, "position": {"x": x, "y": 0},
+# Eligible (E) and the fewest_unread key (K) of the agent `#`, in ZEN expressions.
+_E = "#.perm and #.status == 'online' and (#.cap == null or #.open < #.cap)"
+_K = "#.unread * 10000000000000 + #.created"
+_GROUP = f"not #.main and #.group == $.group and {_E}"
+_OTHER = f"not #.main and {_E}"
+_UNDECIDED = "pin == null and not $.recent"
+
+# (output key, expression); later expressions read earlier ones as `$.key`.
+EXPRESSIONS = (
+    ("pinned", "pin != null"),
+    ("pin_ok", f"pin != null and some(agents, #.id == pin and {_E})"),
+    ("recent", "pin == null and contact != null and date(at) - date(contact.at) <= window_s"
+               f" and some(agents, #.id == contact.agent and not #.main and {_E})"),
+    ("group", "bindings[source]"),
+    ("group_key", f"{_UNDECIDED} and $.group != null and some(agents, {_GROUP})"
+                  f" ? min(map(filter(agents, {_GROUP}), {_K})) : null"),
+    ("group_pick", f"$.group_key != null ? filter(agents, {_GROUP} and {_K} == $.group_key)[0].id"
+                   " : null"),
+    ("other_key", f"{_UNDECIDED} and $.group_key == null and some(agents, {_OTHER})"
+                  f" ? min(map(filter(agents, {_OTHER}), {_K})) : null"),
+    ("other_pick", f"$.other_key != null ? filter(agents, {_OTHER} and {_K} == $.other_key)[0].id"
+                   " : null"),
+    ("main_pick", f"{_UNDECIDED} and $.group_key == null and $.other_key == null"
+                  f" and some(agents, #.main and {_E}) ? filter(agents, #.main and {_E})[0].id"
+                  " : null"),
+    ("agent", "$.pin_ok ? pin : ($.recent ? contact.agent : ($.group_key != null ? $.group_pick"
+              " : ($.other_key != null ? $.other_pick : $.main_pick)))"),
+    ("outcome", "$.pinned ? ($.pin_ok ? 'assigned' : 'waiting')"
+                " : ($.agent != null ? 'assigned' : 'staged')"),
+    ("reason", "$.pinned ? ($.pin_ok ? 'pinned_agent' : 'pinned_agent_waiting')"
+               " : ($.recent ? 'recent_contact' : ($.group_key != null ? 'source_group'"
+               " : ($.other_key != null ? 'fallback_other_online'"
+               " : ($.main_pick != null ? 'main_account_fallback' : 'staged_nobody_online'))))"),
+)
+
+MODELS = ("expression", "function")
+
+
+def decision_model(kind: str = "expression") -> dict[str, Any]:
+    """The JDM graph: input node -> expression or function node -> output node."""
+    def node(nid: str, node_type: str, x: int, content: dict[str, Any]) -> dict[str, Any]:
+        return {"id": nid, "type": node_type, "name": nid, "position": {"x": x, "y": 0},
                 "content": content}
 
+    if kind == "expression":
+        select = node("select", "expressionNode", 200, {"expressions": [
+            {"id": key, "key": key, "value": value} for key, value in EXPRESSIONS]})
+    else:
+        select = node("select", "functionNode", 200, {"source": SELECT_JS})
     return {
-        "nodes": [node("request", "inputNode", 0, {}),
-                  node("select", "functionNode", 200, {"source": SELECT_JS}),
+        "nodes": [node("request", "inputNode", 0, {}), select,
                   node("response", "outputNode", 400, {})],
         "edges": [{"id": "e1", "sourceId": "request", "targetId": "select", "type": "edge"},
                   {"id": "e2", "sourceId": "select", "targetId": "response", "type": "edge"}],
@@ -80,10 +128,11 @@ def decision_model() -> dict[str, Any]:
 class ZenRouter:
     """decide(event) -> (outcome, agent, reason), applying the assignment host-side."""
 
-    def __init__(self, policy: str | dict[str, Any], snapshot: dict[str, Any]) -> None:
+    def __init__(self, policy: str | dict[str, Any], snapshot: dict[str, Any],
+                 model: str = "expression") -> None:
         self.shop: Shop = load_shop(policy, snapshot)
         self.engine = zen.ZenEngine()
-        self.decision = self.engine.create_decision(json.dumps(decision_model()))
+        self.decision = self.engine.create_decision(json.dumps(decision_model(model)))
         self.records: dict[str, dict[str, Any]] = {
             a.id: {"id": a.id, "main": a.is_main, "perm": a.chat_permission,
                    "status": a.status, "unread": a.unread, "open": a.open,
@@ -93,6 +142,7 @@ class ZenRouter:
         }
         self.agents = list(self.records.values())
         self.window_ms = int(self.shop.window * 1000)
+        self.window_s = int(self.shop.window)
         self.contacts: dict[str, dict[str, str]] = {
             c["buyer"]: {"agent": c["agent"], "at": c["at"]} for c in snapshot["contacts"]}
 
@@ -101,8 +151,8 @@ class ZenRouter:
         result = self.decision.evaluate({
             "at": event["at"], "source": event["source"], "buyer": buyer,
             "pin": self.shop.pins.get(buyer), "contact": self.contacts.get(buyer),
-            "window_ms": self.window_ms, "bindings": self.shop.source_group,
-            "agents": self.agents,
+            "window_ms": self.window_ms, "window_s": self.window_s,
+            "bindings": self.shop.source_group, "agents": self.agents,
         })["result"]
         agent = result.get("agent")  # the engine drops null fields
         if result["outcome"] == "assigned":

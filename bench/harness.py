@@ -24,7 +24,7 @@ from .anchor_scan import ScanRouter
 from .shop_gen import generate
 from .shop_model import Decision, read_policy
 
-IMPLS = ("policyc", "policyc+trace", "scan", "indexed", "zen")
+IMPLS = ("policyc", "policyc+trace", "scan", "indexed", "zen", "zen-js")
 
 
 class Decider(Protocol):
@@ -86,9 +86,10 @@ def factories(policy_yaml: str, snapshot: dict[str, Any],
         "scan": lambda: ScanRouter(policy, snapshot),
         "indexed": lambda: IndexedRouter(policy, snapshot),
     }
-    if "zen" in impls:
+    if "zen" in impls or "zen-js" in impls:
         from .anchor_zen import ZenRouter
-        made["zen"] = lambda: ZenRouter(policy, snapshot)
+        made["zen"] = lambda: ZenRouter(policy, snapshot, "expression")
+        made["zen-js"] = lambda: ZenRouter(policy, snapshot, "function")
     if "policyc" in impls or "policyc+trace" in impls:
         from .policyc_side import PolicycRouter, compile_router
         router = compile_router(policy_yaml)
