@@ -72,6 +72,8 @@ class _Builder:
             self.bindings(step, after)
             return
         for outcome, reason in outcomes:
+            if outcome == "waiting" and not self.can_wait(step):
+                continue
             edge = "waits" if outcome == "waiting" else ("picked" if outcome == "assigned"
                                                           else "always")
             self.edge(step.path, self.outcome(outcome, reason, step.span), edge)
@@ -79,6 +81,12 @@ class _Builder:
             self.edge(step.path, after, "nobody available")
         if step.when is not None:
             self.edge(step.path, after, "condition false")
+
+    def can_wait(self, step: Step) -> bool:
+        """A pin step waits only for strict pins; a contact step only with a grace."""
+        if step.kind == "pin":
+            return any(p.mode == "strict" for p in self.policy.pins)
+        return bool(step.params.get("grace"))
 
     def bindings(self, step: Step, after: str) -> None:
         live = [b for b in self.policy.bindings if b.enabled and (b.groups or b.agents)]

@@ -130,7 +130,13 @@ def first_failure(expr: Any, f: Facts) -> dict[str, str] | None:
         return None
     match op:
         case "not":
-            return {"field": "not", "actual": "true", "expected": "false"}
+            inner = expr[1]
+            if inner[0] == "field":
+                return {"field": inner[1], "actual": "true", "expected": "false"}
+            if inner[0] == "in":
+                return {"field": inner[1], "actual": _show(GETTERS[inner[1]](f)),
+                        "expected": "not in " + _show(inner[2])}
+            return {"field": "condition", "actual": "true", "expected": "false (negated)"}
         case "const":
             return {"field": "const", "actual": "false", "expected": "true"}
         case "field":

@@ -67,6 +67,7 @@ class Router:
         self.grouping_enabled: bool = shop["grouping_enabled"]
         self.shop_span: str = shop["span"]
         self.main_id: str | None = shop["main"]
+        self.main_in_group: bool = shop["main_in_group"]
         self.include_main: bool = shop["include_main_account"]
         self.exclude_admins: bool = shop["exclude_admins"]
         self.strategy: str = artifact["selection"]["strategy"]
@@ -160,7 +161,11 @@ class Router:
                 kept, dropped = split(ids)
                 state.pools[f"others:{step.id}"] = Pool("other online agents", kept, dropped,
                                                         keys(step.params.get("select")))
-        kept, dropped = split(everyone)
+        # The shop-wide pool counts the agents taking part in routing (only_one_online,
+        # shop.online): the main account only when it is an ordinary member (S4-D);
+        # as a last resort (S4-C) it is reached through the main_account step alone.
+        taking_part = [i for i in everyone if i != self.main_id or self.main_in_group]
+        kept, dropped = split(taking_part)
         state.pools["shop"] = Pool("shop", kept, dropped, keys(None))
 
     def apply(self, state: ShopState, decision: Decision) -> None:

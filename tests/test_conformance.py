@@ -170,6 +170,8 @@ CASES = [
           agent("g-he", pending=2, unread=3)],
          ("assigned", "g-he", "source_group"), event={"order_state": "completed"},
          selection="least_busy"),
+    Case("T1 S4-C main account alone online is the last resort, not 'only one online'",
+         "taobao.yaml", [agent("tb-main")], ("assigned", "tb-main", "main_account_fallback")),
     Case("T12 only one agent online", "taobao.yaml", [agent("b-lin")],
          ("assigned", "b-lin", "only_one_online")),
     Case("T14 bot first unless the buyer asks for a person", "taobao.yaml", [agent("a-chen")],
