@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .clock import parse_instant
+from .clock import format_instant, parse_instant
 from .decision import Decision
 from .router import Router
 from .state import AgentState, ShopState, strategy_key
@@ -40,6 +40,8 @@ Record = dict[str, Any]
 Entry = dict[str, Any]  # a waiting chat: buyer, at, event, outcome, reason, agent
 
 PLACES = {"queued": "queue", "staged": "staging", "waiting": "waiting", "pooled": "pool"}
+SNAPSHOT_DEFAULTS = {"queue": ("queued", "queued_all_busy"), "staging": ("staged",
+                     "staged_nobody_online"), "pool": ("pooled", "offline_pool")}
 
 
 @dataclass(slots=True)
@@ -78,6 +80,7 @@ class Engine:
         if self.state is not None:
             for place in ("queue", "staging", "pool"):
                 for entry in self._place(place):
+                    _fill_snapshot_entry(place, entry, self.state.at)
                     self.held[str(entry["buyer"])] = (place, entry)
 
     # -- the front door ----------------------------------------------------------
@@ -415,6 +418,20 @@ class Engine:
                 self._close(conv, event, at, out)
         for entry in [e for e in self.waiting_list if e["reason"] == "recent_contact_waiting"]:
             self._retry(entry, event, at, out)
+        if self.staging_mode == "even_split" and self.shop.staging:
+            self._deal_staging(event, at, out)
+
+    def _deal_staging(self, event: dict[str, Any], at: float, out: list[Record]) -> None:
+        """S7 even_split: staged chats still left on a tick are dealt one by one to the
+        online agents, the shop's strategy choosing (fewest unread: evenly by count),
+        each while its unread stays under the cap."""
+        pool = self.shop.pools["shop"]
+        while True:
+            agent, _ = pool.best(self.router.strategy)
+            entry = self._next("staging")
+            if agent is None or entry is None or agent.unread >= self.staging_cap:
+                return
+            self._hand_out(entry, agent, "staging_release", event, at, out)
 
     def _expired(self, at: float) -> list[tuple[Conversation, str]]:
         idle = self.timeouts.get("close_read_idle")
@@ -460,3 +477,19 @@ class Engine:
     def _ignored(self, event: dict[str, Any], why: str) -> Record:
         return {"kind": "ignored", "at": event["at"], "event": event, "why": why,
                 "policy": self.router.policy_hash}
+
+
+def _fill_snapshot_entry(place: str, entry: Entry, at: float) -> None:
+    """A waiting chat of a state snapshot needs only `buyer`; the rest takes defaults.
+
+    `at` defaults to the snapshot's time, `source` to unknown, outcome and reason to
+    the place's own (queued_all_busy, staged_nobody_online, offline_pool).
+    """
+    outcome, reason = SNAPSHOT_DEFAULTS[place]
+    when = entry.get("at") or format_instant(at, "UTC")
+    entry.setdefault("at", when)
+    entry.setdefault("outcome", outcome)
+    entry.setdefault("reason", reason)
+    entry.setdefault("agent", None)
+    entry.setdefault("event", {"type": "message", "at": when, "buyer": entry["buyer"],
+                               "source": entry.get("source") or "unknown"})

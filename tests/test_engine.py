@@ -122,6 +122,22 @@ def test_S7_even_split_shares_staged_chats_among_agents_to_come() -> None:
     # 6 agents may still come online (main in case C, chrissy, elly, fanny, gavin, hank)
     assert [r["buyer"] for r in recs] == ["b0", "b1"]
     assert {r["reason"] for r in recs} == {"staging_release"}
+    recs = feed(e, status(21, "elly", "online"))  # ceil(10 left / 5 still to come)
+    assert [r["agent"] for r in recs] == ["elly", "elly"]
+    recs = feed(e, tick(30))  # nobody else came: the rest are dealt, fewest unread first
+    assert [r["agent"] for r in recs] == ["chrissy", "elly"] * 4
+    assert e.waiting()["staging"] == []
+
+
+def test_S7_snapshot_waiting_chats_need_only_a_buyer() -> None:
+    router = Router(copy.deepcopy(_artifact("shopee")))
+    e = Engine(router, {"at": t(0), "staging": [{"buyer": "old-1"}, {"buyer": "old-2"}]})
+    assert brief(feed(e, msg(1, "old-1"))) == [("continued", "old-1", None,
+                                                "staged_nobody_online")]
+    recs = feed(e, status(2, "hank", "online"))
+    assert brief(recs) == [("release", "old-1", "hank", "staging_release"),
+                           ("release", "old-2", "hank", "staging_release")]
+    assert recs[1]["event"]["source"] == "unknown"
 
 
 # -- S8 returning buyer, Y8 pins ----------------------------------------------------------------
