@@ -225,6 +225,42 @@ def test_Y12_transfer_to_busy_agent_but_not_to_offline_one() -> None:
     assert e.conversations["b1"].agent == "hank"
 
 
+def test_S10_forward_is_the_only_way_the_main_account_gets_chats_in_S4_B() -> None:
+    artifact = compile_file(ROOT / "tests" / "variants" / "s4b.yaml").artifact
+    assert artifact is not None
+    e = Engine(Router(artifact))
+    recs = feed(e, status(0, "shop-main", "online"), msg(1, "b1"))
+    assert recs[0]["outcome"] == "staged"  # main online, but not taking automatic chats
+    feed(e, status(2, "chrissy", "online"))
+    recs = feed(e, conv("transfer", 3, "chrissy", "b1", to_agent="shop-main"))
+    assert brief(recs) == [("transfer", "b1", "shop-main", "transfer_to_agent")]
+
+
+# -- Y3, T1 --------------------------------------------------------------------------------------
+
+def test_Y3_returning_customer_goes_to_last_agent_when_online() -> None:
+    e = engine("youzan")
+    feed(e, status(0, "jason", "online"), status(0, "liangfei", "online"),
+         msg(1, "c0", "own_app"), conv("close", 2, "jason", "c0"))
+    first = e.shop.contacts["c0"][0]
+    recs = feed(e, msg(600, "c0", "own_app"))
+    assert brief(recs) == [("route", "c0", first, "recent_contact")]
+
+
+def test_T1_offline_message_pooled_then_picked_by_hand() -> None:
+    e = engine("taobao")
+    recs = feed(e, msg(0, "t1", "product_page", wants_human=True),
+                msg(1, "t2", "order_page", wants_human=True),
+                msg(2, "t1", "product_page", wants_human=True))
+    assert brief(recs) == [("route", "t1", None, "offline_pool"),
+                           ("route", "t2", None, "offline_pool"),
+                           ("continued", "t1", None, "offline_pool")]
+    feed(e, status(3, "b-lin", "online"))  # the pool waits for its distribution run (T2)
+    assert [x["buyer"] for x in e.waiting()["pool"]] == ["t1", "t2"]
+    recs = feed(e, {"type": "pick", "at": t(4), "agent": "b-lin"})  # T3: newest first
+    assert brief(recs) == [("release", "t2", "b-lin", "pool_distribution")]
+
+
 # -- Y2, Y9, Y13 queue -------------------------------------------------------------------------
 
 def _busy_jason(order: str = "oldest_first") -> Engine:
@@ -362,6 +398,15 @@ def test_simulate_bad_log_line_is_unusable_input(tmp_path: Path, line: str, mess
     assert err.startswith(f"{log}:3: ")
     assert message in err
     assert "Traceback" not in err
+
+
+def test_simulate_policy_with_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = _write_log(tmp_path / "day.jsonl", [tick(0)])
+    policy = ROOT / "tests" / "broken" / "E207_agent_in_two_groups.yaml"
+    assert main(["simulate", str(policy), "--log", str(log)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "E207" in err
 
 
 def test_simulate_missing_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
