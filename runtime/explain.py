@@ -7,7 +7,6 @@ from typing import Any
 from .decision import Decision
 from .router import Router
 from .state import ShopState
-from .trace import view
 from .vocabulary import REASONS
 
 _WHY_TEXT = {
@@ -60,23 +59,41 @@ def _step_line(step: dict[str, object]) -> str:
 
 def decision_text(decision: Decision, level: str = "fails") -> str:
     """The decision as the self-check tool shows it: source, reason, agent, group, process."""
-    e = decision.event
-    lines = [
-        f"buyer {decision.buyer} at {decision.at}",
+    record = dict(decision.to_dict(level), buyer=decision.buyer)
+    return record_text(record, level if decision.trace is not None else None)
+
+
+def record_text(record: dict[str, Any], level: str | None = "fails") -> str:
+    """One routing record (a decision dict, or an engine record) for a person."""
+    e = record.get("event") or {}
+    head = f"buyer {record['buyer']} at {record['at']}"
+    if record.get("kind"):
+        head += f" — {record['kind']}"
+        cause = record.get("cause")
+        if isinstance(cause, dict):
+            head += f" (after {cause.get('type')} at {cause.get('at')})"
+    lines = [head]
+    if "outcome" not in record:  # an engine record that routes nothing (closed, ...)
+        lines.append(f"  agent:     {record.get('agent') or '-'}")
+        lines.append(f"  why:       {record.get('why') or '-'}")
+        return "\n".join(lines) + "\n"
+    lines += [
         f"  source:    {_detail(e)}",
         f"  intent:    {e.get('intent') or 'none'}",
-        f"  outcome:   {decision.outcome}",
-        f"  reason:    {decision.reason} ({REASONS.get(decision.reason, '')})",
-        f"  agent:     {decision.agent or '-'}",
-        f"  group:     {decision.group or '-'}",
-        f"  selection: {decision.selection or '-'}",
+        f"  outcome:   {record['outcome']}",
+        f"  reason:    {record['reason']} ({REASONS.get(record['reason'], '')})",
+        f"  agent:     {record['agent'] or '-'}",
+        f"  group:     {record['group'] or '-'}",
+        f"  selection: {record['selection'] or '-'}",
     ]
-    if decision.auto_replies:
-        lines.append(f"  replies:   {', '.join(decision.auto_replies)}")
-    lines.append(f"  policy:    {decision.policy}")
-    if decision.trace is not None:
+    if record.get("auto_replies"):
+        lines.append(f"  replies:   {', '.join(record['auto_replies'])}")
+    if record.get("why"):
+        lines.append(f"  why:       {record['why']}")
+    lines.append(f"  policy:    {record['policy']}")
+    if level is not None and record.get("trace") is not None:
         lines.append(f"process ({level}):")
-        lines.extend(_step_line(s.to_dict()) for s in view(decision.trace, level))
+        lines.extend(_step_line(step) for step in record["trace"])
     return "\n".join(lines) + "\n"
 
 

@@ -397,8 +397,8 @@ class Router:
             return None
         if tr:
             tr.add(step.id, step.id, step.span, "match", "no_match",
-                   failed={"field": "bindings", "actual": "no binding matched",
-                           "expected": "a matching binding"})
+                   failed={"field": "bindings", "actual": "none matched",
+                           "expected": f"one of {len(rows)} to match"})
         return None
 
     def _binding_targets(self, step: RouteStep, b: BindingRow, state: ShopState,

@@ -9,9 +9,13 @@ from pathlib import Path
 
 from ..api import PolicyError, decide, load, state
 from ..runtime.artifact import ArtifactError
-from ..runtime.explain import decision_text, why_not, why_not_text
+from ..runtime.clock import TimeError, parse_instant
+from ..runtime.engine import Engine, Record
+from ..runtime.explain import decision_text, record_text, why_not, why_not_text
 from ..runtime.inputs import InputError, read_json
+from ..runtime.router import Router
 from ..runtime.trace import LEVELS
+from .simulate import read_log
 
 
 def _dump(obj: object) -> None:
@@ -23,10 +27,38 @@ def _fail(message: str, status: int) -> int:
     return status
 
 
+def _replay(router: Router, log: Path, until: float | None,
+            level: str) -> tuple[Engine, list[Record]]:
+    """Feed the log (up to `until`, inclusive) through a tracing engine."""
+    events = read_log(log, {a["id"] for a in router.agent_specs}, set(router.groups))
+    engine = Engine(router, trace=level)
+    records: list[Record] = []
+    for event in events:
+        if until is not None and parse_instant(event["at"]) > until:
+            break
+        records.extend(engine.feed(event))
+    return engine, records
+
+
+def _at(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except TimeError as err:
+        raise InputError("--at", str(err)) from None
+
+
 def explain_command(args: argparse.Namespace) -> int:
-    """policyc explain POLICY --state S --event E."""
+    """policyc explain POLICY (--state S --event E | --log L --buyer B [--at T])."""
+    single = args.state is not None or args.event is not None
+    if single == (args.log is not None) or (single and not (args.state and args.event)) or (
+            args.log is not None and not args.buyer):
+        return _fail("policyc explain: give --state and --event, or --log and --buyer", 2)
     try:
         router = load(args.policy)
+        if args.log is not None:
+            return _explain_log(router, args)
         shop = state(router, read_json(args.state), str(args.state))
         decision = decide(router, shop, read_json(args.event), trace=True, where=str(args.event))
     except PolicyError as err:
@@ -40,15 +72,38 @@ def explain_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain_log(router: Router, args: argparse.Namespace) -> int:
+    """Every routing record of one buyer in a replayed log (T12), or the one at --at."""
+    at = _at(args.at)
+    _, replayed = _replay(router, args.log, None, args.level)
+    records = [r for r in replayed if r.get("buyer") == args.buyer and r["kind"] != "ignored"]
+    if at is not None:
+        records = [r for r in records if parse_instant(r["at"]) == at]
+    if not records:
+        when = f" at {args.at}" if args.at else ""
+        return _fail(f"policyc explain: buyer {args.buyer!r} has no routing record{when} "
+                     f"in {args.log}", 1)
+    if args.format == "json":
+        _dump({"buyer": args.buyer, "records": records})
+    else:
+        sys.stdout.write("\n".join(record_text(r, args.level) for r in records))
+    return 0
+
+
 def why_not_command(args: argparse.Namespace) -> int:
-    """policyc why-not POLICY --state S --agent A."""
+    """policyc why-not POLICY --agent A (--state S | --log L --at T)."""
+    if (args.state is None) == (args.log is None) or (args.log is not None and not args.at):
+        return _fail("policyc why-not: give --state, or --log and --at", 2)
     try:
         router = load(args.policy)
-        shop = state(router, read_json(args.state), str(args.state))
+        if args.log is not None:
+            shop = _replay(router, args.log, _at(args.at), "summary")[0].shop
+        else:
+            shop = state(router, read_json(args.state), str(args.state))
     except PolicyError as err:
         return _fail(err.report, 1)
-    except (InputError, ArtifactError, ValueError) as err:
-        return _fail(f"policyc why-not: {err}", 2)
+    except (InputError, ArtifactError, ValueError, AssertionError) as err:
+        return _fail(f"policyc why-not: {err or 'the log has no event before --at'}", 2)
     causes = why_not(router, shop, args.agent)
     if args.format == "json":
         _dump({"agent": args.agent, "receives_chats": not causes, "causes": causes})
@@ -61,8 +116,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `explain` and `why-not` to the command line."""
     p = sub.add_parser("explain", help="decide one event and show why")
     p.add_argument("policy", type=Path, help="policy file or compiled .json artifact")
-    p.add_argument("--state", type=Path, required=True, help="state snapshot (JSON)")
-    p.add_argument("--event", type=Path, required=True, help="one message event (JSON)")
+    p.add_argument("--state", type=Path, help="state snapshot (JSON)")
+    p.add_argument("--event", type=Path, help="one message event (JSON)")
+    p.add_argument("--log", type=Path, help="event log (JSON Lines) to replay")
+    p.add_argument("--buyer", help="with --log: the buyer whose records to show")
+    p.add_argument("--at", help="with --log: only the record at this time (ISO 8601)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--level", choices=LEVELS, default="fails",
                    help="trace detail: summary, fails (why higher steps lost), full")
@@ -70,7 +128,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("why-not", help="why an agent receives no new chats")
     p.add_argument("policy", type=Path)
-    p.add_argument("--state", type=Path, required=True)
+    p.add_argument("--state", type=Path, help="state snapshot (JSON)")
+    p.add_argument("--log", type=Path, help="event log (JSON Lines) to replay")
+    p.add_argument("--at", help="with --log: the moment to ask about (ISO 8601)")
     p.add_argument("--agent", required=True)
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(run=why_not_command)
