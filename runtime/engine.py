@@ -1,28 +1,13 @@
 """The stateful engine: feed CONTRACT.md events in time order, keep the shop state, record outcomes.
 
 The router decides one message against a state; the engine owns time. It keeps
-the open conversations and the waiting places (queue Y9, staging S7, chats
-waiting for a pinned or returning buyer's agent Y8/S8, offline pool T1),
-applies agent status, read, reply, close, capacity and transfer events, and
-hands waiting chats out when an agent can take them.
-
-Every routing outcome is one record: a CONTRACT.md decision plus `kind` and
-`buyer`, and for a chat handed out later, `cause` (the event that did it, while
-`event` stays the buyer's message). Kinds:
-
-- `route`: a new buyer message decided by the policy's route;
-- `continued`: a message that joins the buyer's open conversation or waiting
-  chat (no new decision; outcome, agent and reason are the chat's current ones);
-- `release`: a waiting chat handed out later (`queue_pull` Y9,
-  `staging_release` S7, or decided again by the route when its agent came back
-  (Y8, S8) or the S8 grace ran out);
-- `transfer`: a conversation forwarded by an agent (S10, Y12);
-- `closed`: a conversation the engine closed on a `tick` (`why`: S11
-  `close_read_idle`, Y11 `customer_no_response` / `agent_no_response`);
-- `ignored`: an event that changed nothing (`why` says what was missing).
-
-So G1 holds visibly: each `message` event gives exactly one `route` or
-`continued` record, and a chat that is not assigned is listed by `waiting()`.
+the open conversations and the waiting places (runtime/waiting.py), applies
+agent status, read, reply, close, capacity, transfer and pick events, and
+hands waiting chats out when an agent can take them. Every routing outcome is
+one record (runtime/records.py), so G1 holds visibly: each `message` event
+gives exactly one `route` or `continued` record, and a chat that is neither in
+a conversation nor handed to the main account, assistant or exclusion is
+listed by `waiting()`.
 """
 
 from __future__ import annotations
@@ -31,17 +16,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .clock import format_instant, parse_instant
+from . import records
+from .clock import parse_instant
 from .decision import Decision
+from .records import Event, Record
 from .router import Router
 from .state import AgentState, ShopState, strategy_key
-
-Record = dict[str, Any]
-Entry = dict[str, Any]  # a waiting chat: buyer, at, event, outcome, reason, agent
-
-PLACES = {"queued": "queue", "staged": "staging", "waiting": "waiting", "pooled": "pool"}
-SNAPSHOT_DEFAULTS = {"queue": ("queued", "queued_all_busy"), "staging": ("staged",
-                     "staged_nobody_online"), "pool": ("pooled", "offline_pool")}
+from .waiting import PLACES, Entry, Waiting
 
 
 @dataclass(slots=True)
@@ -67,29 +48,29 @@ class Engine:
         self.router = router
         self.trace = trace is not None  # decide with a trace; record this view of it
         self.trace_level = trace or "full"
-        self.state: ShopState | None = router.state(snapshot) if snapshot else None
+        self.policy = router.policy_hash
+        self.state: ShopState | None = None
+        self.places: Waiting | None = None
         self.conversations: dict[str, Conversation] = {}
-        self.waiting_list: list[Entry] = []
-        self.held: dict[str, tuple[str, Entry]] = {}
         settings = router.settings
-        self.queue_order: str = settings["queue"]["order"]
         self.take_on_online: int | None = settings["queue"]["take_on_online"]
         self.staging_mode: str = settings["staging"]["mode"]
         self.staging_cap: int = settings["staging"]["cap"]
         self.timeouts: dict[str, int | None] = settings["timeouts"]
-        if self.state is not None:
-            for place in ("queue", "staging", "pool"):
-                for entry in self._place(place):
-                    _fill_snapshot_entry(place, entry, self.state.at)
-                    self.held[str(entry["buyer"])] = (place, entry)
+        if snapshot is not None:
+            self._start(router.state(snapshot))
+
+    def _start(self, state: ShopState) -> None:
+        self.state = state
+        self.places = Waiting(state, self.router.settings["queue"]["order"])
 
     # -- the front door ----------------------------------------------------------
-    def feed(self, event: dict[str, Any]) -> list[Record]:
+    def feed(self, event: Event) -> list[Record]:
         """Apply one (validated) event; the records it made, in order."""
         at = parse_instant(event["at"])
         if self.state is None:
-            self.state = self.router.state({"at": event["at"]})
-        self.state.at = at
+            self._start(self.router.state({"at": event["at"]}))
+        self.shop.at = at
         out: list[Record] = []
         match event["type"]:
             case "message":
@@ -108,36 +89,40 @@ class Engine:
                 self._tick(event, at, out)
         return out
 
-    def run(self, events: list[dict[str, Any]]) -> list[Record]:
+    def run(self, events: list[Event]) -> list[Record]:
         return [rec for event in events for rec in self.feed(event)]
 
     def waiting(self) -> dict[str, list[Entry]]:
         """Chats not with an agent, by place (queue, staging, waiting, pool)."""
-        return {p: list(self._place(p)) for p in ("queue", "staging", "waiting", "pool")}
+        return self.wait.snapshot() if self.places else {}
 
     @property
     def shop(self) -> ShopState:
         assert self.state is not None, "no event fed yet"
         return self.state
 
+    @property
+    def wait(self) -> Waiting:
+        assert self.places is not None, "no event fed yet"
+        return self.places
+
     # -- messages ----------------------------------------------------------------
-    def _message(self, event: dict[str, Any], at: float, out: list[Record]) -> None:
+    def _message(self, event: Event, at: float, out: list[Record]) -> None:
         buyer: str = event["buyer"]
         conv = self.conversations.get(buyer)
         if conv is not None:
             self._buyer_wrote(conv, at)
-            out.append(self._record("continued", event["at"], buyer, event, "assigned",
-                                    conv.reason, self.shop.agents[conv.agent], conv.group))
+            out.append(records.made("continued", event["at"], buyer, event, "assigned",
+                                    conv.reason, conv.agent, conv.group, self.policy))
             return
-        held = self.held.get(buyer)
-        if held is not None:
-            entry = held[1]
-            out.append(self._record("continued", event["at"], buyer, event, entry["outcome"],
-                                    entry["reason"], None, None))
+        entry = self.wait.of(buyer)
+        if entry is not None:
+            out.append(records.made("continued", event["at"], buyer, event, entry["outcome"],
+                                    entry["reason"], None, None, self.policy))
             return
         decision = self.router.decide(self.shop, event, trace=self.trace)
         self._settle(decision, event, at)
-        out.append(self._decided("route", decision, event, None))
+        out.append(records.from_decision("route", decision, self.trace_level))
 
     def _buyer_wrote(self, conv: Conversation, at: float) -> None:
         """A message in an open conversation: unread and unanswered again."""
@@ -152,7 +137,7 @@ class Engine:
         conv.last_update = at
         self.shop.touch(agent)
 
-    def _settle(self, d: Decision, message: dict[str, Any], at: float) -> None:
+    def _settle(self, d: Decision, message: Event, at: float) -> None:
         """Put a decided chat where its outcome says: a conversation or a waiting place."""
         self.router.apply(self.shop, d)
         if d.outcome == "assigned" and d.agent is not None:
@@ -167,69 +152,48 @@ class Engine:
                 awaited = self.router.pins[d.buyer][0]
             elif d.reason == "recent_contact_waiting":
                 awaited = self.shop.contacts[d.buyer][0]
-            self._hold(PLACES[d.outcome], {
+            self.wait.hold({
                 "buyer": d.buyer, "at": d.at, "event": message, "outcome": d.outcome,
                 "reason": d.reason, "agent": awaited})
 
     def _open(self, buyer: str, agent_id: str, group: str | None, reason: str,
-              at: float) -> None:
+              at: float) -> str | None:
+        """Open a conversation; its group is the one named, else the agent's first."""
         agent = self.shop.agents[agent_id]
         if group is None and agent.groups:
             group = agent.groups[0]
         self.conversations[buyer] = Conversation(buyer, agent_id, group, reason, at, since=at)
+        return group
 
-    # -- waiting places ----------------------------------------------------------
-    def _place(self, place: str) -> list[Entry]:
-        if place == "waiting":
-            return self.waiting_list
-        lists: dict[str, list[Entry]] = {"queue": self.shop.queue,
-                                         "staging": self.shop.staging,
-                                         "pool": self.shop.pool}
-        return lists[place]
-
-    def _hold(self, place: str, entry: Entry) -> None:
-        self._place(place).append(entry)
-        self.held[entry["buyer"]] = (place, entry)
-
-    def _unhold(self, entry: Entry) -> None:
-        place, _ = self.held.pop(entry["buyer"])
-        self._place(place).remove(entry)
-
-    def _next(self, place: str) -> Entry | None:
-        """The next chat to hand out: Y9 queue order; staging and pool oldest first."""
-        items = self._place(place)
-        if not items:
-            return None
-        return items[-1] if place == "queue" and self.queue_order == "newest_first" else items[0]
-
-    def _hand_out(self, entry: Entry, agent: AgentState, reason: str, event: dict[str, Any],
+    # -- handing out waiting chats ---------------------------------------------------
+    def _hand_out(self, entry: Entry, agent: AgentState, reason: str, event: Event,
                   at: float, out: list[Record]) -> None:
         """Give a waiting chat to an agent directly (queue pull, staging release, pick)."""
-        self._unhold(entry)
+        self.wait.release(entry)
         self.shop.assign(agent, entry["buyer"], at)
-        self._open(entry["buyer"], agent.id, None, reason, at)
-        out.append(self._record("release", event["at"], entry["buyer"], entry["event"],
-                                "assigned", reason, agent, None, cause=event))
+        group = self._open(entry["buyer"], agent.id, None, reason, at)
+        out.append(records.made("release", event["at"], entry["buyer"], entry["event"],
+                                "assigned", reason, agent.id, group, self.policy, cause=event))
 
-    def _retry(self, entry: Entry, event: dict[str, Any], at: float,
+    def _retry(self, entry: Entry, event: Event, at: float,
                out: list[Record]) -> None:
         """Decide a waiting chat again now; record only when its outcome changed."""
         message = dict(entry["event"], at=event["at"])
         d = self.router.decide(self.shop, message, trace=self.trace)
         if d.outcome == entry["outcome"] and d.reason == entry["reason"]:
             return
-        self._unhold(entry)
+        self.wait.release(entry)
         self._settle(d, entry["event"], at)
-        out.append(self._decided("release", d, entry["event"], event))
+        out.append(records.from_decision("release", d, self.trace_level, entry["event"], event))
 
-    def _offer(self, agent: AgentState, event: dict[str, Any], at: float, out: list[Record],
+    def _offer(self, agent: AgentState, event: Event, at: float, out: list[Record],
                queue_limit: int | None, staging: bool) -> None:
         """An agent can take more: chats waiting for it, then the queue, then staging."""
-        for entry in [e for e in self.waiting_list if e["agent"] == agent.id]:
+        for entry in self.wait.for_agent(agent.id):
             self._retry(entry, event, at, out)
         taken = 0
         while agent.eligible and (queue_limit is None or taken < queue_limit):
-            pulled = self._next("queue")
+            pulled = self.wait.next("queue")
             if pulled is None:
                 break
             self._hand_out(pulled, agent, "queue_pull", event, at, out)
@@ -247,12 +211,12 @@ class Engine:
         share = math.ceil(len(self.shop.staging) / (still_to_come + 1))
         return min(share, self.staging_cap)
 
-    def _release_staging(self, agent: AgentState, event: dict[str, Any], at: float,
+    def _release_staging(self, agent: AgentState, event: Event, at: float,
                          out: list[Record], share: int) -> None:
         """S7: hand staged chats to an agent, oldest first, while its unread stays under cap."""
         given = 0
         while agent.eligible and given < share and agent.unread < self.staging_cap:
-            entry = self._next("staging")
+            entry = self.wait.next("staging")
             if entry is None:
                 break
             self._hand_out(entry, agent, "staging_release", event, at, out)
@@ -262,7 +226,7 @@ class Engine:
         return None if agent.capacity is None else max(0, agent.capacity - agent.open)
 
     # -- agents ------------------------------------------------------------------
-    def _agent_status(self, event: dict[str, Any], at: float, out: list[Record]) -> None:
+    def _agent_status(self, event: Event, at: float, out: list[Record]) -> None:
         agent = self.shop.agents[event["agent"]]
         was = agent.status
         self.shop.set_status(agent, event["status"], at)  # S9: chats stay with busy/hidden
@@ -272,7 +236,7 @@ class Engine:
                 limit = self.take_on_online if limit is None else min(limit, self.take_on_online)
             self._offer(agent, event, at, out, limit, staging=True)
 
-    def _set_capacity(self, event: dict[str, Any], at: float, out: list[Record]) -> None:
+    def _set_capacity(self, event: Event, at: float, out: list[Record]) -> None:
         """Y2: a raised cap lets the agent take queued chats up to its new spare capacity."""
         agent = self.shop.agents[event["agent"]]
         agent.capacity = event["capacity"]
@@ -281,11 +245,11 @@ class Engine:
             self._offer(agent, event, at, out, self._spare(agent), staging=False)
 
     # -- conversations -------------------------------------------------------------
-    def _conversation_event(self, event: dict[str, Any], at: float, out: list[Record]) -> None:
+    def _conversation_event(self, event: Event, at: float, out: list[Record]) -> None:
         conv = self.conversations.get(event["buyer"])
         if conv is None or conv.agent != event["agent"]:
-            out.append(self._ignored(event, f"{event['agent']} has no open conversation "
-                                            f"with {event['buyer']}"))
+            out.append(records.ignored(event, f"{event['agent']} has no open conversation "
+                                              f"with {event['buyer']}", self.policy))
             return
         agent = self.shop.agents[conv.agent]
         match event["type"]:
@@ -326,32 +290,33 @@ class Engine:
         self.shop.touch(agent)
         return agent
 
-    def _close(self, conv: Conversation, event: dict[str, Any], at: float,
+    def _close(self, conv: Conversation, event: Event, at: float,
                out: list[Record]) -> None:
         """Y13: closing frees capacity; Y9: each close by an online agent pulls one queued chat."""
         agent = self._detach(conv)
         self._offer(agent, event, at, out, 1, staging=False)
 
-    def _transfer(self, event: dict[str, Any], at: float, out: list[Record]) -> None:
+    def _transfer(self, event: Event, at: float, out: list[Record]) -> None:
         """S10, Y12: forward a conversation to an agent (online or busy) or to a group."""
         conv = self.conversations.get(event["buyer"])
         if conv is None or conv.agent != event["agent"]:
-            out.append(self._ignored(event, f"{event['agent']} has no open conversation "
-                                            f"with {event['buyer']}"))
+            out.append(records.ignored(event, f"{event['agent']} has no open conversation "
+                                              f"with {event['buyer']}", self.policy))
             return
         target, group, selection, why = self._transfer_target(event, conv)
         if target is None:
-            out.append(self._ignored(event, f"cannot transfer to "
-                                            f"{event.get('to_agent') or group}: {why}"))
+            out.append(records.ignored(event, f"cannot transfer to "
+                                              f"{event.get('to_agent') or group}: {why}",
+                                       self.policy))
             return
         reason = "transfer_to_agent" if "to_agent" in event else "transfer_to_group"
         self._detach(conv)
         self.shop.assign(target, conv.buyer, at)
-        self._open(conv.buyer, target.id, group, reason, at)
-        out.append(self._record("transfer", event["at"], conv.buyer, event, "assigned", reason,
-                                target, group, selection=selection, source="transfer"))
+        group = self._open(conv.buyer, target.id, group, reason, at)
+        out.append(records.made("transfer", event["at"], conv.buyer, event, "assigned", reason,
+                                target.id, group, self.policy, selection, source="transfer"))
 
-    def _transfer_target(self, event: dict[str, Any], conv: Conversation
+    def _transfer_target(self, event: Event, conv: Conversation
                          ) -> tuple[AgentState | None, str | None, str | None, str]:
         """(receiver, group, selection, why not) of a transfer."""
         if "to_agent" in event:
@@ -385,50 +350,47 @@ class Engine:
         tied = key(ranked[0]) == key(ranked[1])
         return ranked[0], "earliest_created" if tied else strategy
 
-    def _pick(self, event: dict[str, Any], at: float, out: list[Record]) -> None:
+    def _pick(self, event: Event, at: float, out: list[Record]) -> None:
         """Y9, Y4: an agent takes a queued (else pooled, else staged) chat by hand."""
         agent = self.shop.agents[event["agent"]]
         why = agent.live_why()
         if why is not None and why not in ("busy", "hidden"):
-            out.append(self._ignored(event, f"{agent.id} cannot pick: {why}"))
+            out.append(records.ignored(event, f"{agent.id} cannot pick: {why}", self.policy))
             return
         buyer = event.get("buyer")
         for place, reason in (("queue", "queue_pull"), ("pool", "pool_distribution"),
                               ("staging", "staging_release")):
-            if buyer is not None:
-                held = self.held.get(buyer)
-                entry = held[1] if held and held[0] == place else None
+            if buyer is None:
+                entry = self.wait.next(place)
             else:
-                entry = self._next(place) if place != "pool" else \
-                    (self.shop.pool[-1] if self.shop.pool else None)  # T3: newest first
+                entry = self.wait.of(buyer) if self.wait.place_of(buyer) == place else None
             if entry is not None:
                 self._hand_out(entry, agent, reason, event, at, out)
                 return
-        out.append(self._ignored(event, "nothing to pick" if buyer is None
-                                 else f"{buyer} is not waiting in the queue, pool or staging"))
+        why = "nothing to pick" if buyer is None else \
+            f"{buyer} is not waiting in the queue, pool or staging"
+        out.append(records.ignored(event, why, self.policy))
 
     # -- time --------------------------------------------------------------------
-    def _tick(self, event: dict[str, Any], at: float, out: list[Record]) -> None:
+    def _tick(self, event: Event, at: float, out: list[Record]) -> None:
         """Timeouts (S11, Y11) close conversations; S8 waits past their grace are routed."""
         for conv, why in self._expired(at):
             if conv.buyer in self.conversations:
-                out.append({"kind": "closed", "buyer": conv.buyer, "at": event["at"],
-                            "event": event, "agent": conv.agent, "why": why,
-                            "policy": self.router.policy_hash})
+                out.append(records.closed(event, conv.buyer, conv.agent, why, self.policy))
                 self._close(conv, event, at, out)
-        for entry in [e for e in self.waiting_list if e["reason"] == "recent_contact_waiting"]:
+        for entry in self.wait.with_reason("recent_contact_waiting"):
             self._retry(entry, event, at, out)
         if self.staging_mode == "even_split" and self.shop.staging:
             self._deal_staging(event, at, out)
 
-    def _deal_staging(self, event: dict[str, Any], at: float, out: list[Record]) -> None:
+    def _deal_staging(self, event: Event, at: float, out: list[Record]) -> None:
         """S7 even_split: staged chats still left on a tick are dealt one by one to the
         online agents, the shop's strategy choosing (fewest unread: evenly by count),
         each while its unread stays under the cap."""
         pool = self.shop.pools["shop"]
         while True:
             agent, _ = pool.best(self.router.strategy)
-            entry = self._next("staging")
+            entry = self.wait.next("staging")
             if agent is None or entry is None or agent.unread >= self.staging_cap:
                 return
             self._hand_out(entry, agent, "staging_release", event, at, out)
@@ -447,49 +409,3 @@ class Engine:
                   and at - conv.replied > silent):
                 found.append((conv, "customer_no_response"))
         return found
-
-    # -- records -----------------------------------------------------------------
-    def _decided(self, kind: str, d: Decision, message: dict[str, Any],
-                 cause: dict[str, Any] | None) -> Record:
-        rec: Record = {"kind": kind, "buyer": d.buyer, **d.to_dict(self.trace_level)}
-        if cause is not None:
-            rec["event"] = message
-            rec["cause"] = cause
-        return rec
-
-    def _record(self, kind: str, at: str, buyer: str, message: dict[str, Any], outcome: str,
-                reason: str, agent: AgentState | None, group: str | None,
-                selection: str | None = None, source: str | None = None,
-                cause: dict[str, Any] | None = None) -> Record:
-        if agent is not None and group is None and agent.groups:
-            group = agent.groups[0]
-        rec: Record = {
-            "kind": kind, "buyer": buyer, "at": at, "event": message, "outcome": outcome,
-            "agent": agent.id if agent else None, "group": group,
-            "source": source or message.get("source"), "reason": reason,
-            "selection": selection, "auto_replies": [], "policy": self.router.policy_hash,
-            "path": [],
-        }
-        if cause is not None:
-            rec["cause"] = cause
-        return rec
-
-    def _ignored(self, event: dict[str, Any], why: str) -> Record:
-        return {"kind": "ignored", "at": event["at"], "event": event, "why": why,
-                "policy": self.router.policy_hash}
-
-
-def _fill_snapshot_entry(place: str, entry: Entry, at: float) -> None:
-    """A waiting chat of a state snapshot needs only `buyer`; the rest takes defaults.
-
-    `at` defaults to the snapshot's time, `source` to unknown, outcome and reason to
-    the place's own (queued_all_busy, staged_nobody_online, offline_pool).
-    """
-    outcome, reason = SNAPSHOT_DEFAULTS[place]
-    when = entry.get("at") or format_instant(at, "UTC")
-    entry.setdefault("at", when)
-    entry.setdefault("outcome", outcome)
-    entry.setdefault("reason", reason)
-    entry.setdefault("agent", None)
-    entry.setdefault("event", {"type": "message", "at": when, "buyer": entry["buyer"],
-                               "source": entry.get("source") or "unknown"})

@@ -275,7 +275,7 @@ def _busy_jason(order: str = "oldest_first") -> Engine:
 def test_Y9_all_busy_chats_queue() -> None:
     e = _busy_jason()
     assert [x["buyer"] for x in e.waiting()["queue"]] == ["c1", "c2"]
-    assert e.held["c1"][1]["reason"] == "queued_all_busy"
+    assert e.wait.of("c1")["reason"] == "queued_all_busy"
 
 
 def test_Y9_close_pulls_oldest_queued() -> None:
@@ -445,7 +445,7 @@ def test_G1_shipped_log_every_message_recorded_and_counters_agree(log: Path) -> 
         assert (agent.open, agent.unread, agent.pending) == \
             (len(mine), sum(c.unread for c in mine), sum(c.pending for c in mine)), agent.id
     held = [x["buyer"] for rows in e.waiting().values() for x in rows]
-    assert len(held) == len(set(held)) == len(e.held)
+    assert len(held) == len(set(held)) == len(e.wait.held)
     assert not set(held) & set(e.conversations)
 
 

@@ -12,12 +12,11 @@ from typing import Any
 from ..compiler import compile_file, render
 from ..dsl.diagnostic import has_errors
 from ..runtime.clock import parse_instant
-from ..runtime.engine import Engine, Record
+from ..runtime.engine import Engine
 from ..runtime.inputs import InputError, check_event
+from ..runtime.records import DECIDED, Record
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
-
-DECIDED = ("route", "release", "transfer")
 
 
 def read_log(path: Path, agents: set[str], groups: set[str]) -> list[dict[str, Any]]:

@@ -1,0 +1,63 @@
+"""Routing records: the engine's output, one CONTRACT.md decision per routing outcome.
+
+A record is the decision object of CONTRACT.md plus `kind` (what made it) and
+`buyer`; a chat handed out later keeps the buyer's message as `event` and names
+the event that handed it out as `cause`. Kinds:
+
+- `route`: a new buyer message decided by the policy's route;
+- `continued`: a message that joins the buyer's open conversation or waiting
+  chat (no new decision; outcome, agent and reason are the chat's current ones);
+- `release`: a waiting chat handed out later (`queue_pull` Y9,
+  `staging_release` S7, `pool_distribution` by hand, or decided again by the
+  route when its agent came back (Y8, S8) or the S8 grace ran out);
+- `transfer`: a conversation forwarded by an agent (S10, Y12);
+- `closed`: a conversation the engine closed on a `tick` (`why`: S11
+  `close_read_idle`, Y11 `customer_no_response` / `agent_no_response`); no outcome;
+- `ignored`: an event that changed nothing (`why` says what was missing); no outcome.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .decision import Decision
+
+Record = dict[str, Any]
+Event = dict[str, Any]
+
+KINDS = ("route", "continued", "release", "transfer", "closed", "ignored")
+DECIDED = ("route", "release", "transfer")  # kinds that are a new routing outcome
+
+
+def from_decision(kind: str, d: Decision, level: str, message: Event | None = None,
+                  cause: Event | None = None) -> Record:
+    """A record of a decision the route made (`level`: the trace view kept)."""
+    rec: Record = {"kind": kind, "buyer": d.buyer, **d.to_dict(level)}
+    if cause is not None:
+        rec["event"] = message
+        rec["cause"] = cause
+    return rec
+
+
+def made(kind: str, at: str, buyer: str, message: Event, outcome: str, reason: str,
+         agent: str | None, group: str | None, policy: str, selection: str | None = None,
+         source: str | None = None, cause: Event | None = None) -> Record:
+    """A record the engine made itself (no route walked: `path` is empty)."""
+    rec: Record = {
+        "kind": kind, "buyer": buyer, "at": at, "event": message, "outcome": outcome,
+        "agent": agent, "group": group, "source": source or message.get("source"),
+        "reason": reason, "selection": selection, "auto_replies": [], "policy": policy,
+        "path": [],
+    }
+    if cause is not None:
+        rec["cause"] = cause
+    return rec
+
+
+def closed(event: Event, buyer: str, agent: str, why: str, policy: str) -> Record:
+    return {"kind": "closed", "buyer": buyer, "at": event["at"], "event": event,
+            "agent": agent, "why": why, "policy": policy}
+
+
+def ignored(event: Event, why: str, policy: str) -> Record:
+    return {"kind": "ignored", "at": event["at"], "event": event, "why": why, "policy": policy}
