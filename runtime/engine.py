@@ -38,6 +38,7 @@ class Conversation:
     pending: bool = True  # the buyer's last message is unanswered
     since: float = 0.0  # when it became pending (Y11 agent_no_response)
     replied: float | None = None  # the agent's last reply (Y11 customer_no_response)
+    outcome: str = "assigned"  # or main_account (S1, T1: the main account serves it)
 
 
 class Engine:
@@ -112,8 +113,10 @@ class Engine:
         conv = self.conversations.get(buyer)
         if conv is not None:
             self._buyer_wrote(conv, at)
-            out.append(records.made("continued", event["at"], buyer, event, "assigned",
-                                    conv.reason, conv.agent, conv.group, self.policy))
+            assigned = conv.outcome == "assigned"
+            out.append(records.made("continued", event["at"], buyer, event, conv.outcome,
+                                    conv.reason, conv.agent if assigned else None,
+                                    conv.group if assigned else None, self.policy))
             return
         entry = self.wait.of(buyer)
         if entry is not None:
@@ -146,6 +149,7 @@ class Engine:
             main = self.shop.agents[str(self.router.main_id)]
             self.shop.assign(main, d.buyer, at)
             self._open(d.buyer, main.id, None, d.reason, at)
+            self.conversations[d.buyer].outcome = d.outcome
         elif d.outcome in PLACES:
             awaited = None
             if d.reason == "pinned_agent_waiting":

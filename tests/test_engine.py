@@ -80,6 +80,17 @@ def test_S5_message_routes_then_joins_open_conversation() -> None:
     assert (chrissy.open, chrissy.unread, chrissy.pending) == (1, 1, 1)  # unread again
 
 
+def test_S1_grouping_off_main_account_serves_the_conversation() -> None:
+    artifact = compile_file(ROOT / "tests" / "variants" / "s4a.yaml").artifact
+    assert artifact is not None
+    e = Engine(Router(artifact))
+    recs = feed(e, msg(0, "b1"), msg(1, "b1"), conv("read", 2, "shop-main", "b1"))
+    assert brief(recs) == [("route", "b1", None, "grouping_off"),
+                           ("continued", "b1", None, "grouping_off")]
+    assert recs[1]["outcome"] == "main_account"
+    assert e.shop.agents["shop-main"].open == 1
+
+
 def test_G1_each_message_has_one_route_or_continued_record() -> None:
     e = engine()
     events = [msg(0, "b1"), msg(1, "b1"), status(2, "hank", "online"), msg(3, "b2", "order_page"),
