@@ -1,0 +1,169 @@
+"""Render the decision graph as DOT, Mermaid or a self-contained HTML page.
+
+One view model (nodes with type, label and source line; labelled edges; an
+optional highlight of the path one message took and the candidates dropped on
+the way) feeds one jinja2 template per format in `templates/`. The HTML page
+lays the graph out itself in layers and draws it as inline SVG, with the
+policy text below it: clicking a node jumps to the line it was written on. No
+script, no stylesheet and no font comes from the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+import networkx as nx
+
+FORMATS = ("dot", "mermaid", "html")
+_TEMPLATES = {"dot": "graph.dot.j2", "mermaid": "graph.mmd.j2", "html": "graph.html.j2"}
+
+# Node box size and spacing of the HTML layout, in SVG pixels.
+BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 190, 58, 24, 56, 20
+
+# node type -> (fill, stroke) colours; DOT shape; Mermaid shape brackets.
+COLOURS: dict[str, tuple[str, str]] = {
+    "entry": ("#eef3fb", "#2463a6"),
+    "gate": ("#fff8e6", "#c99400"),
+    "match": ("#f3eefb", "#7d4cc0"),
+    "pick": ("#eef8fb", "#2a8aa8"),
+    "fallback": ("#f4f4f4", "#777777"),
+    "outcome": ("#eafaf1", "#27ae60"),
+    "dead_end": ("#fdecea", "#c0392b"),
+}
+DOT_SHAPES = {"entry": "oval", "gate": "diamond", "match": "hexagon", "pick": "box",
+              "fallback": "component", "outcome": "ellipse", "dead_end": "octagon"}
+MERMAID_SHAPES = {"entry": ("((", "))"), "gate": ("{", "}"), "match": ("{{", "}}"),
+                  "pick": ("[", "]"), "fallback": ("[/", "/]"), "outcome": ("([", "])"),
+                  "dead_end": ("[[", "]]")}
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """What to mark: the nodes one message passed, in order, and who was dropped where.
+
+    `dropped` maps a node id to lines such as `amy: offline`. Edges between
+    consecutive nodes of `path` are marked as taken.
+    """
+
+    path: Sequence[str] = ()
+    dropped: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NodeView:
+    id: str
+    key: str  # a short id safe in every format: n0, n1, ...
+    type: str
+    label: str
+    span: str
+    file: str
+    line: int
+    on_path: bool
+    dropped: tuple[str, ...]
+    x: int = 0
+    y: int = 0
+
+
+@dataclass(frozen=True)
+class EdgeView:
+    source: NodeView
+    target: NodeView
+    label: str
+    on_path: bool
+
+
+def _where(span: str) -> tuple[str, int]:
+    """`policies/shopee.yaml:42:5` -> (`policies/shopee.yaml`, 42)."""
+    file, line, _col = [*span.rsplit(":", 2), "0", "0"][:3]
+    return file, int(line) if line.isdigit() else 0
+
+
+def _layers(graph: nx.DiGraph) -> dict[str, int]:
+    """Each node's row: its longest distance from a source (shortest if there is a cycle)."""
+    if nx.is_directed_acyclic_graph(graph):
+        depth: dict[str, int] = {}
+        for node in nx.topological_sort(graph):
+            depth[node] = max((depth[p] + 1 for p in graph.predecessors(node)), default=0)
+        return depth
+    roots = [n for n in graph if graph.in_degree(n) == 0] or list(graph)[:1]
+    depth = {}
+    for root in roots:
+        for node, d in nx.single_source_shortest_path_length(graph, root).items():
+            depth[node] = min(depth.get(node, d), d)
+    return {n: depth.get(n, 0) for n in graph}
+
+
+def view(graph: nx.DiGraph, highlight: Highlight | None = None
+         ) -> tuple[list[NodeView], list[EdgeView], int, int]:
+    """Nodes (in graph order, placed in rows), edges, and the drawing's width and height."""
+    hl = highlight or Highlight()
+    on_path = set(hl.path)
+    taken = set(zip(hl.path, hl.path[1:], strict=False))
+    layers = _layers(graph)
+    rows: dict[int, list[str]] = {}
+    for node in graph:
+        rows.setdefault(layers[node], []).append(node)
+    widest = max((len(r) for r in rows.values()), default=1)
+    width = 2 * MARGIN + widest * BOX_W + (widest - 1) * GAP_X
+    nodes: dict[str, NodeView] = {}
+    for index, node in enumerate(graph):
+        data = graph.nodes[node]
+        row = rows[layers[node]]
+        row_width = len(row) * BOX_W + (len(row) - 1) * GAP_X
+        x = (width - row_width) // 2 + row.index(node) * (BOX_W + GAP_X)
+        file, line = _where(str(data.get("span", "")))
+        nodes[node] = NodeView(node, f"n{index}", str(data.get("type", "")),
+                               str(data.get("label", node)), str(data.get("span", "")), file,
+                               line, node in on_path, tuple(hl.dropped.get(node, ())), x,
+                               MARGIN + layers[node] * (BOX_H + GAP_Y))
+    edges = [EdgeView(nodes[u], nodes[v], str(d.get("label", "")), (u, v) in taken)
+             for u, v, d in graph.edges(data=True)]
+    height = 2 * MARGIN + (max(layers.values(), default=0) + 1) * (BOX_H + GAP_Y)
+    return list(nodes.values()), edges, width, height
+
+
+def _dot_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _mermaid_text(lines: Sequence[str]) -> str:
+    """A quoted Mermaid label, one `<br/>` per line, with Mermaid's own entity escapes."""
+    escaped = (line.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;")
+               .replace(">", "#gt;") for line in lines)
+    return '"' + "<br/>".join(escaped) + '"'
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
+                                            default_for_string=False),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["dot"] = _dot_quote
+    env.filters["mermaid"] = _mermaid_text
+    return env
+
+
+def render(graph: nx.DiGraph, fmt: str, highlight: Highlight | None = None,
+           title: str = "policy", texts: Mapping[str, str] | None = None) -> str:
+    """The graph in `fmt` (dot, mermaid or html); `texts` (file -> text) feed the HTML source."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown graph format {fmt!r}; one of {', '.join(FORMATS)}")
+    nodes, edges, width, height = view(graph, highlight)
+    sources = {file: list(enumerate(text.splitlines(), 1))
+               for file, text in (texts or {}).items()}
+    return _environment().get_template(_TEMPLATES[fmt]).render(
+        title=title, nodes=nodes, edges=edges, width=width, height=height, sources=sources,
+        file_ids={file: f"f{i}" for i, file in enumerate(sources)},
+        box_w=BOX_W, box_h=BOX_H, highlighted=highlight is not None and bool(highlight.path),
+        shapes=MERMAID_SHAPES if fmt == "mermaid" else DOT_SHAPES,
+        fills={t: fill for t, (fill, _stroke) in COLOURS.items()},
+        classes=[(t, fill, stroke) for t, (fill, stroke) in COLOURS.items()],
+    )

@@ -1,0 +1,47 @@
+"""`policyc graph`: the decision graph of a policy as DOT, Mermaid or a self-contained HTML page."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..compiler import compile_file, render
+from ..compiler.render_graph import FORMATS
+from ..compiler.render_graph import render as render_graph
+from ..dsl.diagnostic import has_errors
+from ..dsl.load import display_name
+
+
+def graph_command(args: argparse.Namespace) -> int:
+    """policyc graph POLICY [--format F] [-o FILE]: write the graph; exit 1 when the policy has
+    errors (the graph is still written when the compiler got as far as building it)."""
+    result = compile_file(args.policy)
+    graph = result.compilation.graph if result.compilation else None
+    errors = has_errors(result.diagnostics)
+    if errors:
+        sys.stderr.write(render.text(result.diagnostics, result.texts))
+    if graph is None:
+        return 2 if any(d.code == "E100" for d in result.diagnostics) else 1
+    text = render_graph(graph, args.format, title=display_name(args.policy), texts=result.texts)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 1 if errors else 0
+    try:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as err:
+        print(f"policyc: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `graph` to the command line."""
+    p = sub.add_parser("graph", help="draw a policy's decision graph (DOT, Mermaid or HTML)")
+    p.add_argument("policy", type=Path)
+    p.add_argument("--format", choices=FORMATS, default="dot")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="write to this file instead of standard output")
+    p.set_defaults(run=graph_command)

@@ -1,0 +1,140 @@
+"""`policyc graph`: golden DOT and Mermaid for the Shopee policy, a well-formed offline HTML page,
+and the highlight of one message's path (hand-made here; `explain` can pass a real one).
+
+Refresh the golden files with `POLICYC_REGOLD=1 .venv/bin/pytest tests/test_graph.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from policyc.cli import main
+from policyc.compiler import compile_file
+from policyc.compiler.render_graph import Highlight, render
+
+REPO = Path(__file__).resolve().parents[1]
+GOLDEN = REPO / "tests" / "graph"
+REGOLD = os.environ.get("POLICYC_REGOLD") == "1"
+SHOPEE = "policies/shopee.yaml"
+PATH = ("entry", "shop.grouping", "route[0]", "route[1]", "groups.presale",
+        "route[1].groups.presale", "outcome:assigned:source_group")
+HIGHLIGHT = Highlight(PATH, {"route[0]": ["chrissy: offline"],
+                             "route[1].groups.presale": ["elly: busy", "chrissy: offline"]})
+
+
+@pytest.fixture
+def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)  # file names in the output are relative to the working folder
+
+
+def shopee_graph() -> nx.DiGraph:
+    result = compile_file(Path(SHOPEE))
+    assert result.compilation is not None and result.compilation.graph is not None
+    return result.compilation.graph
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(["graph", *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.usefixtures("in_repo")
+@pytest.mark.parametrize(("fmt", "suffix"), [("dot", "dot"), ("mermaid", "mmd")])
+def test_golden(fmt: str, suffix: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, SHOPEE, "--format", fmt)
+    assert status == 0
+    golden = GOLDEN / f"shopee.{suffix}"
+    if REGOLD:
+        golden.write_text(out, encoding="utf-8")
+    assert out == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.usefixtures("in_repo")
+def test_html_is_well_formed_offline_and_shows_every_node(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    target = tmp_path / "shopee.html"
+    status, _, err = run(capsys, SHOPEE, "--format", "html", "-o", str(target))
+    assert status == 0 and f"wrote {target}" in err
+    page = target.read_text(encoding="utf-8")
+    root = ET.fromstring(page)  # well-formed: every tag closed, every entity XML's
+    shown = {e.get("data-node") for e in root.iter() if e.get("data-node")}
+    assert shown == set(shopee_graph().nodes)
+    hrefs = [e.get("href") or "" for e in root.iter() if e.get("href") is not None]
+    assert hrefs and all(h.startswith("#") for h in hrefs), "links stay inside the page"
+    assert not re.search(r"<script|<link|<img|src=|@import|url\(http", page)
+    anchors = {e.get("id") for e in root.iter() if e.get("id")}
+    assert all(h[1:] in anchors for h in hrefs), "every node links to its policy line"
+    assert "policies/shopee.yaml:42" in page  # recent_contact, where it is written
+
+
+def test_highlight_marks_the_path_and_the_dropped() -> None:
+    graph = shopee_graph()
+    dot = render(graph, "dot", HIGHLIGHT)
+    for node in PATH:
+        assert re.search(rf'^  "{re.escape(node)}" \[.*penwidth=3', dot, re.M), node
+    assert re.search(r'"route\[0\]" -> "route\[1\]" \[label="nobody available", '
+                     r'color="#c0392b", penwidth=3\]', dot)
+    assert '"route[0]" -> "outcome:assigned:recent_contact" [label="picked"];' in dot
+    assert 'xlabel="dropped: elly: busy, chrissy: offline"' in dot
+
+    mermaid = render(graph, "mermaid", HIGHLIGHT)
+    keys = {n: f"n{i}" for i, n in enumerate(graph)}
+    taken = re.search(r"^  class (\S+) taken$", mermaid, re.M)
+    assert taken and set(taken[1].split(",")) == {keys[n] for n in PATH}
+    links = re.search(r"^  linkStyle (\S+) ", mermaid, re.M)
+    assert links and len(links[1].split(",")) == len(PATH) - 1
+    assert "dropped: chrissy: offline" in mermaid
+
+    page = render(graph, "html", HIGHLIGHT)
+    root = ET.fromstring(page)
+    marked = {e.get("data-node") for e in root.iter()
+              if "on-path" in (e.get("class") or "").split() and e.get("data-node")}
+    assert marked == set(PATH)
+    edges = [e for e in root.iter() if "edge" in (e.get("class") or "").split()]
+    assert sum("on-path" in (e.get("class") or "") for e in edges) == len(PATH) - 1
+    assert "dropped: elly: busy, chrissy: offline" in page
+
+
+def test_no_highlight_marks_nothing() -> None:
+    graph = shopee_graph()
+    assert "penwidth" not in render(graph, "dot")
+    assert "taken" not in render(graph, "mermaid")
+    assert "on-path" not in re.sub(r"<style>.*?</style>", "", render(graph, "html"), flags=re.S)
+
+
+def test_unknown_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown graph format"):
+        render(shopee_graph(), "png")
+
+
+def test_missing_policy_is_unusable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, str(tmp_path / "nope.yaml"))
+    assert status == 2 and out == "" and "nope.yaml:1:1: error[E100]" in err
+
+
+def test_policy_with_a_dead_end_is_drawn_and_fails(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "policyc: 1\nshop: {id: s, timezone: Asia/Taipei}\n"
+        "roster:\n  - {id: boss, role: main, created_at: \"2024-01-01T09:00:00+08:00\"}\n"
+        "route:\n  - other_online\n", encoding="utf-8")
+    status, out, err = run(capsys, str(policy), "--format", "mermaid")
+    assert status == 1 and "error[E208]" in err
+    assert "dead_end" in out
+
+
+def test_policy_that_does_not_compile_draws_nothing(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("policyc: 1\nshop: [\n", encoding="utf-8")
+    status, out, err = run(capsys, str(policy))
+    assert status == 1 and out == "" and "error[E101]" in err
