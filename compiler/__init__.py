@@ -7,7 +7,9 @@ only ever see a policy that the earlier ones accepted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,8 +93,31 @@ class Result:
         return self.compilation.artifact if self.compilation else None
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the trees are built.
+
+    A large policy builds about a million small objects, none of them in
+    reference cycles; each allocation burst would otherwise trigger full
+    collections that re-walk everything built so far (more than half the time
+    of a 100,000-pin compile). Reference counting still frees everything.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def compile_file(path: Path) -> Result:
     """Run every stage on one policy file; never raises on bad input."""
+    with _collector_paused():
+        return _compile(path)
+
+
+def _compile(path: Path) -> Result:
     loaded = load_policy(path)
     if loaded.policy is None:
         return Result(sorted(loaded.diagnostics, key=Diagnostic.sort_key), loaded.texts)

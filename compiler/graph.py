@@ -33,6 +33,7 @@ def grouping_enabled(policy: Policy) -> bool:
 class _Builder:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        self.groups = {g.id: g for g in policy.groups}
         self.g: nx.DiGraph = nx.DiGraph()
 
     def node(self, node_id: str, node_type: str, label: str, span: Span, **extra: object) -> str:
@@ -122,7 +123,7 @@ class _Builder:
         pick = f"{step.path}.groups.{group_id}"
         if pick in self.g:
             return pick
-        group = next(g for g in self.policy.groups if g.id == group_id)
+        group = self.groups[group_id]
         self.node(pick, "pick", f"group {group_id}", group.span, group=group_id)
         self.edge(pick, self.outcome("assigned", "source_group", group.span), "picked")
         self.edge(pick, after, "nobody available")

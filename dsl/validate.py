@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -55,14 +56,16 @@ class Validator:
     def __init__(self, report: Report, include: object = None) -> None:
         self.report = report
         self.include = include  # callable (path scalar, item type) -> V | None
+        self._checks: dict[str, Callable[[YNode, T], V | None]] = {}  # kind -> bound _kind
 
     def check(self, node: YNode, t: T) -> V | None:
-        if (isinstance(node, YScalar) and node.value is None and not node.quoted
-                and (t.nullable or t.kind == "include")):
+        if ((t.nullable or t.kind == "include") and isinstance(node, YScalar)
+                and node.value is None and not node.quoted):
             return V(None, node.span)
-        method = getattr(self, f"_{t.kind}")
-        result: V | None = method(node, t)
-        return result
+        method = self._checks.get(t.kind)
+        if method is None:
+            method = self._checks[t.kind] = getattr(self, f"_{t.kind}")
+        return method(node, t)
 
     # -- helpers -----------------------------------------------------------
     def _wrong(self, node: YNode, expected: str) -> None:
@@ -298,10 +301,9 @@ class Validator:
         return self.fields(node, fields)
 
     def _pin(self, node: YNode, t: T) -> V | None:
-        if isinstance(node, YScalar):
+        if isinstance(node, YScalar):  # `buyer: agent`, the policy's pin_mode applies
             agent = self._ident(node, t)
-            return None if agent is None else V({"agent": agent, "mode": V(None, node.span,
-                                                                         False)}, node.span)
+            return None if agent is None else V({"agent": agent}, node.span)
         assert t.item is not None
         return self.check(node, t.item)
 

@@ -150,9 +150,12 @@ class _Composer:
         raise _Failed
 
     def compose(self, loader: yaml.CSafeLoader | yaml.SafeLoader) -> YNode | None:
+        next_event, scalar, scalar_event = loader.get_event, self.scalar, yaml.ScalarEvent
         while True:
-            event = loader.get_event()
-            if isinstance(event, yaml.ScalarEvent):
+            event = next_event()
+            if type(event) is scalar_event:  # most events; an exact type test is cheapest
+                scalar(event)
+            elif isinstance(event, yaml.ScalarEvent):
                 self.scalar(event)
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                 self.open(event)
@@ -170,22 +173,19 @@ class _Composer:
 
     def scalar(self, event: yaml.ScalarEvent) -> None:
         # The hot path of a large roster or pins file: kept free of helper calls.
-        if len(self.stack) > MAX_DEPTH:
+        stack = self.stack
+        if len(stack) > MAX_DEPTH:
             self.check_depth(0, event)
-        value, start, end = event.value, event.start_mark, event.end_mark
+        value, tag, start, end = event.value, event.tag, event.start_mark, event.end_mark
         assert start is not None and end is not None  # the parser marks every event
-        if event.tag is not None and event.tag != "!":
-            tag = event.tag
-        elif event.implicit[0]:
-            tag = _resolve(value) if _WILDCARD or value[:1] in _IMPLICIT else _STR
-        else:
-            tag = _STR
+        if tag is None or tag == "!":
+            plain = event.implicit[0] and (_WILDCARD or value[:1] in _IMPLICIT)
+            tag = _resolve(value) if plain else _STR
         node = YScalar(value, tag, event.style in ("'", '"'),
                        Span(self.file, start.line + 1, start.column + 1, end.line + 1,
                             end.column + 1))
         self.written += 1
-        stack = self.stack
-        if event.anchor is None and stack and (not stack[-1].is_map or len(stack[-1].items) % 2):
+        if event.anchor is None and stack:  # a scalar is always a valid key or item
             top = stack[-1]
             top.items.append(node)
             top.size += 1
