@@ -43,8 +43,9 @@ def table(results: list[SizeResult], s: Settings) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    out = [f"decisions/s, median of {s.repeats} (each decision includes its state update); "
-           f"seed {s.seed}", *lines, "",
+    clock = "CPU time of this process" if s.clock == "cpu" else "wall-clock time"
+    out = [f"decisions/s ({clock}), median of {s.repeats} repeats; each decision includes "
+           f"its state update; seed {s.seed}", *lines, "",
            "pc/x = policyc rate / x rate; trace cost = trace-off rate / trace-on rate;",
            "zen = JDM expression node, zen-js = JDM function (JavaScript) node", ""]
     out.append("events timed per implementation (prefix of the same stream) "
@@ -75,12 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int)
     ap.add_argument("--target", type=float, help="seconds per timed repeat")
     ap.add_argument("--seed", type=int)
+    ap.add_argument("--clock", choices=("cpu", "wall"),
+                    help="time by this process's CPU time (default) or elapsed time")
     ap.add_argument("--impls", type=lambda t: tuple(t.split(",")),
                     help=f"subset of {','.join(IMPLS)}")
     args = ap.parse_args(argv)
     s = QUICK if args.quick else Settings()
     given = {"sizes": args.sizes, "n_events": args.events, "repeats": args.repeats,
-             "target": args.target, "seed": args.seed, "impls": args.impls}
+             "target": args.target, "seed": args.seed, "impls": args.impls,
+             "clock": args.clock}
     s = replace(s, **{k: v for k, v in given.items() if v is not None})
     unknown = set(s.impls) - set(IMPLS)
     if unknown:
