@@ -110,7 +110,6 @@ def run(decider: Decider, events: list[dict[str, Any]], clock: str = "cpu") -> f
     """
     now = CLOCKS[clock]
     decide = decider.decide
-    gc.collect()
     gc.disable()
     try:
         start = now()
@@ -160,6 +159,7 @@ def bench_size(n_agents: int, s: Settings,
     # Repeats go round the implementations, so a slow spell of a shared machine
     # hits all of them alike instead of one.
     for _ in range(s.repeats):
+        gc.collect()  # once a round: a full collection costs ~50 ms with networkx loaded
         for name, make in makers.items():
             m = result.measures[name]
             m.rates.append(m.events / run(make(), events[:m.events], s.clock))
