@@ -13,6 +13,7 @@ listed by `waiting()`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,8 @@ class Engine:
         self.staging_mode: str = settings["staging"]["mode"]
         self.staging_cap: int = settings["staging"]["cap"]
         self.timeouts: dict[str, int | None] = settings["timeouts"]
+        shop = router.artifact["shop"]
+        self.main_last_resort = bool(shop["include_main_account"] and not shop["main_in_group"])
         if snapshot is not None:
             self._start(router.state(snapshot))
 
@@ -280,9 +283,17 @@ class Engine:
         self.shop.touch(agent)
 
     def _alone(self, agent: AgentState) -> bool:
-        """S7: the only agent online that takes automatic chats."""
-        shop = self.shop.pools["shop"]
-        return agent.eligible and shop.counts[None] + shop.counts["at_capacity"] == 1
+        """S7: the only agent online (at capacity or not) that takes automatic chats."""
+        online = self._takers(lambda a: a.static_why is None and a.chat_permission
+                              and a.status == "online")
+        return agent.eligible and online == [agent]
+
+    def _takers(self, can: Callable[[AgentState], bool]) -> list[AgentState]:
+        """Agents that `can`, the last-resort main account (S4-C) only when nobody else can."""
+        able = [a for a in self.shop.agents.values() if can(a)]
+        if self.main_last_resort:
+            return [a for a in able if a.id != self.router.main_id] or able
+        return able
 
     def _detach(self, conv: Conversation) -> AgentState:
         """Take a conversation off its agent's counters (close or transfer away)."""
@@ -389,14 +400,15 @@ class Engine:
 
     def _deal_staging(self, event: Event, at: float, out: list[Record]) -> None:
         """S7 even_split: staged chats still left on a tick are dealt one by one to the
-        online agents, the shop's strategy choosing (fewest unread: evenly by count),
+        available agents, the shop's strategy choosing (fewest unread: evenly by count),
         each while its unread stays under the cap."""
-        pool = self.shop.pools["shop"]
-        while True:
-            agent, _ = pool.best(self.router.strategy)
+        key = strategy_key(self.router.strategy, self.router.busy_threshold)
+        while self.shop.staging:
+            takers = self._takers(lambda a: a.eligible and a.unread < self.staging_cap)
             entry = self.wait.next("staging")
-            if agent is None or entry is None or agent.unread >= self.staging_cap:
+            if not takers or entry is None:
                 return
+            agent = min(takers, key=lambda a: (key(a), a.rank))
             self._hand_out(entry, agent, "staging_release", event, at, out)
 
     def _expired(self, at: float) -> list[tuple[Conversation, str]]:

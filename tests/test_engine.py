@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from policyc.cli import main
 from policyc.compiler import compile_file
@@ -472,3 +475,83 @@ def test_simulate_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture
     assert b'"trace": [' in outputs[0]
     first, second = capsys.readouterr().out.split("simulated ")[1:]
     assert first == second
+
+
+# -- properties over random event streams (G1, G2) ------------------------------------------
+
+POLICY_NAMES = ("shopee", "youzan", "taobao")
+SOURCES = ("product_page", "order_page", "live_story", "own_app", "micro_mall", "wechat_oa",
+           "bot_handoff")
+
+
+@st.composite
+def streams(draw: st.DrawFn) -> tuple[str, list[Event]]:
+    name = draw(st.sampled_from(POLICY_NAMES))
+    agents = [a["id"] for a in _artifact(name)["agents"]][:5]
+    groups = [g["id"] for g in _artifact(name)["groups"]]
+    buyers = ["b1", "b2", "b3", "b4", *list(_artifact(name)["pins"])[:1]]
+    minute = 0.0
+    events: list[Event] = []
+    for _ in range(draw(st.integers(1, 40))):
+        minute += draw(st.sampled_from([0, 0.5, 3, 11, 40]))
+        kind = draw(st.sampled_from(["message", "message", "message", "agent_status", "read",
+                                     "reply", "close", "transfer", "pick", "set_capacity",
+                                     "tick"]))
+        agent, buyer = draw(st.sampled_from(agents)), draw(st.sampled_from(buyers))
+        match kind:
+            case "message":
+                events.append(msg(minute, buyer, draw(st.sampled_from(SOURCES)),
+                                  wants_human=draw(st.booleans())))
+            case "agent_status":
+                events.append(status(minute, agent, draw(st.sampled_from(
+                    ["online", "online", "busy", "hidden", "offline"]))))
+            case "read" | "reply" | "close":
+                events.append(conv(kind, minute, agent, buyer))
+            case "transfer":
+                target = ({"to_group": draw(st.sampled_from(groups))} if groups and
+                          draw(st.booleans()) else {"to_agent": draw(st.sampled_from(agents))})
+                events.append(conv("transfer", minute, agent, buyer, **target))
+            case "pick":
+                events.append({"type": "pick", "at": t(minute), "agent": agent})
+            case "set_capacity":
+                events.append({"type": "set_capacity", "at": t(minute), "agent": agent,
+                               "capacity": draw(st.sampled_from([None, 0, 1, 2]))})
+            case _:
+                events.append(tick(minute))
+    return name, events
+
+
+def _check_invariants(e: Engine) -> None:
+    for agent in e.shop.agents.values():
+        mine = [c for c in e.conversations.values() if c.agent == agent.id]
+        assert (agent.open, agent.unread, agent.pending) == \
+            (len(mine), sum(c.unread for c in mine), sum(c.pending for c in mine)), agent.id
+        assert agent.why == agent.live_why()
+    for pool in e.shop.pools.values():
+        counted = Counter(a.why for a in pool.members)
+        assert {k: v for k, v in pool.counts.items() if v} == dict(counted), pool.name
+    held = [x["buyer"] for rows in e.waiting().values() for x in rows]
+    assert len(held) == len(set(held)) == len(e.wait.held)
+    assert not set(held) & set(e.conversations)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(streams())
+def test_G1_G2_random_streams_keep_the_books(stream: tuple[str, list[Event]]) -> None:
+    name, events = stream
+    e = engine(name)
+    for event in events:
+        records = e.feed(event)
+        if event["type"] == "message":
+            assert [r["kind"] for r in records if r["kind"] in ("route", "continued")] in (
+                ["route"], ["continued"])
+        for r in records:
+            by_hand = r.get("cause", {}).get("type") == "pick"  # Y4, Y9: not automatic
+            if r["kind"] in ("route", "release") and r["outcome"] == "assigned" and not by_hand:
+                agent = e.shop.agents[r["agent"]]
+                assert agent.status == "online", r  # G2: only online agents get new chats
+                assert agent.capacity is None or agent.open <= agent.capacity \
+                    or r["reason"] == "pinned_agent", r
+            if r["kind"] == "transfer":
+                assert e.shop.agents[r["agent"]].status in ("online", "busy")  # Y12
+        _check_invariants(e)
