@@ -25,6 +25,8 @@ from .router import Router
 from .state import AgentState, ShopState, strategy_key
 from .waiting import PLACES, Entry, Waiting
 
+__all__ = ["Conversation", "Engine", "Entry", "Event", "Record"]
+
 
 @dataclass(slots=True)
 class Conversation:

@@ -423,6 +423,22 @@ def test_simulate_policy_with_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "E207" in err
 
 
+def test_simulate_reads_a_compiled_artifact_too(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    artifact = tmp_path / "shopee.json"
+    assert main(["compile", str(SHOPEE), "-o", str(artifact)]) == 0
+    log = _write_log(tmp_path / "day.jsonl", [status(0, "hank", "online"), msg(1, "b1")])
+    capsys.readouterr()
+    assert main(["simulate", str(artifact), "--log", str(log), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["agents"]["hank"]["assigned"] == 1
+
+
+def test_simulate_missing_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = _write_log(tmp_path / "day.jsonl", [tick(0)])
+    assert main(["simulate", str(tmp_path / "none.yaml"), "--log", str(log)]) == 2
+    assert "none.yaml: no such file" in capsys.readouterr().err
+
+
 def test_simulate_missing_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", str(SHOPEE), "--log", str(tmp_path / "none.jsonl")]) == 2
     assert "no such file" in capsys.readouterr().err

@@ -9,13 +9,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..compiler import compile_file, render
-from ..dsl.diagnostic import has_errors
+from ..api import PolicyError, load
+from ..runtime.artifact import ArtifactError
 from ..runtime.clock import parse_instant
 from ..runtime.engine import Engine
 from ..runtime.inputs import InputError, check_event
 from ..runtime.records import DECIDED, Record
-from ..runtime.router import Router
 from ..runtime.trace import LEVELS
 
 
@@ -116,11 +115,17 @@ def render_text(s: dict[str, Any]) -> str:
 
 def simulate_command(args: argparse.Namespace) -> int:
     """policyc simulate POLICY --log EVENTS.jsonl [-o DECISIONS.jsonl]."""
-    result = compile_file(args.policy)
-    if result.artifact is None or has_errors(result.diagnostics):
-        sys.stderr.write(render.text(result.diagnostics, result.texts))
-        return 2 if any(d.code == "E100" for d in result.diagnostics) else 1
-    router = Router(result.artifact)
+    if not args.policy.is_file():
+        print(f"{args.policy}: no such file", file=sys.stderr)
+        return 2
+    try:
+        router = load(args.policy)
+    except PolicyError as err:
+        sys.stderr.write(err.report)
+        return 1
+    except ArtifactError as err:
+        print(f"policyc simulate: {err}", file=sys.stderr)
+        return 2
     try:
         events = read_log(args.log, {a["id"] for a in router.agent_specs}, set(router.groups))
     except InputError as err:
@@ -148,7 +153,7 @@ def simulate_command(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `simulate` to the command line."""
     p = sub.add_parser("simulate", help="run the stateful engine over an event log")
-    p.add_argument("policy", type=Path)
+    p.add_argument("policy", type=Path, help="policy file or compiled .json artifact")
     p.add_argument("--log", type=Path, required=True, help="events, JSON Lines in time order")
     p.add_argument("-o", "--output", type=Path, help="write the routing records (JSON Lines)")
     p.add_argument("--format", choices=("text", "json"), default="text")
