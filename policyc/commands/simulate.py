@@ -108,8 +108,10 @@ def render_text(s: dict[str, Any]) -> str:
                           for r in rows[:10])
         more = f", ... {len(rows) - 10} more" if len(rows) > 10 else ""
         out.append(f"  {place:<8} {len(rows):>4}: {names}{more}")
-    for note in s["ignored"]:
+    for note in s["ignored"][:10]:
         out.append(f"ignored: {note}")
+    if len(s["ignored"]) > 10:
+        out.append(f"ignored: ... {len(s['ignored']) - 10} more (see --format json)")
     return "\n".join(out) + "\n"
 
 
