@@ -42,6 +42,7 @@ class Conversation:
     since: float = 0.0  # when it became pending (Y11 agent_no_response)
     replied: float | None = None  # the agent's last reply (Y11 customer_no_response)
     outcome: str = "assigned"  # or main_account (S1, T1: the main account serves it)
+    message: Event | None = None  # the buyer's message that opened it
 
 
 class Engine:
@@ -149,11 +150,11 @@ class Engine:
         """Put a decided chat where its outcome says: a conversation or a waiting place."""
         self.router.apply(self.shop, d)
         if d.outcome == "assigned" and d.agent is not None:
-            self._open(d.buyer, d.agent, d.group, d.reason, at)
+            self._open(d.buyer, d.agent, d.group, d.reason, at, message)
         elif d.outcome == "main_account" and self.router.main_id in self.shop.agents:
             main = self.shop.agents[str(self.router.main_id)]
             self.shop.assign(main, d.buyer, at)
-            self._open(d.buyer, main.id, None, d.reason, at)
+            self._open(d.buyer, main.id, None, d.reason, at, message)
             self.conversations[d.buyer].outcome = d.outcome
         elif d.outcome in PLACES:
             awaited = None
@@ -166,12 +167,13 @@ class Engine:
                 "reason": d.reason, "agent": awaited})
 
     def _open(self, buyer: str, agent_id: str, group: str | None, reason: str,
-              at: float) -> str | None:
+              at: float, message: Event | None) -> str | None:
         """Open a conversation; its group is the one named, else the agent's first."""
         agent = self.shop.agents[agent_id]
         if group is None and agent.groups:
             group = agent.groups[0]
-        self.conversations[buyer] = Conversation(buyer, agent_id, group, reason, at, since=at)
+        self.conversations[buyer] = Conversation(buyer, agent_id, group, reason, at, since=at,
+                                                 message=message)
         return group
 
     # -- handing out waiting chats ---------------------------------------------------
@@ -180,7 +182,7 @@ class Engine:
         """Give a waiting chat to an agent directly (queue pull, staging release, pick)."""
         self.wait.release(entry)
         self.shop.assign(agent, entry["buyer"], at)
-        group = self._open(entry["buyer"], agent.id, None, reason, at)
+        group = self._open(entry["buyer"], agent.id, None, reason, at, entry["event"])
         out.append(records.made("release", event["at"], entry["buyer"], entry["event"],
                                 "assigned", reason, agent.id, group, self.policy, cause=event))
 
@@ -307,6 +309,15 @@ class Engine:
         self.shop.touch(agent)
         return agent
 
+    def _attach(self, conv: Conversation) -> None:
+        """Put a detached conversation back on its agent (undo `_detach`)."""
+        self.conversations[conv.buyer] = conv
+        agent = self.shop.agents[conv.agent]
+        agent.open += 1
+        agent.unread += conv.unread
+        agent.pending += conv.pending
+        self.shop.touch(agent)
+
     def _close(self, conv: Conversation, event: Event, at: float,
                out: list[Record]) -> None:
         """Y13: closing frees capacity; Y9: each close by an online agent pulls one queued chat."""
@@ -329,7 +340,7 @@ class Engine:
         reason = "transfer_to_agent" if "to_agent" in event else "transfer_to_group"
         self._detach(conv)
         self.shop.assign(target, conv.buyer, at)
-        group = self._open(conv.buyer, target.id, group, reason, at)
+        group = self._open(conv.buyer, target.id, group, reason, at, conv.message)
         out.append(records.made("transfer", event["at"], conv.buyer, event, "assigned", reason,
                                 target.id, group, self.policy, selection, source="transfer"))
 
@@ -392,13 +403,33 @@ class Engine:
     def _tick(self, event: Event, at: float, out: list[Record]) -> None:
         """Timeouts (S11, Y11) close conversations; S8 waits past their grace are routed."""
         for conv, why in self._expired(at):
-            if conv.buyer in self.conversations:
+            if conv.buyer not in self.conversations:
+                continue
+            if why == "reassign_unreplied":
+                self._reassign(conv, event, at, out)
+            else:
                 out.append(records.closed(event, conv.buyer, conv.agent, why, self.policy))
                 self._close(conv, event, at, out)
         for entry in self.wait.with_reason("recent_contact_waiting"):
             self._retry(entry, event, at, out)
         if self.staging_mode == "even_split" and self.shop.staging:
             self._deal_staging(event, at, out)
+
+    def _reassign(self, conv: Conversation, event: Event, at: float,
+                  out: list[Record]) -> None:
+        """`timeouts.reassign_unreplied`: an unanswered conversation is routed again, and
+        moves only when the route assigns it to another agent (so a returning buyer's
+        agent who is still online keeps it, by recent contact)."""
+        message = conv.message or {"type": "message", "buyer": conv.buyer, "source": "unknown"}
+        self._detach(conv)
+        d = self.router.decide(self.shop, dict(message, at=event["at"]), trace=self.trace)
+        if d.outcome != "assigned" or d.agent == conv.agent:
+            self._attach(conv)
+            return
+        self._settle(d, message, at)
+        rec = records.from_decision("release", d, self.trace_level, message, event)
+        rec["why"] = "reassign_unreplied"
+        out.append(rec)
 
     def _deal_staging(self, event: Event, at: float, out: list[Record]) -> None:
         """S7 even_split: staged chats still left on a tick are dealt one by one to the
@@ -417,6 +448,7 @@ class Engine:
         idle = self.timeouts.get("close_read_idle")
         silent = self.timeouts.get("customer_no_response")
         slow = self.timeouts.get("agent_no_response")
+        reassign = self.timeouts.get("reassign_unreplied")
         found: list[tuple[Conversation, str]] = []
         for conv in self.conversations.values():
             if idle is not None and not conv.unread and at - conv.last_update > idle:
@@ -426,4 +458,6 @@ class Engine:
             elif (silent is not None and not conv.pending and conv.replied is not None
                   and at - conv.replied > silent):
                 found.append((conv, "customer_no_response"))
+            elif reassign is not None and conv.pending and at - conv.since > reassign:
+                found.append((conv, "reassign_unreplied"))
         return found

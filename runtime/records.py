@@ -9,7 +9,8 @@ the event that handed it out as `cause`. Kinds:
   chat (no new decision; outcome, agent and reason are the chat's current ones);
 - `release`: a waiting chat handed out later (`queue_pull` Y9,
   `staging_release` S7, `pool_distribution` by hand, or decided again by the
-  route when its agent came back (Y8, S8) or the S8 grace ran out);
+  route when its agent came back (Y8, S8), the S8 grace ran out, or an
+  unanswered conversation moved on (`why`: `reassign_unreplied`);
 - `transfer`: a conversation forwarded by an agent (S10, Y12);
 - `closed`: a conversation the engine closed on a `tick` (`why`: S11
   `close_read_idle`, Y11 `customer_no_response` / `agent_no_response`); no outcome;

@@ -214,6 +214,19 @@ def test_S11_tick_closes_read_idle_conversations_never_unread_ones() -> None:
     assert e.shop.agents["chrissy"].open == 1
 
 
+def test_timeouts_reassign_unreplied_moves_only_to_another_agent() -> None:
+    e = engine(timeouts={"reassign_unreplied": 600})
+    feed(e, status(0, "chrissy", "online"), status(0, "elly", "online"), msg(1, "b1"),
+         msg(1, "b2"), conv("read", 2, "elly", "b2"))
+    assert feed(e, tick(12)) == []  # both agents online: the route keeps each chat where it is
+    feed(e, status(13, "chrissy", "hidden"))
+    recs = feed(e, tick(14))
+    assert brief(recs) == [("release", "b1", "elly", "source_group")]
+    assert (recs[0]["why"], recs[0]["cause"]["type"]) == ("reassign_unreplied", "tick")
+    assert e.shop.agents["chrissy"].open == 0
+    assert e.shop.agents["elly"].open == 2
+
+
 # -- S10, Y12 transfers ------------------------------------------------------------------------
 
 def test_S10_transfer_to_group_picks_by_group_strategy() -> None:
