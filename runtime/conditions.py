@@ -6,23 +6,29 @@ JSON shape (see compiler/typecheck.py for the forms).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from .clock import local_minute_and_day
+
+
+class Counted(Protocol):
+    """What conditions read of the shop-wide pool: its members counted by drop reason."""
+
+    counts: Counter[str | None]
 
 
 class Facts:
     """What a condition may read about one event, computed lazily."""
 
-    __slots__ = ("_local", "at", "event", "state_counts", "tz")
+    __slots__ = ("_local", "at", "event", "shop", "tz")
 
-    def __init__(self, event: dict[str, Any], at: float, tz: str,
-                 state_counts: Callable[[], tuple[int, int]]) -> None:
+    def __init__(self, event: dict[str, Any], at: float, tz: str, shop: Counted) -> None:
         self.event = event
         self.at = at
         self.tz = tz
-        self.state_counts = state_counts
+        self.shop = shop  # the shop-wide pool: its counts answer shop.online/available
         self._local: tuple[int, str, str] | None = None
 
     def local(self) -> tuple[int, str, str]:
@@ -46,8 +52,8 @@ GETTERS: dict[str, Callable[[Facts], object]] = {
     "wants_human": lambda f: bool(f.event.get("wants_human")),
     "time": lambda f: f.local()[0],
     "day": lambda f: f.local()[1],
-    "shop.online": lambda f: f.state_counts()[0],
-    "shop.available": lambda f: f.state_counts()[1],
+    "shop.online": lambda f: f.shop.counts[None] + f.shop.counts["at_capacity"],
+    "shop.available": lambda f: f.shop.counts[None],
 }
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {

@@ -8,7 +8,9 @@ from typing import Any
 from .trace import TraceStep, view
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass pays a setattr call per field, and a decision is
+# built on the hot path; nothing mutates one after `decide` returns it.
+@dataclass(slots=True)
 class Decision:
     """One routing outcome. `path` is always recorded; `trace` only when asked for."""
 

@@ -84,10 +84,17 @@ class Router:
                                     b["groups"], b["agents"], b["select"])
                          for b in artifact["bindings"]]
         self.binding_index = _index_bindings(self.bindings)
+        for b in self.bindings:
+            if _is_only_test_of(b.when, self.binding_index[0]):
+                b.cond = None  # the dispatch table already proved it for every row it lists
         self.node_spans = {n["id"]: n["span"] for n in artifact["graph"]["nodes"]}
-        self._steps: dict[str, Callable[..., Outcome | None]] = {
-            k: getattr(self, f"_step_{k}") for k in {s.kind for s in self.route}
-        }
+        self._plan: list[tuple[RouteStep, Callable[..., Outcome | None]]] = [
+            (step, getattr(self, f"_step_{step.kind}")) for step in self.route]
+        # Each binding's groups with their overflow chains, flattened once (the
+        # order is static): (group id, pick node id, pool key, span).
+        self._targets: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {
+            (step.id, b.id): self._flatten(step.id, b.groups)
+            for step in self.route if step.kind == "bindings" for b in self.bindings}
         replies = self.settings.get("auto_replies") or {}
         self.replies_on = {k for k, v in replies.items() if v.get("enabled")}
 
@@ -188,12 +195,11 @@ class Router:
                       "outcome:main_account:grouping_off")
             if tr:
                 tr.add("shop.grouping", "shop.grouping", self.shop_span, "gate", "switched_off")
-        shop = state.pools["shop"]
-        facts = Facts(event, at, self.tz,
-                      lambda: (shop.counts[None] + shop.counts["at_capacity"], shop.counts[None]))
+        facts = Facts(event, at, self.tz, state.pools["shop"])
         index = 0
+        plan = self._plan
         while result is None:
-            step = self.route[index]
+            step, run = plan[index]
             index += 1
             path.append(step.id)
             if step.cond is not None and not step.cond(facts):
@@ -201,7 +207,7 @@ class Router:
                     tr.add(step.id + ".when", step.id, step.span, "gate", "condition_false",
                            failed=first_failure(step.when, facts))
                 continue
-            result = self._steps[step.kind](step, state, facts, buyer, at, tr, path)
+            result = run(step, state, facts, buyer, at, tr, path)
         outcome, reason, agent, group, selection, node = result
         path.append(node)
         replies = self._replies(state, outcome, buyer, at) if self.replies_on else ()
@@ -212,14 +218,14 @@ class Router:
             for skipped in self.route[index:]:
                 tr.add(skipped.id, skipped.id, skipped.span, "step", "skipped")
             trace_steps = tuple(tr.steps)
-        if agent is not None and group is None and agent.groups:
-            group = agent.groups[0]
-        return Decision(
-            at=event["at"], at_epoch=at, event=event, buyer=buyer, outcome=outcome,
-            agent=agent.id if agent else None, group=group, source=event.get("source"),
-            reason=reason, selection=selection, auto_replies=replies,
-            policy=self.policy_hash, path=tuple(path), trace=trace_steps,
-        )
+        agent_id = None
+        if agent is not None:
+            agent_id = agent.id
+            if group is None and agent.groups:
+                group = agent.groups[0]
+        return Decision(event["at"], at, event, buyer, outcome, agent_id, group,
+                        event.get("source"), reason, selection, replies, self.policy_hash,
+                        tuple(path), trace_steps)
 
     def _replies(self, state: ShopState, outcome: str, buyer: str, at: float) -> tuple[str, ...]:
         """Y10: welcome once per buyer per local day; queued notice; after-hours reply."""
@@ -410,23 +416,27 @@ class Router:
             agent, selection = self._pick(state.pools[f"binding:{b.id}"],
                                           b.select or self.strategy, node, node, b.span, tr)
             return None if agent is None else (agent, None, selection)
+        for gid, node, pool_key, span in self._targets[(step.id, b.id)]:
+            path.append(node)
+            strategy = b.select or self.groups[gid]["select"] or self.strategy
+            agent, selection = self._pick(state.pools[pool_key], strategy, node, node, span, tr)
+            if agent is not None:
+                return agent, gid, selection
+        return None
+
+    def _flatten(self, step_id: str, groups: list[str]) -> list[tuple[str, str, str, str]]:
+        """Groups in the order they are tried: each, then its overflow chain, once each."""
+        out: list[tuple[str, str, str, str]] = []
         seen: set[str] = set()
-        todo = list(reversed(b.groups))
+        todo = list(reversed(groups))
         while todo:
             gid = todo.pop()
             if gid in seen:
                 continue
             seen.add(gid)
-            group = self.groups[gid]
-            node = f"{step.id}.groups.{gid}"
-            path.append(node)
-            strategy = b.select or group["select"] or self.strategy
-            agent, selection = self._pick(state.pools[f"group:{gid}"], strategy, node, node,
-                                          group["span"], tr)
-            if agent is not None:
-                return agent, gid, selection
-            todo.extend(reversed(group["overflow"]))
-        return None
+            out.append((gid, f"{step_id}.groups.{gid}", f"group:{gid}", self.groups[gid]["span"]))
+            todo.extend(reversed(self.groups[gid]["overflow"]))
+        return out
 
 
 def _pool_detail(pool: Pool, agent: AgentState | None, strategy: str,
@@ -445,6 +455,13 @@ def _pool_detail(pool: Pool, agent: AgentState | None, strategy: str,
             counts[str(a.static_why)] = counts.get(str(a.static_why), 0) + 1
         detail["dropped_counts"] = counts
     return detail
+
+
+def _is_only_test_of(expr: Any, event_key: str | None) -> bool:
+    """Whether a condition is nothing but a test of the dispatch field."""
+    field_name = {"buyer": "buyer.id"}.get(event_key or "", event_key)
+    return bool(expr) and ((expr[0] == "in" and expr[1] == field_name) or
+                           (expr[0] == "cmp" and expr[1] == "==" and expr[2] == field_name))
 
 
 def _index_bindings(bindings: list[BindingRow]) -> tuple[str | None, dict[object, list[int]],

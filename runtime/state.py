@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 
 Primary = object
+Entry = tuple[Primary, int, int, "AgentState"]
 
 
 class AgentState:
@@ -90,7 +91,8 @@ def strategy_key(name: str, busy_threshold: int) -> Callable[[AgentState], Prima
 class Pool:
     """Agents that one pick step chooses among, with a heap per strategy it uses."""
 
-    __slots__ = ("counts", "heaps", "keys", "members", "name", "static_dropped")
+    __slots__ = ("counts", "heaps", "keys", "limit", "members", "name", "slots",
+                 "static_dropped")
 
     def __init__(self, name: str, members: list[AgentState], static_dropped: list[AgentState],
                  keys: dict[str, Callable[[AgentState], Primary]]) -> None:
@@ -98,7 +100,9 @@ class Pool:
         self.members = members
         self.static_dropped = static_dropped
         self.keys = keys
-        self.heaps: dict[str, list[tuple[Primary, int, int, AgentState]]] = {k: [] for k in keys}
+        self.heaps: dict[str, list[Entry]] = {k: [] for k in keys}
+        self.slots: list[tuple[list[Entry], Callable[[AgentState], Primary]]] = []
+        self.limit = 4 * len(members) + 64  # stale entries allowed before a rebuild
         self.counts: Counter[str | None] = Counter(a.why for a in members)
         for agent in members:
             agent.pools.append(self)
@@ -113,13 +117,15 @@ class Pool:
             heap = [(key(a), a.rank, a.version, a) for a in self.members if a.why is None]
             heapq.heapify(heap)
             self.heaps[name] = heap
+        self.slots = [(self.heaps[name], key) for name, key in self.keys.items()]
 
     def push(self, agent: AgentState) -> None:
-        for name, key in self.keys.items():
-            heap = self.heaps[name]
-            heapq.heappush(heap, (key(agent), agent.rank, agent.version, agent))
-            if len(heap) > 4 * len(self.members) + 64:
+        rank, version = agent.rank, agent.version
+        for heap, key in self.slots:
+            heapq.heappush(heap, (key(agent), rank, version, agent))
+            if len(heap) > self.limit:
                 self.rebuild()
+                return
 
     def best(self, strategy: str) -> tuple[AgentState | None, bool]:
         """The agent this strategy picks, and whether the runner-up tied on the key."""
@@ -134,6 +140,17 @@ class Pool:
         else:
             return None, False
         if self.counts[None] < 2:
+            return agent, False
+        # The runner-up is a child of the root unless a child is stale; only then
+        # is the root taken off to find it.
+        uncertain = False
+        for child in heap[1:3]:
+            if child[2] == child[3].version and child[3].why is None:
+                if child[0] == top[0]:
+                    return agent, True
+            else:
+                uncertain = True
+        if not uncertain:
             return agent, False
         first = pop(heap)
         while heap and (heap[0][2] != heap[0][3].version or heap[0][3].why is not None):
