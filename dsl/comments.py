@@ -12,14 +12,14 @@ are the file's header, comments after the last its footer.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 import yaml
 
 from .yaml_tree import YMap, YNode, YSeq
 
-_BREAK = re.compile(r"\n|\x85|\u2028|\u2029")
+BREAK = re.compile(r"\n|\x85|\u2028|\u2029")  # YAML's line breaks, once \r is gone
 
 
 @dataclass
@@ -104,9 +104,9 @@ def _scan(text: str, lines: list[str], starts: list[int]) -> tuple[list[_Comment
 
 def attach(text: str, root: YNode) -> Notes:
     """Comments and blank lines of `text`, attached to the entries of its tree `root`."""
-    lines = _BREAK.split(text)
+    lines = BREAK.split(text)
     starts = [0]
-    for m in _BREAK.finditer(text):
+    for m in BREAK.finditer(text):
         starts.append(m.end())
     comments, blank, references = _scan(text, lines, starts)
     notes = Notes(uses_references=references)
@@ -158,8 +158,8 @@ def _add(target: list[str], c: _Comment, blank: set[int]) -> None:
 def _owner_on_line(found: list[_Entry], positions: list[tuple[int, int]],
                    c: _Comment) -> int | None:
     """The outermost entry starting on the comment's line, else the last one before it."""
-    on_line = [e for e in found if e.line == c.line and e.col < c.col]
-    if on_line:
-        return on_line[0].key
+    first = bisect_left(positions, (c.line, 0))
+    if first < len(found) and found[first].line == c.line and found[first].col < c.col:
+        return found[first].key
     index = bisect_right(positions, (c.line, c.col))
     return found[index - 1].key if index else None

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .comments import Notes, attach
+from .comments import BREAK, Notes, attach
 from .diagnostic import Diagnostic, Report, has_errors
 from .expr import parse_expr
 from .schema import AGENT, EXPR, IDENT, PINS_FILE, POLICY, ROSTER_FILE, STEP_KINDS, F, T
@@ -103,6 +103,12 @@ def _flow_safe(text: str) -> bool:
         and " #" not in text and not text.endswith(":")
 
 
+def _quoted(text: str) -> str:
+    """A double-quoted YAML scalar (JSON's escapes, plus YAML's for its own line breaks)."""
+    return (json.dumps(text, ensure_ascii=False).replace("\x85", "\\N")
+            .replace("\u2028", "\\L").replace("\u2029", "\\P"))
+
+
 def _yaml_string(text: str) -> str:
     """`text` as a YAML scalar that reads back as that string: plain when it can be."""
     if text in ("true", "false"):
@@ -116,16 +122,22 @@ def _yaml_string(text: str) -> str:
 
 class _Formatter:
     def __init__(self, text: str, notes: Notes, report: Report) -> None:
-        self.src = text.split("\n")
+        self.src = BREAK.split(text)
         self.notes = notes
         self.report = report
         self.out: list[_Line] = []
+        self.exprs: dict[int, str] = {}  # scalar id -> printed, so each is parsed once
 
     # -- scalars ---------------------------------------------------------------
     def scalar(self, s: YScalar, t: T | None) -> str:
         raw = self.raw(s)
         if t is None or t.kind != "expr" or (s.value is None and not s.quoted):
             return raw
+        if id(s) not in self.exprs:
+            self.exprs[id(s)] = self.expression(s, raw)
+        return self.exprs[id(s)]
+
+    def expression(self, s: YScalar, raw: str) -> str:
         text = ("true" if s.value else "false") if isinstance(s.value, bool) else s.text
         expr = parse_expr(text, s.span, self.report, col_offset=1 if s.quoted else 0)
         if expr is None:
@@ -138,7 +150,7 @@ class _Formatter:
     def raw(self, s: YScalar) -> str:
         if s.span.line == s.span.end_line:
             return self.src[s.span.line - 1][s.span.col - 1:s.span.end_col - 1]
-        return json.dumps(s.text, ensure_ascii=False) if s.tag.endswith(":str") else s.text
+        return _quoted(s.text) if s.tag.endswith(":str") else s.text
 
     def flow(self, node: YNode, t: T | None) -> str | None:
         """The node on one line in flow style, or None when it must be a block."""
@@ -230,9 +242,12 @@ class _Formatter:
         They end up on or above the `- ` line, where reading the output again
         would attach them to the item; attaching them so now keeps fmt idempotent.
         """
-        if not isinstance(item, YMap) or not item.items:
+        if isinstance(item, YMap) and item.items:
+            first = id(_ordered(item, _resolve(t, item))[0][0])
+        elif isinstance(item, YSeq) and item.items:
+            first = id(item.items[0])
+        else:
             return
-        first = id(_ordered(item, _resolve(t, item))[0][0])
         notes = self.notes
         if first in notes.leading:
             notes.leading.setdefault(id(item), []).extend(notes.leading.pop(first))
@@ -257,22 +272,21 @@ class _Formatter:
         if flow is not None and indent + 2 + len(flow) <= WIDTH:
             self.emit(f"{dash} {flow}", entry)
             return
-        if isinstance(node, YSeq):
-            self.emit(dash, entry)
-            self.sequence(node, resolved, indent + INDENT)
-            return
         self.block_item(node, resolved, indent)
 
-    def block_item(self, node: YMap, t: T | None, indent: int) -> None:
-        """`- key: value` with the mapping's other keys under the first."""
+    def block_item(self, node: YMap | YSeq, t: T | None, indent: int) -> None:
+        """`- key: value` with the mapping's other keys under the first; `- - a` likewise."""
         start = len(self.out)
-        self.mapping(node, t, indent + INDENT)
+        if isinstance(node, YMap):
+            self.mapping(node, t, indent + INDENT)
+        else:
+            self.sequence(node, t, indent + INDENT)
         body = self.out[start:]
         del self.out[start:]
         first = next(i for i, line in enumerate(body)
                      if line.text and not line.text.lstrip().startswith("#"))
         for line in body[:first]:  # comments of a key that sorted to the front
-            self.out.append(_Line(line.text[INDENT:]))
+            self.out.append(_Line(" " * indent + line.text.lstrip() if line.text else ""))
         head = body[first]
         head.text = " " * indent + "- " + head.text[indent + INDENT:]
         own = self.notes.trailing.get(id(node), [])

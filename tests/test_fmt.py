@@ -32,6 +32,7 @@ REGOLD = os.environ.get("POLICYC_REGOLD") == "1"
 SHIPPED = policy_files([REPO / "policies"])[0]
 _SPAN = re.compile(r"^.+\.ya?ml:\d+:\d+$")
 _COMMENT = re.compile(r"(?:^|\s)(#.*)$")
+_QUOTED = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^']|'')*'""")
 
 
 def meaning(value: object) -> object:
@@ -45,8 +46,9 @@ def meaning(value: object) -> object:
 
 
 def comments(text: str) -> Counter[str]:
+    """Every comment's text (a rough reader: quoted strings are skipped, nothing else is)."""
     return Counter(m.group(1).rstrip() for line in text.splitlines()
-                   if (m := _COMMENT.search(line)))
+                   if (m := _COMMENT.search(_QUOTED.sub("''", line))))
 
 
 def formatted(text: str, name: str = "p.yaml") -> str:
@@ -273,3 +275,65 @@ def test_corpus_formats_idempotently_and_means_the_same(text: str) -> None:
         result = compile_file(before)
         assert result.artifact is not None, [str(d) for d in result.diagnostics]
         assert_same_meaning(before, after)
+
+
+# -- any YAML: layout changes, data and comments do not ---------------------------------
+
+SCALARS = st.sampled_from(["v", "two words", "'it''s'", '"d q"', "12", "on", "null", "",
+                           "日本語", '"a # b"', "x-y", "'[x]'", "3d", "09:00", "-1.5"])
+TREES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.dictionaries(st.sampled_from(["a", "b", "id", "x_1", "12", "'q k'", "日"]), inner,
+                    max_size=3)), max_leaves=12)
+
+
+@st.composite
+def yaml_texts(draw: st.DrawFn) -> str:
+    """A mapping written in drawn styles: flow or block, indents of 2 or 4, comments, blanks."""
+    note = st.sampled_from(["", "", "", "# n", "#tight", "# 注释"])
+
+    def flow(node: object) -> str:
+        if isinstance(node, dict):
+            return "{" + ", ".join(f"{k}: {flow(v)}" for k, v in node.items()) + "}"
+        if isinstance(node, list):
+            return "[" + ", ".join(flow(v) for v in node) + "]"
+        return str(node) or "''"
+
+    def inline(text: str) -> str:
+        c = draw(note)
+        return f"{text}{' ' * draw(st.integers(1, 6))}{c}" if c else text
+
+    def block(node: object, indent: int) -> list[str]:
+        pad, lines = " " * indent, []
+        for key, value in (node.items() if isinstance(node, dict) else enumerate(node)):
+            if c := draw(note):
+                lines.append(pad + c)
+            if draw(st.booleans()) and draw(st.booleans()):
+                lines.append("")
+            head = pad + (f"{key}:" if isinstance(node, dict) else "-")
+            if not isinstance(value, dict | list) or not value or draw(st.booleans()):
+                text = flow(value) if isinstance(value, dict | list) else str(value)
+                lines.append(inline(f"{head} {text}" if text else head))
+                continue
+            sub = block(value, indent + 2)
+            if head.endswith("-") and sub[0].strip()[:1] not in ("#", "") and draw(st.booleans()):
+                lines.append(pad + "- " + sub[0][indent + 2:])  # `- k: v` / `- - v`
+                lines.extend(sub[1:])
+                continue
+            step = draw(st.sampled_from([2, 4]))
+            lines.append(inline(head))
+            lines.extend(block(value, indent + step))
+        return lines
+
+    tree = draw(st.dictionaries(st.sampled_from(["a", "b", "c", "policyc"]), TREES,
+                                min_size=1, max_size=4))
+    return "\n".join(block(tree, 0)) + "\n"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(yaml_texts())
+def test_any_yaml_keeps_its_data_and_comments(text: str) -> None:
+    once = formatted(text)
+    assert formatted(once) == once
+    assert yaml.safe_load(once) == yaml.safe_load(text)
+    assert comments(once) == comments(text)
