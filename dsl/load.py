@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,7 @@ from .diagnostic import Diagnostic, Report, has_errors
 from .policy import Policy, build
 from .schema import PINS_FILE, POLICY, ROSTER_FILE, T
 from .validate import V, Validator
-from .yaml_tree import YMap, YNode, YScalar, YSeq, read_file
+from .yaml_tree import YMap, YNode, YScalar, YSeq, parse_text, read_source
 
 # An included file holds either the bare value or a mapping with this one key.
 _INCLUDE_WRAPPERS = {"list": ("roster", ROSTER_FILE), "map": ("pins", PINS_FILE)}
@@ -52,15 +51,13 @@ class _Includes:
             self.report.add("E211", f"{node.text!r} is included twice", node.span)
             return None
         sub = Report()
-        tree = read_file(target, sub, name)
+        tree = _read(target, name, sub, self.hasher, self.texts)
         for d in sub.items:
             self.report.add("E211" if d.code == "E100" else d.code,
                             f"included file {node.text!r}: {d.message}" if d.code == "E100"
                             else d.message, node.span if d.code == "E100" else d.span, d.hint)
         if tree is None:
-            _quote_failed(target, name, sub.items, self.texts)
             return None
-        _remember(target, name, self.hasher, self.texts)
         validator = Validator(self.report)
         wrapper_key, wrapper_type = _INCLUDE_WRAPPERS[item.kind]
         if isinstance(tree, YMap) and any(k.text == wrapper_key for k, _ in tree.items):
@@ -70,22 +67,15 @@ class _Includes:
         return validator.check(tree, item)
 
 
-def _remember(path: Path, name: str, hasher: hashlib._Hash, texts: dict[str, str]) -> None:
-    raw = path.read_bytes()
-    hasher.update(name.encode() + b"\0" + raw + b"\0")
-    texts[name] = raw.decode("utf-8-sig", errors="replace")
-
-
-# Findings in text that decoded fine, so the renderer can quote the line.
-_QUOTABLE = frozenset({"E101", "E103", "E105", "E120"})
-
-
-def _quote_failed(path: Path, name: str, found: list[Diagnostic],
-                  texts: dict[str, str]) -> None:
-    """Keep the text of a file that was read but not composed, for the caret display."""
-    if any(d.code in _QUOTABLE and d.span.file == name for d in found):
-        with contextlib.suppress(OSError):
-            texts[name] = path.read_bytes().decode("utf-8-sig", errors="replace")
+def _read(path: Path, name: str, report: Report, hasher: hashlib._Hash,
+          texts: dict[str, str]) -> YNode | None:
+    """Read one file once: hash it, keep its text for the caret display, compose it."""
+    text = read_source(path, report, name)
+    if text is None:
+        return None
+    texts[name] = text
+    hasher.update(name.encode() + b"\0" + text.encode("utf-8", "surrogatepass") + b"\0")
+    return parse_text(text, name, report)
 
 
 def load_policy(path: Path) -> Loaded:
@@ -94,11 +84,9 @@ def load_policy(path: Path) -> Loaded:
     name = display_name(path)
     texts: dict[str, str] = {}
     hasher = hashlib.sha256()
-    tree = read_file(path, report, name)
+    tree = _read(path, name, report, hasher, texts)
     if tree is None:
-        _quote_failed(path, name, report.items, texts)
         return Loaded(None, report.items, texts)
-    _remember(path, name, hasher, texts)
     if not isinstance(tree, YMap):
         report.add("E120", f"a policy is a YAML mapping, found {_what(tree)}", tree.span)
         return Loaded(None, report.items, texts)

@@ -8,6 +8,7 @@ aliases would expand without bound (a "billion laughs" file).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,25 +281,33 @@ def parse_text(text: str, file: str, report: Report) -> YNode | None:
     return root
 
 
-def read_file(path: Path, report: Report, display: str | None = None) -> YNode | None:
-    """Read and compose one policy file, refusing unreadable, huge or binary files."""
+def read_source(path: Path, report: Report, display: str | None = None) -> str | None:
+    """The text of one policy file, refusing unreadable, huge or binary files.
+
+    At most MAX_BYTES + 1 bytes are read, so a device or pipe named as a policy
+    or an include (`roster: /dev/zero`) is refused as too large, not read forever.
+    """
     name = display or str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            report.add(
-                "E102",
-                f"file is {size:,} bytes; policy files are limited to {MAX_BYTES:,}",
-                file_span(name),
-                hint="split the roster or pins into included files",
-            )
-            return None
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size  # 0 for pipes and devices
+            raw = b"" if size > MAX_BYTES else handle.read(MAX_BYTES + 1)
     except IsADirectoryError:
         report.add("E100", "is a directory, not a policy file", file_span(name))
         return None
     except OSError as err:
         report.add("E100", f"cannot read file: {err.strerror or err}", file_span(name))
         return None
-    text = _decode(raw, name, report)
+    if size > MAX_BYTES or len(raw) > MAX_BYTES:
+        shown = f"{size:,} bytes" if size > MAX_BYTES else f"over {MAX_BYTES:,} bytes"
+        report.add("E102", f"file is {shown}; policy files are limited to {MAX_BYTES:,}",
+                   file_span(name), hint="split the roster or pins into included files")
+        return None
+    return _decode(raw, name, report)
+
+
+def read_file(path: Path, report: Report, display: str | None = None) -> YNode | None:
+    """Read and compose one policy file, refusing unreadable, huge or binary files."""
+    name = display or str(path)
+    text = read_source(path, report, name)
     return None if text is None else parse_text(text, name, report)

@@ -167,3 +167,16 @@ def test_every_code_has_a_golden_case() -> None:
 def test_cases_are_named_by_their_code() -> None:
     for path in CASES:
         assert path.name.startswith(expectation(path).code + "_"), path.name
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_include_of_a_device_is_refused_not_read_forever(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(_SHOP + "roster: /dev/zero\nroute: [stage]\n", encoding="utf-8")
+    status, out, err = run_check(capsys, "policy.yaml")
+    assert status == 1
+    assert "/dev/zero:1:1: error[E102]: file is over 8,388,608 bytes" in out
+    assert err == ""
