@@ -1,0 +1,149 @@
+"""`policyc test`: run the policy test files beside the policies; text, JSON or JUnit XML."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from ..policy_tests import CaseResult, Coverage, Run, discover, run_files
+
+
+def _case_line(r: CaseResult) -> str:
+    rules = f"  [{', '.join(r.case.rules)}]" if r.case.rules else ""
+    return f"{'PASS' if r.passed else 'FAIL'}  {r.case.span.file}:{r.case.span.line}  " \
+           f"{r.case.name}{rules}"
+
+
+def failure_text(r: CaseResult) -> str:
+    """What a failed case shows: expected against actual, then the trace (fails level)."""
+    lines = ["expected vs actual:", *(f"  {d}" for d in r.diff())]
+    if r.trace:
+        lines += ["trace (fails):", *(f"  {t}" for t in r.trace.splitlines())]
+    return "\n".join(lines)
+
+
+def coverage_lines(c: Coverage) -> list[str]:
+    nodes = c.nodes - len(c.missed_nodes)
+    bindings = c.bindings - len(c.missed_bindings)
+    out = [f"  {c.policy}: {nodes}/{c.nodes} graph nodes, {bindings}/{c.bindings} bindings "
+           f"reached by {c.cases} case(s)"]
+    out += [f"    node not reached:    {node}{f' ({label})' if label else ''} at {span}"
+            for node, label, span in c.missed_nodes]
+    out += [f"    binding not reached: {b} at {span}" for b, span in c.missed_bindings]
+    return out
+
+
+def summary(run: Run) -> str:
+    return f"{len(run.results) - run.failed} passed, {run.failed} failed"
+
+
+def text(run: Run) -> str:
+    out: list[str] = []
+    for r in run.results:
+        out.append(_case_line(r))
+        if not r.passed:
+            out.extend(f"      {line}" for line in failure_text(r).splitlines())
+    out.append("coverage:")
+    for c in run.coverage:
+        out.extend(coverage_lines(c))
+    out.append(summary(run))
+    return "\n".join(out) + "\n"
+
+
+def _case_json(r: CaseResult) -> dict[str, Any]:
+    return {"file": r.case.file, "line": r.case.span.line, "col": r.case.span.col,
+            "name": r.case.name, "rules": list(r.case.rules), "policy": r.policy,
+            "passed": r.passed, "expected": r.expected, "actual": r.actual,
+            "diff": [] if r.passed else r.diff(), "trace": r.trace}
+
+
+def _coverage_json(c: Coverage) -> dict[str, Any]:
+    return {"policy": c.policy, "cases": c.cases,
+            "nodes": {"reachable": c.nodes, "missed": [
+                {"id": n, "label": label, "span": span} for n, label, span in c.missed_nodes]},
+            "bindings": {"total": c.bindings, "missed": [
+                {"id": b, "span": span} for b, span in c.missed_bindings]}}
+
+
+def to_json(run: Run) -> str:
+    doc = {"cases": [_case_json(r) for r in run.results],
+           "coverage": [_coverage_json(c) for c in run.coverage],
+           "summary": {"passed": len(run.results) - run.failed, "failed": run.failed}}
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def junit(run: Run) -> str:
+    """JUnit XML: a testsuite per test file, a testcase per case, a failure with the diff."""
+    root = ET.Element("testsuites", name="policyc test", tests=str(len(run.results)),
+                      failures=str(run.failed), errors="0")
+    suites: dict[str, ET.Element] = {}
+    for r in run.results:
+        suite = suites.get(r.case.file)
+        if suite is None:
+            suite = suites[r.case.file] = ET.SubElement(root, "testsuite", name=r.case.file)
+            props = ET.SubElement(suite, "properties")
+            ET.SubElement(props, "property", name="policy", value=r.policy)
+        case = ET.SubElement(suite, "testcase", name=r.case.name,
+                             classname=_classname(r.case.file), file=r.case.file,
+                             line=str(r.case.span.line))
+        if not r.passed:
+            failure = ET.SubElement(case, "failure", message="expected and actual differ",
+                                    type="PolicyTestFailure")
+            failure.text = failure_text(r)
+    for name, suite in suites.items():
+        mine = [r for r in run.results if r.case.file == name]
+        suite.set("tests", str(len(mine)))
+        suite.set("failures", str(sum(not r.passed for r in mine)))
+        suite.set("errors", "0")
+    out = ET.SubElement(root, "system-out")
+    out.text = "\n".join(line for c in run.coverage for line in coverage_lines(c))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _classname(file: str) -> str:
+    stem = file.removesuffix(".yaml").removesuffix(".yml")
+    return stem.replace("/", ".").replace("\\", ".")
+
+
+def test_command(args: argparse.Namespace) -> int:
+    """policyc test [PATH...] [--format text|json|junit] [-o FILE]."""
+    files, problems = discover(args.paths or [Path(".")])
+    if not files and not problems:
+        problems = ["policyc test: no test files found (a test file is named "
+                    "<policy>.test.yaml and sits beside its policy)"]
+    if problems:
+        sys.stderr.write("".join(p + "\n" for p in problems))
+        return 2
+    run, problems = run_files(files)
+    if run is None:
+        sys.stderr.write("".join(p + "\n" for p in problems))
+        return 2
+    render = {"json": to_json, "junit": junit}.get(args.format, text)
+    report = render(run)
+    status = 1 if run.failed else 0
+    if args.output is None:
+        sys.stdout.write(report)
+        return status
+    try:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(report, encoding="utf-8")
+    except OSError as err:
+        print(f"policyc: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    print(f"{summary(run)}; wrote {args.output}")
+    return status
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `test` to the command line."""
+    p = sub.add_parser("test", help="run policy test files (<policy>.test.yaml)")
+    p.add_argument("paths", nargs="*", type=Path,
+                   help="test files, policies (their <stem>.test.yaml) or folders (default: .)")
+    p.add_argument("--format", choices=("text", "json", "junit"), default="text")
+    p.add_argument("-o", "--output", type=Path, help="write the report to FILE")
+    p.set_defaults(run=test_command)
