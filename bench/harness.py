@@ -121,12 +121,13 @@ def run(decider: Decider, events: list[dict[str, Any]], clock: str = "cpu") -> f
 
 
 def check(name: str, make: Factory, events: list[dict[str, Any]],
-          reference: list[Decision]) -> float:
+          reference: list[Decision], clock: str = "cpu") -> float:
     """Decide `events` recording decisions; raise `Disagreement` at the first difference."""
+    now = CLOCKS[clock]
     decider = make()
-    start = time.perf_counter()
+    start = now()
     got = [decider.decide(e) for e in events]
-    elapsed = time.perf_counter() - start
+    elapsed = now() - start
     for i, (mine, ref) in enumerate(zip(got, reference, strict=False)):
         if mine != ref:
             raise Disagreement(f"{name} disagrees with the indexed anchor at event {i} "
@@ -138,10 +139,10 @@ def prefix_length(name: str, make: Factory, events: list[dict[str, Any]],
                   reference: list[Decision], s: Settings) -> int:
     """Events to time for about `s.target` seconds; checks agreement on all of them."""
     pilot = events[:s.pilot]
-    per_event = max(check(name, make, pilot, reference), 1e-9) / len(pilot)
+    per_event = max(check(name, make, pilot, reference, s.clock), 1e-9) / len(pilot)
     n = max(s.min_events, min(len(events), int(s.target / per_event)))
     if n > len(pilot):
-        check(name, make, events[:n], reference)
+        check(name, make, events[:n], reference, s.clock)
     return n
 
 
