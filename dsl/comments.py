@@ -19,6 +19,7 @@ import yaml
 
 from .yaml_tree import YMap, YNode, YSeq
 
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's scanner is 10x faster
 BREAK = re.compile(r"\n|\x85|\u2028|\u2029")  # YAML's line breaks, once \r is gone
 
 
@@ -37,7 +38,7 @@ class Notes:
     trailing: dict[int, list[str]] = field(default_factory=dict)
     trailing_col: dict[int, int] = field(default_factory=dict)
     blank_before: set[int] = field(default_factory=set)
-    uses_references: bool = False
+    reference: tuple[int, int] | None = None  # (line, col) of the first anchor, alias or tag
 
     def has(self, entry: int) -> bool:
         return entry in self.leading or entry in self.trailing
@@ -76,30 +77,33 @@ def entries(root: YNode) -> list[_Entry]:
     return sorted(out, key=lambda e: (e.line, e.col))  # stable: outer first on ties
 
 
-def _scan(text: str, lines: list[str], starts: list[int]) -> tuple[list[_Comment], set[int],
-                                                                    bool]:
-    """The comments, the blank line numbers, and whether anchors, aliases or tags occur."""
+def _scan(text: str, lines: list[str], starts: list[int]
+          ) -> tuple[list[_Comment], set[int], tuple[int, int] | None]:
+    """The comments, the blank line numbers, and where the first anchor, alias or tag is."""
     covered = bytearray(len(text) + 1)
-    references = False
-    for token in yaml.scan(text, Loader=yaml.SafeLoader):
-        if isinstance(token, yaml.AnchorToken | yaml.AliasToken | yaml.TagToken):
-            references = True
+    reference: tuple[int, int] | None = None
+    for token in yaml.scan(text, Loader=LOADER):
+        if reference is None and isinstance(token, yaml.AnchorToken | yaml.AliasToken
+                                            | yaml.TagToken):
+            reference = (token.start_mark.line + 1, token.start_mark.column + 1)
         if isinstance(token, yaml.ScalarToken):
             a, b = token.start_mark.index, token.end_mark.index
             covered[a:b] = b"\x01" * (b - a)
     comments: list[_Comment] = []
     blank: set[int] = set()
     for number, (line, start) in enumerate(zip(lines, starts, strict=True), 1):
-        masked = "".join("x" if covered[start + i] else c for i, c in enumerate(line))
-        if not masked.strip() and not covered[start + len(line)]:
-            blank.add(number)
+        if not line.strip():
+            if not covered[start + len(line)]:  # not a blank line inside a block scalar
+                blank.add(number)
             continue
-        for i, c in enumerate(masked):
-            if c == "#" and (i == 0 or masked[i - 1] in " \t"):
+        i = line.find("#")
+        while i >= 0:
+            if not covered[start + i] and (i == 0 or line[i - 1] in " \t"):
                 comments.append(_Comment(number, i + 1, line[i:].rstrip(),
-                                         not masked[:i].strip()))
+                                         not line[:i].strip()))
                 break
-    return comments, blank, references
+            i = line.find("#", i + 1)
+    return comments, blank, reference
 
 
 def attach(text: str, root: YNode) -> Notes:
@@ -108,8 +112,8 @@ def attach(text: str, root: YNode) -> Notes:
     starts = [0]
     for m in BREAK.finditer(text):
         starts.append(m.end())
-    comments, blank, references = _scan(text, lines, starts)
-    notes = Notes(uses_references=references)
+    comments, blank, reference = _scan(text, lines, starts)
+    notes = Notes(reference=reference)
     found = entries(root)
     positions = [(e.line, e.col) for e in found]
     last_trailing: tuple[int, int, int] | None = None  # (line, col, entry)

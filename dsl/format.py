@@ -331,15 +331,8 @@ def format_text(text: str, file: str) -> Formatted:
     if root is None or has_errors(report.items):
         return Formatted(None, report.items)
     notes = attach(text, root)
-    if notes.uses_references:
-        return Formatted(None, report.items, _first_reference(text, file))
+    if notes.reference is not None:
+        return Formatted(None, report.items, Span(file, *notes.reference))
     out = _Formatter(text, notes, report).document(root)
     return Formatted(None if has_errors(report.items) else out, report.items)
 
-
-def _first_reference(text: str, file: str) -> Span:
-    for token in yaml.scan(text, Loader=yaml.SafeLoader):
-        if isinstance(token, yaml.AnchorToken | yaml.AliasToken | yaml.TagToken):
-            mark = token.start_mark
-            return Span(file, mark.line + 1, mark.column + 1)
-    return Span(file, 1, 1)

@@ -280,7 +280,7 @@ def test_corpus_formats_idempotently_and_means_the_same(text: str) -> None:
 # -- any YAML: layout changes, data and comments do not ---------------------------------
 
 SCALARS = st.sampled_from(["v", "two words", "'it''s'", '"d q"', "12", "on", "null", "",
-                           "日本語", '"a # b"', "x-y", "'[x]'", "3d", "09:00", "-1.5"])
+                           "日本語", '"a # b"', "x-y", "'[x]'", "3d", "09:00", "-1.5", "😀 x"])
 TREES = st.recursive(SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=3),
     st.dictionaries(st.sampled_from(["a", "b", "id", "x_1", "12", "'q k'", "日"]), inner,
@@ -290,7 +290,7 @@ TREES = st.recursive(SCALARS, lambda inner: st.one_of(
 @st.composite
 def yaml_texts(draw: st.DrawFn) -> str:
     """A mapping written in drawn styles: flow or block, indents of 2 or 4, comments, blanks."""
-    note = st.sampled_from(["", "", "", "# n", "#tight", "# 注释"])
+    note = st.sampled_from(["", "", "", "# n", "#tight", "# 注释", "# 😀"])
 
     def flow(node: object) -> str:
         if isinstance(node, dict):
