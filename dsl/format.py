@@ -99,8 +99,8 @@ def _flow_safe(text: str) -> bool:
     """Whether a scalar written in block style reads the same inside `[...]` or `{...}`."""
     if text[:1] in ("'", '"'):
         return True
-    return bool(text) and not any(c in text for c in ",[]{}") and ": " not in text \
-        and " #" not in text and not text.endswith(":")
+    return bool(text) and text[0] not in "|>&*!%@`#" and not any(c in text for c in ",[]{}") \
+        and ": " not in text and " #" not in text and not text.endswith(":")
 
 
 def _quoted(text: str) -> str:
