@@ -10,6 +10,7 @@ smoke run at tiny sizes.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import replace
@@ -67,6 +68,17 @@ def table(results: list[SizeResult], s: Settings) -> str:
     return "\n".join(out)
 
 
+def as_json(results: list[SizeResult], s: Settings) -> dict[str, object]:
+    return {
+        "settings": {"clock": s.clock, "repeats": s.repeats, "seed": s.seed,
+                     "events": s.n_events, "target_s": s.target},
+        "sizes": [{"agents": r.n_agents, "reasons": dict(r.reasons),
+                   "impls": {m.impl: {"events": m.events, "median": m.rate, "rates": m.rates}
+                             for m in r.measures.values()}}
+                  for r in results],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
@@ -80,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="time by this process's CPU time (default) or elapsed time")
     ap.add_argument("--impls", type=lambda t: tuple(t.split(",")),
                     help=f"subset of {','.join(IMPLS)}")
+    ap.add_argument("--json", metavar="FILE", help="also write every repeat's rate as JSON")
     args = ap.parse_args(argv)
     s = QUICK if args.quick else Settings()
     given = {"sizes": args.sizes, "n_events": args.events, "repeats": args.repeats,
@@ -96,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         results.append(bench_size(n, s, lambda line: print(line, file=sys.stderr, flush=True)))
     print(table(results, s))
     print(f"\n(total {time.perf_counter() - start:.0f} s)")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(as_json(results, s), f, indent=1)
+            f.write("\n")
     return 0
 
 

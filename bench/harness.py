@@ -39,8 +39,8 @@ class Settings:
     sizes: tuple[int, ...] = (10, 100, 1_000, 10_000)
     n_events: int = 20_000
     repeats: int = 5
-    target: float = 0.8  # seconds per timed repeat
-    min_events: int = 50
+    target: float = 0.6  # seconds per timed repeat
+    min_events: int = 40
     pilot: int = 50
     seed: int = 1
     impls: tuple[str, ...] = IMPLS

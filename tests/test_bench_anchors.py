@@ -129,6 +129,14 @@ def test_recent_contact_window_edge(age: str, reason: str) -> None:
     assert got[0][2] == reason
 
 
+def test_trace_on_records_a_trace() -> None:
+    """The `pc+trace` column measures decisions that really carry their trace."""
+    policy, snapshot, events = generate(10, 5, 1)
+    on = PolicycRouter(compile_router(policy), snapshot, trace=True)
+    assert on.router.decide(on.state, events[0], trace=True).trace
+    assert on.router.decide(on.state, events[0], trace=False).trace is None
+
+
 def test_harness_reports_a_disagreement() -> None:
     policy, snapshot, events = generate(4, 40, 1)
     reference = [IndexedRouter(policy, snapshot).decide(e) for e in events]
