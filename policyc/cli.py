@@ -17,7 +17,7 @@ from . import __version__
 Command = Callable[[argparse.Namespace], int]
 
 # Modules under policyc/commands/, in the order `policyc --help` lists them.
-COMMAND_MODULES = ("check", "explain", "fmt", "graph", "simulate", "test")
+COMMAND_MODULES = ("check", "diff", "explain", "fmt", "graph", "simulate", "test")
 
 
 class _Parser(argparse.ArgumentParser):

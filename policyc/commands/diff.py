@@ -1,0 +1,214 @@
+"""`policyc diff OLD NEW --log EVENTS.jsonl`: what a policy change does to the routing of a log.
+
+Exit status: 0 no change, 1 changes (static or replayed), 2 unusable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..api import PolicyError, load
+from ..diffing import (
+    FIELDS,
+    Handling,
+    MessageChange,
+    ReplayDiff,
+    RowChange,
+    StaticDiff,
+    replay_diff,
+    static_diff,
+)
+from ..runtime.artifact import ArtifactError
+from ..runtime.explain import record_text
+from ..runtime.inputs import InputError
+from ..runtime.router import Router
+from .simulate import read_log
+
+LEVEL = "fails"  # the trace view examples show
+
+
+class _Unusable(Exception):
+    """Input the diff cannot use; the message is already written for a person."""
+
+
+def _load(path: Path) -> Router:
+    if not path.is_file():
+        raise _Unusable(f"{path}: no such file\n")
+    try:
+        return load(path)
+    except PolicyError as err:
+        raise _Unusable(err.report) from None
+    except ArtifactError as err:
+        raise _Unusable(f"policyc diff: {err}\n") from None
+
+
+def _line_numbers(path: Path) -> list[int]:
+    """The line of each event read_log returned (it skips blank lines)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [n for n, line in enumerate(lines, 1) if line.strip()]
+
+
+# -- text -------------------------------------------------------------------------------
+def _row_line(c: RowChange) -> list[str]:
+    at = f"#{c.old_at}" if c.new_at is None else f"#{c.new_at}" if c.old_at is None else (
+        f"#{c.old_at}" if c.old_at == c.new_at else f"#{c.old_at} -> #{c.new_at}")
+    ids = c.old_id if c.new_id is None else c.new_id if c.old_id in (None, c.new_id) else (
+        f"{c.old_id} -> {c.new_id}")
+    out = [f"  {c.change:<8} {at:<9} {ids}: {c.text}"]
+    out += [f"      {d}" for d in c.detail if not d.startswith("id: ")]
+    return out
+
+
+def _static_text(s: StaticDiff) -> list[str]:
+    out: list[str] = []
+    for title, rows in (("bindings", s.bindings), ("route", s.route)):
+        out.append(f"{title}:" if rows else f"{title}: same")
+        out += [line for c in rows for line in _row_line(c)]
+    out.append("groups:" if s.groups else "groups: same")
+    for g in s.groups:
+        members = [f"+{m}" for m in g.members_added] + [f"-{m}" for m in g.members_removed]
+        parts = [f"members {' '.join(members)}"] if members else []
+        out.append(f"  {g.change:<8} {g.group}" + (f": {'; '.join([*parts, *g.detail])}"
+                                                    if parts or g.detail else ""))
+    out.append(f"other sections: {', '.join(s.sections) or 'same'}")
+    nodes = [f"+{n}" for n in s.nodes_added] + [f"-{n}" for n in s.nodes_removed]
+    out.append(f"graph nodes: {' '.join(nodes) or 'same'}")
+    return out
+
+
+def _load_lines(r: ReplayDiff) -> list[str]:
+    """Agents, then groups, whose assignment count changed."""
+    changed = [(kind, x) for kind, loads in (("agent", r.agents), ("group", r.groups))
+               for x in loads if x.old != x.new]
+    width = max((len(x.id) for _, x in changed), default=0)
+    return [f"  {kind} {x.id:<{width}}  {x.old:>4} -> {x.new:<4} ({x.new - x.old:+d})"
+            for kind, x in changed]
+
+
+def _where(c: MessageChange, log: str, lines: list[int]) -> str:
+    e = c.event
+    return f"{log}:{lines[c.index]}  buyer {e['buyer']}, {e.get('source')}, at {e['at']}"
+
+
+def _handling_text(h: Handling) -> list[str]:
+    text = "".join(record_text(r, LEVEL) for r in (h.record, *h.releases))
+    return ["    " + line for line in text.splitlines()]
+
+
+def _replay_text(r: ReplayDiff, log: str, lines: list[int], examples: int) -> list[str]:
+    out = [f"replay of {log}: {r.events} events, {r.messages} messages, "
+           f"{len(r.changes)} route differently"]
+    if r.reasons:
+        out.append("by reason (old -> new):")
+        out += [f"  {n:>4}  {o} -> {w}" for o, w, n in r.reasons]
+    loads = _load_lines(r)
+    out.append("assignments (old -> new):" if loads else "assignments: same")
+    out += loads
+    if r.ignored != (0, 0):
+        out.append(f"log events the engine ignored: old {r.ignored[0]}, new {r.ignored[1]} "
+                   "(agent actions on chats a policy routed elsewhere)")
+    shown = r.changes[:examples]
+    if shown:
+        out.append(f"examples (first {len(shown)} of {len(r.changes)}, trace: {LEVEL}):")
+    for n, c in enumerate(shown, 1):
+        out.append(f"{n}. {_where(c, log, lines)}  [{', '.join(c.fields)} differ]")
+        out += ["  old:", *_handling_text(c.old), "  new:", *_handling_text(c.new)]
+    return out
+
+
+def render_text(args: argparse.Namespace, s: StaticDiff, r: ReplayDiff,
+                lines: list[int]) -> str:
+    head = f"policyc diff {args.old} -> {args.new}"
+    if s.empty and not r.changes:
+        return (f"{head}\nno change: the same bindings, route, groups and graph; all "
+                f"{r.messages} messages of {args.log} route the same way\n")
+    out = [head, *_static_text(s), "", *_replay_text(r, str(args.log), lines, args.examples)]
+    return "\n".join(out) + "\n"
+
+
+# -- json -------------------------------------------------------------------------------
+def _summary(rec: dict[str, Any], trace: bool) -> dict[str, Any]:
+    keys = ("kind", "at", *FIELDS, "selection", "why")
+    out = {k: rec.get(k) for k in keys if k in rec}
+    if trace and "trace" in rec:
+        out["trace"] = rec["trace"]
+    return out
+
+
+def _change_json(c: MessageChange, log: str, lines: list[int], trace: bool) -> dict[str, Any]:
+    def side(h: Handling) -> dict[str, Any]:
+        return {**_summary(h.record, trace),
+                "releases": [_summary(x, trace) for x in h.releases]}
+
+    return {"line": f"{log}:{lines[c.index]}", "buyer": c.event["buyer"], "at": c.event["at"],
+            "source": c.event.get("source"), "differ": list(c.fields),
+            "old": side(c.old), "new": side(c.new)}
+
+
+def render_json(args: argparse.Namespace, s: StaticDiff, r: ReplayDiff,
+                lines: list[int]) -> str:
+    log = str(args.log)
+    doc = {
+        "old": str(args.old), "new": str(args.new), "log": log,
+        "changed": not s.empty or bool(r.changes),
+        "static": dataclasses.asdict(s),
+        "replay": {
+            "events": r.events, "messages": r.messages, "changed": len(r.changes),
+            "reasons": [{"old": o, "new": n, "messages": k} for o, n, k in r.reasons],
+            "agents": [dataclasses.asdict(x) for x in r.agents],
+            "groups": [dataclasses.asdict(x) for x in r.groups],
+            "ignored": {"old": r.ignored[0], "new": r.ignored[1]},
+            "changes": [_change_json(c, log, lines, n < args.examples)
+                        for n, c in enumerate(r.changes)],
+        },
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+# -- command ----------------------------------------------------------------------------
+def diff_command(args: argparse.Namespace) -> int:
+    """policyc diff OLD NEW --log EVENTS.jsonl [--format text|json] [--examples N]."""
+    try:
+        old, new = _load(args.old), _load(args.new)
+        # Each event must make sense under both policies: agents and groups of both.
+        agents = {a["id"] for a in old.agent_specs} & {a["id"] for a in new.agent_specs}
+        events = read_log(args.log, agents, set(old.groups) & set(new.groups))
+    except _Unusable as err:
+        sys.stderr.write(str(err))
+        return 2
+    except InputError as err:
+        print(err, file=sys.stderr)
+        return 2
+    static = static_diff(old.artifact, new.artifact)
+    replay = replay_diff(old, new, events, trace=LEVEL if args.examples else None)
+    lines = _line_numbers(args.log)
+    render = render_json if args.format == "json" else render_text
+    sys.stdout.write(render(args, static, replay, lines))
+    return 1 if replay.changes or not static.empty else 0
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {n}")
+    return n
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `diff` to the command line."""
+    p = sub.add_parser("diff", help="which messages of a log two policies route differently")
+    p.add_argument("old", type=Path, help="the policy as it is (file or compiled .json)")
+    p.add_argument("new", type=Path, help="the policy as it would be")
+    p.add_argument("--log", type=Path, required=True, help="events, JSON Lines in time order")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--examples", type=_count, default=3, metavar="N",
+                   help="show the first N changed messages with both traces (default 3)")
+    p.set_defaults(run=diff_command)
