@@ -266,3 +266,26 @@ def test_pre_commit_hooks_name_check_and_fmt() -> None:
         assert re.search(hook["files"], "policies/shopee.yml")
         assert re.search(hook["exclude"], "policies/shopee.test.yaml")
         assert not re.search(hook["files"], "README.md")
+
+
+def test_expect_and_expect_records_are_both_checked(
+        shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    both = FAILING.split("  - name: S5 the only")[0].replace(
+        "      - {kind: route, outcome: staged, reason: staged_nobody_online}",
+        "      - {kind: route, outcome: staged}\n"
+        "      - {kind: release, agent: fanny}\n"
+        "    expect: {agent: gavin}")
+    (shop / "both.test.yaml").write_text(both, encoding="utf-8")
+    _, out, _ = run(capsys, "both.test.yaml")
+    assert "FAIL  both.test.yaml:12  S7" in out
+    assert "-agent: gavin\n" in out and "+agent: fanny\n" in out
+    assert "-[1]" not in out  # the records matched
+
+
+def test_the_readme_example_runs(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### `policyc test"):]
+    example = section[section.index("```yaml\n") + 8:section.index("```\n", 8)]
+    (shop / "shopee.test.yaml").write_text(example, encoding="utf-8")
+    status, out, _ = run(capsys, "shopee.test.yaml")
+    assert status == 0 and out.endswith("2 passed, 0 failed\n")

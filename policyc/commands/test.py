@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from ..policy_tests import CaseResult, Coverage, Run, discover, run_files
+from ..policy_test_file import discover
+from ..policy_tests import CaseResult, Coverage, Run, run_files
 
 
 def _case_line(r: CaseResult) -> str:
