@@ -14,7 +14,9 @@ from ..runtime.artifact import ArtifactError
 from ..runtime.clock import parse_instant
 from ..runtime.engine import Engine
 from ..runtime.inputs import InputError, check_event
+from ..runtime.journal import JournaledEngine, JournalError
 from ..runtime.records import DECIDED, Record
+from ..runtime.router import Router
 from ..runtime.trace import LEVELS
 
 
@@ -133,14 +135,24 @@ def simulate_command(args: argparse.Namespace) -> int:
     except InputError as err:
         print(err, file=sys.stderr)
         return 2
-    engine = Engine(router, trace=args.trace)
+    try:
+        engine = _engine(router, events, args)
+    except JournalError as err:
+        print(f"policyc simulate: {err}", file=sys.stderr)
+        return 2
     records = engine.run(events)
     if args.output is not None:
         try:
             args.output.parent.mkdir(parents=True, exist_ok=True)
-            with args.output.open("w", encoding="utf-8") as handle:
-                for rec in records:
-                    handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            if isinstance(engine, JournaledEngine):
+                engine.write_output(args.output)  # from the journal, atomically
+            else:
+                with args.output.open("w", encoding="utf-8") as handle:
+                    for rec in records:
+                        handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        except JournalError as err:
+            print(f"policyc simulate: {err}", file=sys.stderr)
+            return 2
         except OSError as err:
             print(f"policyc: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
             return 2
@@ -152,6 +164,21 @@ def simulate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine(router: Router, events: list[dict[str, Any]], args: argparse.Namespace) -> Engine:
+    """The engine for this run: journaled (runtime/journal.py) unless there is nowhere to."""
+    path: Path | None = args.journal
+    if path is None and args.output is not None and not args.no_journal and \
+            (args.output.is_file() or not args.output.exists()):
+        path = Path(f"{args.output}.journal.sqlite")
+    if path is None or args.no_journal:
+        if args.resume:
+            raise JournalError("--resume needs a journal (-o FILE or --journal FILE)")
+        return Engine(router, trace=args.trace)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return JournaledEngine(router, path, args.log.read_text(encoding="utf-8"), events,
+                           trace=args.trace, resume=args.resume)
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `simulate` to the command line."""
     p = sub.add_parser("simulate", help="run the stateful engine over an event log")
@@ -161,4 +188,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--trace", choices=LEVELS, default=None,
                    help="put each routed decision's trace (this view of it) in the records")
+    p.add_argument("--journal", type=Path, metavar="FILE",
+                   help="journal the records to this SQLite file as they are made "
+                        "(default with -o: OUTPUT.journal.sqlite)")
+    p.add_argument("--no-journal", action="store_true", help="do not journal")
+    p.add_argument("--resume", action="store_true",
+                   help="continue a killed run from its journal (same policy and log); "
+                        "the output is as if it had never stopped")
     p.set_defaults(run=simulate_command)

@@ -1,0 +1,277 @@
+"""Durable replay: the engine journals its records to SQLite, so a killed run resumes exactly.
+
+`JournaledEngine` is an `Engine` whose `feed` also writes each event's records
+to a journal file; `policyc simulate -o OUT` keeps one beside the output
+(`OUT.journal.sqlite`) unless told `--no-journal`. A run killed at any point
+(even `kill -9`) and started again with `--resume` on the same policy and log
+ends with exactly the records, byte for byte, of a run that was never stopped.
+
+Why this design:
+
+- The engine is deterministic (G3) and its state is large and changing (heaps,
+  waiting places, conversations), so the journal stores no engine state: it
+  stores what the engine *said*. To resume, a fresh engine is fed the events
+  already journaled again, which rebuilds its state exactly; each event's
+  records are compared with the journaled ones, byte for byte, so a changed
+  engine or policy is caught instead of silently mixing two runs. Nothing has
+  to know the engine's internals, and an engine change never breaks the
+  journal's format.
+- One SQLite file in WAL mode, `synchronous=NORMAL`: a committed transaction
+  survives the death of the process (it is in the WAL, which the next open
+  replays); only a power cut can lose the last few batches, never corrupt the
+  file. Events are committed in batches of `batch` in one transaction each,
+  with a `batches` row that records the boundary (last event, its log line,
+  and the hash of the log up to that line), so a journal is always a whole
+  number of batches and resuming needs no repair.
+- The log's identity is checked, not assumed: the policy hash, the trace
+  level (it changes the records) and the SHA-256 of the log's text up to the
+  last journaled line must match. A log that only grew at the end still
+  matches, so a journaled run can also follow a log that is being appended to.
+- The records output is written from the journal (`write_output`), to a
+  temporary file renamed over the output at the end, so an output file is
+  either absent, the previous one, or complete.
+
+Tables: `meta(key, value)`; `events(seq, line, batch, records)` with `records`
+the event's records as JSON Lines text (exactly the output's bytes);
+`batches(batch, last_seq, last_line, log_sha256)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from .engine import Engine
+from .records import Event, Record
+from .router import Router
+
+FORMAT = "policyc-journal/1"
+BATCH = 64  # events per transaction
+
+SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE events (seq INTEGER PRIMARY KEY, line INTEGER NOT NULL, "
+    "batch INTEGER NOT NULL, records TEXT NOT NULL)",
+    "CREATE TABLE batches (batch INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, "
+    "last_line INTEGER NOT NULL, log_sha256 TEXT NOT NULL)",
+)
+
+
+class JournalError(Exception):
+    """A journal that cannot be used: unreadable, or written for another policy or log."""
+
+
+def records_text(records: list[Record]) -> str:
+    """An event's records as JSON Lines: the bytes `simulate -o` writes for them."""
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def event_lines(log_text: str) -> list[int]:
+    """The 1-based line number of each event of a log (blank lines hold none)."""
+    return [n for n, line in enumerate(log_text.splitlines(), 1) if line.strip()]
+
+
+class Journal:
+    """One journal file: open it, start it afresh or read what it holds, append batches."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as err:
+            raise JournalError(f"{path}: cannot open the journal: {err}") from None
+
+    def start(self, meta: dict[str, str]) -> None:
+        """Empty the journal and label it (one transaction: old or new, never half)."""
+        with self._transaction():
+            for table in ("meta", "events", "batches"):
+                self.db.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in SCHEMA:
+                self.db.execute(statement)
+            self.db.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
+
+    def meta(self) -> dict[str, str] | None:
+        """The journal's labels, or None when it was never started."""
+        try:
+            rows = self.db.execute("SELECT key, value FROM meta").fetchall()
+        except sqlite3.OperationalError:
+            return None  # no table yet: a run killed before its first commit
+        except sqlite3.DatabaseError as err:
+            raise JournalError(f"{self.path}: not a journal: {err}") from None
+        return dict(rows) if rows else None
+
+    def last_batch(self) -> tuple[int, int, int, str] | None:
+        """(batch, last seq, last line, log sha256) of the last committed batch."""
+        row = self.db.execute("SELECT batch, last_seq, last_line, log_sha256 FROM batches "
+                              "ORDER BY batch DESC LIMIT 1").fetchone()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
+    def chunks(self) -> Iterator[tuple[int, int, str]]:
+        """(seq, line, records text) of every journaled event, in order."""
+        yield from self.db.execute("SELECT seq, line, records FROM events ORDER BY seq")
+
+    def append(self, batch: int, rows: list[tuple[int, int, str]], log_sha256: str) -> None:
+        """Commit one batch of events and its boundary in one transaction."""
+        with self._transaction():
+            self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?)",
+                                [(seq, line, batch, text) for seq, line, text in rows])
+            self.db.execute("INSERT INTO batches VALUES (?, ?, ?, ?)",
+                            (batch, rows[-1][0], rows[-1][1], log_sha256))
+
+    def write_output(self, output: Path) -> None:
+        """Write the journaled records, in order, to `output` (atomically: temp file, rename)."""
+        temp = output.with_name(f".{output.name}.tmp")
+        with temp.open("w", encoding="utf-8") as handle:
+            for _, _, text in self.chunks():
+                handle.write(text)
+        os.replace(temp, output)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on an error; sqlite errors become JournalError."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    def __enter__(self) -> None:
+        try:
+            self.journal.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as err:
+            raise JournalError(f"{self.journal.path}: {err}") from None
+
+    def __exit__(self, kind: object, err: object, tb: object) -> None:
+        db = self.journal.db
+        if err is not None:
+            db.execute("ROLLBACK")
+            if isinstance(err, sqlite3.Error):
+                raise JournalError(f"{self.journal.path}: {err}") from None
+            return
+        try:
+            db.execute("COMMIT")
+        except sqlite3.Error as err2:
+            raise JournalError(f"{self.journal.path}: {err2}") from None
+
+
+class JournaledEngine(Engine):
+    """An engine over one whole log that journals every event's records as it goes.
+
+    Built on the log's events (`events`, from `log_text`): with `resume`, it first
+    re-feeds what the journal already holds and checks the records match; `feed`
+    then hands those records back in order and journals only the events after
+    them. The journal is committed and closed when the log's last event is fed.
+    """
+
+    def __init__(self, router: Router, path: Path, log_text: str, events: list[Event],
+                 trace: str | None = None, resume: bool = False, batch: int = BATCH) -> None:
+        super().__init__(router, trace=trace)
+        self.path = path
+        self.batch = batch
+        self.total = len(events)
+        self.lines = event_lines(log_text)
+        if len(self.lines) != self.total:
+            raise JournalError(f"{len(events)} events but {len(self.lines)} non-blank lines")
+        self.log_lines = log_text.splitlines(keepends=True)
+        self.sha = hashlib.sha256()
+        self.hashed = 0  # log lines fed to `sha` so far
+        self.fed = 0
+        self.pending: list[tuple[int, int, str]] = []
+        self.rebuilt: list[list[Record]] = []  # records of the journaled events, by seq
+        self.journal: Journal | None = Journal(path)
+        self.meta = {"format": FORMAT, "policy": router.policy_hash, "trace": trace or "none"}
+        labels = self.journal.meta() if resume else None
+        if labels is None:
+            self.journal.start(self.meta)
+            self.batches = 0
+        else:
+            self._rebuild(labels, events)
+        if self.fed_all_journaled():
+            self._finish()
+
+    def fed_all_journaled(self) -> bool:
+        return len(self.rebuilt) == self.total
+
+    # -- resuming ------------------------------------------------------------------
+    def _rebuild(self, labels: dict[str, str], events: list[Event]) -> None:
+        """Check the journal is this policy's and this log's, then re-feed its events."""
+        assert self.journal is not None
+        for key in ("format", "policy", "trace"):
+            if labels.get(key) != self.meta[key]:
+                raise JournalError(f"{self.path}: journal {key} is {labels.get(key)!r}, "
+                                   f"this run's is {self.meta[key]!r}; remove the journal "
+                                   "or run without --resume")
+        last = self.journal.last_batch()
+        if last is None:
+            self.batches = 0
+            return
+        self.batches, last_seq, last_line, digest = last
+        self.batches += 1
+        if last_seq >= self.total or self.lines[last_seq] != last_line or \
+                self._log_digest(last_line) != digest:
+            raise JournalError(f"{self.path}: the log is not the one journaled (its first "
+                               f"{last_line} lines differ); remove the journal or run "
+                               "without --resume")
+        for seq, line, text in self.journal.chunks():
+            if seq != len(self.rebuilt) or line != self.lines[seq]:
+                raise JournalError(f"{self.path}: journal row {seq} is out of order")
+            records = super().feed(events[seq])
+            if records_text(records) != text:
+                raise JournalError(f"{self.path}: re-feeding event {seq} (line {line}) made "
+                                   "other records than the journal holds: the engine or "
+                                   "policy changed since it was written")
+            self.rebuilt.append(records)
+        if len(self.rebuilt) != last_seq + 1:
+            raise JournalError(f"{self.path}: journal holds {len(self.rebuilt)} events, "
+                               f"its batches say {last_seq + 1}")
+
+    def _log_digest(self, through_line: int) -> str:
+        """SHA-256 of the log text through line `through_line` (hashing on from last time)."""
+        self.sha.update("".join(self.log_lines[self.hashed:through_line]).encode("utf-8"))
+        self.hashed = through_line
+        return self.sha.hexdigest()
+
+    # -- journaling ------------------------------------------------------------------
+    def feed(self, event: Event) -> list[Record]:
+        seq = self.fed
+        self.fed += 1
+        if seq < len(self.rebuilt):
+            return self.rebuilt[seq]  # already applied while rebuilding
+        records = super().feed(event)
+        self.pending.append((seq, self.lines[seq], records_text(records)))
+        if len(self.pending) >= self.batch or self.fed == self.total:
+            self._commit()
+        if self.fed == self.total:
+            self._finish()
+        return records
+
+    def _commit(self) -> None:
+        assert self.journal is not None
+        last_line = self.pending[-1][1]
+        self.journal.append(self.batches, self.pending, self._log_digest(last_line))
+        self.batches += 1
+        self.pending = []
+
+    def _finish(self) -> None:
+        """The whole log is journaled: close the file (SQLite folds the WAL back in)."""
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
+
+    def write_output(self, output: Path) -> None:
+        """Rewrite the records output from the (complete) journal."""
+        journal = Journal(self.path)
+        try:
+            journal.write_output(output)
+        finally:
+            journal.close()
