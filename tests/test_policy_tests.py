@@ -289,3 +289,13 @@ def test_the_readme_example_runs(shop: Path, capsys: pytest.CaptureFixture[str])
     (shop / "shopee.test.yaml").write_text(example, encoding="utf-8")
     status, out, _ = run(capsys, "shopee.test.yaml")
     assert status == 0 and out.endswith("2 passed, 0 failed\n")
+
+
+def test_a_policy_with_errors_is_unusable_input(shop: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(ROOT / "tests" / "broken" / "E207_agent_in_two_groups.yaml", shop / "e207.yaml")
+    (shop / "e207.test.yaml").write_text(CASE.replace("shopee.yaml", "e207.yaml"),
+                                         encoding="utf-8")
+    status, out, err = run(capsys, "e207.test.yaml")
+    assert (status, out) == (2, "")
+    assert err.startswith("e207.test.yaml:1:9: policy e207.yaml has errors; run `policyc check`")
