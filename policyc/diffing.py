@@ -19,6 +19,7 @@ they may be ignored by the engine; `ignored` counts those per side.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ FIELDS = ("outcome", "agent", "group", "reason")
 _SECTIONS = ("shop", "agents", "pins", "selection", "settings")
 
 Row = dict[str, Any]
+_POSITIONAL = re.compile(r"[a-z_]+\[\d+\]")  # `route[2]`, `bindings[0]`: ids that are positions
 
 
 # -- static --------------------------------------------------------------------------
@@ -39,13 +41,13 @@ Row = dict[str, Any]
 class RowChange:
     """One binding or route step added, removed, changed or moved (positions 1-based)."""
 
-    change: str  # added | removed | changed | moved | renamed (same row, another id)
+    change: str  # added | removed | changed | moved | renamed (a new, non-positional id)
     old_id: str | None
     new_id: str | None
     old_at: int | None
     new_at: int | None
     text: str  # the row as a person reads it (the new one, unless removed)
-    detail: tuple[str, ...] = ()  # "field: old -> new" (id included when it changed)
+    detail: tuple[str, ...] = ()  # for `changed`: "field: old -> new"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,14 +155,12 @@ def _rows(old: list[Row], new: list[Row], keys: list[tuple[str, ...]],
     out: list[RowChange] = []
     for rank, (i, j) in enumerate(pairs):
         o, n = old[i], new[j]
-        detail = tuple(f"{f}: {_show(o[f])} -> {_show(n[f])}" for f in compared if o[f] != n[f])
-        if o["id"] != n["id"]:
-            detail = (f"id: {o['id']} -> {n['id']}", *detail)
+        detail = tuple(line for f in compared for line in _field_change(f, o[f], n[f]))
         moved = new_rank[j] != rank
-        if detail or moved:
-            renamed_only = len(detail) == 1 and o["id"] != n["id"]
-            change = "moved" if moved and (renamed_only or not detail) else (
-                "renamed" if renamed_only else "changed")
+        renamed = o["id"] != n["id"] and not (_POSITIONAL.fullmatch(o["id"])
+                                              and _POSITIONAL.fullmatch(n["id"]))
+        if detail or moved or renamed:
+            change = "changed" if detail else "moved" if moved else "renamed"
             out.append(RowChange(change, o["id"], n["id"], i + 1, j + 1, text(n), detail))
     paired_old, paired_new = {i for i, _ in pairs}, {j for _, j in pairs}
     out += [RowChange("removed", r["id"], None, i + 1, None, text(r))
@@ -168,6 +168,16 @@ def _rows(old: list[Row], new: list[Row], keys: list[tuple[str, ...]],
     out += [RowChange("added", None, r["id"], None, j + 1, text(r))
             for j, r in enumerate(new) if j not in paired_new]
     return tuple(sorted(out, key=lambda c: (c.new_at or c.old_at or 0, c.change)))
+
+
+def _field_change(name: str, old: object, new: object) -> list[str]:
+    """`name: old -> new`, one line per changed key of a mapping (route step params)."""
+    if old == new:
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [f"{name}.{k}: {_show(old.get(k))} -> {_show(new.get(k))}"
+                for k in sorted(old.keys() | new.keys()) if old.get(k) != new.get(k)]
+    return [f"{name}: {_show(old)} -> {_show(new)}"]
 
 
 def _show(value: object) -> str:

@@ -60,7 +60,7 @@ def _row_line(c: RowChange) -> list[str]:
     ids = c.old_id if c.new_id is None else c.new_id if c.old_id in (None, c.new_id) else (
         f"{c.old_id} -> {c.new_id}")
     out = [f"  {c.change:<8} {at:<9} {ids}: {c.text}"]
-    out += [f"      {d}" for d in c.detail if not d.startswith("id: ")]
+    out += [f"      {d}" for d in c.detail]
     return out
 
 
@@ -77,7 +77,8 @@ def _static_text(s: StaticDiff) -> list[str]:
                                                     if parts or g.detail else ""))
     out.append(f"other sections: {', '.join(s.sections) or 'same'}")
     nodes = [f"+{n}" for n in s.nodes_added] + [f"-{n}" for n in s.nodes_removed]
-    out.append(f"graph nodes: {' '.join(nodes) or 'same'}")
+    more = f" ... {len(nodes) - 8} more (see --format json)" if len(nodes) > 8 else ""
+    out.append(f"graph nodes: {' '.join(nodes[:8]) + more or 'same'}")
     return out
 
 
