@@ -7,9 +7,16 @@ language reference is written from it. Change the language here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..runtime.vocabulary import ORDER_STATES, ROLES, SOURCES, STRATEGIES, WEEKDAYS
+from ..runtime.vocabulary import (  # noqa: F401  (DEFAULT_REPLIES: Y10 texts, re-exported)
+    DEFAULT_REPLIES,
+    ORDER_STATES,
+    ROLES,
+    SOURCES,
+    STRATEGIES,
+    WEEKDAYS,
+)
 
 
 @dataclass(frozen=True)
@@ -206,17 +213,6 @@ POLICY = obj(
 ROSTER_FILE = obj(F("roster", list_of(AGENT), required=True))
 PINS_FILE = obj(F("pins", T("map", item=T("pin", item=PIN)), required=True))
 
-
-@dataclass(frozen=True)
-class Defaults:
-    """Texts used when an auto reply is switched on with empty text (Y10)."""
-
-    texts: dict[str, str] = field(default_factory=lambda: {
-        "welcome": "您好，欢迎光临",
-        "queued": "抱歉，目前客服都在忙呢，请再稍等一会",
-        "after_hours": "我们现在都不在呢，等明天早上看到消息会第一时间回复的",
-    })
-
-
-DEFAULT_REPLIES = Defaults().texts
+# Y10: an auto reply switched on with empty text sends DEFAULT_REPLIES[name]
+# (runtime/vocabulary.py, since the engine sends them); at most this long:
 MAX_REPLY_CHARS = 1000

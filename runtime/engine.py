@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import records
+from .auto_replies import AutoReplies
 from .clock import parse_instant
 from .decision import Decision
 from .records import Event, Record
@@ -64,6 +65,7 @@ class Engine:
         self.timeouts: dict[str, int | None] = settings["timeouts"]
         shop = router.artifact["shop"]
         self.main_last_resort = bool(shop["include_main_account"] and not shop["main_in_group"])
+        self.replies = AutoReplies(settings, router.tz)
         if snapshot is not None:
             self._start(router.state(snapshot))
 
@@ -120,18 +122,22 @@ class Engine:
         if conv is not None:
             self._buyer_wrote(conv, at)
             assigned = conv.outcome == "assigned"
-            out.append(records.made("continued", event["at"], buyer, event, conv.outcome,
-                                    conv.reason, conv.agent if assigned else None,
-                                    conv.group if assigned else None, self.policy))
+            rec = records.made("continued", event["at"], buyer, event, conv.outcome,
+                               conv.reason, conv.agent if assigned else None,
+                               conv.group if assigned else None, self.policy)
+        elif (entry := self.wait.of(buyer)) is not None:
+            rec = records.made("continued", event["at"], buyer, event, entry["outcome"],
+                               entry["reason"], None, None, self.policy)
+        else:
+            d = self.router.decide(self.shop, event, trace=self.trace)
+            d.auto_replies = tuple(self.replies.for_message(self.shop, buyer, at, d.outcome,
+                                                            entered_queue=True))
+            self._settle(d, event, at)
+            out.append(self.replies.stamp(records.from_decision("route", d, self.trace_level),
+                                          list(d.auto_replies)))
             return
-        entry = self.wait.of(buyer)
-        if entry is not None:
-            out.append(records.made("continued", event["at"], buyer, event, entry["outcome"],
-                                    entry["reason"], None, None, self.policy))
-            return
-        decision = self.router.decide(self.shop, event, trace=self.trace)
-        self._settle(decision, event, at)
-        out.append(records.from_decision("route", decision, self.trace_level))
+        out.append(self.replies.stamp(rec, self.replies.for_message(
+            self.shop, buyer, at, rec["outcome"], entered_queue=False)))
 
     def _buyer_wrote(self, conv: Conversation, at: float) -> None:
         """A message in an open conversation: unread and unanswered again."""
@@ -194,8 +200,10 @@ class Engine:
         if d.outcome == entry["outcome"] and d.reason == entry["reason"]:
             return
         self.wait.release(entry)
+        d.auto_replies = tuple(self.replies.for_release(d.outcome))
         self._settle(d, entry["event"], at)
-        out.append(records.from_decision("release", d, self.trace_level, entry["event"], event))
+        out.append(self.replies.stamp(records.from_decision(
+            "release", d, self.trace_level, entry["event"], event), list(d.auto_replies)))
 
     def _offer(self, agent: AgentState, event: Event, at: float, out: list[Record],
                queue_limit: int | None, staging: bool) -> None:
@@ -426,6 +434,7 @@ class Engine:
         if d.outcome != "assigned" or d.agent == conv.agent:
             self._attach(conv)
             return
+        d.auto_replies = ()
         self._settle(d, message, at)
         rec = records.from_decision("release", d, self.trace_level, message, event)
         rec["why"] = "reassign_unreplied"

@@ -98,6 +98,13 @@ STATUSES = ("online", "busy", "hidden", "offline")
 ROLES = ("main", "admin", "agent")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+# Y10: the text an auto reply sends when it is switched on with an empty text.
+DEFAULT_REPLIES: dict[str, str] = {
+    "welcome": "您好，欢迎光临",
+    "queued": "抱歉，目前客服都在忙呢，请再稍等一会",
+    "after_hours": "我们现在都不在呢，等明天早上看到消息会第一时间回复的",
+}
+
 # Why a candidate agent was dropped (trace `dropped[].why`).
 DROP_WHYS = (
     "offline",
