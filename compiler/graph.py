@@ -57,8 +57,7 @@ class _Builder:
         self.edge(ENTRY, GROUPING, "message")
         self.edge(GROUPING, self.outcome("main_account", "grouping_off", p.shop.span), "off")
         nexts = [s.path for s in p.route[1:]] + [DEAD_END]
-        if p.route:
-            self.edge(GROUPING, p.route[0].path, "on")
+        self.edge(GROUPING, p.route[0].path if p.route else DEAD_END, "on")
         for step, after in zip(p.route, nexts, strict=True):
             self.step(step, after)
         if self.g.has_node(DEAD_END) or any(v == DEAD_END for _, v in self.g.edges):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -117,6 +118,29 @@ def _parser() -> Lark:
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
 
+_ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t", "r": "\r"}
+_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.DOTALL)
+_ESCAPE_HINT = r"the escapes are \\ \" \' \n \t \r and \uXXXX"
+
+
+def _unescape(body: str) -> str | None:
+    r"""Resolve \\ \" \' \n \t \r and \uXXXX in a string literal; None for any other escape."""
+    bad = False
+
+    def one(match: re.Match[str]) -> str:
+        nonlocal bad
+        code = match[1]
+        if code in _ESCAPES:
+            return _ESCAPES[code]
+        if len(code) == 5 and not 0xD800 <= int(code[1:], 16) <= 0xDFFF:
+            return chr(int(code[1:], 16))
+        bad = True
+        return code
+
+    text = _ESCAPE.sub(one, body)
+    return None if bad else text
+
+
 class _ToAst(Transformer[Token, Expr]):
     """Builds AST nodes, placing each at its position inside the YAML file."""
 
@@ -124,6 +148,7 @@ class _ToAst(Transformer[Token, Expr]):
         super().__init__()
         self.base = base
         self.col_offset = col_offset
+        self.problems: list[tuple[Span, str]] = []  # found while building; reported as E110
 
     def _at(self, line: int | None, col: int | None, end_col: int | None = None) -> Span:
         line = line or 1
@@ -183,7 +208,10 @@ class _ToAst(Transformer[Token, Expr]):
     def string(self, items: list[Token]) -> Expr:
         tok = items[0]
         body = str(tok)[1:-1]
-        text = bytes(body, "utf-8").decode("unicode_escape") if "\\" in body else body
+        text = _unescape(body) if "\\" in body else body
+        if text is None:
+            self.problems.append((self._tok(tok), f"unknown escape sequence in {tok}"))
+            text = body
         return Literal("string", text, self._tok(tok))
 
     def number(self, items: list[Token]) -> Expr:
@@ -277,4 +305,8 @@ def parse_expr(text: str, base: Span, report: Report, col_offset: int = 0) -> Ex
     except lark.exceptions.LarkError as err:
         report.add("E110", f"expression error: {err}", base)
         return None
-    return _ToAst(base, col_offset).transform(tree)
+    builder = _ToAst(base, col_offset)
+    expr = builder.transform(tree)
+    for span, message in builder.problems:
+        report.add("E110", message, span, hint=_ESCAPE_HINT)
+    return None if builder.problems else expr
