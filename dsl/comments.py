@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .yaml_tree import YMap, YNode, YSeq
+from .yaml_tree import YMap, YNode, YScalar, YSeq
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's scanner is 10x faster
 BREAK = re.compile(r"\n|\x85|\u2028|\u2029")  # YAML's line breaks, once \r is gone
@@ -74,6 +74,8 @@ def entries(root: YNode) -> list[_Entry]:
                 walk(item)
 
     walk(root)
+    if isinstance(root, YScalar):  # a document that is one value
+        out.append(_Entry(id(root), root.span.line, root.span.col))
     return sorted(out, key=lambda e: (e.line, e.col))  # stable: outer first on ties
 
 

@@ -47,7 +47,7 @@ class Formatted:
 
     text: str | None
     diagnostics: list[Diagnostic]
-    unsupported: Span | None = None  # where an anchor, alias or tag was written
+    refused: tuple[Span, str] | None = None  # a readable file fmt will not rewrite, and why
 
 
 @dataclass
@@ -99,8 +99,10 @@ def _flow_safe(text: str) -> bool:
     """Whether a scalar written in block style reads the same inside `[...]` or `{...}`."""
     if text[:1] in ("'", '"'):
         return True
-    return bool(text) and text[0] not in "|>&*!%@`#" and not any(c in text for c in ",[]{}") \
-        and ": " not in text and " #" not in text and not text.endswith(":")
+    if not text or text[0] in "|>&*!%@`#?:" or (text[0] == "-" and not text[1:2].isdigit()):
+        return False
+    return not any(c in text for c in ",[]{}") and ": " not in text and " #" not in text \
+        and not text.endswith(":")
 
 
 def _quoted(text: str) -> str:
@@ -148,8 +150,14 @@ class _Formatter:
             return raw
 
     def raw(self, s: YScalar) -> str:
-        if s.span.line == s.span.end_line:
-            return self.src[s.span.line - 1][s.span.col - 1:s.span.end_col - 1]
+        """A scalar as written when it fits on one line; else as one double-quoted line."""
+        if not s.quoted and not s.text and s.tag.endswith(":null"):
+            return ""  # an empty value: `key:`
+        line = s.span.line - 1
+        if s.span.line == s.span.end_line and line < len(self.src):
+            text = self.src[line][s.span.col - 1:s.span.end_col - 1]
+            if s.quoted or text[:1] not in ("|", ">"):  # not a block scalar
+                return text
         return _quoted(s.text) if s.tag.endswith(":str") else s.text
 
     def flow(self, node: YNode, t: T | None) -> str | None:
@@ -307,7 +315,7 @@ class _Formatter:
         elif isinstance(root, YSeq):
             self.sequence(root, t, 0)
         else:
-            self.emit(self.raw(root), None)
+            self.emit(self.raw(root), id(root))
         if self.notes.footer_gap:
             self.blank()
         for comment in self.notes.footer:
@@ -332,7 +340,13 @@ def format_text(text: str, file: str) -> Formatted:
         return Formatted(None, report.items)
     notes = attach(text, root)
     if notes.reference is not None:
-        return Formatted(None, report.items, Span(file, *notes.reference))
+        return Formatted(None, report.items, (Span(file, *notes.reference),
+                                              "fmt cannot rewrite YAML anchors, aliases or tags"))
     out = _Formatter(text, notes, report).document(root)
-    return Formatted(None if has_errors(report.items) else out, report.items)
+    if has_errors(report.items):
+        return Formatted(None, report.items)
+    if parse_text(out, file, Report()) is None:  # a shape the layout rules do not cover
+        return Formatted(None, report.items, (Span(file, 1, 1),
+                                              "fmt cannot lay this file out as valid YAML"))
+    return Formatted(out, report.items)
 

@@ -337,3 +337,17 @@ def test_any_yaml_keeps_its_data_and_comments(text: str) -> None:
     assert formatted(once) == once
     assert yaml.safe_load(once) == yaml.safe_load(text)
     assert comments(once) == comments(text)
+
+
+PIECES = st.sampled_from([*"ab:- #{}[],'\"\n\t|>&*!?%@`~.0123\\", "\u2028", "\x85", "😀",
+                          "policyc: 1\n", "when: ", "route:\n  - ", "\r\n"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(PIECES, max_size=60).map("".join))
+def test_any_text_formats_or_is_refused_without_raising(text: str) -> None:
+    result = format_text(text, "f.yaml")
+    if result.text is not None:
+        assert format_text(result.text, "f.yaml").text == result.text
+    else:
+        assert result.diagnostics or result.refused

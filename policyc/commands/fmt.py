@@ -11,7 +11,7 @@ from ..compiler import render
 from ..dsl.diagnostic import Diagnostic, Report
 from ..dsl.format import format_text
 from ..dsl.load import display_name
-from ..dsl.yaml_tree import parse_text, read_file
+from ..dsl.yaml_tree import read_file
 from .check import policy_files
 
 # Diagnostics that mean the file cannot be read as YAML at all (exit 2);
@@ -47,17 +47,13 @@ def _format_one(path: Path, check: bool) -> int:
         sys.stdout.write(render.text(problems, {}))
         return _status(problems)
     result = format_text(text, name)
-    if result.unsupported is not None:
-        print(f"{result.unsupported}: fmt cannot rewrite YAML anchors, aliases or tags; "
-              "file left as it is", file=sys.stderr)
+    if result.refused is not None:
+        span, why = result.refused
+        print(f"{span}: {why}; file left as it is", file=sys.stderr)
         return 2
     if result.text is None:
         sys.stdout.write(render.text(result.diagnostics, {name: text}))
         return _status(result.diagnostics)
-    if parse_text(result.text, name, Report()) is None:
-        print(f"policyc fmt: internal error: formatting {name} gave invalid YAML; "
-              "file left as it is", file=sys.stderr)
-        return 2
     if result.text == text:
         return 0
     if check:
