@@ -53,6 +53,20 @@ class Highlight:
     dropped: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
+def highlight_of(record: Mapping[str, object]) -> Highlight:
+    """The highlight of one decision record (`explain --format json`): its `path`, and
+    the `dropped` candidates of its trace steps as `agent: why` lines per node."""
+    path = record.get("path")
+    dropped: dict[str, list[str]] = {}
+    trace = record.get("trace")
+    for step in trace if isinstance(trace, list) else ():
+        if isinstance(step, dict) and isinstance(step.get("dropped"), list) and step["dropped"]:
+            dropped.setdefault(str(step.get("node")), []).extend(
+                f"{d.get('agent')}: {d.get('why')}" if isinstance(d, dict) else str(d)
+                for d in step["dropped"])
+    return Highlight(tuple(str(n) for n in path) if isinstance(path, list) else (), dropped)
+
+
 @dataclass(frozen=True)
 class NodeView:
     id: str

@@ -16,7 +16,7 @@ import pytest
 
 from policyc.cli import main
 from policyc.compiler import compile_file
-from policyc.compiler.render_graph import Highlight, render
+from policyc.compiler.render_graph import Highlight, highlight_of, render
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "graph"
@@ -138,3 +138,15 @@ def test_policy_that_does_not_compile_draws_nothing(tmp_path: Path,
     policy.write_text("policyc: 1\nshop: [\n", encoding="utf-8")
     status, out, err = run(capsys, str(policy))
     assert status == 1 and out == "" and "error[E101]" in err
+
+
+def test_highlight_of_a_decision_record() -> None:
+    record = {"outcome": "assigned", "path": list(PATH), "trace": [
+        {"node": "route[0]", "result": "nobody_available", "dropped": [
+            {"agent": "chrissy", "why": "offline"}]},
+        {"node": "route[1].groups.presale", "dropped": [
+            {"agent": "elly", "why": "busy"}, {"agent": "chrissy", "why": "offline"}]},
+        {"node": "outcome:assigned:source_group", "dropped": []},
+    ]}
+    assert highlight_of(record) == HIGHLIGHT
+    assert highlight_of({"outcome": "queued"}) == Highlight()
