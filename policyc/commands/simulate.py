@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..api import PolicyError, load
+from ..progress import Progress, progress
+from ..report import html as report_html
 from ..runtime.artifact import ArtifactError
 from ..runtime.clock import parse_instant
 from ..runtime.engine import Engine
@@ -117,6 +119,16 @@ def render_text(s: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def replay(engine: Engine, events: list[dict[str, Any]], bar: Progress) -> list[Record]:
+    """`engine.run(events)`, one event at a time so that the progress bar can follow."""
+    records: list[Record] = []
+    for done, event in enumerate(events, 1):
+        records.extend(engine.feed(event))
+        bar.update(done)
+    bar.close()
+    return records
+
+
 def simulate_command(args: argparse.Namespace) -> int:
     """policyc simulate POLICY --log EVENTS.jsonl [-o DECISIONS.jsonl]."""
     if not args.policy.is_file():
@@ -140,7 +152,8 @@ def simulate_command(args: argparse.Namespace) -> int:
     except JournalError as err:
         print(f"policyc simulate: {err}", file=sys.stderr)
         return 2
-    records = engine.run(events)
+    records = replay(engine, events, progress(len(events), sys.stderr, "replaying",
+                                              forced=args.progress))
     if args.output is not None:
         try:
             args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -157,6 +170,13 @@ def simulate_command(args: argparse.Namespace) -> int:
             print(f"policyc: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
             return 2
     summary = summarize(engine, records, len(events), str(args.log))
+    if args.report is not None:
+        try:
+            report_html.write(args.report, summary, records, events, engine.waiting(),
+                              title=f"{args.policy.name} on {args.log.name}")
+        except OSError as err:
+            print(f"policyc: cannot write {args.report}: {err.strerror or err}", file=sys.stderr)
+            return 2
     if args.format == "json":
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     else:
@@ -188,6 +208,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--trace", choices=LEVELS, default=None,
                    help="put each routed decision's trace (this view of it) in the records")
+    p.add_argument("--report", type=Path, metavar="FILE.html",
+                   help="also write an HTML report: charts of the queue and staging, "
+                        "assignments per agent and waiting times, and the summary")
+    p.add_argument("--progress", action="store_true",
+                   help="show a progress bar on standard error even when it is not a terminal")
     p.add_argument("--journal", type=Path, metavar="FILE",
                    help="journal the records to this SQLite file as they are made "
                         "(default with -o: OUTPUT.journal.sqlite)")

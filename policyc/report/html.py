@@ -1,0 +1,95 @@
+"""Render a simulation as one self-contained HTML page (inline SVG charts, no network).
+
+`render` takes what `policyc simulate` already has — the summary, the records,
+the events and the engine's waiting chats at the end — computes the series
+(report/series.py) and the chart geometry (report/charts.py), and fills
+`templates/report.html.j2`.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..runtime.clock import parse_instant
+from . import charts, series
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
+                                            default_for_string=False),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["duration"] = duration
+    return env
+
+
+def duration(seconds: float) -> str:
+    """`0 s`, `45 s`, `12 min`, `2 h 05 min`, `1 d 3 h`."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    minutes = s // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def _zone(events: Sequence[Mapping[str, Any]]) -> tzinfo:
+    """The log's own UTC offset (its first event's), for clock times on the axis."""
+    if not events:
+        return UTC
+    return datetime.fromisoformat(events[0]["at"]).tzinfo or UTC
+
+
+def render(summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
+           events: Sequence[Mapping[str, Any]],
+           waiting: Mapping[str, Sequence[Mapping[str, Any]]], title: str) -> str:
+    """The report page of one simulation."""
+    start, end = ((parse_instant(events[0]["at"]), parse_instant(events[-1]["at"]))
+                  if events else (0.0, 0.0))
+    zone = _zone(events)
+    depths = series.depths(records, start, end)
+    waited = series.waits(records)
+    left = series.still_waiting(waiting, end)
+    agents = [(agent, row["assigned"],
+               ", ".join(f"{k} {v}" for k, v in row["reasons"].items()))
+              for agent, row in summary["agents"].items()]
+    bins = [(label, count, f"{count} chats: {label}")
+            for label, count in series.histogram(waited)]
+    return _environment().get_template("report.html.j2").render(
+        title=title, s=summary,
+        span=(datetime.fromtimestamp(start, zone).isoformat(),
+              datetime.fromtimestamp(end, zone).isoformat()),
+        depth_chart=charts.step_chart(depths, zone),
+        agent_chart=charts.bar_chart(agents),
+        wait_chart=charts.bar_chart(bins),
+        assigned=len(waited),
+        median_wait=statistics.median(waited) if waited else None,
+        longest_wait=max(waited, default=None),
+        still=len(left), longest_still=max(left, default=None),
+        peaks={place: max(d for _, d in pts) for place, pts in depths.items()},
+    )
+
+
+def write(path: Path, summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
+          events: Sequence[Mapping[str, Any]],
+          waiting: Mapping[str, Sequence[Mapping[str, Any]]], title: str) -> None:
+    """Render and write the page (OSError when it cannot be written)."""
+    page = render(summary, records, events, waiting, title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
