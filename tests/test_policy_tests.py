@@ -258,8 +258,8 @@ def test_default_policy_is_the_stem_beside_the_test_file(
 def test_pre_commit_hooks_name_check_and_fmt() -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     by_id = {hook["id"]: hook for hook in hooks}
-    assert by_id["policyc-check"]["entry"] == "policyc check"
-    assert by_id["policyc-fmt"]["entry"] == "policyc fmt --check"
+    assert by_id["policyc-check"]["entry"] == "policyc check --only-policies"
+    assert by_id["policyc-fmt"]["entry"] == "policyc fmt --check --only-policies"
     for hook in by_id.values():
         assert hook["language"] == "python"
         assert re.search(hook["files"], "policies/shopee.yaml")

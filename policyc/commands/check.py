@@ -17,8 +17,13 @@ from ..dsl.span import file_span
 _POLICY_MARK = re.compile(rb"^policyc\s*:", re.MULTILINE)
 
 
-def policy_files(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """Files named, plus every policy (a YAML file with a `policyc:` key) inside folders."""
+def policy_files(paths: list[Path],
+                 only_policies: bool = False) -> tuple[list[Path], list[Diagnostic]]:
+    """Files named, plus every policy (a YAML file with a `policyc:` key) inside folders.
+
+    With `only_policies`, named files without that key are skipped too (pre-commit
+    hands over every changed YAML file, included roster and pin files among them).
+    """
     files: list[Path] = []
     problems: list[Diagnostic] = []
     for path in paths:
@@ -27,11 +32,16 @@ def policy_files(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
                 if child.suffix in (".yaml", ".yml") and child.is_file() and _is_policy(child):
                     files.append(child)
         elif path.exists():
-            files.append(path)
+            if not only_policies or _is_policy(path):
+                files.append(path)
         else:
             problems.append(Diagnostic("E100", "no such file or folder",
                                        file_span(display_name(path))))
     return files, problems
+
+
+ONLY_POLICIES_HELP = ("skip named files that are not policies (no top-level `policyc:` key), "
+                      "as pre-commit hooks need")
 
 
 def _is_policy(path: Path) -> bool:
@@ -64,8 +74,10 @@ def _status(diagnostics: list[Diagnostic], strict: bool) -> int:
 
 def check_command(args: argparse.Namespace) -> int:
     """policyc check PATH...: report every finding in every policy."""
-    files, diagnostics = policy_files(args.paths)
+    files, diagnostics = policy_files(args.paths, args.only_policies)
     texts: dict[str, str] = {}
+    if not files and not diagnostics and args.only_policies:
+        return 0
     if not files and not diagnostics:
         print("policyc: no policy files found (a policy has a top-level `policyc:` key)",
               file=sys.stderr)
@@ -103,6 +115,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("paths", nargs="+", type=Path, help="policy files or folders")
     p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
     p.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    p.add_argument("--only-policies", action="store_true", help=ONLY_POLICIES_HELP)
     p.set_defaults(run=check_command)
 
     p = sub.add_parser("compile", help="write the compiled decision-graph artifact")

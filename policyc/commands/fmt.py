@@ -12,7 +12,7 @@ from ..dsl.diagnostic import Diagnostic, Report
 from ..dsl.format import format_text
 from ..dsl.load import display_name
 from ..dsl.yaml_tree import read_file
-from .check import policy_files
+from .check import ONLY_POLICIES_HELP, policy_files
 
 # Diagnostics that mean the file cannot be read as YAML at all (exit 2);
 # anything else (an expression that does not parse) is a finding (exit 1).
@@ -70,7 +70,9 @@ def _format_one(path: Path, check: bool) -> int:
 
 def fmt_command(args: argparse.Namespace) -> int:
     """policyc fmt PATH... [--check]: format every policy; exit 1 in --check mode on changes."""
-    files, problems = policy_files(args.paths)
+    files, problems = policy_files(args.paths, args.only_policies)
+    if not files and not problems and args.only_policies:
+        return 0
     if problems:
         sys.stdout.write(render.text(problems, {}))
     if not files and not problems:
@@ -89,4 +91,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("paths", nargs="+", type=Path, help="policy files or folders")
     p.add_argument("--check", action="store_true",
                    help="change nothing; print a diff and exit 1 when a file is not formatted")
+    p.add_argument("--only-policies", action="store_true", help=ONLY_POLICIES_HELP)
     p.set_defaults(run=fmt_command)
