@@ -56,9 +56,9 @@ class _Builder:
         self.node(GROUPING, "gate", "grouping switch (S1, S3)", p.shop.span)
         self.edge(ENTRY, GROUPING, "message")
         self.edge(GROUPING, self.outcome("main_account", "grouping_off", p.shop.span), "off")
-        nexts = [s.path for s in p.route[1:]] + [DEAD_END]
-        self.edge(GROUPING, p.route[0].path if p.route else DEAD_END, "on")
-        for step, after in zip(p.route, nexts, strict=True):
+        nexts = [s.path for s in p.route] + [DEAD_END]  # an empty route leads to dead_end
+        self.edge(GROUPING, nexts[0], "on")
+        for step, after in zip(p.route, nexts[1:], strict=True):
             self.step(step, after)
         if self.g.has_node(DEAD_END) or any(v == DEAD_END for _, v in self.g.edges):
             self.node(DEAD_END, "dead_end", "no outcome", p.route[-1].span if p.route else p.span)

@@ -295,8 +295,9 @@ def read_source(path: Path, report: Report, display: str | None = None) -> str |
     except IsADirectoryError:
         report.add("E100", "is a directory, not a policy file", file_span(name))
         return None
-    except OSError as err:
-        report.add("E100", f"cannot read file: {err.strerror or err}", file_span(name))
+    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
+        report.add("E100", f"cannot read file: {getattr(err, 'strerror', None) or err}",
+                   file_span(name))
         return None
     if size > MAX_BYTES or len(raw) > MAX_BYTES:
         shown = f"{size:,} bytes" if size > MAX_BYTES else f"over {MAX_BYTES:,} bytes"

@@ -1,0 +1,231 @@
+"""Hypothesis: whatever text a merchant (or an attacker) writes, the compiler answers with
+diagnostics, never an exception.
+
+Random text, random YAML trees, mutations of the shipped Shopee policy and random
+expressions go through `compile_file` and `parse_expr`; every diagnostic must carry a
+registered code and a 1-based location, and every renderer must cope with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from policyc import __version__
+from policyc.compiler import Result, compile_file, render
+from policyc.dsl.diagnostic import CODES, Report
+from policyc.dsl.expr import parse_expr
+from policyc.dsl.span import Span
+from policyc.runtime.vocabulary import FIELDS, ORDER_STATES, SOURCES, STEPS, WEEKDAYS
+
+REPO = Path(__file__).resolve().parents[1]
+SHOPEE = (REPO / "policies" / "shopee.yaml").read_text(encoding="utf-8")
+# POLICYC_FUZZ_EXAMPLES=2000 runs a longer hunt; the default keeps the suite quick.
+EXAMPLES = int(os.environ.get("POLICYC_FUZZ_EXAMPLES", "60"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory() as tmp:
+        yield Path(tmp)
+
+
+def compile_text(folder: Path, data: str | bytes) -> Result:
+    path = folder / "policy.yaml"
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8", errors="surrogatepass")
+    else:
+        path.write_bytes(data)
+    return compile_file(path)
+
+
+def assert_only_diagnostics(result: Result) -> None:
+    """Codes are registered, locations 1-based, and every output format renders."""
+    for d in result.diagnostics:
+        assert d.code in CODES
+        assert d.span.line >= 1 and d.span.col >= 1, d
+    render.text(result.diagnostics, result.texts)
+    json.loads(render.to_json(result.diagnostics))
+    json.loads(render.sarif(result.diagnostics, __version__))
+    render.github(result.diagnostics)
+
+
+# -- random text --------------------------------------------------------------------
+@FUZZ
+@given(st.text(max_size=400))
+def test_random_text(workdir: Path, text: str) -> None:
+    assert_only_diagnostics(compile_text(workdir, text))
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_random_bytes(workdir: Path, data: bytes) -> None:
+    assert_only_diagnostics(compile_text(workdir, data))
+
+
+# YAML-ish text: the characters that make YAML interesting, so the parser gets far.
+_YAML_ALPHABET = st.sampled_from([*"abc:-[]{},&*!|>'\"#?%@ \n\t0123456789.", "policyc: 1\n",
+                                  "shop:\n", "  ", "- ", "route:", "&a ", "*a"])
+
+
+@FUZZ
+@given(st.lists(_YAML_ALPHABET, max_size=120).map("".join))
+def test_yaml_shaped_text(workdir: Path, text: str) -> None:
+    assert_only_diagnostics(compile_text(workdir, text))
+
+
+# -- random YAML trees --------------------------------------------------------------
+_WORDS = st.sampled_from(["policyc", "shop", "id", "timezone", "roster", "groups", "members",
+                          "sources", "route", "step", "when", "to", "agents", "pins", "bindings",
+                          "intents", "selection", "strategy", "overflow", "role", "main",
+                          "created_at", "queue", "staging", "working_hours", "from",
+                          "auto_replies", "welcome", "text", "enabled", "timeouts",
+                          "offline_pool", "Asia/Taipei", "2024-01-01T09:00:00+08:00",
+                          "09:00", "10m", "source in {product_page}", *SOURCES, *STEPS])
+_SCALARS = (st.none() | st.booleans() | st.integers(-10**6, 10**6)
+            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20) | _WORDS)
+_TREES = st.recursive(
+    _SCALARS,
+    lambda children: (st.lists(children, max_size=5)
+                      | st.dictionaries(_WORDS | st.text(max_size=8), children, max_size=6)),
+    max_leaves=40)
+
+
+@FUZZ
+@given(_TREES)
+@example({"roster": "\x00"})  # an include path with a NUL byte raised ValueError
+def test_random_yaml_trees(workdir: Path, tree: Any) -> None:
+    assert_only_diagnostics(compile_text(workdir, yaml.safe_dump(tree, allow_unicode=True)))
+
+
+@FUZZ
+@given(st.dictionaries(_WORDS, _TREES, max_size=8))
+def test_random_policy_shaped_trees(workdir: Path, tree: dict[str, Any]) -> None:
+    tree = {"policyc": 1, **tree}
+    assert_only_diagnostics(compile_text(workdir, yaml.safe_dump(tree, allow_unicode=True)))
+
+
+# -- mutations of a real policy ------------------------------------------------------
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into a loaded YAML value."""
+    out = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            out += _paths(value, (*prefix, index))
+    return out
+
+
+SHOPEE_TREE = yaml.safe_load(SHOPEE)
+SHOPEE_PATHS = _paths(SHOPEE_TREE)[1:]
+
+
+def _mutate(tree: Any, path: tuple[Any, ...], action: str, value: Any) -> Any:
+    parent = tree
+    for step in path[:-1]:
+        parent = parent[step]
+    last = path[-1]
+    match action:
+        case "delete":
+            del parent[last]
+        case "replace":
+            parent[last] = value
+        case "duplicate" if isinstance(parent, list):
+            parent.insert(last, parent[last])
+        case _:
+            parent[last] = [parent[last], value]
+    return tree
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.sampled_from(SHOPEE_PATHS),
+                          st.sampled_from(["delete", "replace", "duplicate", "wrap"]),
+                          _SCALARS | _TREES), min_size=1, max_size=4))
+@example([(("route",), "replace", None)])  # an empty route crashed the graph builder
+def test_mutated_shopee_tree(workdir: Path, mutations: list[tuple[Any, ...]]) -> None:
+    tree = yaml.safe_load(SHOPEE)
+    for path, action, value in mutations:
+        try:
+            tree = _mutate(tree, path, action, value)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier mutation removed this path
+    assert_only_diagnostics(compile_text(workdir, yaml.safe_dump(tree, allow_unicode=True)))
+
+
+@FUZZ
+@given(st.data())
+def test_mutated_shopee_text(workdir: Path, data: st.DataObject) -> None:
+    lines = SHOPEE.splitlines(keepends=True)
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(lines) - 1))
+        match data.draw(st.sampled_from(["drop", "dup", "swap", "insert", "chop", "indent"])):
+            case "drop":
+                del lines[i]
+            case "dup":
+                lines.insert(i, lines[i])
+            case "swap":
+                j = data.draw(st.integers(0, len(lines) - 1))
+                lines[i], lines[j] = lines[j], lines[i]
+            case "insert":
+                at = data.draw(st.integers(0, len(lines[i])))
+                lines[i] = lines[i][:at] + data.draw(_YAML_ALPHABET) + lines[i][at:]
+            case "chop":
+                lines[i] = lines[i][:data.draw(st.integers(0, len(lines[i])))] + "\n"
+            case _:
+                lines[i] = " " + lines[i]
+        if not lines:
+            break
+    assert_only_diagnostics(compile_text(workdir, "".join(lines)))
+
+
+# -- expressions ---------------------------------------------------------------------
+_BASE = Span("policy.yaml", 7, 11)
+_TOKENS = st.sampled_from([
+    "and", "or", "not", "in", "not in", "==", "!=", "<", "<=", ">", ">=", "(", ")", "{", "}",
+    ",", "..", "true", "false", "none", "09:00", "24:00", "99:99", "10m", "3d", "42", "1.5",
+    '"vip"', "'x'", '"a\\"b"', '"\\x"', '"\\u12"', "=", "&&", "||", "!", "[", "]", ".", "\n",
+    *FIELDS, *SOURCES, *ORDER_STATES, *WEEKDAYS, "intent_a", "prodct_page"])
+
+
+def _parse_ok(text: str, col_offset: int) -> None:
+    report = Report()
+    parse_expr(text, _BASE, report, col_offset)
+    for d in report.items:
+        assert d.code == "E110"
+        assert d.span.line >= _BASE.line and d.span.col >= 1
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None)
+@given(st.text(max_size=60), st.integers(0, 1))
+def test_parse_expr_random_text(text: str, col_offset: int) -> None:
+    _parse_ok(text, col_offset)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None)
+@given(st.lists(_TOKENS, max_size=12).map(" ".join), st.integers(0, 1))
+@example('buyer.id == "\\x"', 0)  # unicode_escape raised inside the lark transformer
+def test_parse_expr_random_tokens(text: str, col_offset: int) -> None:
+    _parse_ok(text, col_offset)
+
+
+@FUZZ
+@given(st.lists(_TOKENS, min_size=1, max_size=10).map(" ".join))
+def test_random_conditions_compile(workdir: Path, condition: str) -> None:
+    """Expressions that parse go on through the type checker and coverage analysis."""
+    when = json.dumps(condition)
+    text = SHOPEE.replace("  - bindings\n", f"  - step: bindings\n    when: {when}\n")
+    text += f"bindings:\n  - when: {when}\n    to: [presale]\n"
+    assert_only_diagnostics(compile_text(workdir, text))
