@@ -111,6 +111,27 @@ def _layers(graph: nx.DiGraph) -> dict[str, int]:
     return {n: depth.get(n, 0) for n in graph}
 
 
+def _place(graph: nx.DiGraph, layers: dict[str, int]) -> tuple[dict[str, int], int]:
+    """Each node's left x, rows centred; a row is ordered by where its parents stand
+    (the barycentre heuristic), which keeps most edges from crossing."""
+    rows: dict[int, list[str]] = {}
+    for node in graph:
+        rows.setdefault(layers[node], []).append(node)
+    widest = max((len(r) for r in rows.values()), default=1)
+    width = 2 * MARGIN + widest * BOX_W + (widest - 1) * GAP_X
+    order = {node: i for i, node in enumerate(graph)}
+    xs: dict[str, int] = {}
+    for depth in sorted(rows):
+        def centre(node: str) -> tuple[float, int]:
+            placed = [xs[p] for p in graph.predecessors(node) if p in xs]
+            return (sum(placed) / len(placed) if placed else float(width), order[node])
+        row = sorted(rows[depth], key=centre)
+        left = (width - len(row) * BOX_W - (len(row) - 1) * GAP_X) // 2
+        for i, node in enumerate(row):
+            xs[node] = left + i * (BOX_W + GAP_X)
+    return xs, width
+
+
 def view(graph: nx.DiGraph, highlight: Highlight | None = None
          ) -> tuple[list[NodeView], list[EdgeView], int, int]:
     """Nodes (in graph order, placed in rows), edges, and the drawing's width and height."""
@@ -118,17 +139,11 @@ def view(graph: nx.DiGraph, highlight: Highlight | None = None
     on_path = set(hl.path)
     taken = set(zip(hl.path, hl.path[1:], strict=False))
     layers = _layers(graph)
-    rows: dict[int, list[str]] = {}
-    for node in graph:
-        rows.setdefault(layers[node], []).append(node)
-    widest = max((len(r) for r in rows.values()), default=1)
-    width = 2 * MARGIN + widest * BOX_W + (widest - 1) * GAP_X
+    xs, width = _place(graph, layers)
     nodes: dict[str, NodeView] = {}
     for index, node in enumerate(graph):
         data = graph.nodes[node]
-        row = rows[layers[node]]
-        row_width = len(row) * BOX_W + (len(row) - 1) * GAP_X
-        x = (width - row_width) // 2 + row.index(node) * (BOX_W + GAP_X)
+        x = xs[node]
         file, line = _where(str(data.get("span", "")))
         nodes[node] = NodeView(node, f"n{index}", str(data.get("type", "")),
                                str(data.get("label", node)), str(data.get("span", "")), file,
