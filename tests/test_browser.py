@@ -31,6 +31,11 @@ WHITE = (255, 255, 255)
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
+    return find_chromium()
+
+
+def find_chromium() -> str:
+    """The browser on PATH; without it skip, or fail when CI is set."""
     found = shutil.which("chromium")
     if found is not None:
         return found
@@ -49,6 +54,16 @@ def screenshot(browser: str, page: Path, png: Path, profile: Path) -> None:
          "--disable-sync", f"--user-data-dir={profile}", f"--screenshot={png}",
          f"--window-size={WIDTH},{HEIGHT}", page.resolve().as_uri()],
         check=True, capture_output=True, timeout=180)
+
+
+def test_a_missing_browser_skips_here_and_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="chromium is not installed"):
+        find_chromium()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI is set"):
+        find_chromium()
 
 
 # -- a small PNG decoder: 8-bit RGB or RGBA, not interlaced ---------------------------------------
