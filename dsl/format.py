@@ -11,15 +11,17 @@ The layout, for every policy alike:
 * lists of plain values, and mappings of plain values that are items of a list
   or table (roster agents, windows, pins), on one line in flow style when they
   fit in 100 columns and hold no comments; everything else in block style;
-* a route step with nothing but its kind written as the bare kind (`- stage`);
+* the route one step a line; a step with nothing but its kind written as the
+  bare kind (`- stage`), any other in block style;
 * `when:` expressions re-printed from their AST (see `unparse.py`); other
-  scalars exactly as written, except multi-line ones, which become one
-  double-quoted line;
+  scalars exactly as written, except multi-line and block scalars, which
+  become one double-quoted line;
 * comments where they were: own-line comments above the entry they precede,
   end-of-line comments after their entry, at their column when there is room.
 
 Formatting is idempotent, and a formatted policy compiles to the same artifact
-(spans and hash aside).
+(spans and hash aside). Files with anchors, aliases or tags are refused, not
+rewritten: expanding them would change what the author wrote.
 """
 
 from __future__ import annotations
