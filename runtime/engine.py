@@ -20,6 +20,7 @@ from typing import Any
 from . import records
 from .auto_replies import AutoReplies
 from .clock import parse_instant
+from .counters import Counters
 from .decision import Decision
 from .records import Event, Record
 from .router import Router
@@ -44,6 +45,8 @@ class Conversation:
     replied: float | None = None  # the agent's last reply (Y11 customer_no_response)
     outcome: str = "assigned"  # or main_account (S1, T1: the main account serves it)
     message: Event | None = None  # the buyer's message that opened it
+    opened: float = 0.0  # when its agent got it (Y14 first response time)
+    answered: bool = False  # its agent has replied since it got it
 
 
 class Engine:
@@ -66,12 +69,14 @@ class Engine:
         shop = router.artifact["shop"]
         self.main_last_resort = bool(shop["include_main_account"] and not shop["main_in_group"])
         self.replies = AutoReplies(settings, router.tz)
+        self.tally = Counters(router.tz)
         if snapshot is not None:
             self._start(router.state(snapshot))
 
     def _start(self, state: ShopState) -> None:
         self.state = state
         self.places = Waiting(state, self.router.settings["queue"]["order"])
+        self.tally.start(state.agents.values(), state.at)
 
     # -- the front door ----------------------------------------------------------
     def feed(self, event: Event) -> list[Record]:
@@ -100,6 +105,15 @@ class Engine:
 
     def run(self, events: list[Event]) -> list[Record]:
         return [rec for event in events for rec in self.feed(event)]
+
+    def counters(self) -> dict[str, Any]:
+        """S13, Y14: shop and per-agent counters as of the last event (runtime/counters.py)."""
+        if self.state is None:
+            return {}
+        convs = self.conversations.values()
+        return self.tally.report(self.shop.at, self.shop.agents,
+                                 (len(self.conversations), sum(c.unread for c in convs)),
+                                 {p: len(rows) for p, rows in self.waiting().items()})
 
     def waiting(self) -> dict[str, list[Entry]]:
         """Chats not with an agent, by place (queue, staging, waiting, pool)."""
@@ -156,11 +170,11 @@ class Engine:
         """Put a decided chat where its outcome says: a conversation or a waiting place."""
         self.router.apply(self.shop, d)
         if d.outcome == "assigned" and d.agent is not None:
-            self._open(d.buyer, d.agent, d.group, d.reason, at, message)
+            self._open(d.buyer, d.agent, d.group, d.reason, at, message, "auto")
         elif d.outcome == "main_account" and self.router.main_id in self.shop.agents:
             main = self.shop.agents[str(self.router.main_id)]
             self.shop.assign(main, d.buyer, at)
-            self._open(d.buyer, main.id, None, d.reason, at, message)
+            self._open(d.buyer, main.id, None, d.reason, at, message, "auto")
             self.conversations[d.buyer].outcome = d.outcome
         elif d.outcome in PLACES:
             awaited = None
@@ -173,13 +187,15 @@ class Engine:
                 "reason": d.reason, "agent": awaited})
 
     def _open(self, buyer: str, agent_id: str, group: str | None, reason: str,
-              at: float, message: Event | None) -> str | None:
-        """Open a conversation; its group is the one named, else the agent's first."""
+              at: float, message: Event | None, cause: str) -> str | None:
+        """Open a conversation; its group is the one named, else the agent's first.
+        `cause` is how the agent got it, for the counters (auto, transfer_in, ...)."""
         agent = self.shop.agents[agent_id]
         if group is None and agent.groups:
             group = agent.groups[0]
         self.conversations[buyer] = Conversation(buyer, agent_id, group, reason, at, since=at,
-                                                 message=message)
+                                                 message=message, opened=at)
+        self.tally.assigned(agent_id, cause, at)
         return group
 
     # -- handing out waiting chats ---------------------------------------------------
@@ -188,7 +204,8 @@ class Engine:
         """Give a waiting chat to an agent directly (queue pull, staging release, pick)."""
         self.wait.release(entry)
         self.shop.assign(agent, entry["buyer"], at)
-        group = self._open(entry["buyer"], agent.id, None, reason, at, entry["event"])
+        cause = "agent_initiated" if event["type"] == "pick" else "auto"
+        group = self._open(entry["buyer"], agent.id, None, reason, at, entry["event"], cause)
         out.append(records.made("release", event["at"], entry["buyer"], entry["event"],
                                 "assigned", reason, agent.id, group, self.policy, cause=event))
 
@@ -249,6 +266,7 @@ class Engine:
         agent = self.shop.agents[event["agent"]]
         was = agent.status
         self.shop.set_status(agent, event["status"], at)  # S9: chats stay with busy/hidden
+        self.tally.status(agent.id, agent.status, at)
         if event["status"] == "online" and was != "online":
             limit = self._spare(agent)
             if self.take_on_online is not None:
@@ -278,6 +296,9 @@ class Engine:
                     self._release_staging(agent, event, at, out, self.staging_cap)
             case "reply":
                 self._mark(conv, agent, at, read=True, replied=True)
+                if not conv.answered:
+                    conv.answered = True
+                    self.tally.first_reply(agent.id, at - conv.opened, at)
             case _:
                 self._close(conv, event, at, out)
 
@@ -330,6 +351,7 @@ class Engine:
                out: list[Record]) -> None:
         """Y13: closing frees capacity; Y9: each close by an online agent pulls one queued chat."""
         agent = self._detach(conv)
+        self.tally.closed(agent.id, at)
         self._offer(agent, event, at, out, 1, staging=False)
 
     def _transfer(self, event: Event, at: float, out: list[Record]) -> None:
@@ -348,7 +370,8 @@ class Engine:
         reason = "transfer_to_agent" if "to_agent" in event else "transfer_to_group"
         self._detach(conv)
         self.shop.assign(target, conv.buyer, at)
-        group = self._open(conv.buyer, target.id, group, reason, at, conv.message)
+        self.tally.assigned(conv.agent, "transfer_out", at)
+        group = self._open(conv.buyer, target.id, group, reason, at, conv.message, "transfer_in")
         out.append(records.made("transfer", event["at"], conv.buyer, event, "assigned", reason,
                                 target.id, group, self.policy, selection, source="transfer"))
 

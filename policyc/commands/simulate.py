@@ -14,6 +14,7 @@ from ..progress import Progress, progress
 from ..report import html as report_html
 from ..runtime.artifact import ArtifactError
 from ..runtime.clock import parse_instant
+from ..runtime.counters import counters_text
 from ..runtime.engine import Engine
 from ..runtime.inputs import InputError, check_event
 from ..runtime.journal import JournaledEngine, JournalError
@@ -83,6 +84,7 @@ def summarize(engine: Engine, records: list[Record], events: int, log: str) -> d
                              **({"agent": e["agent"]} if e.get("agent") else {})}
                             for e in entries]
                     for place, entries in waiting.items()},
+        "counters": engine.counters(),  # S13, Y14 (runtime/counters.py)
     }
 
 
@@ -112,6 +114,7 @@ def render_text(s: dict[str, Any]) -> str:
                           for r in rows[:10])
         more = f", ... {len(rows) - 10} more" if len(rows) > 10 else ""
         out.append(f"  {place:<8} {len(rows):>4}: {names}{more}")
+    out.extend(counters_text(s.get("counters") or {}))
     for note in s["ignored"][:10]:
         out.append(f"ignored: {note}")
     if len(s["ignored"]) > 10:
