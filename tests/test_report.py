@@ -232,3 +232,16 @@ def test_simulate_shows_progress_only_when_asked(capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     total = sum(1 for ln in log.read_text(encoding="utf-8").splitlines() if ln.strip())
     assert err.endswith(f"{total}/{total} 100%\n")
+
+
+def test_report_of_an_empty_log_still_has_its_charts(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    log, out = tmp_path / "empty.jsonl", tmp_path / "empty.html"
+    log.write_text("", encoding="utf-8")
+    assert main(["simulate", str(policy_of(LOGS[0])), "--log", str(log), "--report",
+                 str(out)]) == 0
+    root = ET.fromstring(out.read_text(encoding="utf-8").removeprefix("<!DOCTYPE html>\n"))
+    assert {svg.get("id") for svg in root.iter(f"{SVG}svg")} == {
+        "chart-depth", "chart-agents", "chart-waits"}
+    assert "Nobody was assigned a chat." in capsys.readouterr().out + ET.tostring(
+        root, encoding="unicode")
