@@ -83,30 +83,63 @@ def _independent(policy: str, events: list[dict[str, Any]]
     return {i: tuple(r) for i, r in routed.items()}, assigned
 
 
-def test_changed_messages_match_an_independent_replay(capsys: pytest.CaptureFixture[str]
-                                                      ) -> None:
-    status, out, _ = run(capsys, OLD, NEW, "--log", LOG, "--format", "json")
-    assert status == 1
-    report = json.loads(out)["replay"]
-    path = Path(LOG)
-    events = read_log(path, {a["id"] for a in load(OLD).agent_specs}, set(load(OLD).groups))
+def _check_against_independent_replay(capsys: pytest.CaptureFixture[str], old_policy: str,
+                                      new_policy: str, log: str) -> dict[str, Any]:
+    """The JSON report's changed messages, reasons and loads, recomputed by hand."""
+    status, out, _ = run(capsys, old_policy, new_policy, "--log", log, "--format", "json")
+    report: dict[str, Any] = json.loads(out)["replay"]
+    path = Path(log)
+    router = load(old_policy)
+    events = read_log(path, {a["id"] for a in router.agent_specs}, set(router.groups))
     lines = [n for n, text in enumerate(path.read_text().splitlines(), 1) if text.strip()]
-    old, old_load = _independent(OLD, events)
-    new, new_load = _independent(NEW, events)
+    old, old_load = _independent(old_policy, events)
+    new, new_load = _independent(new_policy, events)
     assert old.keys() == new.keys()
     assert len(old) == report["messages"] == sum(e["type"] == "message" for e in events)
-    expected = {f"{LOG}:{lines[i]}" for i in old if old[i] != new[i]}
+    expected = {f"{log}:{lines[i]}" for i in old if old[i] != new[i]}
     assert expected, "the variant changes routing"
+    assert status == 1
     assert {c["line"] for c in report["changes"]} == expected
     assert report["changed"] == len(expected)
     for change in report["changes"]:
         index = lines.index(int(change["line"].rsplit(":", 1)[1]))
-        assert tuple(change["old"][f] for f in FIELDS) == old[index][0]
-        assert tuple(change["new"][f] for f in FIELDS) == new[index][0]
+        for side, routed in (("old", old), ("new", new)):
+            rows = [change[side], *change[side]["releases"]]
+            assert tuple(tuple(r[f] for f in FIELDS) for r in rows) == routed[index]
     loads = {a["id"]: (a["old"], a["new"]) for a in report["agents"]}
     assert loads == {a: (old_load[a], new_load[a]) for a in old_load | new_load}
     transitions = Counter((c["old"]["reason"], c["new"]["reason"]) for c in report["changes"])
     assert {(r["old"], r["new"]): r["messages"] for r in report["reasons"]} == transitions
+    return report
+
+
+def test_changed_messages_match_an_independent_replay(capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    _check_against_independent_replay(capsys, OLD, NEW, LOG)
+
+
+def test_released_differently(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """S7: staged chats handed out later count too: cap 1 gives the second one to elly."""
+    capped = tmp_path / "capped.yaml"
+    capped.write_text((ROOT / OLD).read_text(encoding="utf-8").replace("cap: 100", "cap: 1"),
+                      encoding="utf-8")
+    log = tmp_path / "night.jsonl"
+    rows = [{"type": "message", "at": "2026-11-23T00:10:00+08:00", "buyer": "b-1",
+             "source": "product_page"},
+            {"type": "message", "at": "2026-11-23T00:20:00+08:00", "buyer": "b-2",
+             "source": "product_page"},
+            {"type": "agent_status", "at": "2026-11-23T08:00:00+08:00", "agent": "chrissy",
+             "status": "online"},
+            {"type": "agent_status", "at": "2026-11-23T08:05:00+08:00", "agent": "elly",
+             "status": "online"},
+            {"type": "message", "at": "2026-11-23T08:10:00+08:00", "buyer": "b-3",
+             "source": "product_page"}]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    report = _check_against_independent_replay(capsys, OLD, str(capped), str(log))
+    second = next(c for c in report["changes"] if c["buyer"] == "b-2")
+    assert second["differ"] == ["release"]
+    assert [r["agent"] for r in second["old"]["releases"]] == ["chrissy"]
+    assert [r["agent"] for r in second["new"]["releases"]] == ["elly"]
 
 
 def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
@@ -287,3 +320,14 @@ def test_other_sections_are_named() -> None:
 ])
 def test_show_when(expr: Any, text: str) -> None:
     assert show_when(expr) == text
+
+
+def test_compiled_artifacts_diff_like_their_policies(capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path) -> None:
+    artifact = tmp_path / "shopee.json"
+    artifact.write_text(json.dumps(_artifact()), encoding="utf-8")
+    status, out, _ = run(capsys, OLD, str(artifact), "--log", LOG)
+    assert status == 0 and "no change" in out
+    artifact.write_text('{"format": "something else"}', encoding="utf-8")
+    status, out, err = run(capsys, OLD, str(artifact), "--log", LOG)
+    assert (status, out) == (2, "") and "not a policyc artifact" in err
