@@ -282,29 +282,56 @@ class ReplayDiff:
     ignored: tuple[int, int]  # events each engine ignored (old, new)
 
 
+class _Messages:
+    """Which message a release record belongs to: the message event it carries.
+
+    The engine carries the fed event object itself; an equal copy (same JSON)
+    is paired with the latest such message, so a refactor that copies events
+    does not silently drop releases from the comparison.
+    """
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, int] = {}
+        self.by_text: dict[str, int] = {}
+
+    def add(self, index: int, event: Event) -> None:
+        self.by_id[id(event)] = index
+        self.by_text[json.dumps(event, sort_keys=True, ensure_ascii=False)] = index
+
+    def owner(self, message: Event) -> int | None:
+        found = self.by_id.get(id(message))
+        if found is None:
+            found = self.by_text.get(json.dumps(message, sort_keys=True, ensure_ascii=False))
+        return found
+
+
 class _Side:
-    """One engine over the log, its records grouped by the message they belong to."""
+    """One engine over the log: each message's records, assignments and ignored events."""
 
     def __init__(self, router: Router, trace: str | None) -> None:
         self.engine = Engine(router, trace=trace)
-        self.records: list[Record] = []
         self.message: dict[int, Record] = {}  # event index -> route/continued record
         self.releases: dict[int, list[Record]] = {}
+        self.agents: Counter[str] = Counter()  # assignments (route, release, transfer)
+        self.groups: Counter[str] = Counter()
+        self.ignored = 0
 
-    def feed(self, index: int, event: Event, owner: dict[int, int]) -> None:
+    def feed(self, index: int, event: Event, messages: _Messages) -> None:
         for rec in self.engine.feed(event):
-            self.records.append(rec)
-            if rec["kind"] in ("route", "continued") and rec["event"] is event:
-                self.message[index] = rec
-            elif rec["kind"] == "release" and id(rec["event"]) in owner:
-                self.releases.setdefault(owner[id(rec["event"])], []).append(rec)
+            kind = rec["kind"]
+            if kind in ("route", "continued") and event["type"] == "message":
+                self.message[index] = rec  # G1: exactly one per message event
+            elif kind == "release":
+                owner = messages.owner(rec["event"])
+                if owner is not None:
+                    self.releases.setdefault(owner, []).append(rec)
+            self.ignored += kind == "ignored"
+            if kind in DECIDED:
+                self.agents.update([rec["agent"]] if rec["agent"] is not None else [])
+                self.groups.update([rec["group"]] if rec["group"] is not None else [])
 
     def handling(self, index: int) -> Handling:
         return Handling(self.message[index], tuple(self.releases.get(index, ())))
-
-    def load(self, field: str) -> Counter[str]:
-        return Counter(r[field] for r in self.records
-                       if r["kind"] in DECIDED and r.get(field) is not None)
 
 
 def _differs(old: Handling, new: Handling) -> tuple[str, ...]:
@@ -322,21 +349,21 @@ def replay_diff(old: Router, new: Router, events: list[Event],
                 trace: str | None = "fails") -> ReplayDiff:
     """Replay `events` (checked, in time order) under both policies and pair the outcomes."""
     a, b = _Side(old, trace), _Side(new, trace)
-    owner = {id(e): i for i, e in enumerate(events) if e["type"] == "message"}
+    messages = _Messages()
     for index, event in enumerate(events):
-        a.feed(index, event, owner)
-        b.feed(index, event, owner)
+        if event["type"] == "message":
+            messages.add(index, event)
+        a.feed(index, event, messages)
+        b.feed(index, event, messages)
     changes: list[MessageChange] = []
-    for index in sorted(owner.values()):
+    for index in sorted(a.message):
         before, after = a.handling(index), b.handling(index)
         fields = _differs(before, after)
         if fields:
             changes.append(MessageChange(index, events[index], before, after, fields))
     reasons = Counter((c.old.record["reason"], c.new.record["reason"]) for c in changes)
     return ReplayDiff(
-        len(events), len(owner), tuple(changes),
-        tuple((o, n, k) for (o, n), k in sorted(reasons.items(), key=lambda kv: (-kv[1],
-                                                                                  kv[0]))),
-        _loads(a.load("agent"), b.load("agent")), _loads(a.load("group"), b.load("group")),
-        (sum(r["kind"] == "ignored" for r in a.records),
-         sum(r["kind"] == "ignored" for r in b.records)))
+        len(events), len(a.message), tuple(changes),
+        tuple((o, n, k) for (o, n), k in sorted(reasons.items(),
+                                                key=lambda kv: (-kv[1], kv[0]))),
+        _loads(a.agents, b.agents), _loads(a.groups, b.groups), (a.ignored, b.ignored))
