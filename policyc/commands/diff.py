@@ -205,7 +205,13 @@ def _count(text: str) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `diff` to the command line."""
-    p = sub.add_parser("diff", help="which messages of a log two policies route differently")
+    p = sub.add_parser(
+        "diff", help="which messages of a log two policies route differently",
+        description="Compare two policies: their bindings, route steps, groups and graph, "
+                    "and the same event log replayed under each. A message routes "
+                    "differently when the outcome, agent, group or reason of its record, "
+                    "or of the later release of its waiting chat, differs. Exit 0 no "
+                    "change, 1 changes, 2 unusable input.")
     p.add_argument("old", type=Path, help="the policy as it is (file or compiled .json)")
     p.add_argument("new", type=Path, help="the policy as it would be")
     p.add_argument("--log", type=Path, required=True, help="events, JSON Lines in time order")
