@@ -8,10 +8,11 @@ the same binding), then by id or kind (the same row, changed); groups by id.
 `replay_diff` feeds the same events to one engine per policy and pairs what
 each made of every `message` event: its `route` or `continued` record, plus
 the `release` records that later handed that message's waiting chat out
-(paired by the message event object the engine carries in them, never by
-guessing). A message *routes differently* when the outcome, agent, group or
-reason of its record differs, or its releases differ in any of those four
-(`release`). The log's agent actions (read, reply, close, transfer) are replayed
+(paired by the message event the engine carries in them: the same object, or
+failing that an equal one; never by buyer or time alone). A message *routes
+differently* when the outcome, agent, group or reason of its record differs,
+or its releases differ in any of those four (`release`); when it happens is not
+compared. The log's agent actions (read, reply, close, transfer) are replayed
 as written under both policies, so where the new policy sent a chat elsewhere
 they may be ignored by the engine; `ignored` counts those per side.
 """
@@ -129,17 +130,22 @@ def _key(row: Row, fields: Iterable[str]) -> str:
 
 def _pair(old: list[Row], new: list[Row], keys: list[tuple[str, ...]]
           ) -> list[tuple[int, int]]:
-    """Pair rows, pass by pass: each pass matches still-free rows with equal `keys[n]`."""
+    """Pair rows, pass by pass: each pass matches still-free rows with equal `keys[n]`,
+    in table order (linear: a policy may have thousands of bindings)."""
     pairs: list[tuple[int, int]] = []
     free_old, free_new = list(range(len(old))), list(range(len(new)))
     for fields in keys:
-        for i in list(free_old):
-            key = _key(old[i], fields)
-            j = next((j for j in free_new if _key(new[j], fields) == key), None)
-            if j is not None:
-                pairs.append((i, j))
-                free_old.remove(i)
-                free_new.remove(j)
+        waiting: dict[str, list[int]] = {}
+        for j in free_new:
+            waiting.setdefault(_key(new[j], fields), []).append(j)
+        matched: list[tuple[int, int]] = []
+        for i in free_old:
+            candidates = waiting.get(_key(old[i], fields))
+            if candidates:
+                matched.append((i, candidates.pop(0)))
+        pairs += matched
+        free_old = sorted(set(free_old) - {i for i, _ in matched})
+        free_new = sorted(set(free_new) - {j for _, j in matched})
     return sorted(pairs)
 
 
@@ -174,6 +180,8 @@ def _field_change(name: str, old: object, new: object) -> list[str]:
     """`name: old -> new`, one line per changed key of a mapping (route step params)."""
     if old == new:
         return []
+    if name == "when":
+        return [f"when: {show_when(old)} -> {show_when(new)}"]
     if isinstance(old, dict) and isinstance(new, dict):
         return [f"{name}.{k}: {_show(old.get(k))} -> {_show(new.get(k))}"
                 for k in sorted(old.keys() | new.keys()) if old.get(k) != new.get(k)]
@@ -181,9 +189,6 @@ def _field_change(name: str, old: object, new: object) -> list[str]:
 
 
 def _show(value: object) -> str:
-    if isinstance(value, list) and value and isinstance(value[0], str) and value[0] in (
-            "and", "or", "not", "in", "has", "cmp", "time_in", "field", "const"):
-        return show_when(value)
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -30,6 +30,7 @@ from ..runtime.router import Router
 from .simulate import read_log
 
 LEVEL = "fails"  # the trace view examples show
+ROWS = 20  # static changes listed per table in text; JSON has them all
 
 
 class _Unusable(Exception):
@@ -64,17 +65,22 @@ def _row_line(c: RowChange) -> list[str]:
     return out
 
 
+def _more(rows: tuple[object, ...]) -> list[str]:
+    return [f"  ... {len(rows) - ROWS} more (see --format json)"] if len(rows) > ROWS else []
+
+
 def _static_text(s: StaticDiff) -> list[str]:
     out: list[str] = []
     for title, rows in (("bindings", s.bindings), ("route", s.route)):
         out.append(f"{title}:" if rows else f"{title}: same")
-        out += [line for c in rows for line in _row_line(c)]
+        out += [line for c in rows[:ROWS] for line in _row_line(c)] + _more(rows)
     out.append("groups:" if s.groups else "groups: same")
-    for g in s.groups:
+    for g in s.groups[:ROWS]:
         members = [f"+{m}" for m in g.members_added] + [f"-{m}" for m in g.members_removed]
         parts = [f"members {' '.join(members)}"] if members else []
         out.append(f"  {g.change:<8} {g.group}" + (f": {'; '.join([*parts, *g.detail])}"
                                                     if parts or g.detail else ""))
+    out += _more(s.groups)
     out.append(f"other sections: {', '.join(s.sections) or 'same'}")
     nodes = [f"+{n}" for n in s.nodes_added] + [f"-{n}" for n in s.nodes_removed]
     more = f" ... {len(nodes) - 8} more (see --format json)" if len(nodes) > 8 else ""
