@@ -331,3 +331,19 @@ def test_compiled_artifacts_diff_like_their_policies(capsys: pytest.CaptureFixtu
     artifact.write_text('{"format": "something else"}', encoding="utf-8")
     status, out, err = run(capsys, OLD, str(artifact), "--log", LOG)
     assert (status, out) == (2, "") and "not a policyc artifact" in err
+
+
+def test_text_lists_at_most_20_static_changes_per_table(capsys: pytest.CaptureFixture[str],
+                                                         tmp_path: Path) -> None:
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    artifact = _artifact()
+    old.write_text(json.dumps(artifact), encoding="utf-8")
+    artifact["bindings"] += [{"id": f"bindings[{n}]", "when": ["in", "source", ["order_page"]],
+                              "groups": ["presale"], "agents": [], "select": None, "span": "x"}
+                             for n in range(25)]
+    new.write_text(json.dumps(artifact), encoding="utf-8")
+    status, out, _ = run(capsys, str(old), str(new), "--log", LOG, "--examples", "0")
+    assert status == 1
+    assert out.count("  added    ") == 20 and "  ... 5 more (see --format json)" in out
+    status, out, _ = run(capsys, str(old), str(new), "--log", LOG, "--format", "json")
+    assert len(json.loads(out)["static"]["bindings"]) == 25
