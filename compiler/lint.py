@@ -96,16 +96,19 @@ def lint_settings(policy: Policy, report: Report) -> None:
         if not hours["days"]:
             report.add("W309", "working hours name no days: the shop is never open", span)
         elif hours["from"] >= hours["to"]:
-            report.add("W309", "working hours end before they start", span,
+            report.add("W309", "working hours end before they start",
+                       policy.setting_spans.get("working_hours.to", span),
                        "write from: 09:00 to: 21:30")
     replies = policy.settings.get("auto_replies")
     if isinstance(replies, dict):
-        span = policy.setting_spans.get("auto_replies", policy.span)
+        spans = policy.setting_spans
         for name, reply in replies.items():
+            where = spans.get(f"auto_replies.{name}", spans.get("auto_replies", policy.span))
             text = reply.get("text")
             if reply.get("enabled") and not (text or "").strip():
                 report.add("W310", f"auto reply `{name}` has no text; the default is sent",
-                           span)
+                           spans.get(f"auto_replies.{name}.text", where))
             if text and len(text) > MAX_REPLY_CHARS:
                 report.add("E210", f"auto reply `{name}` is {len(text)} characters; the limit "
-                                   f"is {MAX_REPLY_CHARS} (Y10)", span)
+                                   f"is {MAX_REPLY_CHARS} (Y10)",
+                           spans.get(f"auto_replies.{name}.text", where))

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 from ..dsl.diagnostic import CODES, Diagnostic, Severity
 
 TOOL_URI = "https://example.invalid/policyc"  # no public home yet; SARIF wants a URI
+
+
+def _blank(ch: str) -> str:
+    """What to put under `ch` so the caret lines up: tabs stay, wide CJK characters take two."""
+    if ch == "\t":
+        return ch
+    return "  " if unicodedata.east_asian_width(ch) in ("W", "F") else " "
 
 
 def _source_line(texts: dict[str, str], d: Diagnostic) -> tuple[str, str] | None:
@@ -22,7 +30,7 @@ def _source_line(texts: dict[str, str], d: Diagnostic) -> tuple[str, str] | None
     width = 1
     if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
         width = d.span.end_col - d.span.col
-    indent = "".join("\t" if ch == "\t" else " " for ch in line[:d.span.col - 1])
+    indent = "".join(_blank(ch) for ch in line[:d.span.col - 1])
     caret = indent + "^" + "~" * (min(width, len(line) - d.span.col + 1) - 1)
     return line, caret
 

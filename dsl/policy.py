@@ -235,6 +235,17 @@ def _pins(v: V | None, default_mode: str) -> tuple[Pin, ...]:
 _SETTINGS = ("queue", "staging", "working_hours", "auto_replies", "timeouts", "offline_pool")
 
 
+def _setting_spans(d: dict[str, V]) -> dict[str, Span]:
+    """Where each setting was written, by dotted path (`auto_replies.welcome.text`)."""
+    spans: dict[str, Span] = {}
+    todo = [(k, d[k]) for k in _SETTINGS if k in d]
+    while todo:
+        path, v = todo.pop()
+        spans[path] = v.span
+        todo += [(f"{path}.{k}", x) for k, x in _fields(v).items() if x.given]
+    return spans
+
+
 def build(root: V, file: str, files: tuple[str, ...]) -> Policy:
     """Build the AST from a validated tree (validation errors already reported)."""
     d = _fields(root)
@@ -262,7 +273,7 @@ def build(root: V, file: str, files: tuple[str, ...]) -> Policy:
         strategy=str(_get(selection, "strategy") or "fewest_unread"),
         busy_threshold=_int(selection, "busy_threshold", 4),
         settings={k: plain(d.get(k)) for k in _SETTINGS},
-        setting_spans={k: d[k].span for k in _SETTINGS if k in d},
+        setting_spans=_setting_spans(d),
         span=root.span,
         files=files,
     )
