@@ -6,11 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..api import decide, state
 from ..compiler import compile_file, render
-from ..compiler.render_graph import FORMATS
+from ..compiler.render_graph import FORMATS, highlight_of
 from ..compiler.render_graph import render as render_graph
 from ..dsl.diagnostic import has_errors
 from ..dsl.load import display_name
+from ..runtime.inputs import InputError, read_json
+from ..runtime.router import Router
 
 
 def graph_command(args: argparse.Namespace) -> int:
@@ -23,7 +26,22 @@ def graph_command(args: argparse.Namespace) -> int:
         sys.stderr.write(render.text(result.diagnostics, result.texts))
     if graph is None:
         return 2 if any(d.code == "E100" for d in result.diagnostics) else 1
-    text = render_graph(graph, args.format, title=display_name(args.policy), texts=result.texts)
+    highlight = None
+    if (args.state is None) != (args.event is None):
+        sys.stderr.write("policyc graph: --state and --event go together\n")
+        return 2
+    if args.state is not None and result.artifact is not None:
+        try:
+            router = Router(result.artifact)
+            shop = state(router, read_json(args.state), str(args.state))
+            decision = decide(router, shop, read_json(args.event), trace=True,
+                              where=str(args.event))
+        except (InputError, ValueError) as err:
+            sys.stderr.write(f"policyc graph: {err}\n")
+            return 2
+        highlight = highlight_of(decision.to_dict("full"))
+    text = render_graph(graph, args.format, highlight=highlight,
+                        title=display_name(args.policy), texts=result.texts)
     if args.output is None:
         sys.stdout.write(text)
         return 1 if errors else 0
@@ -44,4 +62,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=FORMATS, default="dot")
     p.add_argument("-o", "--output", type=Path, default=None,
                    help="write to this file instead of standard output")
+    p.add_argument("--state", type=Path, help="with --event: highlight this message's path")
+    p.add_argument("--event", type=Path, help="one message event (JSON) to decide and highlight")
     p.set_defaults(run=graph_command)
