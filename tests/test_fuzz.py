@@ -229,3 +229,29 @@ def test_random_conditions_compile(workdir: Path, condition: str) -> None:
     text = SHOPEE.replace("  - bindings\n", f"  - step: bindings\n    when: {when}\n")
     text += f"bindings:\n  - when: {when}\n    to: [presale]\n"
     assert_only_diagnostics(compile_text(workdir, text))
+
+
+# -- included files ------------------------------------------------------------------
+@FUZZ
+@given(_TREES | st.fixed_dictionaries({"roster": _TREES}) | st.fixed_dictionaries({"pins": _TREES}),
+       st.sampled_from(["roster", "pins"]))
+def test_random_included_files(workdir: Path, included: Any, key: str) -> None:
+    (workdir / "part.yaml").write_text(yaml.safe_dump(included, allow_unicode=True),
+                                       encoding="utf-8")
+    tree = yaml.safe_load(SHOPEE)
+    tree[key] = "part.yaml"
+    assert_only_diagnostics(compile_text(workdir, yaml.safe_dump(tree, allow_unicode=True)))
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.text("abc-_.", min_size=1, max_size=6),
+                          st.sampled_from(["chrissy", "elly", "intern", "nobody", "shop-main"]),
+                          st.sampled_from([None, "strict", "prefer", "sometimes"])),
+                max_size=8))
+def test_random_pins(workdir: Path, pins: list[tuple[str, str, str | None]]) -> None:
+    lines = ["pins:"]
+    for buyer, agent, mode in pins:
+        lines.append(f"  {buyer!r}: {agent}" if mode is None
+                     else f"  {buyer!r}: {{agent: {agent}, mode: {mode}}}")
+    text = SHOPEE.replace("route:\n", "route:\n  - pin\n", 1) + "\n".join(lines) + "\n"
+    assert_only_diagnostics(compile_text(workdir, text))
