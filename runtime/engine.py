@@ -8,20 +8,29 @@ one record (runtime/records.py), so G1 holds visibly: each `message` event
 gives exactly one `route` or `continued` record, and a chat that is neither in
 a conversation nor handed to the main account, assistant or exclusion is
 listed by `waiting()`.
+
+Three concerns live beside it: the offline pool's scheduled runs
+(runtime/offline_pool.py, T2-T8, fired by `tick`), the auto replies a buyer
+message gets (runtime/auto_replies.py, Y10), and the shop and agent counters
+(runtime/counters.py, S13, Y14, `counters()`). All of them read event times
+only, so replaying the same events rebuilds the same state (G3; the journal
+relies on it).
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from . import records
 from .auto_replies import AutoReplies
-from .clock import parse_instant
+from .clock import format_instant, parse_instant
 from .counters import Counters
 from .decision import Decision
+from .offline_pool import NOTE, OfflinePool, note_message
 from .records import Event, Record
 from .router import Router
 from .state import AgentState, ShopState, strategy_key
@@ -70,6 +79,7 @@ class Engine:
         self.main_last_resort = bool(shop["include_main_account"] and not shop["main_in_group"])
         self.replies = AutoReplies(settings, router.tz)
         self.tally = Counters(router.tz)
+        self.pool = OfflinePool(router, settings.get("offline_pool"))
         if snapshot is not None:
             self._start(router.state(snapshot))
 
@@ -77,6 +87,7 @@ class Engine:
         self.state = state
         self.places = Waiting(state, self.router.settings["queue"]["order"])
         self.tally.start(state.agents.values(), state.at)
+        self.pool.start(state.at)
 
     # -- the front door ----------------------------------------------------------
     def feed(self, event: Event) -> list[Record]:
@@ -140,6 +151,8 @@ class Engine:
                                conv.reason, conv.agent if assigned else None,
                                conv.group if assigned else None, self.policy)
         elif (entry := self.wait.of(buyer)) is not None:
+            if entry["outcome"] == "pooled":
+                note_message(entry, event)
             rec = records.made("continued", event["at"], buyer, event, entry["outcome"],
                                entry["reason"], None, None, self.policy)
         else:
@@ -182,9 +195,11 @@ class Engine:
                 awaited = self.router.pins[d.buyer][0]
             elif d.reason == "recent_contact_waiting":
                 awaited = self.shop.contacts[d.buyer][0]
-            self.wait.hold({
-                "buyer": d.buyer, "at": d.at, "event": message, "outcome": d.outcome,
-                "reason": d.reason, "agent": awaited})
+            entry = {"buyer": d.buyer, "at": d.at, "event": message, "outcome": d.outcome,
+                     "reason": d.reason, "agent": awaited}
+            if d.outcome == "pooled":
+                note_message(entry, message)
+            self.wait.hold(entry)
 
     def _open(self, buyer: str, agent_id: str, group: str | None, reason: str,
               at: float, message: Event | None, cause: str) -> str | None:
@@ -206,8 +221,10 @@ class Engine:
         self.shop.assign(agent, entry["buyer"], at)
         cause = "agent_initiated" if event["type"] == "pick" else "auto"
         group = self._open(entry["buyer"], agent.id, None, reason, at, entry["event"], cause)
+        source = "offline_pool" if reason == "pool_distribution" else None
         out.append(records.made("release", event["at"], entry["buyer"], entry["event"],
-                                "assigned", reason, agent.id, group, self.policy, cause=event))
+                                "assigned", reason, agent.id, group, self.policy,
+                                source=source, cause=event))
 
     def _retry(self, entry: Entry, event: Event, at: float,
                out: list[Record]) -> None:
@@ -445,6 +462,37 @@ class Engine:
             self._retry(entry, event, at, out)
         if self.staging_mode == "even_split" and self.shop.staging:
             self._deal_staging(event, at, out)
+        for slot in self.pool.due(at):
+            self._pool_run(slot, event, at, out)
+
+    def _pool_run(self, slot: float, event: Event, at: float, out: list[Record]) -> None:
+        """T2-T8: one scheduled run of the offline pool (runtime/offline_pool.py): its
+        `pool_run` record, then a `release` record per chat it distributed."""
+        plan = self.pool.plan(self.shop, self.wait.lists["pool"], slot)
+        given: list[Record] = []
+        failed: Counter[str] = Counter()
+        for entry in plan.take:
+            choice = self.pool.choose(self.shop, entry, event["at"], self.trace)
+            if isinstance(choice, str):
+                failed[choice] += 1
+                continue
+            buyer, agent = entry["buyer"], choice.agent
+            self.wait.release(entry)
+            self.shop.assign(agent, buyer, at)
+            group = self._open(buyer, agent.id, choice.group, "pool_distribution", at,
+                               entry["event"], "auto")
+            rec = records.made("release", event["at"], buyer, entry["event"], "assigned",
+                               "pool_distribution", agent.id, group, self.policy,
+                               choice.selection, source="offline_pool", cause=event)
+            rec.update(pool_run=format_instant(slot, self.router.tz), note=NOTE,
+                       routed_by=choice.routed_by)
+            if choice.decision is not None:  # G4: the route's own path (and trace) to it
+                routed = choice.decision.to_dict(self.trace_level)
+                rec.update({k: routed[k] for k in ("path", "trace") if k in routed})
+            given.append(rec)
+        out.append(self.pool.record(plan, event, [r["buyer"] for r in given], failed,
+                                    self.policy))
+        out.extend(given)
 
     def _reassign(self, conv: Conversation, event: Event, at: float,
                   out: list[Record]) -> None:

@@ -8,13 +8,16 @@ the event that handed it out as `cause`. Kinds:
 - `continued`: a message that joins the buyer's open conversation or waiting
   chat (no new decision; outcome, agent and reason are the chat's current ones);
 - `release`: a waiting chat handed out later (`queue_pull` Y9,
-  `staging_release` S7, `pool_distribution` by hand, or decided again by the
+  `staging_release` S7, `pool_distribution` by hand or by a pool run, or decided again by the
   route when its agent came back (Y8, S8), the S8 grace ran out, or an
   unanswered conversation moved on (`why`: `reassign_unreplied`);
 - `transfer`: a conversation forwarded by an agent (S10, Y12);
 - `closed`: a conversation the engine closed on a `tick` (`why`: S11
   `close_read_idle`, Y11 `customer_no_response` / `agent_no_response`); no outcome;
-- `ignored`: an event that changed nothing (`why` says what was missing); no outcome.
+- `ignored`: an event that changed nothing (`why` says what was missing); no outcome;
+- `pool_run`: one scheduled run of the offline pool on a `tick` (T8: slot, head
+  count, cap, distributed, failures with reasons; runtime/offline_pool.py); no
+  outcome. The chats it gives out follow it as `release` records.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from .decision import Decision
 Record = dict[str, Any]
 Event = dict[str, Any]
 
-KINDS = ("route", "continued", "release", "transfer", "closed", "ignored")
+KINDS = ("route", "continued", "release", "transfer", "closed", "ignored", "pool_run")
 DECIDED = ("route", "release", "transfer")  # kinds that are a new routing outcome
 
 

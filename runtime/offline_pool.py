@@ -1,0 +1,252 @@
+"""T2-T8 offline pool runs: when they fire, which pooled chats they take, to whom, what they record.
+
+Chats the route pools (outcome `pooled`, T1) stay in the pool until a run, or
+an agent's `pick`, takes them; an agent coming online takes none. The engine
+asks this module three things on every `tick`, and does the moving itself:
+
+- **When** (T2, `due`): a run is due at every hour and half hour inside each
+  `offline_pool.windows` entry, both ends included, in shop-local time
+  (09:00-09:30 runs at 09:00 and at 09:30; a window whose end is before its
+  start runs over midnight). Runs fire on `tick` events only: a tick at or
+  after a slot fires every slot since the previous tick (never one before the
+  engine's first event), each once, oldest first, on the shop as it is at that
+  tick.
+- **What** (T3, T5, T6, `plan`): a run looks back 24 hours from its slot. Scope
+  `wants_human_24h` takes a pooled chat whose latest message that asked for a
+  human (`wants_human: true`; absent counts as false, as in conditions) is that
+  recent; `all_24h` one whose latest message is. Older chats stay in the pool,
+  visible in `waiting()` and open to `pick`, but no run distributes them. The
+  run fails, distributing nothing, with fewer online not-hidden agents in the
+  target than `min_online` (at least one: nobody online can take nothing) or an
+  average of pending replies per such agent above `max_avg_pending`. Otherwise
+  it takes the newest chats first, up to (online not-hidden head count) x
+  `per_agent`, and never more than `hard_cap` (itself at most 5000). With target
+  `routing_rules` the head count is the whole shop's (the agents that take part
+  in routing).
+- **Who** (T4, T7, `choose`): `routing_rules` decides the chat again with the
+  policy's route at the run's time (bindings, groups, recent contact, pins,
+  ...) and takes it only when the route assigns it. The run hands chats to
+  people, so the route sees the message as asking for a human (`wants_human`
+  true: a `bot_first` step does not take an `all_24h` chat back to the bot).
+  Before the route, when the
+  route's `recent_contact` step has `reach_hidden: true`, a buyer whose recent
+  contact (within that step's window and 24 hours) is a hidden agent with room
+  goes to that agent (T7). `groups` and `agents` choose among the eligible
+  agents of the named groups or agents by the shop's selection strategy (ties:
+  earliest created) and never reach a hidden agent.
+
+Each run is one `pool_run` record (T8): its slot, target, head count, average
+pending, cap, how many chats were in scope, over the cap, distributed and
+failed, and the failures by reason; each chat it distributes is a `release`
+record with reason `pool_distribution`, source `offline_pool`, the run's slot
+and the system note the agent sees.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from .clock import format_instant, parse_instant, zone
+from .conditions import Facts
+from .decision import Decision
+from .router import Router
+from .state import AgentState, ShopState, strategy_key
+
+Entry = dict[str, Any]
+
+DAY = 24 * 3600
+HARD_CAP = 5000  # the platform's limit per run, whatever the policy says (T6)
+FEW_AGENTS = "not enough online unsuspended agents"
+PENDING_HIGH = "average pending too high"
+NO_TARGET_AGENT = "no agent of the target can take it"
+NOTE = "offline message distribution"  # what the agent sees (T8, "离线留言分配")
+
+
+@dataclass
+class Plan:
+    """One run before it moves anything: its facts and the chats it will try, newest first."""
+
+    slot: float
+    online: int
+    avg_pending: float | None
+    cap: int
+    in_scope: int
+    take: list[Entry]
+    failure: str | None  # T5: the run fails as a whole
+
+
+@dataclass
+class Choice:
+    """Where one pooled chat goes."""
+
+    agent: AgentState
+    group: str | None
+    selection: str | None
+    routed_by: str | None  # routing_rules: the route's reason (recent_contact, source_group ...)
+    decision: Decision | None = None  # routing_rules: the route's decision (path, trace)
+
+
+@dataclass
+class OfflinePool:
+    """The pool's settings (`offline_pool:`, or none) and how far its slots have fired."""
+
+    router: Router
+    settings: dict[str, Any] | None
+    after: float | None = None  # every slot up to here has fired (or came before the start)
+    minutes: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.minutes = _slot_minutes(self.settings["windows"] if self.settings else [])
+
+    def start(self, at: float) -> None:
+        """The engine's first moment: a slot at it is due, none before (event times are
+        whole seconds or finer, slots whole minutes)."""
+        self.after = at - 0.5
+
+    # -- when -------------------------------------------------------------------------
+    def due(self, at: float) -> list[float]:
+        """The slots a tick at `at` fires, oldest first; they count as fired."""
+        if not self.minutes or self.after is None or at <= self.after:
+            return []
+        tz = zone(self.router.tz)
+        day = datetime.fromtimestamp(self.after, tz).date()
+        last = datetime.fromtimestamp(at, tz).date()
+        found: list[float] = []
+        while day <= last:
+            found.extend(s for m in self.minutes if self.after < (s := _instant(day, m, tz)) <= at)
+            day += timedelta(days=1)
+        self.after = at
+        return found
+
+    # -- what -------------------------------------------------------------------------
+    def plan(self, shop: ShopState, pool: list[Entry], slot: float) -> Plan:
+        cfg = self.settings
+        assert cfg is not None
+        online = [a for a in self._target(shop) if a.status == "online"]
+        avg = sum(a.pending for a in online) / len(online) if online else None
+        cap = min(len(online) * cfg["per_agent"], cfg["hard_cap"], HARD_CAP)
+        scoped = [(recent, i, e) for i, e in enumerate(pool)
+                  if (recent := _latest(e, cfg["scope"])) is not None and slot - recent <= DAY]
+        scoped.sort(key=lambda row: (-row[0], -row[1]))  # T3: newest first
+        failure = None
+        if len(online) < max(cfg["min_online"], 1):
+            failure = FEW_AGENTS
+        elif cfg["max_avg_pending"] is not None and avg is not None \
+                and avg > cfg["max_avg_pending"]:
+            failure = PENDING_HIGH
+        take = [] if failure else [e for _, _, e in scoped[:cap]]
+        return Plan(slot, len(online), avg, cap, len(scoped), take, failure)
+
+    def _target(self, shop: ShopState) -> list[AgentState]:
+        """The agents a run may give chats to, hidden and offline ones included."""
+        cfg = self.settings
+        assert cfg is not None
+        if cfg["target"] == "routing_rules":
+            ids = [a.id for a in shop.pools["shop"].members]
+        elif cfg["target"] == "groups":
+            ids = [m for g in cfg["groups"] for m in self.router.groups[g]["members"]]
+        else:
+            ids = list(cfg["agents"])
+        agents = [shop.agents[i] for i in dict.fromkeys(ids)]
+        return [a for a in agents if a.chat_permission and a.static_why is None]
+
+    # -- who --------------------------------------------------------------------------
+    def choose(self, shop: ShopState, entry: Entry, at: str, trace: bool = False
+               ) -> Choice | str:
+        """Where a pooled chat goes now, or why it stays (`trace`: the route's, kept)."""
+        cfg = self.settings
+        assert cfg is not None
+        if cfg["target"] != "routing_rules":
+            key = strategy_key(self.router.strategy, self.router.busy_threshold)
+            ranked = sorted((a for a in self._target(shop) if a.eligible),
+                            key=lambda a: (key(a), a.rank))
+            if not ranked:
+                return NO_TARGET_AGENT
+            tied = len(ranked) > 1 and key(ranked[0]) == key(ranked[1])
+            selection = "only_candidate" if len(ranked) == 1 else \
+                "earliest_created" if tied else self.router.strategy
+            return Choice(ranked[0], None, selection, None)
+        message = dict(entry["event"], at=at, wants_human=True)  # a run hands over to people
+        sticky = self._hidden_contact(shop, message)
+        if sticky is not None:
+            return Choice(sticky, None, "only_candidate", "recent_contact")
+        d = self.router.decide(shop, message, trace=trace)
+        if d.outcome != "assigned" or d.agent is None:
+            return f"routing rules: {d.outcome} ({d.reason})"
+        return Choice(shop.agents[d.agent], d.group, d.selection, d.reason, d)
+
+    def _hidden_contact(self, shop: ShopState, message: Entry) -> AgentState | None:
+        """T7: the hidden agent a buyer talked to recently, when the route lets runs reach it."""
+        step = next((s for s in self.router.route if s.kind == "recent_contact"), None)
+        contact = shop.contacts.get(message["buyer"])
+        if step is None or not step.params.get("reach_hidden") or contact is None:
+            return None
+        at = parse_instant(message["at"])
+        agent = shop.agents.get(contact[0])
+        if at - contact[1] > min(step.params["window"], DAY) or agent is None:
+            return None
+        if step.cond is not None and not step.cond(
+                Facts(message, at, self.router.tz, shop.pools["shop"])):
+            return None
+        room = agent.capacity is None or agent.open < agent.capacity
+        if agent.status != "hidden" or not agent.chat_permission or agent.static_why or not room:
+            return None
+        return agent
+
+    # -- records ----------------------------------------------------------------------
+    def record(self, plan: Plan, tick: dict[str, Any], given: list[str],
+               failed: Counter[str], policy: str) -> dict[str, Any]:
+        """The `pool_run` record of T8."""
+        cfg = self.settings
+        assert cfg is not None
+        if plan.failure is not None:
+            failed = Counter({plan.failure: plan.in_scope})
+        return {
+            "kind": "pool_run", "at": tick["at"], "slot": format_instant(plan.slot,
+                                                                         self.router.tz),
+            "event": tick, "operator": "system", "target": cfg["target"], "scope": cfg["scope"],
+            "online": plan.online,
+            "avg_pending": None if plan.avg_pending is None else round(plan.avg_pending, 2),
+            "cap": plan.cap, "in_scope": plan.in_scope,
+            "over_cap": max(0, plan.in_scope - plan.cap) if plan.failure is None else 0,
+            "distributed": len(given), "failed": sum(failed.values()),
+            "failures": [{"reason": r, "count": n} for r, n in sorted(failed.items())],
+            "buyers": given, "policy": policy,
+        }
+
+
+def note_message(entry: Entry, event: dict[str, Any]) -> None:
+    """Keep a pooled chat's latest message and latest request for a human (T3 scope)."""
+    entry["last_at"] = event["at"]
+    if event.get("wants_human"):
+        entry["human_at"] = event["at"]
+
+
+def _latest(entry: Entry, scope: str) -> float | None:
+    """When the chat last counted for `scope`: its latest (human-asking) message."""
+    if scope == "all_24h":
+        return parse_instant(entry.get("last_at") or entry["at"])
+    if "human_at" in entry:
+        return parse_instant(entry["human_at"])
+    if "last_at" not in entry and entry["event"].get("wants_human"):  # a snapshot's entry
+        return parse_instant(entry["at"])
+    return None
+
+
+def _slot_minutes(windows: list[dict[str, int]]) -> list[int]:
+    """Minutes after local midnight of every hour and half hour inside some window."""
+    minutes: set[int] = set()
+    for w in windows:
+        start, end = w["from"], w["to"]
+        if end < start:  # over midnight
+            end += 24 * 60
+        first = -(-start // 30) * 30
+        minutes.update(m % (24 * 60) for m in range(first, end + 1, 30))
+    return sorted(minutes)
+
+
+def _instant(day: date, minute: int, tz: Any) -> float:
+    return datetime.combine(day, time(minute // 60, minute % 60), tz).timestamp()
