@@ -53,10 +53,19 @@ def lint_bindings(policy: Policy, conditions: dict[str, Json], report: Report) -
         return
     live = [b for b in policy.bindings if b.enabled and (b.groups or b.agents)]
     sources = [s.name for s in policy.shop.sources]
-    result = analyse([conditions.get(b.path) for b in live], sources)
+    # `exclude` steps before the bindings take chats first: they cover sources
+    # (no W305 for an excluded channel) and can shadow bindings.
+    first = next(i for i, s in enumerate(policy.route) if s.kind == "bindings")
+    excludes = [s for s in policy.route[:first] if s.kind == "exclude"]
+    takers = [*excludes, *live]
+    result = analyse([conditions.get(t.path) for t in takers], sources)
     for index, by in sorted(result.shadowed.items()):
-        report.add("W304", f"{live[index].path} can never match: {live[by].path} at "
-                           f"{live[by].span} takes every chat it would", live[index].span)
+        if index < len(excludes):
+            continue
+        winner = takers[by]
+        how = ("excludes" if by < len(excludes) else "takes")
+        report.add("W304", f"{takers[index].path} can never match: {winner.path} at "
+                           f"{winner.span} {how} every chat it would", takers[index].span)
     for source in sources:
         gaps = result.uncovered[source]
         ref = next(r for r in policy.shop.sources if r.name == source)
@@ -76,8 +85,10 @@ def lint_main_account(policy: Policy, report: Report) -> None:
     in_group = any(m.name == main.id for g in policy.groups for m in g.members)
     last_resort = any(s.kind == "main_account" for s in policy.route)
     if policy.shop.exclude_admins or not policy.shop.include_main_account:
-        report.add("I401", f"main account `{main.id}` receives no chats unless forwarded "
-                           "(S4-B)", policy.shop.span)
+        why = ("admins and the main account are excluded (Y4)" if policy.shop.exclude_admins
+               else "`include_main_account` is off (S4-B)")
+        report.add("I401", f"main account `{main.id}` receives no chats unless forwarded: "
+                           f"{why}", policy.shop.span)
     elif not in_group:
         if last_resort:
             report.add("I402", f"main account `{main.id}` receives chats only when every other "

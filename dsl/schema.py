@@ -191,7 +191,8 @@ POLICY = obj(
         F("after_hours", REPLY, default={"enabled": False}),
     ), default={}),
     F("timeouts", obj(
-        F("close_read_idle", T("duration", nullable=True), default="30m", doc="S11"),
+        F("close_read_idle", T("duration", nullable=True), default=None,
+          doc="S11: close a read conversation idle this long (Shopee: 30m); null = never"),
         F("customer_no_response", T("duration", nullable=True), default=None, doc="Y11"),
         F("agent_no_response", T("duration", nullable=True), default=None, doc="Y11"),
         F("reassign_unreplied", T("duration", nullable=True), default=None,
