@@ -22,40 +22,24 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from . import records
 from .auto_replies import AutoReplies
 from .clock import format_instant, parse_instant
+from .conversation import Conversation, expired
 from .counters import Counters
 from .decision import Decision
 from .offline_pool import NOTE, OfflinePool, note_message
 from .records import Event, Record
 from .router import Router
 from .state import AgentState, ShopState, strategy_key
+from .transfers import transfer_target
 from .waiting import PLACES, Entry, Waiting
 
 __all__ = ["Conversation", "Engine", "Entry", "Event", "Record"]
 
 
-@dataclass(slots=True)
-class Conversation:
-    """One open conversation of a buyer with an agent."""
-
-    buyer: str
-    agent: str
-    group: str | None
-    reason: str
-    last_update: float  # last message, read, reply or assignment (S11)
-    unread: bool = True
-    pending: bool = True  # the buyer's last message is unanswered
-    since: float = 0.0  # when it became pending (Y11 agent_no_response)
-    replied: float | None = None  # the agent's last reply (Y11 customer_no_response)
-    outcome: str = "assigned"  # or main_account (S1, T1: the main account serves it)
-    message: Event | None = None  # the buyer's message that opened it
-    opened: float = 0.0  # when its agent got it (Y14 first response time)
-    answered: bool = False  # its agent has replied since it got it
 
 
 class Engine:
@@ -378,7 +362,7 @@ class Engine:
             out.append(records.ignored(event, f"{event['agent']} has no open conversation "
                                               f"with {event['buyer']}", self.policy))
             return
-        target, group, selection, why = self._transfer_target(event, conv)
+        target, group, selection, why = transfer_target(self.router, self.shop, event, conv.agent)
         if target is None:
             out.append(records.ignored(event, f"cannot transfer to "
                                               f"{event.get('to_agent') or group}: {why}",
@@ -392,39 +376,6 @@ class Engine:
         out.append(records.made("transfer", event["at"], conv.buyer, event, "assigned", reason,
                                 target.id, group, self.policy, selection, source="transfer"))
 
-    def _transfer_target(self, event: Event, conv: Conversation
-                         ) -> tuple[AgentState | None, str | None, str | None, str]:
-        """(receiver, group, selection, why not) of a transfer."""
-        if "to_agent" in event:
-            target = self.shop.agents[event["to_agent"]]
-            if target.id == conv.agent:
-                return None, None, None, "already its agent"
-            if not target.chat_permission:
-                return None, None, None, "no_chat_permission"
-            if target.status not in ("online", "busy"):  # Y12: online or busy, not offline
-                return None, None, None, target.status
-            return target, None, "only_candidate", ""
-        group: str = event["to_group"]
-        if group not in self.router.groups:
-            return None, group, None, "unknown group"
-        picked, selection = self._group_pick(group, conv.agent)
-        return picked, group, selection, "" if picked else "nobody available"
-
-    def _group_pick(self, gid: str, sender: str) -> tuple[AgentState | None, str | None]:
-        """The group's strategy over its available members other than the sender."""
-        group = self.router.groups.get(gid)
-        if group is None:
-            return None, None
-        strategy = group["select"] or self.router.strategy
-        key = strategy_key(strategy, self.router.busy_threshold)
-        ranked = sorted((a for a in (self.shop.agents[m] for m in group["members"])
-                         if a.eligible and a.id != sender), key=lambda a: (key(a), a.rank))
-        if not ranked:
-            return None, None
-        if len(ranked) == 1:
-            return ranked[0], "only_candidate"
-        tied = key(ranked[0]) == key(ranked[1])
-        return ranked[0], "earliest_created" if tied else strategy
 
     def _pick(self, event: Event, at: float, out: list[Record]) -> None:
         """Y9, Y4: an agent takes a queued (else pooled, else staged) chat by hand."""
@@ -450,7 +401,7 @@ class Engine:
     # -- time --------------------------------------------------------------------
     def _tick(self, event: Event, at: float, out: list[Record]) -> None:
         """Timeouts (S11, Y11) close conversations; S8 waits past their grace are routed."""
-        for conv, why in self._expired(at):
+        for conv, why in expired(self.conversations.values(), self.timeouts, at):
             if conv.buyer not in self.conversations:
                 continue
             if why == "reassign_unreplied":
@@ -524,20 +475,3 @@ class Engine:
             agent = min(takers, key=lambda a: (key(a), a.rank))
             self._hand_out(entry, agent, "staging_release", event, at, out)
 
-    def _expired(self, at: float) -> list[tuple[Conversation, str]]:
-        idle = self.timeouts.get("close_read_idle")
-        silent = self.timeouts.get("customer_no_response")
-        slow = self.timeouts.get("agent_no_response")
-        reassign = self.timeouts.get("reassign_unreplied")
-        found: list[tuple[Conversation, str]] = []
-        for conv in self.conversations.values():
-            if idle is not None and not conv.unread and at - conv.last_update > idle:
-                found.append((conv, "close_read_idle"))  # S11: never an unread one
-            elif slow is not None and conv.pending and at - conv.since > slow:
-                found.append((conv, "agent_no_response"))
-            elif (silent is not None and not conv.pending and conv.replied is not None
-                  and at - conv.replied > silent):
-                found.append((conv, "customer_no_response"))
-            elif reassign is not None and conv.pending and at - conv.since > reassign:
-                found.append((conv, "reassign_unreplied"))
-        return found

@@ -1,0 +1,53 @@
+"""S10, Y12: who receives a conversation an agent forwards to another agent or to a group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .router import Router
+from .state import AgentState, ShopState, strategy_key
+
+Target = tuple[AgentState | None, str | None, str | None, str]
+# (receiver, group, selection, why there is none)
+
+
+def transfer_target(router: Router, shop: ShopState, event: dict[str, Any],
+                    holder: str) -> Target:
+    """The receiver of a `transfer` event away from agent `holder`, or why there is none.
+
+    To an agent: it must have chat permission and be online or busy (Y12), not
+    be the holder. To a group: the group's strategy (else the shop's) over its
+    available members other than the holder; ties go to the earliest created.
+    """
+    if "to_agent" in event:
+        target = shop.agents[event["to_agent"]]
+        if target.id == holder:
+            return None, None, None, "already its agent"
+        if not target.chat_permission:
+            return None, None, None, "no_chat_permission"
+        if target.status not in ("online", "busy"):  # Y12: online or busy, not offline
+            return None, None, None, target.status
+        return target, None, "only_candidate", ""
+    group: str = event["to_group"]
+    if group not in router.groups:
+        return None, group, None, "unknown group"
+    picked, selection = group_pick(router, shop, group, holder)
+    return picked, group, selection, "" if picked else "nobody available"
+
+
+def group_pick(router: Router, shop: ShopState, gid: str,
+               sender: str) -> tuple[AgentState | None, str | None]:
+    """The group's strategy over its available members other than the sender."""
+    group = router.groups.get(gid)
+    if group is None:
+        return None, None
+    strategy = group["select"] or router.strategy
+    key = strategy_key(strategy, router.busy_threshold)
+    ranked = sorted((a for a in (shop.agents[m] for m in group["members"])
+                     if a.eligible and a.id != sender), key=lambda a: (key(a), a.rank))
+    if not ranked:
+        return None, None
+    if len(ranked) == 1:
+        return ranked[0], "only_candidate"
+    tied = key(ranked[0]) == key(ranked[1])
+    return ranked[0], "earliest_created" if tied else strategy
