@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, Protocol, cast
+from typing import NamedTuple, NoReturn, Protocol, cast
 
 import yaml
 
@@ -29,9 +29,13 @@ EXPANSION_SLACK = 10_000
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass(frozen=True, slots=True)
-class YScalar:
-    """A scalar as written: `text` is the raw text, `tag` the YAML-resolved type."""
+class YScalar(NamedTuple):
+    """A scalar as written: `text` is the raw text, `tag` the YAML-resolved type.
+
+    Immutable like the other nodes, but a named tuple: there is one per scalar of
+    a 100,000-line pins file, and a frozen dataclass costs four times as much to
+    build (see bench/compile_bench.py).
+    """
 
     text: str
     tag: str
