@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import hypothesis
+from hypothesis import strategies as st
 from test_engine import _artifact, conv, engine, feed, msg, status, t, tick
 
 from policyc.runtime.engine import Engine
@@ -33,7 +35,7 @@ def given(records: list[Record]) -> list[tuple[str, str]]:
 
 
 def pool(e: Engine) -> list[str]:
-    return [x["buyer"] for x in e.waiting()["pool"]]
+    return [x["buyer"] for x in e.waiting().get("pool", [])]
 
 
 def online(m: float, *agents: str) -> list[dict[str, Any]]:
@@ -308,3 +310,57 @@ def test_T8_runs_are_deterministic_on_replay() -> None:
     events = [*(ask(-100 + i, f"p{i}", "shipped" if i % 2 else "none") for i in range(6)),
               *online(-5, "a-chen", "d-zhao"), tick(0), tick(30)]
     assert engine("taobao").run(events) == engine("taobao").run(events)
+
+
+# -- properties over random event streams ------------------------------------------------------
+
+@st.composite
+def pool_streams(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Buyers writing while agents come and go, ticks across the 09:00-09:30 window."""
+    agents = ["a-chen", "b-lin", "d-zhao", "e-sun", "f-zhou"]
+    minute = -90.0
+    events: list[dict[str, Any]] = []
+    for _ in range(draw(st.integers(1, 40))):
+        minute += draw(st.sampled_from([0, 1, 5, 15]))
+        match draw(st.sampled_from(["ask", "ask", "status", "close", "tick", "pick"])):
+            case "ask":
+                events.append(ask(minute, draw(st.sampled_from(["b1", "b2", "b3", "b4", "b5"])),
+                                  draw(st.sampled_from(["none", "shipped", "completed"])),
+                                  draw(st.booleans())))
+            case "status":
+                events.append(status(minute, draw(st.sampled_from(agents)), draw(
+                    st.sampled_from(["online", "online", "hidden", "offline"]))))
+            case "close":
+                events.append(conv("close", minute, draw(st.sampled_from(agents)),
+                                   draw(st.sampled_from(["b1", "b2", "b3"]))))
+            case "pick":
+                events.append({"type": "pick", "at": t(minute),
+                               "agent": draw(st.sampled_from(agents))})
+            case _:
+                events.append(tick(minute))
+    return events
+
+
+@hypothesis.settings(max_examples=100, deadline=None,
+                     suppress_health_check=[hypothesis.HealthCheck.too_slow])
+@hypothesis.given(pool_streams(), st.sampled_from(["routing_rules", "groups", "agents"]))
+def test_T2_T8_random_streams_runs_keep_their_word(events: list[dict[str, Any]],
+                                                   target: str) -> None:
+    e = engine("taobao", offline_pool={"target": target, "groups": ["presale", "general"],
+                                       "agents": ["b-lin", "e-sun"], "min_online": 1})
+    for event in events:
+        before = set(pool(e))
+        recs = e.feed(event)
+        for i, r in enumerate(recs):
+            if r["kind"] != "pool_run":
+                continue
+            mine = [x for x in recs[i + 1:] if x.get("pool_run") == r["slot"]]
+            assert [x["buyer"] for x in mine] == r["buyers"]
+            assert len(mine) == r["distributed"] <= r["cap"]
+            assert r["distributed"] + r["failed"] <= r["in_scope"]
+            assert set(r["buyers"]) <= before  # T1: only pooled chats
+            for x in mine:
+                agent = e.shop.agents[x["agent"]]
+                hidden_ok = target == "routing_rules" and x["routed_by"] == "recent_contact"
+                assert agent.status == "online" or (agent.status == "hidden" and hidden_ok)
+        assert all(x["outcome"] == "pooled" for x in e.waiting().get("pool", []))
