@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..dsl.diagnostic import Report
-from ..dsl.policy import Policy
+from ..dsl.policy import Binding, Policy, Step
 from ..dsl.schema import MAX_REPLY_CHARS
 from ..runtime.vocabulary import STEPS
 from .coverage import analyse, describe_gap
@@ -57,7 +57,7 @@ def lint_bindings(policy: Policy, conditions: dict[str, Json], report: Report) -
     # (no W305 for an excluded channel) and can shadow bindings.
     first = next(i for i, s in enumerate(policy.route) if s.kind == "bindings")
     excludes = [s for s in policy.route[:first] if s.kind == "exclude"]
-    takers = [*excludes, *live]
+    takers: list[Step | Binding] = [*excludes, *live]
     result = analyse([conditions.get(t.path) for t in takers], sources)
     for index, by in sorted(result.shadowed.items()):
         if index < len(excludes):
