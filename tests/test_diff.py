@@ -101,8 +101,12 @@ def _check_against_independent_replay(capsys: pytest.CaptureFixture[str], old_po
     assert status == 1
     assert {c["line"] for c in report["changes"]} == expected
     assert report["changed"] == len(expected)
+    text = path.read_text().splitlines()
     for change in report["changes"]:
-        index = lines.index(int(change["line"].rsplit(":", 1)[1]))
+        number = int(change["line"].rsplit(":", 1)[1])
+        written = json.loads(text[number - 1])
+        assert (written["buyer"], written["at"]) == (change["buyer"], change["at"])
+        index = lines.index(number)
         for side, routed in (("old", old), ("new", new)):
             rows = [change[side], *change[side]["releases"]]
             assert tuple(tuple(r[f] for f in FIELDS) for r in rows) == routed[index]
@@ -116,6 +120,13 @@ def _check_against_independent_replay(capsys: pytest.CaptureFixture[str], old_po
 def test_changed_messages_match_an_independent_replay(capsys: pytest.CaptureFixture[str]
                                                       ) -> None:
     _check_against_independent_replay(capsys, OLD, NEW, LOG)
+
+
+def test_lines_count_blank_lines(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    spaced = tmp_path / "spaced.jsonl"
+    spaced.write_text("\n" + (ROOT / LOG).read_text(encoding="utf-8").replace("\n", "\n\n"),
+                      encoding="utf-8")
+    _check_against_independent_replay(capsys, OLD, NEW, str(spaced))
 
 
 def test_released_differently(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
