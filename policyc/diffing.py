@@ -228,6 +228,8 @@ def _section(artifact: dict[str, Any], name: str) -> Any:
     """A section to compare; an agent's `groups` is left out (the groups report it)."""
     if name == "agents":
         return [_strip({k: v for k, v in a.items() if k != "groups"}) for a in artifact[name]]
+    if name == "pins":  # buyer -> [agent, mode, span]
+        return {buyer: pin[:2] for buyer, pin in artifact[name].items()}
     return _strip(artifact[name])
 
 

@@ -358,3 +358,14 @@ def test_text_lists_at_most_20_static_changes_per_table(capsys: pytest.CaptureFi
     assert out.count("  added    ") == 20 and "  ... 5 more (see --format json)" in out
     status, out, _ = run(capsys, str(old), str(new), "--log", LOG, "--format", "json")
     assert len(json.loads(out)["static"]["bindings"]) == 25
+
+
+def test_a_copy_elsewhere_is_no_change(capsys: pytest.CaptureFixture[str],
+                                       tmp_path: Path) -> None:
+    """Spans name another file (pins carry theirs too): still no change."""
+    moved = tmp_path / "taobao.yaml"
+    moved.write_text((ROOT / "policies/taobao.yaml").read_text(encoding="utf-8"),
+                     encoding="utf-8")
+    status, out, _ = run(capsys, "policies/taobao.yaml", str(moved), "--log",
+                         "policies/logs/taobao-day.jsonl")
+    assert status == 0 and "no change" in out
