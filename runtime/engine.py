@@ -30,7 +30,7 @@ from .clock import format_instant, parse_instant
 from .conversation import Conversation, expired
 from .counters import Counters
 from .decision import Decision
-from .offline_pool import NOTE, OfflinePool, note_message
+from .offline_pool import NOTE, OfflinePool, newest, note_message
 from .records import Event, Record
 from .router import Router
 from .state import AgentState, ShopState, strategy_key
@@ -387,7 +387,9 @@ class Engine:
         buyer = event.get("buyer")
         for place, reason in (("queue", "queue_pull"), ("pool", "pool_distribution"),
                               ("staging", "staging_release")):
-            if buyer is None:
+            if buyer is None and place == "pool":  # T3: the latest message first
+                entry = newest(self.wait.lists["pool"])
+            elif buyer is None:
                 entry = self.wait.next(place)
             else:
                 entry = self.wait.of(buyer) if self.wait.place_of(buyer) == place else None

@@ -225,6 +225,14 @@ def note_message(entry: Entry, event: dict[str, Any]) -> None:
         entry["human_at"] = event["at"]
 
 
+def newest(pool: list[Entry]) -> Entry | None:
+    """The pooled chat with the latest message (a `pick` without a buyer takes it; ties:
+    the one pooled last)."""
+    if not pool:
+        return None
+    return max(reversed(pool), key=lambda e: _latest(e, "all_24h") or 0.0)
+
+
 def _latest(entry: Entry, scope: str) -> float | None:
     """When the chat last counted for `scope`: its latest (human-asking) message."""
     if scope == "all_24h":

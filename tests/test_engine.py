@@ -284,8 +284,8 @@ def test_T1_offline_message_pooled_then_picked_by_hand() -> None:
                            ("continued", "t1", None, "offline_pool")]
     feed(e, status(3, "b-lin", "online"))  # the pool waits for its distribution run (T2)
     assert [x["buyer"] for x in e.waiting()["pool"]] == ["t1", "t2"]
-    recs = feed(e, {"type": "pick", "at": t(4), "agent": "b-lin"})  # T3: newest first
-    assert brief(recs) == [("release", "t2", "b-lin", "pool_distribution")]
+    recs = feed(e, {"type": "pick", "at": t(4), "agent": "b-lin"})  # T3: newest first, by
+    assert brief(recs) == [("release", "t1", "b-lin", "pool_distribution")]  # latest message
 
 
 # -- Y2, Y9, Y13 queue -------------------------------------------------------------------------

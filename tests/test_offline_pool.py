@@ -92,6 +92,13 @@ def test_T2_manual_pick_stays_possible_between_runs() -> None:
     assert e.counters()["agents"]["c-wu"]["today"]["assignments"]["agent_initiated"] == 1
 
 
+def test_T2_pick_without_a_buyer_takes_the_chat_with_the_latest_message() -> None:
+    e = engine("taobao")
+    feed(e, ask(-60, "old"), ask(-50, "new"), ask(-40, "old"), *online(-30, "c-wu"))
+    recs = feed(e, {"type": "pick", "at": t(-20), "agent": "c-wu"})
+    assert [r["buyer"] for r in recs] == ["old"]
+
+
 # -- T3 scope, newest first ----------------------------------------------------------------------
 
 def _snapshot_engine(entries: list[dict[str, Any]], **pool_settings: object) -> Engine:
