@@ -1,7 +1,8 @@
 """T2-T8 offline pool runs: when they fire, which pooled chats they take, to whom, what they record.
 
 Chats the route pools (outcome `pooled`, T1) stay in the pool until a run, or
-an agent's `pick`, takes them; an agent coming online takes none. The engine
+an agent's `pick` (without a buyer: the chat with the latest message, `newest`),
+takes them; an agent coming online takes none. The engine
 asks this module three things on every `tick`, and does the moving itself:
 
 - **When** (T2, `due`): a run is due at every hour and half hour inside each
