@@ -332,6 +332,13 @@ class Router:
                                "expected": f"within {window // 3600}h"})
             return None
         agent_id = contact[0]
+        if agent_id == self.main_id and not self.main_in_group:
+            # S4-C: a main account in no group takes chats only as the last resort, so
+            # a buyer it served then is routed afresh rather than stuck to it.
+            if tr:
+                tr.add(step.id, step.id, step.span, "pick", "nobody_available", kept=[],
+                       dropped=[{"agent": agent_id, "why": "main_account_last_resort"}])
+            return None
         agent, why = self._one_agent(step, agent_id, state, tr,
                                      {"contact": {"agent": agent_id, "hours_ago":
                                                   round((at - contact[1]) / 3600, 2)}})

@@ -114,6 +114,7 @@ DROP_WHYS = (
     "no_chat_permission",
     "admin_excluded",
     "main_account_excluded",
+    "main_account_last_resort",
     "not_in_group",
     "excluded_channel",
     "not_best",

@@ -108,9 +108,8 @@ def test_returning_buyer_of_the_main_account_anchors() -> None:
     assert assert_agree(anchors, events)[0][2] == "source_group"
 
 
-@pytest.mark.xfail(strict=True, reason="policyc's recent_contact step hands a returning "
-                   "buyer back to the main account while other agents are online (S4-C)")
 def test_returning_buyer_of_the_main_account_policyc() -> None:
+    """S4-C: a main account that served a buyer as last resort does not keep that buyer."""
     got, events = returning_to_main()
     assert_agree(got, events)
 
