@@ -285,6 +285,21 @@ def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str) -> tuple[int,
     return line, col, f"unexpected {found or 'end'!r} in expression"
 
 
+# Deeper expressions are refused: every later stage walks expressions recursively.
+MAX_EXPR_DEPTH = 64
+
+
+def _too_deep(tree: lark.Tree[Token]) -> lark.Tree[Token] | None:
+    """The first subtree nested deeper than MAX_EXPR_DEPTH, found without recursion."""
+    todo = [(tree, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > MAX_EXPR_DEPTH:
+            return node
+        todo += [(child, depth + 1) for child in node.children if isinstance(child, lark.Tree)]
+    return None
+
+
 def parse_expr(text: str, base: Span, report: Report, col_offset: int = 0) -> Expr | None:
     """Parse one expression written in a YAML scalar that starts at `base`.
 
@@ -306,6 +321,11 @@ def parse_expr(text: str, base: Span, report: Report, col_offset: int = 0) -> Ex
         report.add("E110", f"expression error: {err}", base)
         return None
     builder = _ToAst(base, col_offset)
+    too_deep = _too_deep(tree)
+    if too_deep is not None:
+        report.add("E110", f"expression nests more than {MAX_EXPR_DEPTH} levels deep",
+                   builder._meta(too_deep.meta), hint="split it into several route steps")
+        return None
     expr = builder.transform(tree)
     for span, message in builder.problems:
         report.add("E110", message, span, hint=_ESCAPE_HINT)

@@ -137,6 +137,11 @@ HOSTILE: dict[str, tuple[Callable[[], bytes] | None, Expect]] = {
         lambda: (_SHOP + "roster:\n" + _MAIN + "route:\n  - step: stage\n"
                  "    when: wants_human and\n").encode(),
         Expect("E110", 7, 26)),
+    # lark's transformer recursed once per `not` and raised RecursionError.
+    "E110_three_thousand_nots": (
+        lambda: (_SHOP + "roster:\n" + _MAIN + "route:\n  - step: stage\n"
+                 "    when: " + "not " * 3000 + "wants_human\n").encode(),
+        Expect("E110", 7, 263)),
     "E110_brackets_for_set": (
         lambda: (_SHOP + "roster:\n" + _MAIN + "route:\n  - step: stage\n"
                  "    when: source in [product_page]\n").encode(),
