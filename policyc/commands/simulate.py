@@ -199,7 +199,13 @@ def _engine(router: Router, events: list[dict[str, Any]], args: argparse.Namespa
         return Engine(router, trace=args.trace)
     path.parent.mkdir(parents=True, exist_ok=True)
     return JournaledEngine(router, path, args.log.read_text(encoding="utf-8"), events,
-                           trace=args.trace, resume=args.resume)
+                           trace=args.trace, resume=args.resume, batch=args.journal_batch)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, found {text!r}")
+    return int(text)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -220,6 +226,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="journal the records to this SQLite file as they are made "
                         "(default with -o: OUTPUT.journal.sqlite)")
     p.add_argument("--no-journal", action="store_true", help="do not journal")
+    p.add_argument("--journal-batch", type=_positive, default=64, metavar="N",
+                   help="events per journal transaction (default 64; a kill loses at most "
+                        "one batch of work, never records)")
     p.add_argument("--resume", action="store_true",
                    help="continue a killed run from its journal (same policy and log); "
                         "the output is as if it had never stopped")

@@ -1,0 +1,327 @@
+"""The stateful engine as a hypothesis state machine: random event sequences, checked after each.
+
+Each run picks a policy (the three shipped ones and two small variants written
+here: a strict pin, capacity-1 agents and a newest-first queue; a balanced
+group with a first-online staging cap of 1) and feeds random events with time
+moving forward. After every event it checks:
+
+- G1: every message made exactly one `route` or `continued` record, and every
+  buyer is where its records say: with an agent, visibly waiting
+  (`Engine.waiting()`), or finished with a record saying so;
+- G2: every automatic assignment went to an eligible agent (permitted, online,
+  not excluded, a member of the group it came through) under its capacity;
+- Y9: chats leave the queue in the policy's order (oldest or newest first);
+- G3: a fresh engine fed the same events makes byte-identical records.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from policyc.compiler import compile_file
+from policyc.runtime.engine import Engine
+from policyc.runtime.router import Router
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime.fromisoformat("2026-11-23T08:00:00+08:00")
+Event = dict[str, Any]
+Record = dict[str, Any]
+
+VARIANTS = {
+    "queue_newest": """\
+policyc: 1
+shop:
+  id: machine-queue
+  timezone: Asia/Shanghai
+  grouping: on
+  exclude_admins: true
+  sources: [product_page]
+roster:
+  - {id: boss, role: main, created_at: "2020-01-01T09:00:00+08:00", capacity: 3}
+  - {id: ann, role: admin, created_at: "2020-02-01T09:00:00+08:00", capacity: 2}
+  - {id: bo, created_at: "2020-03-01T09:00:00+08:00", capacity: 1}
+  - {id: cy, created_at: "2020-04-01T09:00:00+08:00", capacity: 2}
+  - {id: di, created_at: "2020-05-01T09:00:00+08:00", capacity: 1, chat_permission: false}
+groups:
+  front: {members: [bo, cy], sources: [product_page]}
+selection:
+  strategy: lowest_load_ratio
+pins:
+  vip-1: cy
+pin_mode: strict
+route:
+  - pin
+  - {step: recent_contact, window: 1d, grace: 5m}
+  - bindings
+  - other_online
+  - {step: queue, when: shop.online > 0}
+  - stage
+queue:
+  order: newest_first
+  take_on_online: 1
+staging:
+  mode: even_split
+  cap: 2
+timeouts:
+  close_read_idle: null
+  agent_no_response: 30m
+  reassign_unreplied: 10m
+""",
+    "balanced": """\
+policyc: 1
+shop:
+  id: machine-balanced
+  timezone: Asia/Taipei
+  grouping: on
+  include_main_account: true
+  sources: [product_page, order_page, live_story]
+roster:
+  - {id: main, role: main, created_at: "2021-01-01T09:00:00+08:00"}
+  - {id: eve, created_at: "2021-02-01T09:00:00+08:00", capacity: 2}
+  - {id: fay, created_at: "2021-02-01T09:00:00+08:00", capacity: 1}
+  - {id: gus, created_at: "2021-03-01T09:00:00+08:00"}
+groups:
+  sales: {members: [eve, fay], sources: [product_page, live_story], select: balanced}
+  care: {members: [gus], sources: [order_page]}
+selection:
+  strategy: fewest_unread
+route:
+  - {step: recent_contact, window: 3d, grace: 0s}
+  - bindings
+  - other_online
+  - {step: queue, when: shop.online > 0}
+  - main_account
+  - stage
+queue:
+  order: oldest_first
+  take_on_online: null
+staging:
+  mode: first_online
+  cap: 1
+timeouts:
+  close_read_idle: 30m
+  customer_no_response: 15m
+""",
+}
+POLICIES = ("shopee", "youzan", "taobao", *VARIANTS)
+SOURCES = ("product_page", "order_page", "live_story", "micro_mall", "mini_program",
+           "wechat_oa", "bot_handoff")
+GAPS = (0, 0, 0.5, 3, 11, 40)  # minutes between events
+WAITING = {"queued", "staged", "waiting", "pooled"}
+
+
+@cache
+def artifact(name: str) -> dict[str, Any]:
+    if name in VARIANTS:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{name}.yaml"
+            path.write_text(VARIANTS[name], encoding="utf-8")
+            result = compile_file(path)
+    else:
+        result = compile_file(ROOT / "policies" / f"{name}.yaml")
+    assert result.artifact is not None, name
+    return result.artifact
+
+
+def dumps(records: list[Record]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+class EngineMachine(RuleBasedStateMachine):
+    """One engine on one policy; rules are CONTRACT.md events, time only moves forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[Event] = []
+        self.records: list[Record] = []
+        self.minute = 0.0
+        self.place: dict[str, str] = {}  # buyer -> with_agent | waiting | done (from records)
+        self.queue: list[str] = []  # the queue as the records tell it, in arrival order
+
+    @initialize(name=st.sampled_from(POLICIES), trace=st.sampled_from([None, None, "full"]),
+                warm=st.lists(st.sampled_from([None, 1, 2]), max_size=4))
+    def start(self, name: str, trace: str | None, warm: list[int | None]) -> None:
+        self.name = name
+        self.trace = trace
+        self.artifact = artifact(name)
+        self.engine = Engine(Router(copy.deepcopy(self.artifact)), trace=trace)
+        self.agents = [a["id"] for a in self.artifact["agents"]][:6]
+        self.groups = [g["id"] for g in self.artifact["groups"]]
+        self.buyers = ["b1", "b2", "b3", "b4", "b5", *list(self.artifact["pins"])[:2]]
+        self.order = self.artifact["settings"]["queue"]["order"]
+        self.main = self.artifact["shop"]["main"]
+        self.reach_hidden = any(s["params"].get("reach_hidden") for s in self.artifact["route"])
+        for agent, capacity in zip(self.agents[1:], warm, strict=False):  # a shop at work,
+            self.feed({"type": "agent_status", "at": self.at(0), "agent": agent,  # small caps
+                       "status": "online"})
+            self.feed({"type": "set_capacity", "at": self.at(0), "agent": agent,
+                       "capacity": capacity})
+
+    # -- events ------------------------------------------------------------------------------
+    def at(self, gap: float) -> str:
+        self.minute += gap
+        return (T0 + timedelta(minutes=self.minute)).isoformat()
+
+    def owner(self, buyer: str, agent: str, real: bool) -> str:
+        """The buyer's agent when `real` and it has one (events that do something), else `agent`."""
+        conv = self.engine.conversations.get(buyer)
+        return conv.agent if real and conv is not None else agent
+
+    @rule(gap=st.sampled_from(GAPS), data=st.data())
+    def message(self, gap: float, data: st.DataObject) -> None:
+        buyer = data.draw(st.sampled_from(self.buyers))
+        self.feed({"type": "message", "at": self.at(gap), "buyer": buyer,
+                   "source": data.draw(st.sampled_from(SOURCES)),
+                   "wants_human": data.draw(st.booleans())})
+
+    @rule(gap=st.sampled_from(GAPS), data=st.data())
+    def burst(self, gap: float, data: st.DataObject) -> None:
+        """Several buyers write at the same moment (a live story): queues form."""
+        at = self.at(gap)
+        for buyer in data.draw(st.lists(st.sampled_from(self.buyers), min_size=2, max_size=5,
+                                        unique=True)):
+            self.feed({"type": "message", "at": at, "buyer": buyer, "source": "product_page"})
+
+    @rule(gap=st.sampled_from(GAPS), data=st.data(),
+          status=st.sampled_from(["online", "online", "online", "busy", "hidden", "offline"]))
+    def agent_status(self, gap: float, data: st.DataObject, status: str) -> None:
+        self.feed({"type": "agent_status", "at": self.at(gap),
+                   "agent": data.draw(st.sampled_from(self.agents)), "status": status})
+
+    @rule(gap=st.sampled_from(GAPS), kind=st.sampled_from(["read", "reply", "close"]),
+          real=st.booleans(), data=st.data())
+    def conversation(self, gap: float, kind: str, real: bool, data: st.DataObject) -> None:
+        buyer = data.draw(st.sampled_from(self.buyers))
+        agent = self.owner(buyer, data.draw(st.sampled_from(self.agents)), real)
+        self.feed({"type": kind, "at": self.at(gap), "agent": agent, "buyer": buyer})
+
+    @rule(gap=st.sampled_from(GAPS), real=st.booleans(), to_group=st.booleans(),
+          data=st.data())
+    def transfer(self, gap: float, real: bool, to_group: bool, data: st.DataObject) -> None:
+        buyer = data.draw(st.sampled_from(self.buyers))
+        agent = self.owner(buyer, data.draw(st.sampled_from(self.agents)), real)
+        target = ({"to_group": data.draw(st.sampled_from(self.groups))}
+                  if to_group and self.groups
+                  else {"to_agent": data.draw(st.sampled_from(self.agents))})
+        self.feed({"type": "transfer", "at": self.at(gap), "agent": agent, "buyer": buyer,
+                   **target})
+
+    @rule(gap=st.sampled_from(GAPS), named=st.booleans(), data=st.data())
+    def pick(self, gap: float, named: bool, data: st.DataObject) -> None:
+        event = {"type": "pick", "at": self.at(gap),
+                 "agent": data.draw(st.sampled_from(self.agents))}
+        if named:
+            event["buyer"] = data.draw(st.sampled_from(self.buyers))
+        self.feed(event)
+
+    @rule(gap=st.sampled_from(GAPS), capacity=st.sampled_from([None, 0, 1, 2, 3]),
+          data=st.data())
+    def set_capacity(self, gap: float, capacity: int | None, data: st.DataObject) -> None:
+        self.feed({"type": "set_capacity", "at": self.at(gap),
+                   "agent": data.draw(st.sampled_from(self.agents)), "capacity": capacity})
+
+    @rule(gap=st.sampled_from([3, 11, 40, 90]))
+    def tick(self, gap: float) -> None:
+        self.feed({"type": "tick", "at": self.at(gap)})
+
+    # -- one event, checked ----------------------------------------------------------------
+    def feed(self, event: Event) -> None:
+        records = self.engine.feed(event)
+        self.events.append(event)
+        self.records.extend(records)
+        if event["type"] == "message":  # G1: exactly one outcome record per message
+            made = [r["kind"] for r in records if r["kind"] in ("route", "continued")]
+            assert made in (["route"], ["continued"]), (event, records)
+        if event["type"] == "close" and not any(r["kind"] == "ignored" for r in records):
+            self.place[event["buyer"]] = "done"  # a close by the agent records nothing
+        for r in records:
+            self.follow(r, event)
+
+    def follow(self, r: Record, event: Event) -> None:
+        """Move the buyer of a record where the record says, checking G2 and the queue order."""
+        kind, buyer = r["kind"], r.get("buyer")
+        by_hand = kind == "transfer" or r.get("cause", {}).get("type") == "pick"
+        if kind == "closed":
+            self.place[buyer] = "done"
+            return
+        if kind == "continued" or buyer is None or r.get("outcome") is None:
+            return  # ignored, pool_run: nobody moved
+        if r["reason"] == "queue_pull":
+            self.pulled(buyer, event, by_hand)
+        elif buyer in self.queue:  # decided again (or picked by name) out of the queue
+            self.queue.remove(buyer)
+        outcome = r["outcome"]
+        if outcome == "assigned":
+            self.place[buyer] = "with_agent"
+            if not by_hand:
+                self.eligible(r)
+        elif outcome == "main_account":
+            self.place[buyer] = "with_agent" if self.main in self.engine.shop.agents else "done"
+        elif outcome in WAITING:
+            self.place[buyer] = "waiting"
+            if outcome == "queued":
+                self.queue.append(buyer)
+        else:  # assistant, excluded: a recorded end
+            self.place[buyer] = "done"
+
+    def pulled(self, buyer: str, event: Event, by_hand: bool) -> None:
+        """Y9: a queue pull takes the oldest (or newest) queued chat, unless picked by name."""
+        if not (by_hand and "buyer" in event):
+            hypothesis.event(f"queue pull among {min(len(self.queue), 3)}+")
+            expected = self.queue[-1] if self.order == "newest_first" else self.queue[0]
+            assert buyer == expected, (self.order, self.queue, buyer)
+        self.queue.remove(buyer)
+
+    def eligible(self, r: Record) -> None:
+        """G2 for an automatic assignment (checked right after the event that made it)."""
+        agent = self.engine.shop.agents[r["agent"]]
+        assert agent.chat_permission and agent.static_why is None, r
+        sticky_hidden = (agent.status == "hidden" and self.reach_hidden  # T7
+                         and r["reason"] in ("recent_contact", "pool_distribution"))
+        assert agent.status == "online" or sticky_hidden, (agent.status, r)
+        if r["reason"] != "pinned_agent":
+            assert agent.capacity is None or agent.open <= agent.capacity, r
+        if r["reason"] == "source_group" and r["group"] is not None:
+            assert agent.id in self.artifact_group(r["group"]), r
+
+    def artifact_group(self, gid: str) -> list[str]:
+        return next(g["members"] for g in self.artifact["groups"] if g["id"] == gid)
+
+    # -- after every step ----------------------------------------------------------------------
+    @invariant()
+    def books_agree_with_records(self) -> None:
+        """G1: each buyer is with an agent, visibly waiting, or done, as its records say."""
+        if not self.events:
+            return
+        waiting = self.engine.waiting()
+        held = {e["buyer"] for entries in waiting.values() for e in entries}
+        with_agent = set(self.engine.conversations)
+        assert with_agent == {b for b, p in self.place.items() if p == "with_agent"}
+        assert held == {b for b, p in self.place.items() if p == "waiting"}
+        assert [e["buyer"] for e in waiting.get("queue", [])] == self.queue
+
+    @invariant()
+    def replay_is_identical(self) -> None:
+        """G3: the same events in a fresh engine (and router) make byte-identical records."""
+        if not self.events:
+            return
+        fresh = Engine(Router(copy.deepcopy(self.artifact)), trace=self.trace)
+        again = [rec for event in self.events for rec in fresh.feed(copy.deepcopy(event))]
+        assert dumps(again) == dumps(self.records)
+
+
+EngineMachine.TestCase.settings = settings(
+    max_examples=60, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+TestEngineMachine = EngineMachine.TestCase
