@@ -46,8 +46,7 @@ def resolve_names(policy: Policy, report: Report) -> None:
     for binding in policy.bindings:
         _check_refs(report, binding.groups, groups, "E202", "group")
         _check_refs(report, binding.agents, agents, "E201", "agent")
-    for pin in policy.pins:
-        _check_refs(report, (pin.agent,), agents, "E201", "agent")
+    _check_refs(report, tuple(pin.agent for pin in policy.pins), agents, "E201", "agent")
 
     pool = policy.settings.get("offline_pool")
     if isinstance(pool, dict):
