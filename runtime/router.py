@@ -83,6 +83,10 @@ class Router:
                                     compile_condition(b["when"]) if b["when"] else None,
                                     b["groups"], b["agents"], b["select"])
                          for b in artifact["bindings"]]
+        # The steps after the deciding one, as `full` traces show them: the same
+        # immutable steps every time, so they cost nothing per decision.
+        self._skipped = [tuple(TraceStep(r.id, r.id, r.span, "step", "skipped", {})
+                               for r in self.route[i:]) for i in range(len(self.route) + 1)]
         self.binding_index = _index_bindings(self.bindings)
         for b in self.bindings:
             if _is_only_test_of(b.when, self.binding_index[0]):
@@ -215,9 +219,7 @@ class Router:
         if tr:
             tr.add(node, node, self.node_spans.get(node, ""), "outcome", outcome, reason=reason,
                    agent=agent.id if agent else None, group=group, selection=selection)
-            for skipped in self.route[index:]:
-                tr.add(skipped.id, skipped.id, skipped.span, "step", "skipped")
-            trace_steps = tuple(tr.steps)
+            trace_steps = tuple(tr.steps) + self._skipped[index]
         agent_id = None
         if agent is not None:
             agent_id = agent.id

@@ -7,7 +7,7 @@ views of that one list, as OPA's explanations are views of one trace.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 LEVELS = ("summary", "fails", "full")
 
@@ -15,16 +15,19 @@ LEVELS = ("summary", "fails", "full")
 FAILING = frozenset({"no_match", "nobody_available", "condition_false", "switched_off"})
 
 
-@dataclass(frozen=True, slots=True)
-class TraceStep:
-    """One evaluated (or, in `full`, skipped) node of the decision graph."""
+class TraceStep(NamedTuple):
+    """One evaluated (or, in `full`, skipped) node of the decision graph.
+
+    A named tuple, not a frozen dataclass: traces are built on the hot path when
+    asked for, and a tuple is immutable at no cost per field.
+    """
 
     step: str
     node: str
     span: str
     kind: str
     result: str
-    detail: dict[str, object] = field(default_factory=dict)
+    detail: dict[str, object]
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"step": self.step, "node": self.node, "span": self.span,
