@@ -40,8 +40,6 @@ from .waiting import PLACES, Entry, Waiting
 __all__ = ["Conversation", "Engine", "Entry", "Event", "Record"]
 
 
-
-
 class Engine:
     """Consumes events in time order; `feed` returns the records each one makes."""
 
