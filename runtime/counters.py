@@ -45,6 +45,7 @@ class Counters:
         self.days: dict[str, dict[str, Counter[str]]] = {}  # agent -> date -> counts
         self.seconds: dict[str, dict[str, Seconds]] = {}  # agent -> date -> status -> seconds
         self.closed_by_day: Counter[str] = Counter()  # whole shop, main account included
+        self._today: tuple[float, float, str] = (0.0, 0.0, "")  # [start, end) of a local day
 
     def start(self, agents: Iterable[AgentState], at: float) -> None:
         for agent in agents:
@@ -70,12 +71,24 @@ class Counters:
         day["first_response_seconds"] += round(waited)
 
     def _count(self, agent: str, key: str, at: float) -> Counter[str]:
-        day = self.days[agent].setdefault(self._day(at), Counter())
+        days, date = self.days[agent], self._day(at)
+        day = days.get(date)
+        if day is None:
+            day = days[date] = Counter()
         day[key] += 1
         return day
 
     def _day(self, at: float) -> str:
-        return datetime.fromtimestamp(at, zone(self.tz)).date().isoformat()
+        """The shop-local date of `at` (the current day's bounds are kept: events come in
+        time order, so nearly every call is a comparison)."""
+        start, end, _ = self._today
+        if not start <= at < end:
+            tz = zone(self.tz)
+            local = datetime.fromtimestamp(at, tz).date()
+            start = datetime.combine(local, datetime.min.time(), tz).timestamp()
+            end = datetime.combine(local + timedelta(days=1), datetime.min.time(), tz).timestamp()
+            self._today = start, end, local.isoformat()
+        return self._today[2]
 
     # -- the report ---------------------------------------------------------------------
     def report(self, at: float, agents: dict[str, AgentState], open_unread: tuple[int, int],
