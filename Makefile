@@ -31,6 +31,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.engine_bench --events 200000
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .mypy-tree
