@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from goldens import assert_golden
 
 from policyc.api import load
 from policyc.cli import main
@@ -32,11 +32,7 @@ FIELDS = ("outcome", "agent", "group", "reason")
 
 
 def _golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("POLICYC_REGOLD") == "1" or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8"), f"golden {name} differs"
+    assert_golden(GOLDEN / name, actual)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from goldens import assert_golden
 from test_conformance import CASES, ROOT, Case, message
 
 from policyc.cli import main
@@ -38,11 +39,7 @@ def _slug(rule: str) -> str:
 
 
 def _golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if REGOLD or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8"), f"golden {name} differs"
+    assert_golden(GOLDEN / name, actual)
 
 
 def _files(tmp_path: Path, case: Case) -> tuple[str, str, str]:

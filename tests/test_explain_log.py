@@ -6,10 +6,10 @@ Golden files in tests/golden/explain-log/; refresh with POLICYC_REGOLD=1.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
+from goldens import assert_golden
 
 from policyc.cli import main
 
@@ -29,11 +29,7 @@ BUYERS = [
 
 
 def _golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("POLICYC_REGOLD") == "1" or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8"), f"golden {name} differs"
+    assert_golden(GOLDEN / name, actual)
 
 
 @pytest.mark.parametrize(("what", "policy", "buyer", "reason"), BUYERS,

@@ -9,7 +9,6 @@ are checked; `tests/fmt/unformatted.diff` is the golden `--check` output
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from goldens import assert_golden
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +28,6 @@ from policyc.dsl.format import format_text
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fmt"
-REGOLD = os.environ.get("POLICYC_REGOLD") == "1"
 SHIPPED = policy_files([REPO / "policies"])[0]
 _SPAN = re.compile(r"^.+\.ya?ml:\d+:\d+$")
 _COMMENT = re.compile(r"(?:^|\s)(#.*)$")
@@ -94,10 +93,7 @@ def test_check_prints_the_golden_diff(capsys: pytest.CaptureFixture[str],
     status = main(["fmt", "--check", "tests/fmt/unformatted.yaml"])
     out = capsys.readouterr().out
     assert status == 1
-    golden = FIXTURES / "unformatted.diff"
-    if REGOLD:
-        golden.write_text(out, encoding="utf-8")
-    assert out == golden.read_text(encoding="utf-8")
+    assert_golden(FIXTURES / "unformatted.diff", out)
 
 
 def test_fmt_rewrites_then_check_passes(tmp_path: Path) -> None:

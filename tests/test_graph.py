@@ -6,13 +6,13 @@ Refresh the golden files with `POLICYC_REGOLD=1 .venv/bin/pytest tests/test_grap
 
 from __future__ import annotations
 
-import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import networkx as nx
 import pytest
+from goldens import assert_golden
 
 from policyc.cli import main
 from policyc.compiler import compile_file
@@ -20,7 +20,6 @@ from policyc.compiler.render_graph import Highlight, highlight_of, render
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "graph"
-REGOLD = os.environ.get("POLICYC_REGOLD") == "1"
 SHOPEE = "policies/shopee.yaml"
 PATH = ("entry", "shop.grouping", "route[0]", "route[1]", "groups.presale",
         "route[1].groups.presale", "outcome:assigned:source_group")
@@ -50,10 +49,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_golden(fmt: str, suffix: str, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, SHOPEE, "--format", fmt)
     assert status == 0
-    golden = GOLDEN / f"shopee.{suffix}"
-    if REGOLD:
-        golden.write_text(out, encoding="utf-8")
-    assert out == golden.read_text(encoding="utf-8")
+    assert_golden(GOLDEN / f"shopee.{suffix}", out)
 
 
 @pytest.mark.usefixtures("in_repo")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from goldens import assert_golden
 
 from policyc.cli import main
 
@@ -20,9 +20,7 @@ def test_highlighted_dot_golden(capsys: pytest.CaptureFixture[str],
     monkeypatch.chdir(ROOT)
     assert main(["graph", "policies/shopee.yaml", "--format", "dot", *EXAMPLE]) == 0
     out = capsys.readouterr().out
-    if os.environ.get("POLICYC_REGOLD") == "1" or not GOLDEN.exists():
-        GOLDEN.write_text(out, encoding="utf-8")
-    assert out == GOLDEN.read_text(encoding="utf-8")
+    assert_golden(GOLDEN, out)
     taken = [line for line in out.splitlines() if "penwidth=3" in line]
     # the example goes entry -> grouping -> recent contact -> bindings -> presale -> assigned
     assert any('"route[1].groups.presale"' in line for line in taken)

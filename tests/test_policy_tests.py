@@ -7,7 +7,6 @@ it with POLICYC_REGOLD=1 and review the diff.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from goldens import assert_golden
 
 from policyc.cli import main
 from policyc.commands.check import policy_files
@@ -22,7 +22,6 @@ from policyc.commands.check import policy_files
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ROOT / "policies"
 GOLDEN = ROOT / "tests" / "golden" / "policy-test"
-REGOLD = os.environ.get("POLICYC_REGOLD") == "1"
 
 NOW = '"2026-11-23T10:00:00+08:00"'
 # Two failing cases (a wrong agent; an engine record too many) and a passing one, run
@@ -118,11 +117,7 @@ def test_failing_case_shows_diff_and_trace_golden(shop: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys)
     assert (status, err) == (1, "")
-    golden = GOLDEN / "failing.txt"
-    if REGOLD or not golden.exists():
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(out, encoding="utf-8")
-    assert out == golden.read_text(encoding="utf-8"), "golden failing.txt differs"
+    assert_golden(GOLDEN / "failing.txt", out)
     assert "-agent: chrissy\n" in out and "+agent: elly\n" in out
     assert "trace (fails):" in out and "[shopee.yaml:" in out
     assert out.endswith("1 passed, 2 failed\n")
