@@ -118,16 +118,35 @@ class _Builder:
             previous, label = pick, "nobody available"
 
     def group_pick(self, step: Step, group_id: str, after: str) -> str:
-        """The pick node of one group, with its overflow groups (shared within a step)."""
+        """The pick node of one group, with its overflow groups (shared within a step).
+
+        Overflow chains may be thousands of groups long, so they are walked with a
+        stack rather than recursion, adding nodes and edges in depth-first order.
+        """
+        top = f"{step.path}.groups.{group_id}"
+        if top in self.g:
+            return top
+        stack = [(self.new_pick(step, group_id, after), iter(self.groups[group_id].overflow))]
+        while stack:
+            pick, overflow = stack[-1]
+            over = next(overflow, None)
+            if over is None:
+                stack.pop()
+                if stack:
+                    self.edge(stack[-1][0], pick, "overflow")
+            elif f"{step.path}.groups.{over.name}" in self.g:
+                self.edge(pick, f"{step.path}.groups.{over.name}", "overflow")
+            else:
+                child = self.new_pick(step, over.name, after)
+                stack.append((child, iter(self.groups[over.name].overflow)))
+        return top
+
+    def new_pick(self, step: Step, group_id: str, after: str) -> str:
         pick = f"{step.path}.groups.{group_id}"
-        if pick in self.g:
-            return pick
         group = self.groups[group_id]
         self.node(pick, "pick", f"group {group_id}", group.span, group=group_id)
         self.edge(pick, self.outcome("assigned", "source_group", group.span), "picked")
         self.edge(pick, after, "nobody available")
-        for over in group.overflow:
-            self.edge(pick, self.group_pick(step, over.name, after), "overflow")
         return pick
 
 
