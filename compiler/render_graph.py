@@ -18,6 +18,8 @@ from pathlib import Path
 import jinja2
 import networkx as nx
 
+from .templating import environment
+
 FORMATS = ("dot", "mermaid", "html")
 _TEMPLATES = {"dot": "graph.dot.j2", "mermaid": "graph.mmd.j2", "html": "graph.html.j2"}
 
@@ -168,16 +170,8 @@ def _mermaid_text(lines: Sequence[str]) -> str:
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
-                                            default_for_string=False),
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["dot"] = _dot_quote
-    env.filters["mermaid"] = _mermaid_text
-    return env
+    return environment(Path(__file__).parent / "templates",
+                       {"dot": _dot_quote, "mermaid": _mermaid_text})
 
 
 def render(graph: nx.DiGraph, fmt: str, highlight: Highlight | None = None,

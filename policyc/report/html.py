@@ -17,21 +17,14 @@ from typing import Any
 
 import jinja2
 
+from ..compiler.templating import environment
 from ..runtime.clock import parse_instant
 from . import charts, series
 
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
-                                            default_for_string=False),
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["duration"] = duration
-    return env
+    return environment(Path(__file__).parent / "templates", {"duration": duration})
 
 
 def duration(seconds: float) -> str:
