@@ -13,6 +13,7 @@ from ..compiler.emit import dumps
 from ..dsl.diagnostic import Diagnostic, Severity
 from ..dsl.load import display_name
 from ..dsl.span import file_span
+from .output import write_output
 
 _POLICY_MARK = re.compile(rb"^policyc\s*:", re.MULTILINE)
 
@@ -98,11 +99,7 @@ def compile_command(args: argparse.Namespace) -> int:
         _emit(result.diagnostics, result.texts, args.format)
     if status or result.artifact is None:
         return status or 1
-    try:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(dumps(result.artifact), encoding="utf-8")
-    except OSError as err:
-        print(f"policyc: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
+    if not write_output(args.output, dumps(result.artifact)):
         return 2
     if args.format == "text":
         print(f"wrote {args.output} ({result.artifact['policy']})")

@@ -14,6 +14,7 @@ from ..dsl.diagnostic import has_errors
 from ..dsl.load import display_name
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
+from .output import write_output
 
 
 def graph_command(args: argparse.Namespace) -> int:
@@ -45,11 +46,7 @@ def graph_command(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return 1 if errors else 0
-    try:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
-    except OSError as err:
-        print(f"policyc: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
+    if not write_output(args.output, text):
         return 2
     print(f"wrote {args.output}", file=sys.stderr)
     return 1 if errors else 0

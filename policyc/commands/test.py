@@ -11,6 +11,7 @@ from typing import Any
 
 from ..policy_test_file import discover
 from ..policy_tests import CaseResult, Coverage, Run, run_files
+from .output import write_output
 
 
 def _case_line(r: CaseResult) -> str:
@@ -130,11 +131,7 @@ def test_command(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(report)
         return status
-    try:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(report, encoding="utf-8")
-    except OSError as err:
-        print(f"policyc: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
+    if not write_output(args.output, report):
         return 2
     print(f"{summary(run)}; wrote {args.output}")
     return status
