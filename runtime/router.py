@@ -14,7 +14,9 @@ from typing import Any
 from .clock import local_minute_and_day, parse_instant
 from .conditions import Cond, Facts, compile_condition, first_failure
 from .decision import Decision
-from .state import AgentState, Pool, ShopState, strategy_key
+from .dispatch import index_bindings, is_only_test_of
+from .snapshot import build_state
+from .state import AgentState, Pool, ShopState
 from .trace import TraceStep
 
 Outcome = tuple[str, str, AgentState | None, str | None, str | None, str]
@@ -87,9 +89,9 @@ class Router:
         # immutable steps every time, so they cost nothing per decision.
         self._skipped = [tuple(TraceStep(r.id, r.id, r.span, "step", "skipped", {})
                                for r in self.route[i:]) for i in range(len(self.route) + 1)]
-        self.binding_index = _index_bindings(self.bindings)
+        self.binding_index = index_bindings([b.when for b in self.bindings])
         for b in self.bindings:
-            if _is_only_test_of(b.when, self.binding_index[0]):
+            if is_only_test_of(b.when, self.binding_index[0]):
                 b.cond = None  # the dispatch table already proved it for every row it lists
         self.node_spans = {n["id"]: n["span"] for n in artifact["graph"]["nodes"]}
         self._plan: list[tuple[RouteStep, Callable[..., Outcome | None]]] = [
@@ -103,81 +105,9 @@ class Router:
         self.replies_on = {k for k, v in replies.items() if v.get("enabled")}
 
     # -- state -----------------------------------------------------------------
-    def static_why(self, spec: dict[str, Any]) -> str | None:
-        """Why the policy itself keeps an agent from automatic assignment (Y4, S4-B)."""
-        if self.exclude_admins and spec["role"] in ("admin", "main"):
-            return "admin_excluded"
-        if spec["role"] == "main" and not self.include_main:
-            return "main_account_excluded"
-        return None
-
     def state(self, snapshot: dict[str, Any]) -> ShopState:
         """Build an indexed shop state from a (validated) CONTRACT.md snapshot."""
-        order = sorted(self.agent_specs, key=lambda s: (parse_instant(s["created_at"]), s["id"]))
-        rank = {s["id"]: i for i, s in enumerate(order)}
-        agents: dict[str, AgentState] = {}
-        live = {row["id"]: row for row in snapshot.get("agents", [])}
-        for spec in self.agent_specs:
-            row = live.get(spec["id"], {})
-            merged = dict(spec, **{k: row[k] for k in ("role", "created_at", "chat_permission",
-                                                       "capacity", "score") if k in row})
-            agent = AgentState(merged, rank[spec["id"]])
-            agent.created = parse_instant(agent.created_at)
-            agent.status = row.get("status", "offline")
-            agent.unread = row.get("unread", 0) or 0
-            agent.pending = row.get("pending", 0) or 0
-            agent.open = row.get("open", 0) or 0
-            agent.assigned = row.get("assigned", 0) or 0
-            since = row.get("offline_since")
-            agent.offline_since = parse_instant(since) if since else None
-            agent.static_why = self.static_why(merged)
-            agent.why = agent.live_why()
-            agents[agent.id] = agent
-        state = ShopState(agents, parse_instant(snapshot["at"]))
-        for row in snapshot.get("contacts", []):
-            at = parse_instant(row["at"])
-            known = state.contacts.get(row["buyer"])
-            if known is None or at >= known[1]:
-                state.contacts[row["buyer"]] = (row["agent"], at)
-        state.queue = list(snapshot.get("queue", []))
-        state.staging = list(snapshot.get("staging", []))
-        state.pool = list(snapshot.get("pool", []))
-        self._build_pools(state)
-        return state
-
-    def _build_pools(self, state: ShopState) -> None:
-        def keys(*names: str | None) -> dict[str, Callable[[AgentState], object]]:
-            chosen = {n or self.strategy for n in names}
-            return {n: strategy_key(n, self.busy_threshold) for n in sorted(chosen)}
-
-        def split(ids: list[str]) -> tuple[list[AgentState], list[AgentState]]:
-            members = [state.agents[i] for i in ids]
-            return ([a for a in members if a.static_why is None],
-                    [a for a in members if a.static_why is not None])
-
-        for gid, group in self.groups.items():
-            selects = [group["select"]] + [b.select for b in self.bindings if gid in b.groups]
-            kept, dropped = split(group["members"])
-            state.pools[f"group:{gid}"] = Pool(f"group {gid}", kept, dropped, keys(*selects))
-        for b in self.bindings:
-            if b.agents:
-                kept, dropped = split(b.agents)
-                state.pools[f"binding:{b.id}"] = Pool(f"{b.id} agents", kept, dropped,
-                                                      keys(b.select))
-        everyone = [a.id for a in state.agents.values()]
-        for step in self.route:
-            if step.kind == "other_online":
-                with_main = bool(step.params.get("include_main"))
-                ids = [i for i in everyone if with_main or i != self.main_id]
-                kept, dropped = split(ids)
-                state.pools[f"others:{step.id}"] = Pool("other online agents", kept, dropped,
-                                                        keys(step.params.get("select")))
-        # The shop-wide pool counts the agents taking part in routing (only_one_online,
-        # shop.online): the main account only when it is an ordinary member (S4-D);
-        # as a last resort (S4-C) it is reached through the main_account step alone.
-        taking_part = [i for i in everyone if i != self.main_id or self.main_in_group]
-        kept, dropped = split(taking_part)
-        state.pools["shop"] = Pool("shop", kept, dropped, keys(None))
+        return build_state(self, snapshot)
 
     def apply(self, state: ShopState, decision: Decision) -> None:
         """Make the state change a decision implies (an assignment adds a chat)."""
@@ -262,10 +192,6 @@ class Router:
             tr.add(step_id, node, span, "pick", "picked" if agent else "nobody_available",
                    **_pool_detail(pool, agent, strategy, selection))
         return agent, selection
-
-    def _direct(self, agent_id: str, state: ShopState) -> AgentState | None:
-        agent = state.agents.get(agent_id)
-        return agent if agent is not None and agent.eligible else None
 
     def _step_exclude(self, step: RouteStep, *_: object) -> Outcome:
         return ("excluded", "excluded_channel", None, None, None,
@@ -464,52 +390,3 @@ def _pool_detail(pool: Pool, agent: AgentState | None, strategy: str,
             counts[str(a.static_why)] = counts.get(str(a.static_why), 0) + 1
         detail["dropped_counts"] = counts
     return detail
-
-
-def _is_only_test_of(expr: Any, event_key: str | None) -> bool:
-    """Whether a condition is nothing but a test of the dispatch field."""
-    field_name = {"buyer": "buyer.id"}.get(event_key or "", event_key)
-    return bool(expr) and ((expr[0] == "in" and expr[1] == field_name) or
-                           (expr[0] == "cmp" and expr[1] == "==" and expr[2] == field_name))
-
-
-def _index_bindings(bindings: list[BindingRow]) -> tuple[str | None, dict[object, list[int]],
-                                                          list[int]]:
-    """Dispatch bindings on the field most of them test (`source in {...}` and the like).
-
-    Returns (field, value -> binding indexes in order, indexes for other values). Bindings
-    that do not test the field appear in every list, so order (first match wins) is kept.
-    """
-    def keyed(expr: Any) -> tuple[str, list[object]] | None:
-        if not expr:
-            return None
-        if expr[0] == "in":
-            return expr[1], list(expr[2])
-        if expr[0] == "cmp" and expr[1] == "==":
-            return expr[2], [expr[3]]
-        if expr[0] == "and":
-            for part in expr[1:]:
-                found = keyed(part)
-                if found:
-                    return found
-        return None
-
-    tests = [keyed(b.when) for b in bindings]
-    fields = [t[0] for t in tests if t and t[0] in ("source", "intent", "buyer.id")]
-    if not fields:
-        return None, {}, list(range(len(bindings)))
-    field_name = max(sorted(set(fields)), key=fields.count)
-    event_key = {"buyer.id": "buyer"}.get(field_name, field_name)
-    values = {v for t in tests if t and t[0] == field_name for v in t[1]}
-    table: dict[object, list[int]] = {}
-    always: list[int] = []
-    for i, t in enumerate(tests):
-        if t and t[0] == field_name:
-            for v in t[1]:
-                table.setdefault(v, [])
-        else:
-            always.append(i)
-    for v in values:
-        table[v] = [i for i, t in enumerate(tests)
-                    if not (t and t[0] == field_name) or v in t[1]]
-    return event_key, table, always

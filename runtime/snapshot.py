@@ -1,0 +1,94 @@
+"""Build the indexed shop state a router decides against, from a CONTRACT.md snapshot.
+
+Agents come from the artifact's roster with the snapshot's live facts (and
+overrides) on top; each pick step gets its candidate pool, with a heap for
+every strategy that pool is asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .clock import parse_instant
+from .state import AgentState, Pool, ShopState, strategy_key
+
+if TYPE_CHECKING:
+    from .router import Router
+
+
+def static_why(router: Router, spec: dict[str, Any]) -> str | None:
+    """Why the policy itself keeps an agent from automatic assignment (Y4, S4-B)."""
+    if router.exclude_admins and spec["role"] in ("admin", "main"):
+        return "admin_excluded"
+    if spec["role"] == "main" and not router.include_main:
+        return "main_account_excluded"
+    return None
+
+def build_state(router: Router, snapshot: dict[str, Any]) -> ShopState:
+    """Build an indexed shop state from a (validated) CONTRACT.md snapshot."""
+    order = sorted(router.agent_specs, key=lambda s: (parse_instant(s["created_at"]), s["id"]))
+    rank = {s["id"]: i for i, s in enumerate(order)}
+    agents: dict[str, AgentState] = {}
+    live = {row["id"]: row for row in snapshot.get("agents", [])}
+    for spec in router.agent_specs:
+        row = live.get(spec["id"], {})
+        merged = dict(spec, **{k: row[k] for k in ("role", "created_at", "chat_permission",
+                                                   "capacity", "score") if k in row})
+        agent = AgentState(merged, rank[spec["id"]])
+        agent.created = parse_instant(agent.created_at)
+        agent.status = row.get("status", "offline")
+        agent.unread = row.get("unread", 0) or 0
+        agent.pending = row.get("pending", 0) or 0
+        agent.open = row.get("open", 0) or 0
+        agent.assigned = row.get("assigned", 0) or 0
+        since = row.get("offline_since")
+        agent.offline_since = parse_instant(since) if since else None
+        agent.static_why = static_why(router, merged)
+        agent.why = agent.live_why()
+        agents[agent.id] = agent
+    state = ShopState(agents, parse_instant(snapshot["at"]))
+    for row in snapshot.get("contacts", []):
+        at = parse_instant(row["at"])
+        known = state.contacts.get(row["buyer"])
+        if known is None or at >= known[1]:
+            state.contacts[row["buyer"]] = (row["agent"], at)
+    state.queue = list(snapshot.get("queue", []))
+    state.staging = list(snapshot.get("staging", []))
+    state.pool = list(snapshot.get("pool", []))
+    _build_pools(router, state)
+    return state
+
+def _build_pools(router: Router, state: ShopState) -> None:
+    def keys(*names: str | None) -> dict[str, Callable[[AgentState], object]]:
+        chosen = {n or router.strategy for n in names}
+        return {n: strategy_key(n, router.busy_threshold) for n in sorted(chosen)}
+
+    def split(ids: list[str]) -> tuple[list[AgentState], list[AgentState]]:
+        members = [state.agents[i] for i in ids]
+        return ([a for a in members if a.static_why is None],
+                [a for a in members if a.static_why is not None])
+
+    for gid, group in router.groups.items():
+        selects = [group["select"]] + [b.select for b in router.bindings if gid in b.groups]
+        kept, dropped = split(group["members"])
+        state.pools[f"group:{gid}"] = Pool(f"group {gid}", kept, dropped, keys(*selects))
+    for b in router.bindings:
+        if b.agents:
+            kept, dropped = split(b.agents)
+            state.pools[f"binding:{b.id}"] = Pool(f"{b.id} agents", kept, dropped,
+                                                  keys(b.select))
+    everyone = [a.id for a in state.agents.values()]
+    for step in router.route:
+        if step.kind == "other_online":
+            with_main = bool(step.params.get("include_main"))
+            ids = [i for i in everyone if with_main or i != router.main_id]
+            kept, dropped = split(ids)
+            state.pools[f"others:{step.id}"] = Pool("other online agents", kept, dropped,
+                                                    keys(step.params.get("select")))
+    # The shop-wide pool counts the agents taking part in routing (only_one_online,
+    # shop.online): the main account only when it is an ordinary member (S4-D);
+    # as a last resort (S4-C) it is reached through the main_account step alone.
+    taking_part = [i for i in everyone if i != router.main_id or router.main_in_group]
+    kept, dropped = split(taking_part)
+    state.pools["shop"] = Pool("shop", kept, dropped, keys(None))
