@@ -42,7 +42,11 @@ def _cmp(op: str, a: object, b: object) -> bool:
 
 
 def _known(field: str, p: Point) -> object:
-    return {"source": p.source, "day": WEEKDAYS[p.day], "time": p.minute}.get(field, _UNKNOWN)
+    if field == "source":
+        return p.source
+    if p.day < 0:  # a point that stands for every time of the week
+        return _UNKNOWN
+    return {"day": WEEKDAYS[p.day], "time": p.minute}.get(field, _UNKNOWN)
 
 
 _UNKNOWN = object()
@@ -65,6 +69,8 @@ def evaluate(expr: Json, p: Point) -> bool | None:
         return None if inner is None else not inner
     if op == "const":
         return bool(expr[1])
+    if op == "time_in" and p.day < 0:
+        return None
     if op == "time_in":
         start, end, m = int(expr[1]), int(expr[2]), p.minute
         return (start <= m < end) if start <= end else (m >= start or m < end)
@@ -120,11 +126,17 @@ def analyse(conditions: list[Json], sources: list[str]) -> CoverageResult:
     possible: list[bool] = [False] * len(conditions)
     winner_of: dict[int, set[int]] = {i: set() for i in range(len(conditions))}
     uncovered: dict[str, list[Point]] = {s: [] for s in sources}
+    # What each condition says for a source at any time (three-valued logic makes a
+    # definite answer hold at every time); only undecided timed ones are re-evaluated.
+    anytime = {s: [evaluate(c, Point(s, -1, -1)) for c in conditions] for s in sources}
+    retry = [c is not None and uses_time(c) for c in conditions]
     for p in points:
         covered = False
         winner: int | None = None
         for i, cond in enumerate(conditions):
-            result = evaluate(cond, p)
+            result = anytime[p.source][i]
+            if result is None and retry[i]:
+                result = evaluate(cond, p)
             if result is False:
                 continue
             covered = True

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from policyc import __version__
 from policyc.compiler import Result, compile_file, render
+from policyc.compiler.coverage import Point, evaluate, grid
 from policyc.dsl.diagnostic import CODES, Report
 from policyc.dsl.expr import parse_expr
 from policyc.dsl.span import Span
@@ -255,3 +256,30 @@ def test_random_pins(workdir: Path, pins: list[tuple[str, str, str | None]]) -> 
                      else f"  {buyer!r}: {{agent: {agent}, mode: {mode}}}")
     text = SHOPEE.replace("route:\n", "route:\n  - pin\n", 1) + "\n".join(lines) + "\n"
     assert_only_diagnostics(compile_text(workdir, text))
+
+
+# -- coverage analysis ---------------------------------------------------------------
+_ATOMS = st.one_of(
+    st.lists(st.sampled_from(SOURCES[:3]), min_size=1, max_size=2).map(
+        lambda s: ["in", "source", s]),
+    st.tuples(st.integers(0, 47), st.integers(0, 48)).map(
+        lambda t: ["time_in", t[0] * 30, t[1] * 30]),
+    st.sampled_from(WEEKDAYS).map(lambda d: ["cmp", "==", "day", d]),
+    st.tuples(st.sampled_from(["<", "<=", ">", ">="]), st.integers(0, 1440)).map(
+        lambda t: ["cmp", t[0], "time", t[1]]),
+    st.just(["field", "wants_human"]),
+    st.booleans().map(lambda b: ["const", b]))
+_CONDITIONS = st.recursive(_ATOMS, lambda inner: st.one_of(
+    inner.map(lambda c: ["not", c]),
+    st.lists(inner, min_size=2, max_size=3).flatmap(
+        lambda items: st.sampled_from(["and", "or"]).map(lambda op: [op, *items]))),
+    max_leaves=6)
+
+
+@settings(max_examples=EXAMPLES * 2, deadline=None)
+@given(_CONDITIONS, st.sampled_from(SOURCES[:3]))
+def test_coverage_shortcut_is_sound(condition: Any, source: str) -> None:
+    """A definite answer for `source` at any time holds at every half hour of the week."""
+    anytime = evaluate(condition, Point(source, -1, -1))
+    if anytime is not None:
+        assert all(evaluate(condition, p) == anytime for p in grid([source], True))
