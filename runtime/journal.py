@@ -108,13 +108,19 @@ class Journal:
 
     def last_batch(self) -> tuple[int, int, int, str] | None:
         """(batch, last seq, last line, log sha256) of the last committed batch."""
-        row = self.db.execute("SELECT batch, last_seq, last_line, log_sha256 FROM batches "
-                              "ORDER BY batch DESC LIMIT 1").fetchone()
+        try:
+            row = self.db.execute("SELECT batch, last_seq, last_line, log_sha256 FROM batches "
+                                  "ORDER BY batch DESC LIMIT 1").fetchone()
+        except sqlite3.Error as err:
+            raise JournalError(f"{self.path}: {err}") from None
         return None if row is None else (row[0], row[1], row[2], row[3])
 
     def chunks(self) -> Iterator[tuple[int, int, str]]:
         """(seq, line, records text) of every journaled event, in order."""
-        yield from self.db.execute("SELECT seq, line, records FROM events ORDER BY seq")
+        try:
+            yield from self.db.execute("SELECT seq, line, records FROM events ORDER BY seq")
+        except sqlite3.Error as err:
+            raise JournalError(f"{self.path}: {err}") from None
 
     def append(self, batch: int, rows: list[tuple[int, int, str]], log_sha256: str) -> None:
         """Commit one batch of events and its boundary in one transaction."""
