@@ -17,12 +17,8 @@ def _blank(ch: str) -> str:
     return "  " if unicodedata.east_asian_width(ch) in ("W", "F") else " "
 
 
-def _source_line(texts: dict[str, str], d: Diagnostic) -> tuple[str, str] | None:
-    text = texts.get(d.span.file)
-    if text is None:
-        return None
-    lines = text.splitlines()
-    if not 1 <= d.span.line <= len(lines):
+def _source_line(lines: list[str] | None, d: Diagnostic) -> tuple[str, str] | None:
+    if lines is None or not 1 <= d.span.line <= len(lines):
         return None
     line = lines[d.span.line - 1]
     if len(line) > 200:
@@ -38,9 +34,12 @@ def _source_line(texts: dict[str, str], d: Diagnostic) -> tuple[str, str] | None
 def text(diagnostics: list[Diagnostic], texts: dict[str, str]) -> str:
     """Compiler-style text: location, severity and code, the source line with a caret."""
     out: list[str] = []
+    split: dict[str, list[str]] = {}  # each file's lines, split once
     for d in diagnostics:
         out.append(f"{d.span}: {d.severity.value}[{d.code}]: {d.message}")
-        shown = _source_line(texts, d)
+        if d.span.file in texts and d.span.file not in split:
+            split[d.span.file] = texts[d.span.file].splitlines()
+        shown = _source_line(split.get(d.span.file), d)
         if shown:
             gutter = f"{d.span.line:>5} | "
             out.append(gutter + shown[0])

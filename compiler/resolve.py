@@ -6,13 +6,19 @@ from ..dsl.diagnostic import Report
 from ..dsl.policy import Policy, Ref
 from ..dsl.validate import did_you_mean
 
+# A did-you-mean hint compares the name with every known one; against a 10,000-agent
+# roster that is milliseconds each, so only this many distinct names get one per check.
+MAX_HINTED = 50
+
 
 def _check_refs(report: Report, refs: tuple[Ref, ...], known: dict[str, object], code: str,
                 what: str) -> None:
+    hints: dict[str, str | None] = {}
     for ref in refs:
         if ref.name not in known:
-            report.add(code, f"unknown {what} `{ref.name}`", ref.span,
-                       did_you_mean(ref.name, tuple(known)))
+            if ref.name not in hints and len(hints) < MAX_HINTED:
+                hints[ref.name] = did_you_mean(ref.name, tuple(known))
+            report.add(code, f"unknown {what} `{ref.name}`", ref.span, hints.get(ref.name))
 
 
 def resolve_names(policy: Policy, report: Report) -> None:
