@@ -7,18 +7,26 @@ from ..dsl.policy import Policy, Ref
 from ..dsl.validate import did_you_mean
 
 # A did-you-mean hint compares the name with every known one; against a 10,000-agent
-# roster that is milliseconds each, so only this many distinct names get one per check.
+# roster that is milliseconds each, so only this many distinct names get one per policy.
 MAX_HINTED = 50
 
 
-def _check_refs(report: Report, refs: tuple[Ref, ...], known: dict[str, object], code: str,
-                what: str) -> None:
-    hints: dict[str, str | None] = {}
-    for ref in refs:
-        if ref.name not in known:
-            if ref.name not in hints and len(hints) < MAX_HINTED:
-                hints[ref.name] = did_you_mean(ref.name, tuple(known))
-            report.add(code, f"unknown {what} `{ref.name}`", ref.span, hints.get(ref.name))
+class _Refs:
+    """Reports names that refer to nothing, sharing a capped budget of hints."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.hints: dict[tuple[str, str], str | None] = {}  # (code, name) -> hint
+
+    def check(self, refs: tuple[Ref, ...], known: dict[str, object], code: str,
+              what: str) -> None:
+        for ref in refs:
+            if ref.name in known:
+                continue
+            key = (code, ref.name)
+            if key not in self.hints and len(self.hints) < MAX_HINTED:
+                self.hints[key] = did_you_mean(ref.name, tuple(known))
+            self.report.add(code, f"unknown {what} `{ref.name}`", ref.span, self.hints.get(key))
 
 
 def resolve_names(policy: Policy, report: Report) -> None:
@@ -37,11 +45,12 @@ def resolve_names(policy: Policy, report: Report) -> None:
                    mains[1].span if len(mains) > 1 else policy.span,
                    "give one agent `role: main`")
 
+    refs = _Refs(report)
     owner: dict[str, str] = {}
     for group in policy.groups:
-        _check_refs(report, group.members, agents, "E201", "agent")
-        _check_refs(report, group.overflow, groups, "E202", "group")
-        _check_refs(report, group.intents, intents, "E203", "intent")
+        refs.check(group.members, agents, "E201", "agent")
+        refs.check(group.overflow, groups, "E202", "group")
+        refs.check(group.intents, intents, "E203", "intent")
         for member in group.members:
             first = owner.setdefault(member.name, group.id)
             if first != group.id and policy.shop.one_group_per_agent:
@@ -50,14 +59,12 @@ def resolve_names(policy: Policy, report: Report) -> None:
                            "`shop.one_group_per_agent: false` to allow several")
 
     for binding in policy.bindings:
-        _check_refs(report, binding.groups, groups, "E202", "group")
-        _check_refs(report, binding.agents, agents, "E201", "agent")
-    _check_refs(report, tuple(pin.agent for pin in policy.pins), agents, "E201", "agent")
+        refs.check(binding.groups, groups, "E202", "group")
+        refs.check(binding.agents, agents, "E201", "agent")
+    refs.check(tuple(pin.agent for pin in policy.pins), agents, "E201", "agent")
 
     pool = policy.settings.get("offline_pool")
     if isinstance(pool, dict):
         span = policy.setting_spans["offline_pool"]
-        _check_refs(report, tuple(Ref(str(g), span) for g in pool["groups"]), groups, "E202",
-                    "group")
-        _check_refs(report, tuple(Ref(str(a), span) for a in pool["agents"]), agents, "E201",
-                    "agent")
+        refs.check(tuple(Ref(str(g), span) for g in pool["groups"]), groups, "E202", "group")
+        refs.check(tuple(Ref(str(a), span) for a in pool["agents"]), agents, "E201", "agent")
