@@ -43,6 +43,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .engine import Engine
@@ -141,33 +142,19 @@ class Journal:
     def close(self) -> None:
         self.db.close()
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self)
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on an error; sqlite errors become JournalError."""
-
-    def __init__(self, journal: Journal) -> None:
-        self.journal = journal
-
-    def __enter__(self) -> None:
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on an error; SQLite errors are JournalError."""
         try:
-            self.journal.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
         except sqlite3.Error as err:
-            raise JournalError(f"{self.journal.path}: {err}") from None
-
-    def __exit__(self, kind: object, err: object, tb: object) -> None:
-        db = self.journal.db
-        if err is not None:
-            db.execute("ROLLBACK")
-            if isinstance(err, sqlite3.Error):
-                raise JournalError(f"{self.journal.path}: {err}") from None
-            return
-        try:
-            db.execute("COMMIT")
-        except sqlite3.Error as err2:
-            raise JournalError(f"{self.journal.path}: {err2}") from None
+            raise JournalError(f"{self.path}: {err}") from None
 
 
 class JournaledEngine(Engine):
@@ -202,11 +189,8 @@ class JournaledEngine(Engine):
             self.batches = 0
         else:
             self._rebuild(labels, events)
-        if self.fed_all_journaled():
+        if len(self.rebuilt) == self.total:  # nothing left to journal
             self._finish()
-
-    def fed_all_journaled(self) -> bool:
-        return len(self.rebuilt) == self.total
 
     # -- resuming ------------------------------------------------------------------
     def _rebuild(self, labels: dict[str, str], events: list[Event]) -> None:
