@@ -8,6 +8,7 @@ registered code and a 1-based location, and every renderer must cope with it.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from policyc import __version__
+from policyc.commands.check import policy_files
 from policyc.compiler import Result, compile_file, render
 from policyc.compiler.coverage import Point, evaluate, grid
 from policyc.dsl.diagnostic import CODES, Report
@@ -38,7 +40,10 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None,
 
 @pytest.fixture(scope="module")
 def workdir() -> Iterator[Path]:
+    """A folder holding the shipped policies' included files, so mutants can include them."""
     with tempfile.TemporaryDirectory() as tmp:
+        for path in (REPO / "policies").glob("*.yaml"):
+            (Path(tmp) / path.name).write_bytes(path.read_bytes())
         yield Path(tmp)
 
 
@@ -151,13 +156,33 @@ def _mutate(tree: Any, path: tuple[Any, ...], action: str, value: Any) -> Any:
     return tree
 
 
+# Every shipped policy (the files `policyc check policies/` finds), loaded as data.
+SHIPPED = {p.name: yaml.safe_load(p.read_text(encoding="utf-8"))
+           for p in policy_files([REPO / "policies"])[0]}
+
+
 @FUZZ
 @given(st.lists(st.tuples(st.sampled_from(SHOPEE_PATHS),
                           st.sampled_from(["delete", "replace", "duplicate", "wrap"]),
                           _SCALARS | _TREES), min_size=1, max_size=4))
 @example([(("route",), "replace", None)])  # an empty route crashed the graph builder
 def test_mutated_shopee_tree(workdir: Path, mutations: list[tuple[Any, ...]]) -> None:
-    tree = yaml.safe_load(SHOPEE)
+    _compile_mutant(workdir, SHOPEE_TREE, mutations)
+
+
+@FUZZ
+@given(st.sampled_from(sorted(SHIPPED)).flatmap(lambda name: st.tuples(
+    st.just(name),
+    st.lists(st.tuples(st.sampled_from(_paths(SHIPPED[name])[1:]),
+                       st.sampled_from(["delete", "replace", "duplicate", "wrap"]),
+                       _SCALARS | _TREES), min_size=1, max_size=4))))
+def test_mutated_shipped_trees(workdir: Path, case: tuple[str, list[tuple[Any, ...]]]) -> None:
+    name, mutations = case
+    _compile_mutant(workdir, SHIPPED[name], mutations)
+
+
+def _compile_mutant(workdir: Path, original: Any, mutations: list[tuple[Any, ...]]) -> None:
+    tree = copy.deepcopy(original)
     for path, action, value in mutations:
         try:
             tree = _mutate(tree, path, action, value)
