@@ -48,6 +48,7 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: nx.DiGrap
             "exclude_admins": policy.shop.exclude_admins,
             "main": main,
             "main_in_group": bool(main and member_of.get(main)),
+            "one_group_per_agent": policy.shop.one_group_per_agent,
             "span": str(policy.shop.span),
         },
         "agents": [

@@ -107,7 +107,7 @@ def _sequence(node: YSeq, agents: set[str], groups: set[str]) -> list[dict[str, 
     last = float("-inf")
     for i, item in enumerate(node.items):
         event = plain(item)
-        _check(lambda e=event: check_event(e, "", agents), item, f"events/{i}")
+        _check(lambda e=event: check_event(e, "", agents, groups), item, f"events/{i}")
         if event["type"] == "transfer" and "to_group" in event \
                 and event["to_group"] not in groups:
             raise TestFileError(locate(item, ["to_group"]),

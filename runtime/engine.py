@@ -2,12 +2,12 @@
 
 The router decides one message against a state; the engine owns time. It keeps
 the open conversations and the waiting places (runtime/waiting.py), applies
-agent status, read, reply, close, capacity, transfer and pick events, and
-hands waiting chats out when an agent can take them. Every routing outcome is
-one record (runtime/records.py), so G1 holds visibly: each `message` event
-gives exactly one `route` or `continued` record, and a chat that is neither in
-a conversation nor handed to the main account, assistant or exclusion is
-listed by `waiting()`.
+agent status, read, reply, close, capacity, transfer, pick and group membership
+(S12) events, and hands waiting chats out when an agent can take them. Every
+routing outcome is one record (runtime/records.py), so G1 holds visibly: each
+`message` event gives exactly one `route` or `continued` record, and a chat
+that is neither in a conversation nor handed to the main account, assistant or
+exclusion is listed by `waiting()`.
 
 Three concerns live beside it: the offline pool's scheduled runs
 (runtime/offline_pool.py, T2-T8, fired by `tick`), the auto replies a buyer
@@ -59,6 +59,7 @@ class Engine:
         self.timeouts: dict[str, int | None] = settings["timeouts"]
         shop = router.artifact["shop"]
         self.main_last_resort = bool(shop["include_main_account"] and not shop["main_in_group"])
+        self.one_group: bool = shop.get("one_group_per_agent", True)  # S2 (older artifacts: on)
         self.replies = AutoReplies(settings, router.tz)
         self.tally = Counters(router.tz)
         self.pool = OfflinePool(router, settings.get("offline_pool"))
@@ -92,6 +93,8 @@ class Engine:
                 self._transfer(event, at, out)
             case "pick":
                 self._pick(event, at, out)
+            case "membership":
+                self._membership(event, out)
             case "tick":
                 self._tick(event, at, out)
         return out
@@ -279,6 +282,32 @@ class Engine:
         self.shop.touch(agent)
         if agent.status == "online":
             self._offer(agent, event, at, out, self._spare(agent), staging=False)
+
+    def _membership(self, event: Event, out: list[Record]) -> None:
+        """S12, S2: an agent joins (leaving its other group when the policy keeps one per
+        agent) or leaves a group. Its open conversations stay as they are and no chat is
+        handed out by the change itself: the group's next chats, and the waiting ones at
+        their usual moments (a pool run, a close, coming online), reach it by the rules."""
+        agent = self.shop.agents[event["agent"]]
+        gid: str = event["group"]
+        why = None
+        if agent.id == self.router.main_id:
+            why = "the main account's groups are a policy setting (S4): change the policy"
+        elif event["member"] and gid in agent.groups:
+            why = f"{agent.id} is already a member of {gid}"
+        elif event["member"] and not agent.chat_permission:
+            why = f"{agent.id} has no chat permission (S2: only agents with it are members)"
+        elif not event["member"] and gid not in agent.groups:
+            why = f"{agent.id} is not a member of {gid}"
+        if why is not None:
+            out.append(records.ignored(event, why, self.policy))
+            return
+        left: list[str] = []
+        if event["member"]:
+            left = self.shop.join(agent, gid, self.one_group)
+        else:
+            self.shop.leave(agent, gid)
+        out.append(records.membership(event, left, agent.groups, self.policy))
 
     # -- conversations -------------------------------------------------------------
     def _conversation_event(self, event: Event, at: float, out: list[Record]) -> None:

@@ -22,6 +22,7 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "transfer": ("agent", "buyer"),
     "pick": ("agent",),
     "set_capacity": ("agent", "capacity"),
+    "membership": ("agent", "group", "member"),
     "tick": (),
 }
 
@@ -86,8 +87,12 @@ def _time(obj: dict[str, Any], key: str, where: str, nullable: bool = False) -> 
         raise InputError(f"{where}/{key}", str(err)) from None
 
 
-def check_event(event: Any, where: str, agents: set[str]) -> dict[str, Any]:
-    """Validate one event object; unknown types and missing fields are errors."""
+def check_event(event: Any, where: str, agents: set[str],
+                groups: set[str] | None = None) -> dict[str, Any]:
+    """Validate one event object; unknown types and missing fields are errors.
+
+    With `groups` (the policy's), a `membership` event naming another group is one too.
+    """
     if not isinstance(event, dict):
         raise InputError(where, f"an event is a JSON object, found {type(event).__name__}")
     kind = event.get("type")
@@ -118,6 +123,12 @@ def check_event(event: Any, where: str, agents: set[str]) -> dict[str, Any]:
         _enum(event, "status", STATUSES, where)
     if kind == "set_capacity":
         _int(event, "capacity", where, nullable=True)
+    if kind == "membership":  # S12: an agent joins or leaves a group
+        _str(event, "group", where)
+        if groups is not None and event["group"] not in groups:
+            raise InputError(f"{where}/group", f"unknown group {event['group']!r}")
+        if not isinstance(event["member"], bool):
+            raise InputError(f"{where}/member", "expected true (joins) or false (leaves)")
     if kind == "transfer":
         if ("to_agent" in event) == ("to_group" in event):
             raise InputError(where, "a transfer names exactly one of `to_agent`, `to_group`")

@@ -148,7 +148,7 @@ class OfflinePool:
         if cfg["target"] == "routing_rules":
             ids = [a.id for a in shop.pools["shop"].members]
         elif cfg["target"] == "groups":
-            ids = [m for g in cfg["groups"] for m in self.router.groups[g]["members"]]
+            ids = [a.id for g in cfg["groups"] for a in shop.group(g)]  # now (S12)
         else:
             ids = list(cfg["agents"])
         agents = [shop.agents[i] for i in dict.fromkeys(ids)]

@@ -15,6 +15,9 @@ the event that handed it out as `cause`. Kinds:
 - `closed`: a conversation the engine closed on a `tick` (`why`: S11
   `close_read_idle`, Y11 `customer_no_response` / `agent_no_response`); no outcome;
 - `ignored`: an event that changed nothing (`why` says what was missing); no outcome;
+- `membership`: an agent joined or left a group while the shop runs (S12; with
+  `left`, the groups S2 took it out of; `groups`, its groups after); no outcome,
+  no buyer: the change itself moves no chat;
 - `pool_run`: one scheduled run of the offline pool on a `tick` (T8: slot, head
   count, cap, distributed, failures with reasons; runtime/offline_pool.py); no
   outcome. The chats it gives out follow it as `release` records.
@@ -29,7 +32,8 @@ from .decision import Decision
 Record = dict[str, Any]
 Event = dict[str, Any]
 
-KINDS = ("route", "continued", "release", "transfer", "closed", "ignored", "pool_run")
+KINDS = ("route", "continued", "release", "transfer", "closed", "ignored", "membership",
+         "pool_run")
 DECIDED = ("route", "release", "transfer")  # kinds that are a new routing outcome
 
 
@@ -65,3 +69,9 @@ def closed(event: Event, buyer: str, agent: str, why: str, policy: str) -> Recor
 
 def ignored(event: Event, why: str, policy: str) -> Record:
     return {"kind": "ignored", "at": event["at"], "event": event, "why": why, "policy": policy}
+
+
+def membership(event: Event, left: list[str], groups: list[str], policy: str) -> Record:
+    return {"kind": "membership", "at": event["at"], "event": event, "agent": event["agent"],
+            "group": event["group"], "member": event["member"], "left": left,
+            "groups": list(groups), "policy": policy}

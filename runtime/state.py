@@ -119,6 +119,29 @@ class Pool:
             self.heaps[name] = heap
         self.slots = [(self.heaps[name], key) for name, key in self.keys.items()]
 
+    def add(self, agent: AgentState) -> None:
+        """S12: an agent joins this pool (a group it was added to while the shop runs)."""
+        if agent.static_why is not None:  # listed, never picked (Y4, S4-B), as at the start
+            self.static_dropped.append(agent)
+            return
+        self.members.append(agent)
+        self.counts[agent.why] += 1
+        agent.pools.append(self)
+        self.limit = 4 * len(self.members) + 64
+        if agent.why is None:
+            self.push(agent)
+
+    def remove(self, agent: AgentState) -> None:
+        """S12: an agent leaves this pool; its heap entries go with it (a rebuild)."""
+        if agent in self.static_dropped:
+            self.static_dropped.remove(agent)
+            return
+        self.members.remove(agent)
+        self.counts[agent.why] -= 1
+        agent.pools.remove(self)
+        self.limit = 4 * len(self.members) + 64
+        self.rebuild()
+
     def push(self, agent: AgentState) -> None:
         rank, version = agent.rank, agent.version
         for heap, key in self.slots:
@@ -184,6 +207,25 @@ class ShopState:
                 pool.counts[new] += 1
             if new is None:
                 pool.push(agent)
+
+    def group(self, gid: str) -> list[AgentState]:
+        """The members of a group as they are now (S12), those the policy lets take chats."""
+        return self.pools[f"group:{gid}"].members
+
+    def join(self, agent: AgentState, gid: str, only_one: bool) -> list[str]:
+        """S12: add an agent to a group; with `only_one` (S2) it leaves its other groups
+        first. The groups it left, in order."""
+        left = [g for g in agent.groups if g != gid] if only_one else []
+        for g in left:
+            self.leave(agent, g)
+        agent.groups.append(gid)
+        self.pools[f"group:{gid}"].add(agent)
+        return left
+
+    def leave(self, agent: AgentState, gid: str) -> None:
+        """S12: take an agent out of a group; its open conversations stay with it (S11)."""
+        agent.groups.remove(gid)
+        self.pools[f"group:{gid}"].remove(agent)
 
     def set_status(self, agent: AgentState, status: str, at: float) -> None:
         if status == "offline" and agent.status != "offline":

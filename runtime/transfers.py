@@ -43,7 +43,7 @@ def group_pick(router: Router, shop: ShopState, gid: str,
         return None, None
     strategy = group["select"] or router.strategy
     key = strategy_key(strategy, router.busy_threshold)
-    ranked = sorted((a for a in (shop.agents[m] for m in group["members"])
+    ranked = sorted((a for a in shop.group(gid)  # its members now (S12)
                      if a.eligible and a.id != sender), key=lambda a: (key(a), a.rank))
     if not ranked:
         return None, None

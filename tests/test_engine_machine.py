@@ -10,6 +10,8 @@ moving forward. After every event it checks:
   (`Engine.waiting()`), or finished with a record saying so;
 - G2: every automatic assignment went to an eligible agent (permitted, online,
   not excluded, a member of the group it came through) under its capacity;
+- S12, S2: after `membership` events the group pools agree with the agents'
+  groups (tests/pools.py);
 - Y9: chats leave the queue in the policy's order (oldest or newest first);
 - G3: a fresh engine fed the same events makes byte-identical records.
 """
@@ -28,6 +30,7 @@ import hypothesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from pools import assert_pools_agree
 
 from policyc.compiler import compile_file
 from policyc.runtime.engine import Engine
@@ -231,6 +234,14 @@ class EngineMachine(RuleBasedStateMachine):
         self.feed({"type": "set_capacity", "at": self.at(gap),
                    "agent": data.draw(st.sampled_from(self.agents)), "capacity": capacity})
 
+    @rule(gap=st.sampled_from(GAPS), joins=st.booleans(), data=st.data())
+    def membership(self, gap: float, joins: bool, data: st.DataObject) -> None:
+        """S12, S2: an agent joins or leaves a group while the shop runs."""
+        if self.groups:
+            self.feed({"type": "membership", "at": self.at(gap), "member": joins,
+                       "agent": data.draw(st.sampled_from(self.agents)),
+                       "group": data.draw(st.sampled_from(self.groups))})
+
     @rule(gap=st.sampled_from([3, 11, 40, 90]))
     def tick(self, gap: float) -> None:
         self.feed({"type": "tick", "at": self.at(gap)})
@@ -293,10 +304,7 @@ class EngineMachine(RuleBasedStateMachine):
         if r["reason"] != "pinned_agent":
             assert agent.capacity is None or agent.open <= agent.capacity, r
         if r["reason"] == "source_group" and r["group"] is not None:
-            assert agent.id in self.artifact_group(r["group"]), r
-
-    def artifact_group(self, gid: str) -> list[str]:
-        return next(g["members"] for g in self.artifact["groups"] if g["id"] == gid)
+            assert r["group"] in agent.groups, r  # a member now (S12)
 
     # -- after every step ----------------------------------------------------------------------
     @invariant()
@@ -310,6 +318,13 @@ class EngineMachine(RuleBasedStateMachine):
         assert with_agent == {b for b, p in self.place.items() if p == "with_agent"}
         assert held == {b for b, p in self.place.items() if p == "waiting"}
         assert [e["buyer"] for e in waiting.get("queue", [])] == self.queue
+
+    @invariant()
+    def pools_agree_with_groups(self) -> None:
+        """S12, S2: group pools list, count and pick exactly the agents in the group."""
+        if self.events:
+            router = self.engine.router
+            assert_pools_agree(self.engine.shop, self.groups, router.busy_threshold)
 
     @invariant()
     def replay_is_identical(self) -> None:

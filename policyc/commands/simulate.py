@@ -38,7 +38,7 @@ def read_log(path: Path, agents: set[str], groups: set[str]) -> list[dict[str, A
             continue
         where = f"{path}:{number}"
         try:
-            event = check_event(_json(line, where), where, agents)
+            event = check_event(_json(line, where), where, agents, groups)
         except InputError as err:
             field = err.where[len(where):].lstrip("/")
             raise InputError(where, f"{field}: {err.message}" if field else err.message) from None
