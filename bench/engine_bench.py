@@ -281,8 +281,8 @@ def generate(n_agents: int, n_events: int, seed: int = 1) -> tuple[str, str]:
 
 # -- timing ----------------------------------------------------------------------------------
 
-def parse_only(lines: list[str], agents: set[str]) -> list[Event]:
-    return [check_event(json.loads(line), "log", agents) for line in lines]
+def parse_only(lines: list[str], agents: set[str], groups: set[str]) -> list[Event]:
+    return [check_event(json.loads(line), "log", agents, groups) for line in lines]
 
 
 def engine_only(router: Router, events: list[Event]) -> int:
@@ -290,12 +290,12 @@ def engine_only(router: Router, events: list[Event]) -> int:
     return sum(len(feed(e)) for e in events)
 
 
-def pipeline(router: Router, lines: list[str], agents: set[str]) -> int:
+def pipeline(router: Router, lines: list[str], agents: set[str], groups: set[str]) -> int:
     feed = Engine(router).feed
     count = 0
     with open("/dev/null", "w", encoding="utf-8") as sink:
         for line in lines:
-            for rec in feed(check_event(json.loads(line), "log", agents)):
+            for rec in feed(check_event(json.loads(line), "log", agents, groups)):
                 sink.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 count += 1
     return count
@@ -350,14 +350,15 @@ def main(argv: list[str] | None = None) -> int:
           f"({time.perf_counter() - start:.1f} s to make)", file=sys.stderr, flush=True)
     router = compile_router(args.agents)
     agents = {a["id"] for a in router.agent_specs}
-    events = parse_only(lines, agents)
+    groups = set(router.groups)
+    events = parse_only(lines, agents, groups)
     kinds: dict[str, int] = {}
     for e in events:
         kinds[e["type"]] = kinds.get(e["type"], 0) + 1
     records = engine_only(router, events)
-    t_parse = timed(lambda: parse_only(lines, agents), args.repeats)
+    t_parse = timed(lambda: parse_only(lines, agents, groups), args.repeats)
     t_engine = timed(lambda: engine_only(router, events), args.repeats)
-    t_pipe = timed(lambda: pipeline(router, lines, agents), args.repeats)
+    t_pipe = timed(lambda: pipeline(router, lines, agents, groups), args.repeats)
     n = len(events)
     print(f"engine benchmark: {n:,} events ({', '.join(f'{k} {v:,}' for k, v in kinds.items())})"
           f", {records:,} records; median of {args.repeats}, CPU time")
