@@ -40,7 +40,8 @@ Each run is one `pool_run` record (T8): its slot, target, head count, average
 pending, cap, how many chats were in scope, over the cap, distributed and
 failed, and the failures by reason; each chat it distributes is a `release`
 record with reason `pool_distribution`, source `offline_pool`, the run's slot
-and the system note the agent sees.
+and the system note the agent sees. `runs_summary` and `runs_text` sum the
+runs of a replay up for `policyc simulate`'s report.
 """
 
 from __future__ import annotations
@@ -259,3 +260,48 @@ def _slot_minutes(windows: list[dict[str, int]]) -> list[int]:
 
 def _instant(day: date, minute: int, tz: Any) -> float:
     return datetime.combine(day, time(minute // 60, minute % 60), tz).timestamp()
+
+
+# -- reports ---------------------------------------------------------------------------
+
+WHOLE_RUN = (FEW_AGENTS, PENDING_HIGH)  # T5: reasons a run fails as a whole
+
+
+def runs_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """T8 over a replay: how many runs, chats distributed and failed (by reason), and the
+    runs that did something (gave chats out, or failed)."""
+    runs = [r for r in records if r["kind"] == "pool_run"]
+    chats: Counter[str] = Counter()
+    whole: Counter[str] = Counter()
+    for r in runs:
+        for f in r["failures"]:
+            chats[f["reason"]] += f["count"]
+            whole[f["reason"]] += f["reason"] in WHOLE_RUN
+    return {
+        "runs": len(runs), "distributed": sum(r["distributed"] for r in runs),
+        "failed": sum(r["failed"] for r in runs), "over_cap": sum(r["over_cap"] for r in runs),
+        "failed_runs": {k: n for k, n in sorted(whole.items()) if n},
+        "failures": {k: n for k, n in sorted(chats.items()) if n},
+        "active": [{k: r[k] for k in ("slot", "online", "cap", "in_scope", "distributed",
+                                      "failed", "failures")}
+                   for r in runs if r["distributed"] or r["failures"]],
+    }
+
+
+def runs_text(s: dict[str, Any], limit: int = 10) -> list[str]:
+    """The report's lines for `runs_summary` (none when no run fired)."""
+    if not s.get("runs"):
+        return []
+    out = [f"offline pool runs: {s['runs']} ({s['distributed']} chats distributed, "
+           f"{s['failed']} failed, {s['over_cap']} over the cap)"]
+    if s["failed_runs"]:
+        out.append("  runs failed: " + ", ".join(f"{k} {n}" for k, n in s["failed_runs"].items()))
+    if s["failures"]:
+        out.append("  chats failed: " + ", ".join(f"{k} {n}" for k, n in s["failures"].items()))
+    for r in s["active"][:limit]:
+        why = "; ".join(f["reason"] for f in r["failures"])
+        out.append(f"  {r['slot']}  {r['distributed']} of {r['in_scope']} in scope distributed, "
+                   f"{r['online']} online, cap {r['cap']}" + (f" (failed: {why})" if why else ""))
+    if len(s["active"]) > limit:
+        out.append(f"  ... {len(s['active']) - limit} more runs (see --format json)")
+    return out

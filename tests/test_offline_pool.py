@@ -8,13 +8,17 @@ is Monday 2026-11-23 09:00 in the shop; negative minutes are before it.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import hypothesis
+import pytest
 from hypothesis import strategies as st
-from test_engine import _artifact, conv, engine, feed, msg, status, t, tick
+from test_engine import ROOT, _artifact, conv, engine, feed, msg, status, t, tick
 
+from policyc.cli import main
 from policyc.runtime.engine import Engine
+from policyc.runtime.offline_pool import runs_summary, runs_text
 from policyc.runtime.router import Router
 
 Record = dict[str, Any]
@@ -311,6 +315,50 @@ def test_T8_a_chat_the_route_cannot_place_stays_and_is_counted_as_failed() -> No
     assert (run["distributed"], run["failed"]) == (2, 1)
     assert run["failures"] == [{"reason": "routing rules: pooled (offline_pool)", "count": 1}]
     assert pool(e) == ["p1"]
+
+
+def test_T8_the_report_sums_runs_and_failures_by_reason() -> None:
+    e = engine("taobao")
+    capacity = [{"type": "set_capacity", "at": t(-6), "agent": a, "capacity": 1}
+                for a in ("a-chen", "b-lin")]
+    recs = feed(e, ask(-60, "p1"), ask(-50, "p2"), ask(-40, "p3"), tick(-30), *capacity,
+                *online(-5, "a-chen", "b-lin"), tick(0), tick(30))
+    s = runs_summary(recs)
+    assert {k: s[k] for k in ("runs", "distributed", "failed", "over_cap", "failed_runs",
+                              "failures")} == {
+        "runs": 2, "distributed": 2, "failed": 2, "over_cap": 0,
+        "failed_runs": {},
+        "failures": {"routing rules: pooled (offline_pool)": 2}}
+    assert [r["slot"] for r in s["active"]] == [t(0), t(30)]
+    e = engine("taobao")
+    s = runs_summary(feed(e, ask(-60, "p1"), tick(0), tick(30)))
+    assert s["failed_runs"] == {"not enough online unsuspended agents": 2}
+    assert runs_text(s) == [
+        "offline pool runs: 2 (0 chats distributed, 2 failed, 0 over the cap)",
+        "  runs failed: not enough online unsuspended agents 2",
+        "  chats failed: not enough online unsuspended agents 2",
+        f"  {t(0)}  0 of 1 in scope distributed, 0 online, cap 0 "
+        "(failed: not enough online unsuspended agents)",
+        f"  {t(30)}  0 of 1 in scope distributed, 0 online, cap 0 "
+        "(failed: not enough online unsuspended agents)"]
+    assert runs_text(runs_summary([])) == []
+
+
+def test_T8_simulate_reports_the_runs_of_the_taobao_day(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    log = str(ROOT / "policies" / "logs" / "taobao-day.jsonl")
+    policy = str(ROOT / "policies" / "taobao.yaml")
+    assert main(["simulate", policy, "--log", log]) == 0
+    text = capsys.readouterr().out
+    assert "offline pool runs: 12 (5 chats distributed, 0 failed, 0 over the cap)\n" \
+           "  2026-11-23T09:00:00+08:00  5 of 5 in scope distributed, 3 online, cap 30\n" in text
+    assert main(["simulate", policy, "--log", log, "--format", "json"]) == 0
+    runs_json = json.loads(capsys.readouterr().out)["pool_runs"]
+    assert (runs_json["runs"], runs_json["distributed"], runs_json["failed"]) == (12, 5, 0)
+    assert len(runs_json["active"]) == 1
+    shopee = str(ROOT / "policies" / "logs" / "shopee-day.jsonl")
+    assert main(["simulate", str(ROOT / "policies" / "shopee.yaml"), "--log", shopee]) == 0
+    assert "offline pool runs" not in capsys.readouterr().out
 
 
 def test_T8_runs_are_deterministic_on_replay() -> None:

@@ -18,6 +18,7 @@ from ..runtime.counters import counters_text
 from ..runtime.engine import Engine
 from ..runtime.inputs import InputError, check_event
 from ..runtime.journal import JournaledEngine, JournalError
+from ..runtime.offline_pool import runs_summary, runs_text
 from ..runtime.records import DECIDED, Record
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
@@ -85,6 +86,7 @@ def summarize(engine: Engine, records: list[Record], events: int, log: str) -> d
                             for e in entries]
                     for place, entries in waiting.items()},
         "counters": engine.counters(),  # S13, Y14 (runtime/counters.py)
+        "pool_runs": runs_summary(records),  # T8 (runtime/offline_pool.py)
     }
 
 
@@ -114,6 +116,7 @@ def render_text(s: dict[str, Any]) -> str:
                           for r in rows[:10])
         more = f", ... {len(rows) - 10} more" if len(rows) > 10 else ""
         out.append(f"  {place:<8} {len(rows):>4}: {names}{more}")
+    out.extend(runs_text(s.get("pool_runs") or {}))
     out.extend(counters_text(s.get("counters") or {}))
     for note in s["ignored"][:10]:
         out.append(f"ignored: {note}")
