@@ -153,3 +153,23 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     assert "error[E104]" in done.stdout
     assert "error[E207]" in done.stdout
+
+
+def test_compile_writes_the_same_bytes_twice(capsys: pytest.CaptureFixture[str],
+                                             tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    assert main(["compile", "policies/shopee.yaml", "-o", str(first)]) == 0
+    assert main(["compile", "policies/shopee.yaml", "-o", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert json.loads(first.read_text(encoding="utf-8"))["format"] == "policyc.artifact"
+    assert "wrote " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    (ERROR, 1), ("tests/broken/no_such_policy.yaml", 2)])
+def test_compile_refuses_a_broken_policy(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                         path: str, status: int) -> None:
+    out = tmp_path / "artifact.json"
+    assert main(["compile", path, "-o", str(out)]) == status
+    assert not out.exists()
+    assert "error[E" in capsys.readouterr().out
