@@ -25,7 +25,8 @@ SUFFIXES = (".test.yaml", ".test.yml")
 FILE_KEYS = ("policy", "cases")
 CASE_KEYS = ("name", "rule", "state", "event", "events", "expect", "expect_records")
 EXPECT_KEYS = ("outcome", "agent", "group", "reason", "selection", "auto_replies")
-RECORD_KEYS = ("kind", "buyer", *EXPECT_KEYS, "why")
+POOL_RUN_KEYS = ("online", "cap", "in_scope", "over_cap", "distributed", "failed", "failures")
+RECORD_KEYS = ("kind", "buyer", *EXPECT_KEYS, "why", "routed_by", *POOL_RUN_KEYS)
 _SKIP_DIRS = {"node_modules", "__pycache__"}
 
 

@@ -294,3 +294,27 @@ def test_a_policy_with_errors_is_unusable_input(shop: Path,
     status, out, err = run(capsys, "e207.test.yaml")
     assert (status, out) == (2, "")
     assert err.startswith("e207.test.yaml:1:9: policy e207.yaml has errors; run `policyc check`")
+
+
+def test_a_pool_run_record_is_matched_on_its_counts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """T8: `expect_records` may name a `pool_run`'s counts; a wrong one shows in the diff."""
+    shutil.copy(POLICIES / "taobao.yaml", tmp_path / "taobao.yaml")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "taobao.test.yaml").write_text(
+        "cases:\n"
+        "  - name: T5 T8 one agent online, the run fails\n"
+        "    events:\n"
+        "      - {type: message, at: '2026-11-23T08:00:00+08:00', buyer: p-1,\n"
+        "         source: product_page, wants_human: true}\n"
+        "      - {type: agent_status, at: '2026-11-23T08:55:00+08:00', agent: a-chen,\n"
+        "         status: online}\n"
+        "      - {type: tick, at: '2026-11-23T09:00:00+08:00'}\n"
+        "    expect_records:\n"
+        "      - {kind: route, reason: offline_pool}\n"
+        "      - {kind: pool_run, online: 1, distributed: 1, failed: 0}\n", encoding="utf-8")
+    status, out, _ = run(capsys, "taobao.test.yaml")
+    assert status == 1
+    assert "-[1] kind: pool_run, online: 1, distributed: 1, failed: 0\n" in out
+    assert "+[1] kind: pool_run, online: 1, distributed: 0, failed: 1\n" in out
