@@ -183,6 +183,7 @@ def _edit_log(log: Path, line: int) -> None:
 
 @pytest.mark.parametrize("change, message", [
     ("log", "the log is not the one journaled"),
+    ("shorter", "the log is not the one journaled"),
     ("trace", "journal trace is 'none', this run's is 'full'"),
     ("policy", "journal policy is"),
     ("records", "made other records than the journal holds"),
@@ -197,6 +198,9 @@ def test_resume_refuses_a_journal_of_another_run(shop: tuple[Path, Path], tmp_pa
     flags = ["--resume"]
     if change == "log":
         _edit_log(log, 10)
+    elif change == "shorter":
+        log.write_text("".join(log.read_text(encoding="utf-8").splitlines(keepends=True)[:99]),
+                       encoding="utf-8")
     elif change == "trace":
         flags.append("--trace=full")
     elif change == "policy":
