@@ -229,3 +229,20 @@ def test_unusable_journal_and_flags(shop: tuple[Path, Path], tmp_path: Path,
     assert _simulate(policy, log, tmp_path / "o.jsonl", "--no-journal", "--resume") == 2
     assert "--resume needs a journal" in capsys.readouterr().err
     assert main(["simulate", str(policy), "--log", str(log), "--journal-batch", "0"]) == 2
+
+
+def test_a_journal_that_cannot_be_written_is_unusable_output(
+        shop: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from policyc.runtime import journal
+
+    def full(*_: object) -> None:
+        raise journal.JournalError("j.sqlite: database or disk is full")
+
+    monkeypatch.setattr(journal.Journal, "append", full)
+    policy, log = shop
+    assert _simulate(policy, log, tmp_path / "o.jsonl") == 2
+    err = capsys.readouterr().err
+    assert "disk is full" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o.jsonl").exists()

@@ -158,8 +158,12 @@ def simulate_command(args: argparse.Namespace) -> int:
     except JournalError as err:
         print(f"policyc simulate: {err}", file=sys.stderr)
         return 2
-    records = replay(engine, events, progress(len(events), sys.stderr, "replaying",
-                                              forced=args.progress))
+    try:
+        records = replay(engine, events, progress(len(events), sys.stderr, "replaying",
+                                                  forced=args.progress))
+    except JournalError as err:  # the journal could not be written (disk full, ...)
+        print(f"policyc simulate: {err}", file=sys.stderr)
+        return 2
     if args.output is not None:
         try:
             args.output.parent.mkdir(parents=True, exist_ok=True)
