@@ -6,6 +6,7 @@ import json
 import unicodedata
 
 from ..dsl.diagnostic import CODES, Diagnostic, Severity
+from ..dsl.span import source_lines
 
 TOOL_URI = "https://example.invalid/policyc"  # no public home yet; SARIF wants a URI
 
@@ -38,7 +39,7 @@ def text(diagnostics: list[Diagnostic], texts: dict[str, str]) -> str:
     for d in diagnostics:
         out.append(f"{d.span}: {d.severity.value}[{d.code}]: {d.message}")
         if d.span.file in texts and d.span.file not in split:
-            split[d.span.file] = texts[d.span.file].splitlines()
+            split[d.span.file] = source_lines(texts[d.span.file])
         shown = _source_line(split.get(d.span.file), d)
         if shown:
             gutter = f"{d.span.line:>5} | "

@@ -144,13 +144,16 @@ def _unescape(body: str) -> str | None:
 class _ToAst(Transformer[Token, Expr]):
     """Builds AST nodes, placing each at its position inside the YAML file."""
 
-    def __init__(self, base: Span, col_offset: int) -> None:
+    def __init__(self, base: Span, col_offset: int, verbatim: bool = True) -> None:
         super().__init__()
         self.base = base
         self.col_offset = col_offset
+        self.verbatim = verbatim
         self.problems: list[tuple[Span, str]] = []  # found while building; reported as E110
 
     def _at(self, line: int | None, col: int | None, end_col: int | None = None) -> Span:
+        if not self.verbatim:
+            return self.base
         line = line or 1
         col = col or 1
         first = line == 1
@@ -300,11 +303,15 @@ def _too_deep(tree: lark.Tree[Token]) -> lark.Tree[Token] | None:
     return None
 
 
-def parse_expr(text: str, base: Span, report: Report, col_offset: int = 0) -> Expr | None:
+def parse_expr(text: str, base: Span, report: Report, col_offset: int = 0,
+               verbatim: bool = True) -> Expr | None:
     """Parse one expression written in a YAML scalar that starts at `base`.
 
     `col_offset` is how far the expression text starts after the scalar's first
-    column (1 for a quoted scalar). Errors are reported as E110 and give None.
+    column (1 for a quoted scalar). When the text is not a verbatim copy of the
+    file (a folded or block scalar, YAML escapes), every node gets `base` instead
+    of a column that would point at the wrong place. Errors are reported as E110
+    and give None.
     """
     if not text.strip():
         report.add("E110", "expression is empty", base)
@@ -313,14 +320,14 @@ def parse_expr(text: str, base: Span, report: Report, col_offset: int = 0) -> Ex
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedInput as err:
         line, col, message = _syntax_error(err, text)
-        span = _ToAst(base, col_offset)._at(line, col)
+        span = _ToAst(base, col_offset, verbatim)._at(line, col)
         source_line = (text.splitlines() or [""])[line - 1]
         report.add("E110", message, span, hint=_hint_for(source_line, col))
         return None
     except lark.exceptions.LarkError as err:
         report.add("E110", f"expression error: {err}", base)
         return None
-    builder = _ToAst(base, col_offset)
+    builder = _ToAst(base, col_offset, verbatim)
     too_deep = _too_deep(tree)
     if too_deep is not None:
         report.add("E110", f"expression nests more than {MAX_EXPR_DEPTH} levels deep",

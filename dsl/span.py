@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 
@@ -34,3 +35,12 @@ class Span(NamedTuple):
 def file_span(file: str) -> Span:
     """The span of a whole file, for diagnostics that have no better place."""
     return Span(file, 1, 1, 1, 1)
+
+
+# YAML's line breaks; str.splitlines() would also split at \v, \f and \x1c-\x1e.
+_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of a policy file as YAML numbers them, so `span.line` indexes them."""
+    return _BREAK.split(text)

@@ -190,7 +190,12 @@ class Validator:
             return None
         # YAML reads `when: true` as a boolean; the expression language agrees.
         text = ("true" if s.value else "false") if isinstance(s.value, bool) else s.text
-        expr = parse_expr(text, s.span, self.report, col_offset=1 if s.quoted else 0)
+        # Columns inside the expression map onto the file only when the scalar is the
+        # text itself on one line (no folding, block style or YAML escapes).
+        width = s.span.end_col - s.span.col - (2 if s.quoted else 0)
+        verbatim = s.span.end_line == s.span.line and width == len(text)
+        expr = parse_expr(text, s.span, self.report, col_offset=1 if s.quoted else 0,
+                          verbatim=verbatim)
         return None if expr is None else V(expr, s.span)
 
     # -- containers ----------------------------------------------------------

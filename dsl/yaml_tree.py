@@ -17,7 +17,7 @@ from typing import NamedTuple, NoReturn, Protocol, cast
 import yaml
 
 from .diagnostic import Report
-from .span import Span, file_span
+from .span import Span, file_span, source_lines
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
@@ -262,6 +262,14 @@ def _decode(raw: bytes, file: str, report: Report) -> str | None:
         return None
 
 
+def _within(text: str, file: str, line: int, col: int) -> Span:
+    """A position clamped to the text: libyaml reports end-of-input one line past the end."""
+    lines = source_lines(text)
+    if line > len(lines):
+        line, col = len(lines), len(lines[-1]) + 1
+    return Span(file, line, min(col, len(lines[line - 1]) + 1))
+
+
 def parse_text(text: str, file: str, report: Report) -> YNode | None:
     """Compose YAML text into a span-carrying tree; report problems instead of raising."""
     loader = _Loader(text)
@@ -271,8 +279,11 @@ def parse_text(text: str, file: str, report: Report) -> YNode | None:
         return None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        span = Span(file, mark.line + 1, mark.column + 1) if mark else file_span(file)
+        span = _within(text, file, mark.line + 1, mark.column + 1) if mark else file_span(file)
         problem = err.problem or err.context or "invalid YAML"
+        where = err.context_mark
+        if err.problem and err.context and where is not None:  # e.g. an unclosed quote
+            problem += f" {err.context} at {where.line + 1}:{where.column + 1}"
         report.add("E101", f"YAML syntax error: {problem}", span)
         return None
     except yaml.YAMLError as err:

@@ -27,7 +27,7 @@ from policyc.compiler import Result, compile_file, render
 from policyc.compiler.coverage import Point, evaluate, grid
 from policyc.dsl.diagnostic import CODES, Report
 from policyc.dsl.expr import parse_expr
-from policyc.dsl.span import Span
+from policyc.dsl.span import Span, source_lines
 from policyc.runtime.vocabulary import FIELDS, ORDER_STATES, SOURCES, STEPS, WEEKDAYS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,6 +61,11 @@ def assert_only_diagnostics(result: Result) -> None:
     for d in result.diagnostics:
         assert d.code in CODES
         assert d.span.line >= 1 and d.span.col >= 1, d
+        text = result.texts.get(d.span.file)
+        if text is not None:  # inside the file (the end of the file counts)
+            lines = source_lines(text)
+            assert d.span.line <= len(lines), d
+            assert d.span.col <= len(lines[d.span.line - 1]) + 1, d
     render.text(result.diagnostics, result.texts)
     json.loads(render.to_json(result.diagnostics))
     json.loads(render.sarif(result.diagnostics, __version__))
