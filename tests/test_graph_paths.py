@@ -21,6 +21,7 @@ import pytest
 from policyc.commands.check import policy_files
 from policyc.compiler import compile_file
 from policyc.compiler.emit import dumps
+from policyc.dsl.span import source_lines
 from policyc.runtime.vocabulary import OUTCOMES, REASONS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,7 +92,7 @@ def test_every_node_span_points_into_the_source(policy: str) -> None:
     for node, span in graph.nodes(data="span"):
         file, line, col = span.rsplit(":", 2)
         assert file in texts, f"{node}: {span} names a file that was not compiled"
-        lines = texts[file].splitlines()
+        lines = source_lines(texts[file])
         assert 1 <= int(line) <= len(lines), f"{node}: {span} is past the end of {file}"
         text = lines[int(line) - 1]
         assert 1 <= int(col) <= max(len(text), 1), f"{node}: {span} is past {text!r}"
@@ -111,6 +112,7 @@ from pathlib import Path
 from policyc.commands.check import policy_files
 from policyc.compiler import compile_file
 from policyc.compiler.emit import dumps
+from policyc.dsl.span import source_lines
 out = {p: hashlib.sha256(dumps(compile_file(Path(p)).artifact).encode()).hexdigest()
        for p in sys.argv[1:]}
 print(json.dumps(out))
