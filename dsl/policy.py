@@ -227,9 +227,10 @@ def _step(index: int, v: V) -> Step:
 
 
 def _pins(v: V | None, default_mode: str) -> tuple[Pin, ...]:
+    # One loop, no helpers: a pin table may hold 100,000 entries.
     out = []
     for key, pin in _pairs(v):
-        d = _fields(pin)
+        d = cast("dict[str, V]", pin.value)
         agent, mode = d["agent"], d.get("mode")
         out.append(Pin(str(key.value), Ref(str(agent.value), agent.span),
                        str(mode.value) if mode and mode.value else default_mode, key.span))

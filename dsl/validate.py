@@ -218,12 +218,20 @@ class Validator:
         assert t.item is not None
         seen: dict[str, Span] = {}
         pairs: list[tuple[V, V]] = []
+        # Pin tables hold up to 100,000 `buyer: agent` lines: the plain form is
+        # checked here without the four calls of the general path.
+        pins = t.item.kind == "pin"
+        ident = _IDENT.match
         for key, value in node.items:
             if key.text in seen:
                 self.report.add("E124", f"{key.text!r} is given twice (first at {seen[key.text]})",
                                 key.span)
                 continue
             seen[key.text] = key.span
+            if pins and type(value) is YScalar and ident(value.text):
+                pairs.append((V(key.text, key.span),
+                              V({"agent": V(value.text, value.span)}, value.span)))
+                continue
             checked = self.check(value, t.item)
             if checked is not None:
                 pairs.append((V(key.text, key.span), checked))
