@@ -15,13 +15,13 @@ and review the diff of tests/broken/ before committing it.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from goldens import assert_golden
 
 from policyc.cli import main
 from policyc.dsl.diagnostic import CODES, Severity
@@ -29,7 +29,6 @@ from policyc.dsl.diagnostic import CODES, Severity
 REPO = Path(__file__).resolve().parents[1]
 BROKEN = REPO / "tests" / "broken"
 GENERATED = BROKEN / "generated"
-REGOLD = os.environ.get("POLICYC_REGOLD") == "1"
 _EXPECT = re.compile(r"^# expect: ([EWI]\d{3}) (\d+):(\d+)$", re.MULTILINE)
 
 
@@ -54,16 +53,6 @@ def expectation(path: Path) -> Expect:
     found = _EXPECT.search(path.read_text(encoding="utf-8"))
     assert found, f"{path.name} lacks an `# expect: CODE line:col` header"
     return Expect(found[1], int(found[2]), int(found[3]))
-
-
-def assert_golden(golden: Path, actual: str) -> None:
-    """Compare with the golden file, or rewrite it when POLICYC_REGOLD=1."""
-    if REGOLD:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(actual, encoding="utf-8")
-        return
-    assert golden.exists(), f"no golden file {golden}; run with POLICYC_REGOLD=1"
-    assert actual == golden.read_text(encoding="utf-8")
 
 
 def run_check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
