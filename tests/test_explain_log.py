@@ -25,6 +25,8 @@ BUYERS = [
     ("transferred to a group (S10)", "shopee", "b-011", "transfer_to_group"),
     ("queued buyer (Y9)", "youzan", "b-008", "queue_pull"),
     ("pinned buyer waiting for its agent (Y8)", "youzan", "18767120425", "pinned_agent_waiting"),
+    ("pooled, then distributed by a pool run (T1, T2-T8)", "taobao", "b-001",
+     "pool_distribution"),
 ]
 
 
