@@ -13,7 +13,7 @@ import networkx as nx
 
 from ..dsl.policy import Policy
 from ..runtime.artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
-from .graph import grouping_enabled
+from .graph import grouping_enabled, live_bindings
 
 Json = object
 
@@ -32,7 +32,6 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: nx.DiGrap
         for m in g.members:
             member_of.setdefault(m.name, []).append(g.id)
     main = next((a.id for a in policy.agents if a.role == "main"), None)
-    live = [b for b in policy.bindings if b.enabled and (b.groups or b.agents)]
     return {
         "format": ARTIFACT_FORMAT,
         "version": ARTIFACT_VERSION,
@@ -66,7 +65,7 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: nx.DiGrap
         "bindings": [
             {"id": b.path, "when": conditions.get(b.path), "groups": [r.name for r in b.groups],
              "agents": [r.name for r in b.agents], "select": b.select, "span": str(b.span)}
-            for b in live
+            for b in live_bindings(policy)
         ],
         "pins": {p.buyer: [p.agent.name, p.mode, str(p.span)] for p in policy.pins},
         "route": [

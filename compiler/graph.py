@@ -30,6 +30,11 @@ def grouping_enabled(policy: Policy) -> bool:
     return policy.shop.grouping and any(g.members for g in policy.groups)
 
 
+def live_bindings(policy: Policy) -> list[Binding]:
+    """The bindings that can take a chat: switched on and naming a target."""
+    return [b for b in policy.bindings if b.enabled and (b.groups or b.agents)]
+
+
 class _Builder:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
@@ -89,7 +94,7 @@ class _Builder:
         return bool(step.params.get("grace"))
 
     def bindings(self, step: Step, after: str) -> None:
-        live = [b for b in self.policy.bindings if b.enabled and (b.groups or b.agents)]
+        live = live_bindings(self.policy)
         if not step.params.get("enabled", True) or not live:
             self.edge(step.path, after, "designation off" if live else "no bindings")
             return

@@ -7,7 +7,7 @@ from ..dsl.policy import Binding, Policy, Step
 from ..dsl.schema import MAX_REPLY_CHARS
 from ..runtime.vocabulary import STEPS
 from .coverage import analyse, describe_gap
-from .graph import grouping_enabled
+from .graph import grouping_enabled, live_bindings
 
 Json = object
 
@@ -51,7 +51,7 @@ def lint_bindings(policy: Policy, conditions: dict[str, Json], report: Report) -
                        "add `to:` groups or `agents:`, or switch it off")
     if not any(s.kind == "bindings" for s in policy.route):
         return
-    live = [b for b in policy.bindings if b.enabled and (b.groups or b.agents)]
+    live = live_bindings(policy)
     sources = [s.name for s in policy.shop.sources]
     # `exclude` steps before the bindings take chats first: they cover sources
     # (no W305 for an excluded channel) and can shadow bindings.
