@@ -282,8 +282,8 @@ class Validator:
         if t.kind == "time":
             return V(parse_minutes(str(default)), span, given=False)
         if t.kind == "obj" and isinstance(default, dict):
-            inner = YMap(tuple((YScalar(k, "tag:yaml.org,2002:str", False, span),
-                                _yaml_of(v, span)) for k, v in default.items()), span)
+            inner = _yaml_of(default, span)
+            assert isinstance(inner, YMap)
             return V(self.fields(inner, t.fields).value, span, given=False)
         if t.kind == "list" and isinstance(default, list):
             return V([V(v, span, given=False) for v in default], span, given=False)
