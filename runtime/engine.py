@@ -200,16 +200,18 @@ class Engine:
 
     # -- handing out waiting chats ---------------------------------------------------
     def _hand_out(self, entry: Entry, agent: AgentState, reason: str, event: Event,
-                  at: float, out: list[Record]) -> None:
-        """Give a waiting chat to an agent directly (queue pull, staging release, pick)."""
+                  at: float, out: list[Record], group: str | None = None,
+                  selection: str | None = None) -> None:
+        """Give a waiting chat to an agent directly (queue pull, staging release, pick,
+        pool run); its `release` record goes last on `out`."""
         self.wait.release(entry)
         self.shop.assign(agent, entry["buyer"], at)
         cause = "agent_initiated" if event["type"] == "pick" else "auto"
-        group = self._open(entry["buyer"], agent.id, None, reason, at, entry["event"], cause)
+        group = self._open(entry["buyer"], agent.id, group, reason, at, entry["event"], cause)
         source = "offline_pool" if reason == "pool_distribution" else None
         out.append(records.made("release", event["at"], entry["buyer"], entry["event"],
                                 "assigned", reason, agent.id, group, self.policy,
-                                source=source, cause=event))
+                                selection, source=source, cause=event))
 
     def _retry(self, entry: Entry, event: Event, at: float,
                out: list[Record]) -> None:
@@ -310,11 +312,18 @@ class Engine:
         out.append(records.membership(event, left, agent.groups, self.policy))
 
     # -- conversations -------------------------------------------------------------
-    def _conversation_event(self, event: Event, at: float, out: list[Record]) -> None:
+    def _held(self, event: Event, out: list[Record]) -> Conversation | None:
+        """The conversation the event's agent has with its buyer; else record it ignored."""
         conv = self.conversations.get(event["buyer"])
         if conv is None or conv.agent != event["agent"]:
             out.append(records.ignored(event, f"{event['agent']} has no open conversation "
                                               f"with {event['buyer']}", self.policy))
+            return None
+        return conv
+
+    def _conversation_event(self, event: Event, at: float, out: list[Record]) -> None:
+        conv = self._held(event, out)
+        if conv is None:
             return
         agent = self.shop.agents[conv.agent]
         match event["type"]:
@@ -384,10 +393,8 @@ class Engine:
 
     def _transfer(self, event: Event, at: float, out: list[Record]) -> None:
         """S10, Y12: forward a conversation to an agent (online or busy) or to a group."""
-        conv = self.conversations.get(event["buyer"])
-        if conv is None or conv.agent != event["agent"]:
-            out.append(records.ignored(event, f"{event['agent']} has no open conversation "
-                                              f"with {event['buyer']}", self.policy))
+        conv = self._held(event, out)
+        if conv is None:
             return
         target, group, selection, why = transfer_target(self.router, self.shop, event, conv.agent)
         if target is None:
@@ -402,7 +409,6 @@ class Engine:
         group = self._open(conv.buyer, target.id, group, reason, at, conv.message, "transfer_in")
         out.append(records.made("transfer", event["at"], conv.buyer, event, "assigned", reason,
                                 target.id, group, self.policy, selection, source="transfer"))
-
 
     def _pick(self, event: Event, at: float, out: list[Record]) -> None:
         """Y9, Y4: an agent takes a queued (else pooled, else staged) chat by hand."""
@@ -456,20 +462,14 @@ class Engine:
             if isinstance(choice, str):
                 failed[choice] += 1
                 continue
-            buyer, agent = entry["buyer"], choice.agent
-            self.wait.release(entry)
-            self.shop.assign(agent, buyer, at)
-            group = self._open(buyer, agent.id, choice.group, "pool_distribution", at,
-                               entry["event"], "auto")
-            rec = records.made("release", event["at"], buyer, entry["event"], "assigned",
-                               "pool_distribution", agent.id, group, self.policy,
-                               choice.selection, source="offline_pool", cause=event)
+            self._hand_out(entry, choice.agent, "pool_distribution", event, at, given,
+                           choice.group, choice.selection)
+            rec = given[-1]
             rec.update(pool_run=format_instant(slot, self.router.tz), note=NOTE,
                        routed_by=choice.routed_by)
             if choice.decision is not None:  # G4: the route's own path (and trace) to it
                 routed = choice.decision.to_dict(self.trace_level)
                 rec.update({k: routed[k] for k in ("path", "trace") if k in routed})
-            given.append(rec)
         out.append(self.pool.record(plan, event, [r["buyer"] for r in given], failed,
                                     self.policy))
         out.extend(given)
