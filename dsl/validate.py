@@ -50,12 +50,16 @@ def _kind_name(node: YNode) -> str:
             return "a scalar"
 
 
-class Validator:
-    """Walks one YAML tree; `includes` resolves `include` values given as paths."""
+# Resolves an `include` value written as a path: (the path scalar, the included type).
+Include = Callable[[YScalar, T], V | None]
 
-    def __init__(self, report: Report, include: object = None) -> None:
+
+class Validator:
+    """Walks one YAML tree; `include` resolves `include` values given as paths."""
+
+    def __init__(self, report: Report, include: Include | None = None) -> None:
         self.report = report
-        self.include = include  # callable (path scalar, item type) -> V | None
+        self.include = include
         self._checks: dict[str, Callable[[YNode, T], V | None]] = {}  # kind -> bound _kind
 
     def check(self, node: YNode, t: T) -> V | None:
@@ -322,9 +326,8 @@ class Validator:
 
     def _include(self, node: YNode, t: T) -> V | None:
         assert t.item is not None
-        if isinstance(node, YScalar) and node.value is not None and callable(self.include):
-            result: V | None = self.include(node, t.item)
-            return result
+        if isinstance(node, YScalar) and node.value is not None and self.include is not None:
+            return self.include(node, t.item)
         return self.check(node, t.item)
 
 
