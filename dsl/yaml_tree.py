@@ -246,19 +246,23 @@ class _Composer:
         parent.height = max(parent.height, height + 1)
 
 
+def _byte_span(raw: bytes, file: str, offset: int) -> Span:
+    """Where byte `offset` of undecodable text is: its line, and its column counted in bytes."""
+    line = raw.count(b"\n", 0, offset) + 1
+    col = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+    return Span(file, line, col)
+
+
 def _decode(raw: bytes, file: str, report: Report) -> str | None:
     if b"\x00" in raw:
-        offset = raw.index(b"\x00")
-        line = raw.count(b"\n", 0, offset) + 1
-        col = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
-        report.add("E104", "file contains a NUL byte; is it a binary file?", Span(file, line, col))
+        report.add("E104", "file contains a NUL byte; is it a binary file?",
+                   _byte_span(raw, file, raw.index(b"\x00")))
         return None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = raw.count(b"\n", 0, err.start) + 1
-        col = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
-        report.add("E104", f"byte 0x{raw[err.start]:02x} is not valid UTF-8", Span(file, line, col))
+        report.add("E104", f"byte 0x{raw[err.start]:02x} is not valid UTF-8",
+                   _byte_span(raw, file, err.start))
         return None
 
 
