@@ -266,44 +266,34 @@ class Run:
 def run_files(paths: list[Path]) -> tuple[Run | None, list[str]]:
     """Load, check and run every test file; (None, located problems) when any is unusable."""
     problems: list[str] = []
-    policies: dict[Path, tuple[Router, dict[str, Any]] | None] = {}
-    ready: list[tuple[Path, list[Ready]]] = []
+    routers: dict[Path, Router | None] = {}  # each policy compiled once, however many files
+    ready: list[tuple[Path, Router, list[Ready]]] = []
     for path in paths:
         try:
             tests = load(path)
-            compiled = _compiled(tests.policy, policies)
-            if compiled is None:
+            router = _compiled(tests.policy, routers)
+            if router is None:
                 raise TestFileError(tests.policy_span, f"policy {display_name(tests.policy)} "
                                                        "has errors; run `policyc check` on it")
-            ready.append((tests.policy.resolve(),
-                          [prepare(case, compiled[0]) for case in tests.cases]))
+            ready.append((tests.policy.resolve(), router,
+                          [prepare(case, router) for case in tests.cases]))
         except TestFileError as err:
             problems.append(str(err))
     if problems:
         return None, problems
     results: list[CaseResult] = []
-    by_policy: dict[Path, list[CaseResult]] = {}
-    for key, cases in ready:
-        router, _ = _known(policies, key)
+    by_policy: dict[Path, tuple[Router, list[CaseResult]]] = {}
+    for key, router, cases in ready:
         ran = [run_case(r, router, display_name(key)) for r in cases]
         results.extend(ran)
-        by_policy.setdefault(key, []).extend(ran)
-    covered = [coverage(_known(policies, key)[1], rs[0].policy, rs)
-               for key, rs in by_policy.items()]
+        by_policy.setdefault(key, (router, []))[1].extend(ran)
+    covered = [coverage(router.artifact, rs[0].policy, rs) for router, rs in by_policy.values()]
     return Run(results, covered), []
 
 
-def _known(policies: dict[Path, tuple[Router, dict[str, Any]] | None], key: Path
-           ) -> tuple[Router, dict[str, Any]]:
-    compiled = policies[key]
-    assert compiled is not None, "only policies that compiled have cases to run"
-    return compiled
-
-
-def _compiled(policy: Path, cache: dict[Path, tuple[Router, dict[str, Any]] | None]
-              ) -> tuple[Router, dict[str, Any]] | None:
+def _compiled(policy: Path, cache: dict[Path, Router | None]) -> Router | None:
     key = policy.resolve()
     if key not in cache:
         artifact = compile_file(policy).artifact
-        cache[key] = None if artifact is None else (Router(artifact), artifact)
+        cache[key] = None if artifact is None else Router(artifact)
     return cache[key]
