@@ -108,10 +108,6 @@ class Pool:
             agent.pools.append(self)
         self.rebuild()
 
-    @property
-    def available(self) -> int:
-        return self.counts[None]
-
     def rebuild(self) -> None:
         for name, key in self.keys.items():
             heap = [(key(a), a.rank, a.version, a) for a in self.members if a.why is None]
