@@ -41,6 +41,22 @@ def policy_files(paths: list[Path],
     return files, problems
 
 
+def no_policies(files: list[Path], problems: list[Diagnostic],
+                only_policies: bool) -> int | None:
+    """The exit status when the paths named nothing at all to work on, else None.
+
+    Nothing is fine for a pre-commit hook (`--only-policies`: no changed policy);
+    on the command line it is unusable input.
+    """
+    if files or problems:
+        return None
+    if only_policies:
+        return 0
+    print("policyc: no policy files found (a policy has a top-level `policyc:` key)",
+          file=sys.stderr)
+    return 2
+
+
 ONLY_POLICIES_HELP = ("skip named files that are not policies (no top-level `policyc:` key), "
                       "as pre-commit hooks need")
 
@@ -76,13 +92,10 @@ def _status(diagnostics: list[Diagnostic], strict: bool) -> int:
 def check_command(args: argparse.Namespace) -> int:
     """policyc check PATH...: report every finding in every policy."""
     files, diagnostics = policy_files(args.paths, args.only_policies)
+    nothing = no_policies(files, diagnostics, args.only_policies)
+    if nothing is not None:
+        return nothing
     texts: dict[str, str] = {}
-    if not files and not diagnostics and args.only_policies:
-        return 0
-    if not files and not diagnostics:
-        print("policyc: no policy files found (a policy has a top-level `policyc:` key)",
-              file=sys.stderr)
-        return 2
     for path in files:
         result = compile_file(path)
         diagnostics.extend(result.diagnostics)

@@ -12,7 +12,7 @@ from ..dsl.diagnostic import Diagnostic, Report
 from ..dsl.format import format_text
 from ..dsl.load import display_name
 from ..dsl.yaml_tree import read_file
-from .check import ONLY_POLICIES_HELP, policy_files
+from .check import ONLY_POLICIES_HELP, no_policies, policy_files
 
 # Diagnostics that mean the file cannot be read as YAML at all (exit 2);
 # anything else (an expression that does not parse) is a finding (exit 1).
@@ -71,14 +71,11 @@ def _format_one(path: Path, check: bool) -> int:
 def fmt_command(args: argparse.Namespace) -> int:
     """policyc fmt PATH... [--check]: format every policy; exit 1 in --check mode on changes."""
     files, problems = policy_files(args.paths, args.only_policies)
-    if not files and not problems and args.only_policies:
-        return 0
+    nothing = no_policies(files, problems, args.only_policies)
+    if nothing is not None:
+        return nothing
     if problems:
         sys.stdout.write(render.text(problems, {}))
-    if not files and not problems:
-        print("policyc: no policy files found (a policy has a top-level `policyc:` key)",
-              file=sys.stderr)
-        return 2
     status = 2 if problems else 0
     for path in files:
         status = max(status, _format_one(path, args.check))
