@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple, cast
 
-from .expr import Expr
+from .expr import BoolOp, Expr, In, Name, SetLit
 from .span import Span
 from .validate import V
 
@@ -203,8 +203,6 @@ def _binding(index: int, v: V) -> Binding:
 
 def _group_binding(group: Group) -> Binding | None:
     """A group's own sources/order_states/intents, as a binding (one mechanism)."""
-    from .expr import BoolOp, In, Name, SetLit
-
     parts: list[Expr] = []
     for field_name, refs in (("source", group.sources), ("order.state", group.order_states),
                              ("intent", group.intents)):

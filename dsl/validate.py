@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .diagnostic import Report
 from .expr import parse_duration, parse_expr, parse_minutes
-from .schema import STEP_KINDS, F, T
+from .schema import EXPR, IDENT, STEP_KINDS, F, T
 from .span import Span
 from .yaml_tree import YMap, YNode, YScalar, YSeq
 
@@ -312,7 +312,6 @@ class Validator:
             self._bad(kind_node, f"unknown step kind {kind_node.text!r}",
                       did_you_mean(kind_node.text, tuple(STEP_KINDS)))
             return None
-        from .schema import EXPR, IDENT
         fields = (F("step", IDENT, required=True), F("when", EXPR, default=None),
                   *STEP_KINDS[kind_node.text])
         return self.fields(node, fields)
