@@ -106,7 +106,6 @@ def why_not(router: Router, state: ShopState, agent_id: str) -> list[dict[str, s
     if agent is None:
         return [{"cause": "unknown_agent", "text": f"{agent_id} is not in the roster",
                  "span": router.shop_span, "fix": "add it to `roster:`"}]
-    spec = next(s for s in router.agent_specs if s["id"] == agent_id)
     causes: list[dict[str, str]] = []
 
     def add(cause: str, span: str, text: str | None = None, fix: str | None = None) -> None:
@@ -114,7 +113,7 @@ def why_not(router: Router, state: ShopState, agent_id: str) -> list[dict[str, s
                        "span": span, "fix": fix or _FIX.get(cause, "")})
 
     if not agent.chat_permission:
-        add("no_chat_permission", spec["span"])
+        add("no_chat_permission", agent.span)
     if agent.static_why:
         add(agent.static_why, router.shop_span)
     if agent.status != "online":
@@ -135,7 +134,7 @@ def why_not(router: Router, state: ShopState, agent_id: str) -> list[dict[str, s
                 "other agent is offline (S4-C)", "add it to a group (S4-D)")
     reached = _reachable(router, agent_id, agent.groups)
     if router.grouping_enabled and agent.role != "main" and not reached:
-        add("not_in_group", spec["span"], f"{agent_id} is in no group bound to any source, and "
+        add("not_in_group", agent.span, f"{agent_id} is in no group bound to any source, and "
             "no fallback step picks other agents", "add it to a bound group")
     return causes
 
@@ -156,6 +155,7 @@ def _reachable(router: Router, agent_id: str, groups: list[str]) -> bool:
 
 
 def why_not_text(agent_id: str, causes: list[dict[str, str]]) -> str:
+    """The causes `why_not` found, for a person: each with its span and its fix."""
     if not causes:
         return f"{agent_id} can receive new chats now.\n"
     lines = [f"{agent_id} receives no new chats because:"]
