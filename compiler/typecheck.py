@@ -32,8 +32,7 @@ class ExprChecker:
 
     def check(self, expr: Expr) -> Json | None:
         """The lowered JSON of a boolean expression, or None after reporting errors."""
-        out = self._bool(expr)
-        return out
+        return self._bool(expr)
 
     # -- boolean positions -------------------------------------------------------
     def _bool(self, expr: Expr) -> Json | None:
