@@ -146,10 +146,8 @@ def _reachable(router: Router, agent_id: str, groups: list[str]) -> bool:
             return True
         if step.kind == "bindings":
             for b in router.bindings:
-                targets = set(b.groups)
-                for gid in b.groups:
-                    targets.update(router.groups[gid]["overflow"])
-                if agent_id in b.agents or targets.intersection(groups):
+                targets = router.targets[(step.id, b.id)]  # groups and overflow chains
+                if agent_id in b.agents or any(gid in groups for gid, *_ in targets):
                     return True
     return False
 

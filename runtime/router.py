@@ -97,8 +97,9 @@ class Router:
         self._plan: list[tuple[RouteStep, Callable[..., Outcome | None]]] = [
             (step, getattr(self, f"_step_{step.kind}")) for step in self.route]
         # Each binding's groups with their overflow chains, flattened once (the
-        # order is static): (group id, pick node id, pool key, span).
-        self._targets: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {
+        # order is static): (group id, pick node id, pool key, span). Read by
+        # explain's why-not as well, so both follow the same chains.
+        self.targets: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {
             (step.id, b.id): self._flatten(step.id, b.groups)
             for step in self.route if step.kind == "bindings" for b in self.bindings}
         replies = self.settings.get("auto_replies") or {}
@@ -351,7 +352,7 @@ class Router:
             agent, selection = self._pick(state.pools[f"binding:{b.id}"],
                                           b.select or self.strategy, node, node, b.span, tr)
             return None if agent is None else (agent, None, selection)
-        for gid, node, pool_key, span in self._targets[(step.id, b.id)]:
+        for gid, node, pool_key, span in self.targets[(step.id, b.id)]:
             path.append(node)
             strategy = b.select or self.groups[gid]["select"] or self.strategy
             agent, selection = self._pick(state.pools[pool_key], strategy, node, node, span, tr)
