@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .yaml_tree import YMap, YNode, YScalar, YSeq
+from .yaml_tree import LOADER, YMap, YNode, YScalar, YSeq
 
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's scanner is 10x faster
 BREAK = re.compile(r"\n|\x85|\u2028|\u2029")  # YAML's line breaks, once \r is gone
 
 
