@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from . import __version__
+from .commands.output import Stop
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     run: Command = args.run
     try:
         return run(args)
+    except Stop as stop:
+        sys.stderr.write(stop.message)
+        return stop.status
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..api import PolicyError, load
 from ..diffing import (
     FIELDS,
     Handling,
@@ -23,29 +22,13 @@ from ..diffing import (
     replay_diff,
     static_diff,
 )
-from ..runtime.artifact import ArtifactError
 from ..runtime.explain import record_text
 from ..runtime.inputs import InputError
-from ..runtime.router import Router
+from .output import Stop, load_policy
 from .simulate import read_log
 
 LEVEL = "fails"  # the trace view examples show
 ROWS = 20  # static changes listed per table in text; JSON has them all
-
-
-class _Unusable(Exception):
-    """Input the diff cannot use; the message is already written for a person."""
-
-
-def _load(path: Path) -> Router:
-    if not path.is_file():
-        raise _Unusable(f"{path}: no such file\n")
-    try:
-        return load(path)
-    except PolicyError as err:
-        raise _Unusable(err.report) from None
-    except ArtifactError as err:
-        raise _Unusable(f"policyc diff: {err}\n") from None
 
 
 def _line_numbers(path: Path) -> list[int]:
@@ -180,17 +163,14 @@ def render_json(args: argparse.Namespace, s: StaticDiff, r: ReplayDiff,
 # -- command ----------------------------------------------------------------------------
 def diff_command(args: argparse.Namespace) -> int:
     """policyc diff OLD NEW --log EVENTS.jsonl [--format text|json] [--examples N]."""
+    # Either policy having errors leaves nothing to compare: unusable input (2).
+    old, new = load_policy(args.old, "diff", 2), load_policy(args.new, "diff", 2)
+    # Each event must make sense under both policies: agents and groups of both.
+    agents = {a["id"] for a in old.agent_specs} & {a["id"] for a in new.agent_specs}
     try:
-        old, new = _load(args.old), _load(args.new)
-        # Each event must make sense under both policies: agents and groups of both.
-        agents = {a["id"] for a in old.agent_specs} & {a["id"] for a in new.agent_specs}
         events = read_log(args.log, agents, set(old.groups) & set(new.groups))
-    except _Unusable as err:
-        sys.stderr.write(str(err))
-        return 2
     except InputError as err:
-        print(err, file=sys.stderr)
-        return 2
+        raise Stop(f"{err}\n") from None
     static = static_diff(old.artifact, new.artifact)
     replay = replay_diff(old, new, events, trace=LEVEL if args.examples else None)
     lines = _line_numbers(args.log)

@@ -9,10 +9,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..api import PolicyError, load
 from ..progress import Progress, progress
 from ..report import html as report_html
-from ..runtime.artifact import ArtifactError
 from ..runtime.clock import parse_instant
 from ..runtime.counters import counters_text
 from ..runtime.engine import Engine
@@ -22,6 +20,7 @@ from ..runtime.offline_pool import runs_summary, runs_text
 from ..runtime.records import DECIDED, Record
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
+from .output import Stop, cannot_write, load_policy, write_output
 
 
 def read_log(path: Path, agents: set[str], groups: set[str]) -> list[dict[str, Any]]:
@@ -137,61 +136,44 @@ def replay(engine: Engine, events: list[dict[str, Any]], bar: Progress) -> list[
 
 def simulate_command(args: argparse.Namespace) -> int:
     """policyc simulate POLICY --log EVENTS.jsonl [-o DECISIONS.jsonl]."""
-    if not args.policy.is_file():
-        print(f"{args.policy}: no such file", file=sys.stderr)
-        return 2
-    try:
-        router = load(args.policy)
-    except PolicyError as err:
-        sys.stderr.write(err.report)
-        return 1
-    except ArtifactError as err:
-        print(f"policyc simulate: {err}", file=sys.stderr)
-        return 2
+    router = load_policy(args.policy, "simulate", 1)
     try:
         events = read_log(args.log, {a["id"] for a in router.agent_specs}, set(router.groups))
     except InputError as err:
-        print(err, file=sys.stderr)
-        return 2
+        raise Stop(f"{err}\n") from None
     try:
         engine = _engine(router, events, args)
-    except JournalError as err:
-        print(f"policyc simulate: {err}", file=sys.stderr)
-        return 2
-    try:
         records = replay(engine, events, progress(len(events), sys.stderr, "replaying",
                                                   forced=args.progress))
-    except JournalError as err:  # the journal could not be written (disk full, ...)
-        print(f"policyc simulate: {err}", file=sys.stderr)
-        return 2
-    if args.output is not None:
-        try:
-            args.output.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(engine, JournaledEngine):
-                engine.write_output(args.output)  # from the journal, atomically
-            else:
-                with args.output.open("w", encoding="utf-8") as handle:
-                    for rec in records:
-                        handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        except JournalError as err:
-            print(f"policyc simulate: {err}", file=sys.stderr)
-            return 2
-        except OSError as err:
-            print(f"policyc: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
-            return 2
+        if args.output is not None:
+            _write_records(args.output, engine, records)
+    except JournalError as err:  # unusable, or not writable mid-run (disk full, ...)
+        raise Stop(f"policyc simulate: {err}\n") from None
     summary = summarize(engine, records, len(events), str(args.log))
     if args.report is not None:
-        try:
-            report_html.write(args.report, summary, records, events, engine.waiting(),
-                              title=f"{args.policy.name} on {args.log.name}")
-        except OSError as err:
-            print(f"policyc: cannot write {args.report}: {err.strerror or err}", file=sys.stderr)
+        page = report_html.render(summary, records, events, engine.waiting(),
+                                  title=f"{args.policy.name} on {args.log.name}")
+        if not write_output(args.report, page):
             return 2
     if args.format == "json":
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(render_text(summary))
     return 0
+
+
+def _write_records(output: Path, engine: Engine, records: list[Record]) -> None:
+    """The records as JSON Lines; a journaled run copies them from its journal, atomically."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(engine, JournaledEngine):
+            engine.write_output(output)
+        else:
+            with output.open("w", encoding="utf-8") as handle:
+                for rec in records:
+                    handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    except OSError as err:
+        raise cannot_write(output, err) from None
 
 
 def _engine(router: Router, events: list[dict[str, Any]], args: argparse.Namespace) -> Engine:

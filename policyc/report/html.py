@@ -78,11 +78,3 @@ def render(summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
         peaks={place: max(d for _, d in pts) for place, pts in depths.items()},
     )
 
-
-def write(path: Path, summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
-          events: Sequence[Mapping[str, Any]],
-          waiting: Mapping[str, Sequence[Mapping[str, Any]]], title: str) -> None:
-    """Render and write the page (OSError when it cannot be written)."""
-    page = render(summary, records, events, waiting, title)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
