@@ -298,6 +298,11 @@ def parse_text(text: str, file: str, report: Report) -> YNode | None:
         loader.dispose()
     if root is None:
         report.add("E120", "the file is empty; a policy is a YAML mapping", file_span(file))
+    elif isinstance(root, YScalar) and root.span.line > 1:
+        # An empty document (`---`): libyaml puts its null on the line after the last.
+        inside = _within(text, file, root.span.line, root.span.col)
+        if inside.line != root.span.line:
+            root = root._replace(span=inside)
     return root
 
 
