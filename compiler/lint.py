@@ -27,7 +27,7 @@ def lint_roster(policy: Policy, report: Report) -> None:
         if permitted.get(pin.agent.name) is False:
             report.add("W303", f"buyer `{pin.buyer}` is pinned to `{pin.agent.name}`, "
                                "who has no chat permission", pin.agent.span)
-    if policy.shop.grouping and not any(g.members for g in policy.groups):
+    if policy.shop.grouping and not grouping_enabled(policy):
         report.add("W311", "grouping is on but no group has a member, so it is treated as "
                            "off (S3): every chat goes to the main account", policy.shop.span)
 
