@@ -25,16 +25,10 @@ from ..diffing import (
 from ..runtime.explain import record_text
 from ..runtime.inputs import InputError
 from .output import Stop, load_policy
-from .simulate import read_log
+from .simulate import numbered_log
 
 LEVEL = "fails"  # the trace view examples show
 ROWS = 20  # static changes listed per table in text; JSON has them all
-
-
-def _line_numbers(path: Path) -> list[int]:
-    """The line of each event read_log returned (it skips blank lines)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [n for n, line in enumerate(lines, 1) if line.strip()]
 
 
 # -- text -------------------------------------------------------------------------------
@@ -168,12 +162,13 @@ def diff_command(args: argparse.Namespace) -> int:
     # Each event must make sense under both policies: agents and groups of both.
     agents = {a["id"] for a in old.agent_specs} & {a["id"] for a in new.agent_specs}
     try:
-        events = read_log(args.log, agents, set(old.groups) & set(new.groups))
+        numbered = numbered_log(args.log, agents, set(old.groups) & set(new.groups))
     except InputError as err:
         raise Stop(f"{err}\n") from None
+    lines = [number for number, _ in numbered]  # where each event is, for the examples
+    events = [event for _, event in numbered]
     static = static_diff(old.artifact, new.artifact)
     replay = replay_diff(old, new, events, trace=LEVEL if args.examples else None)
-    lines = _line_numbers(args.log)
     render = render_json if args.format == "json" else render_text
     sys.stdout.write(render(args, static, replay, lines))
     return 1 if replay.changes or not static.empty else 0

@@ -25,13 +25,19 @@ from .output import Stop, cannot_write, load_policy, write_output
 
 def read_log(path: Path, agents: set[str], groups: set[str]) -> list[dict[str, Any]]:
     """The events of a JSON Lines log, checked; InputError names `FILE:LINE` of a bad one."""
+    return [event for _, event in numbered_log(path, agents, groups)]
+
+
+def numbered_log(path: Path, agents: set[str],
+                 groups: set[str]) -> list[tuple[int, dict[str, Any]]]:
+    """`read_log` with each event's line number (blank lines are skipped, so they differ)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise InputError(str(path), "no such file") from None
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(str(path), f"cannot read: {err}") from None
-    events: list[dict[str, Any]] = []
+    events: list[tuple[int, dict[str, Any]]] = []
     last = float("-inf")
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -49,7 +55,7 @@ def read_log(path: Path, agents: set[str], groups: set[str]) -> list[dict[str, A
             raise InputError(where, f"at: {event['at']} is earlier than the event before it "
                                     "(a log is in time order)")
         last = at
-        events.append(event)
+        events.append((number, event))
     return events
 
 
