@@ -17,7 +17,7 @@ from .decision import Decision
 from .dispatch import index_bindings, is_only_test_of
 from .snapshot import build_state
 from .state import AgentState, Pool, ShopState
-from .trace import TraceStep
+from .trace import Tracer, TraceStep
 
 Outcome = tuple[str, str, AgentState | None, str | None, str | None, str]
 # (outcome, reason, agent, group, selection, outcome node id)
@@ -45,17 +45,6 @@ class BindingRow:
     agents: list[str]
     select: str | None
     node_after: dict[str, str] = field(default_factory=dict)
-
-
-class Tracer:
-    """Collects trace steps; absent (None) when no trace was asked for."""
-
-    def __init__(self) -> None:
-        self.steps: list[TraceStep] = []
-
-    def add(self, step: str, node: str, span: str, kind: str, result: str,
-            **detail: object) -> None:
-        self.steps.append(TraceStep(step, node, span, kind, result, detail))
 
 
 class Router:

@@ -2,7 +2,8 @@
 
 A decision always records its path of graph nodes (cheap, on in production).
 The full trace is built only when asked for; `summary`, `fails` and `full` are
-views of that one list, as OPA's explanations are views of one trace.
+views of that one list, as OPA's explanations are views of one trace. The
+router is handed a `Tracer` when a trace is asked for, and None when not.
 """
 
 from __future__ import annotations
@@ -30,10 +31,23 @@ class TraceStep(NamedTuple):
     detail: dict[str, object]
 
     def to_dict(self) -> dict[str, object]:
+        """The CONTRACT.md trace entry: the fixed fields, then the detail flattened in."""
         out: dict[str, object] = {"step": self.step, "node": self.node, "span": self.span,
                                   "kind": self.kind, "result": self.result}
         out.update(self.detail)
         return out
+
+
+class Tracer:
+    """Collects trace steps; absent (None) when no trace was asked for."""
+
+    def __init__(self) -> None:
+        self.steps: list[TraceStep] = []
+
+    def add(self, step: str, node: str, span: str, kind: str, result: str,
+            **detail: object) -> None:
+        """Record one step; `detail` holds its kind's fields (failed, picked, dropped...)."""
+        self.steps.append(TraceStep(step, node, span, kind, result, detail))
 
 
 def view(steps: tuple[TraceStep, ...], level: str) -> list[TraceStep]:
