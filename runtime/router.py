@@ -21,6 +21,8 @@ from .trace import Tracer, TraceStep
 
 Outcome = tuple[str, str, AgentState | None, str | None, str | None, str]
 # (outcome, reason, agent, group, selection, outcome node id)
+Target = tuple[str, str, str, str, str]
+# (group id, pick node id, pool key, span, strategy): one group a binding tries
 
 TRACE_LIST_LIMIT = 32
 
@@ -86,10 +88,10 @@ class Router:
         self._plan: list[tuple[RouteStep, Callable[..., Outcome | None]]] = [
             (step, getattr(self, f"_step_{step.kind}")) for step in self.route]
         # Each binding's groups with their overflow chains, flattened once (the
-        # order is static): (group id, pick node id, pool key, span). Read by
-        # explain's why-not as well, so both follow the same chains.
-        self.targets: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {
-            (step.id, b.id): self._flatten(step.id, b.groups)
+        # order and the strategies are static): (group id, pick node id, pool key,
+        # span, strategy). Read by explain's why-not too, so both follow the same chains.
+        self.targets: dict[tuple[str, str], list[Target]] = {
+            (step.id, b.id): self._flatten(step.id, b)
             for step in self.route if step.kind == "bindings" for b in self.bindings}
         replies = self.settings.get("auto_replies") or {}
         self.replies_on = {k for k, v in replies.items() if v.get("enabled")}
@@ -341,26 +343,28 @@ class Router:
             agent, selection = self._pick(state.pools[f"binding:{b.id}"],
                                           b.select or self.strategy, node, node, b.span, tr)
             return None if agent is None else (agent, None, selection)
-        for gid, node, pool_key, span in self.targets[(step.id, b.id)]:
+        for gid, node, pool_key, span, strategy in self.targets[(step.id, b.id)]:
             path.append(node)
-            strategy = b.select or self.groups[gid]["select"] or self.strategy
             agent, selection = self._pick(state.pools[pool_key], strategy, node, node, span, tr)
             if agent is not None:
                 return agent, gid, selection
         return None
 
-    def _flatten(self, step_id: str, groups: list[str]) -> list[tuple[str, str, str, str]]:
-        """Groups in the order they are tried: each, then its overflow chain, once each."""
-        out: list[tuple[str, str, str, str]] = []
+    def _flatten(self, step_id: str, b: BindingRow) -> list[Target]:
+        """A binding's groups in the order they are tried: each, then its overflow chain,
+        once each; each picks by the binding's, else the group's, else the shop's strategy."""
+        out: list[Target] = []
         seen: set[str] = set()
-        todo = list(reversed(groups))
+        todo = list(reversed(b.groups))
         while todo:
             gid = todo.pop()
             if gid in seen:
                 continue
             seen.add(gid)
-            out.append((gid, f"{step_id}.groups.{gid}", f"group:{gid}", self.groups[gid]["span"]))
-            todo.extend(reversed(self.groups[gid]["overflow"]))
+            group = self.groups[gid]
+            out.append((gid, f"{step_id}.groups.{gid}", f"group:{gid}", group["span"],
+                        b.select or group["select"] or self.strategy))
+            todo.extend(reversed(group["overflow"]))
         return out
 
 
