@@ -112,8 +112,7 @@ def compile_command(args: argparse.Namespace) -> int:
         _emit(result.diagnostics, result.texts, args.format)
     if status or result.artifact is None:
         return status or 1
-    if not write_output(args.output, dumps(result.artifact)):
-        return 2
+    write_output(args.output, dumps(result.artifact))
     if args.format == "text":
         print(f"wrote {args.output} ({result.artifact['policy']})")
     return 0

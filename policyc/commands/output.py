@@ -7,7 +7,6 @@ the status, so the commands need no error plumbing of their own.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from ..api import PolicyError, load
@@ -45,12 +44,10 @@ def cannot_write(path: Path, err: OSError) -> Stop:
     return Stop(f"policyc: cannot write {path}: {err.strerror or err}\n")
 
 
-def write_output(path: Path, text: str) -> bool:
-    """Write `text` to `path` (creating folders); on failure print why and return False."""
+def write_output(path: Path, text: str) -> None:
+    """Write `text` to `path`, creating folders; Stop (2) when it cannot be written."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as err:
-        sys.stderr.write(cannot_write(path, err).message)
-        return False
-    return True
+        raise cannot_write(path, err) from None

@@ -159,8 +159,7 @@ def simulate_command(args: argparse.Namespace) -> int:
     if args.report is not None:
         page = report_html.render(summary, records, events, engine.waiting(),
                                   title=f"{args.policy.name} on {args.log.name}")
-        if not write_output(args.report, page):
-            return 2
+        write_output(args.report, page)
     if args.format == "json":
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     else:
