@@ -114,12 +114,12 @@ def lint_settings(policy: Policy, report: Report) -> None:
     if isinstance(replies, dict):
         spans = policy.setting_spans
         for name, reply in replies.items():
-            where = spans.get(f"auto_replies.{name}", spans.get("auto_replies", policy.span))
+            # the reply's text where written, else the reply, else the whole setting
+            where = (spans.get(f"auto_replies.{name}.text") or spans.get(f"auto_replies.{name}")
+                     or spans.get("auto_replies", policy.span))
             text = reply.get("text")
             if reply.get("enabled") and not (text or "").strip():
-                report.add("W310", f"auto reply `{name}` has no text; the default is sent",
-                           spans.get(f"auto_replies.{name}.text", where))
+                report.add("W310", f"auto reply `{name}` has no text; the default is sent", where)
             if text and len(text) > MAX_REPLY_CHARS:
                 report.add("E210", f"auto reply `{name}` is {len(text)} characters; the limit "
-                                   f"is {MAX_REPLY_CHARS} (Y10)",
-                           spans.get(f"auto_replies.{name}.text", where))
+                                   f"is {MAX_REPLY_CHARS} (Y10)", where)
