@@ -69,10 +69,17 @@ def _build_pools(router: Router, state: ShopState) -> None:
         return ([a for a in members if a.static_why is None],
                 [a for a in members if a.static_why is not None])
 
+    # A group pool needs a heap for every strategy the router asks it for: its
+    # own, and that of each binding reaching it, directly or through overflow.
+    asked: dict[str, list[str]] = {}
+    for targets in router.targets.values():
+        for _gid, _node, pool_key, _span, strategy in targets:
+            asked.setdefault(pool_key, []).append(strategy)
     for gid, group in router.groups.items():
-        selects = [group["select"]] + [b.select for b in router.bindings if gid in b.groups]
         kept, dropped = split(group["members"])
-        state.pools[f"group:{gid}"] = Pool(f"group {gid}", kept, dropped, keys(*selects))
+        selects = asked.get(f"group:{gid}", [])
+        state.pools[f"group:{gid}"] = Pool(f"group {gid}", kept, dropped,
+                                           keys(group["select"], *selects))
     for b in router.bindings:
         if b.agents:
             kept, dropped = split(b.agents)
