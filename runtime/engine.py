@@ -353,10 +353,15 @@ class Engine:
         self.shop.touch(agent)
 
     def _alone(self, agent: AgentState) -> bool:
-        """S7: the only agent online (at capacity or not) that takes automatic chats."""
-        online = self._takers(lambda a: a.static_why is None and a.chat_permission
-                              and a.status == "online")
-        return agent.eligible and online == [agent]
+        """S7: the only agent online (at capacity or not) that takes automatic chats; the
+        last-resort main account (S4-C) online beside it does not count. Stops at the
+        first other such agent: it runs on every read while staging holds chats."""
+        if not agent.eligible:
+            return False
+        last_resort = self.router.main_id if self.main_last_resort else None
+        return not any(a is not agent and a.id != last_resort and a.status == "online"
+                       and a.chat_permission and a.static_why is None
+                       for a in self.shop.agents.values())
 
     def _takers(self, can: Callable[[AgentState], bool]) -> list[AgentState]:
         """Agents that `can`, the last-resort main account (S4-C) only when nobody else can."""
