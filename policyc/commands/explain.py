@@ -15,16 +15,12 @@ from ..runtime.explain import decision_text, record_text, why_not, why_not_text
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
+from .output import Stop
 from .simulate import read_log
 
 
 def _dump(obj: object) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
-
-
-def _fail(message: str, status: int) -> int:
-    sys.stderr.write(message if message.endswith("\n") else message + "\n")
-    return status
 
 
 def _replay(router: Router, log: Path, until: float | None,
@@ -54,7 +50,7 @@ def explain_command(args: argparse.Namespace) -> int:
     single = args.state is not None or args.event is not None
     if single == (args.log is not None) or (single and not (args.state and args.event)) or (
             args.log is not None and not args.buyer):
-        return _fail("policyc explain: give --state and --event, or --log and --buyer", 2)
+        raise Stop("policyc explain: give --state and --event, or --log and --buyer\n")
     try:
         router = load(args.policy)
         if args.log is not None:
@@ -62,9 +58,9 @@ def explain_command(args: argparse.Namespace) -> int:
         shop = state(router, read_json(args.state), str(args.state))
         decision = decide(router, shop, read_json(args.event), trace=True, where=str(args.event))
     except PolicyError as err:
-        return _fail(err.report, 1)
+        raise Stop(err.report, 1) from None
     except (InputError, ArtifactError, ValueError) as err:
-        return _fail(f"policyc explain: {err}", 2)
+        raise Stop(f"policyc explain: {err}\n") from None
     if args.format == "json":
         _dump(decision.to_dict(args.level))
     else:
@@ -81,8 +77,8 @@ def _explain_log(router: Router, args: argparse.Namespace) -> int:
         records = [r for r in records if parse_instant(r["at"]) == at]
     if not records:
         when = f" at {args.at}" if args.at else ""
-        return _fail(f"policyc explain: buyer {args.buyer!r} has no routing record{when} "
-                     f"in {args.log}", 1)
+        raise Stop(f"policyc explain: buyer {args.buyer!r} has no routing record{when} "
+                   f"in {args.log}\n", 1)
     if args.format == "json":
         _dump({"buyer": args.buyer, "records": records})
     else:
@@ -93,7 +89,7 @@ def _explain_log(router: Router, args: argparse.Namespace) -> int:
 def why_not_command(args: argparse.Namespace) -> int:
     """policyc why-not POLICY --agent A (--state S | --log L --at T)."""
     if (args.state is None) == (args.log is None) or (args.log is not None and not args.at):
-        return _fail("policyc why-not: give --state, or --log and --at", 2)
+        raise Stop("policyc why-not: give --state, or --log and --at\n")
     try:
         router = load(args.policy)
         if args.log is not None:
@@ -101,9 +97,9 @@ def why_not_command(args: argparse.Namespace) -> int:
         else:
             shop = state(router, read_json(args.state), str(args.state))
     except PolicyError as err:
-        return _fail(err.report, 1)
+        raise Stop(err.report, 1) from None
     except (InputError, ArtifactError, ValueError, AssertionError) as err:
-        return _fail(f"policyc why-not: {err or 'the log has no event before --at'}", 2)
+        raise Stop(f"policyc why-not: {err or 'the log has no event before --at'}\n") from None
     causes = why_not(router, shop, args.agent)
     if args.format == "json":
         _dump({"agent": args.agent, "receives_chats": not causes, "causes": causes})
