@@ -37,6 +37,7 @@ from .expr import parse_expr
 from .schema import AGENT, EXPR, IDENT, PINS_FILE, POLICY, ROSTER_FILE, STEP_KINDS, F, T
 from .span import Span
 from .unparse import Unprintable, unparse
+from .validate import expression_text
 from .yaml_tree import YMap, YNode, YScalar, YSeq, parse_text
 
 WIDTH = 100
@@ -142,8 +143,7 @@ class _Formatter:
         return self.exprs[id(s)]
 
     def expression(self, s: YScalar, raw: str) -> str:
-        text = ("true" if s.value else "false") if isinstance(s.value, bool) else s.text
-        expr = parse_expr(text, s.span, self.report, col_offset=1 if s.quoted else 0)
+        expr = parse_expr(expression_text(s), s.span, self.report, col_offset=1 if s.quoted else 0)
         if expr is None:
             return raw
         try:

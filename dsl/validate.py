@@ -40,6 +40,12 @@ def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
     return f"did you mean `{close[0]}`?" if close else None
 
 
+def expression_text(s: YScalar) -> str:
+    """The expression a `when:` scalar holds, as the expression parser should read it."""
+    # YAML reads `when: true` (or `yes`, `on`) as a boolean; the expression language agrees.
+    return ("true" if s.value else "false") if isinstance(s.value, bool) else s.text
+
+
 def _kind_name(node: YNode) -> str:
     match node:
         case YMap():
@@ -192,8 +198,7 @@ class Validator:
         s = self._scalar(node, "an expression")
         if s is None:
             return None
-        # YAML reads `when: true` as a boolean; the expression language agrees.
-        text = ("true" if s.value else "false") if isinstance(s.value, bool) else s.text
+        text = expression_text(s)
         # Columns inside the expression map onto the file only when the scalar is the
         # text itself on one line (no folding, block style or YAML escapes).
         width = s.span.end_col - s.span.col - (2 if s.quoted else 0)
