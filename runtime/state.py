@@ -88,6 +88,11 @@ def strategy_key(name: str, busy_threshold: int) -> Callable[[AgentState], Prima
     return keys[name]
 
 
+def _heap_limit(members: list[AgentState]) -> int:
+    """How long a heap may grow (stale entries included) before the pool rebuilds it."""
+    return 4 * len(members) + 64
+
+
 class Pool:
     """Agents that one pick step chooses among, with a heap per strategy it uses."""
 
@@ -102,7 +107,7 @@ class Pool:
         self.keys = keys
         self.heaps: dict[str, list[Entry]] = {k: [] for k in keys}
         self.slots: list[tuple[list[Entry], Callable[[AgentState], Primary]]] = []
-        self.limit = 4 * len(members) + 64  # stale entries allowed before a rebuild
+        self.limit = _heap_limit(members)
         self.counts: Counter[str | None] = Counter(a.why for a in members)
         for agent in members:
             agent.pools.append(self)
@@ -123,7 +128,7 @@ class Pool:
         self.members.append(agent)
         self.counts[agent.why] += 1
         agent.pools.append(self)
-        self.limit = 4 * len(self.members) + 64
+        self.limit = _heap_limit(self.members)
         if agent.why is None:
             self.push(agent)
 
@@ -135,7 +140,7 @@ class Pool:
         self.members.remove(agent)
         self.counts[agent.why] -= 1
         agent.pools.remove(self)
-        self.limit = 4 * len(self.members) + 64
+        self.limit = _heap_limit(self.members)
         self.rebuild()
 
     def push(self, agent: AgentState) -> None:
