@@ -244,10 +244,11 @@ def static_diff(old: dict[str, Any], new: dict[str, Any]) -> StaticDiff:
     sections = tuple(s for s in _SECTIONS if _section(old, s) != _section(new, s))
     nodes_old = [n["id"] for n in old["graph"]["nodes"]]
     nodes_new = [n["id"] for n in new["graph"]["nodes"]]
+    known_old, known_new = set(nodes_old), set(nodes_new)  # once, not once per node
     return StaticDiff(
         bindings, route, _groups(old["groups"], new["groups"]), sections,
-        tuple(n for n in nodes_new if n not in set(nodes_old)),
-        tuple(n for n in nodes_old if n not in set(nodes_new)))
+        tuple(n for n in nodes_new if n not in known_old),
+        tuple(n for n in nodes_old if n not in known_new))
 
 
 # -- replay --------------------------------------------------------------------------
