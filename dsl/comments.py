@@ -11,15 +11,13 @@ are the file's header, comments after the last its footer.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 import yaml
 
+from .span import LINE_BREAK, source_lines
 from .yaml_tree import LOADER, YMap, YNode, YScalar, YSeq
-
-BREAK = re.compile(r"\n|\x85|\u2028|\u2029")  # YAML's line breaks, once \r is gone
 
 
 @dataclass
@@ -109,9 +107,9 @@ def _scan(text: str, lines: list[str], starts: list[int]
 
 def attach(text: str, root: YNode) -> Notes:
     """Comments and blank lines of `text`, attached to the entries of its tree `root`."""
-    lines = BREAK.split(text)
+    lines = source_lines(text)
     starts = [0]
-    for m in BREAK.finditer(text):
+    for m in LINE_BREAK.finditer(text):
         starts.append(m.end())
     comments, blank, reference = _scan(text, lines, starts)
     notes = Notes(reference=reference)

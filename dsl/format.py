@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .comments import BREAK, Notes, attach
+from .comments import Notes, attach
 from .diagnostic import Diagnostic, Report, has_errors
 from .expr import parse_expr
 from .schema import AGENT, EXPR, IDENT, PINS_FILE, POLICY, ROSTER_FILE, STEP_KINDS, F, T
-from .span import Span
+from .span import Span, source_lines
 from .unparse import Unprintable, unparse
 from .validate import expression_text
 from .yaml_tree import YMap, YNode, YScalar, YSeq, parse_text
@@ -127,7 +127,7 @@ def _yaml_string(text: str) -> str:
 
 class _Formatter:
     def __init__(self, text: str, notes: Notes, report: Report) -> None:
-        self.src = BREAK.split(text)
+        self.src = source_lines(text)
         self.notes = notes
         self.report = report
         self.out: list[_Line] = []

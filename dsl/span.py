@@ -38,9 +38,9 @@ def file_span(file: str) -> Span:
 
 
 # YAML's line breaks; str.splitlines() would also split at \v, \f and \x1c-\x1e.
-_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 
 
 def source_lines(text: str) -> list[str]:
     """The lines of a policy file as YAML numbers them, so `span.line` indexes them."""
-    return _BREAK.split(text)
+    return LINE_BREAK.split(text)
