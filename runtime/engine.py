@@ -9,7 +9,8 @@ routing outcome is one record (runtime/records.py), so G1 holds visibly: each
 that is neither in a conversation nor handed to the main account, assistant or
 exclusion is listed by `waiting()`.
 
-Three concerns live beside it: the offline pool's scheduled runs
+Four concerns live beside it: who takes staged chats and how many
+(runtime/staging.py, S7), the offline pool's scheduled runs
 (runtime/offline_pool.py, T2-T8, fired by `tick`), the auto replies a buyer
 message gets (runtime/auto_replies.py, Y10), and the shop and agent counters
 (runtime/counters.py, S13, Y14, `counters()`). All of them read event times
@@ -19,9 +20,7 @@ relies on it).
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 from . import records
@@ -33,7 +32,8 @@ from .decision import Decision
 from .offline_pool import NOTE, OfflinePool, newest, note_message
 from .records import Event, Record
 from .router import Router
-from .state import AgentState, ShopState, strategy_key
+from .staging import Staging
+from .state import AgentState, ShopState
 from .transfers import transfer_target
 from .waiting import PLACES, Entry, Waiting
 
@@ -54,11 +54,10 @@ class Engine:
         self.conversations: dict[str, Conversation] = {}
         settings = router.settings
         self.take_on_online: int | None = settings["queue"]["take_on_online"]
-        self.staging_mode: str = settings["staging"]["mode"]
-        self.staging_cap: int = settings["staging"]["cap"]
         self.timeouts: dict[str, int | None] = settings["timeouts"]
         shop = router.artifact["shop"]
-        self.main_last_resort = bool(shop["include_main_account"] and not shop["main_in_group"])
+        self.staging = Staging(settings["staging"], shop, router.main_id, router.strategy,
+                               router.busy_threshold)
         self.one_group: bool = shop.get("one_group_per_agent", True)  # S2 (older artifacts: on)
         self.replies = AutoReplies(settings, router.tz)
         self.tally = Counters(router.tz)
@@ -239,23 +238,13 @@ class Engine:
             self._hand_out(pulled, agent, "queue_pull", event, at, out)
             taken += 1
         if staging and self.shop.staging:
-            self._release_staging(agent, event, at, out, self._staging_share(agent))
-
-    def _staging_share(self, agent: AgentState) -> int:
-        """S7: how many staged chats an agent coming online takes."""
-        if self.staging_mode != "even_split":
-            return self.staging_cap
-        still_to_come = sum(1 for a in self.shop.agents.values()
-                            if a is not agent and a.status != "online" and a.chat_permission
-                            and a.static_why is None)
-        share = math.ceil(len(self.shop.staging) / (still_to_come + 1))
-        return min(share, self.staging_cap)
+            self._release_staging(agent, event, at, out, self.staging.share(self.shop, agent))
 
     def _release_staging(self, agent: AgentState, event: Event, at: float,
                          out: list[Record], share: int) -> None:
         """S7: hand staged chats to an agent, oldest first, while its unread stays under cap."""
         given = 0
-        while agent.eligible and given < share and agent.unread < self.staging_cap:
+        while agent.eligible and given < share and agent.unread < self.staging.cap:
             entry = self.wait.next("staging")
             if entry is None:
                 break
@@ -329,8 +318,8 @@ class Engine:
         match event["type"]:
             case "read":
                 self._mark(conv, agent, at, read=True, replied=False)
-                if self.shop.staging and self._alone(agent):
-                    self._release_staging(agent, event, at, out, self.staging_cap)
+                if self.shop.staging and self.staging.alone(self.shop, agent):
+                    self._release_staging(agent, event, at, out, self.staging.cap)
             case "reply":
                 self._mark(conv, agent, at, read=True, replied=True)
                 if not conv.answered:
@@ -351,24 +340,6 @@ class Engine:
                 agent.pending -= 1
         conv.last_update = at
         self.shop.touch(agent)
-
-    def _alone(self, agent: AgentState) -> bool:
-        """S7: the only agent online (at capacity or not) that takes automatic chats; the
-        last-resort main account (S4-C) online beside it does not count. Stops at the
-        first other such agent: it runs on every read while staging holds chats."""
-        if not agent.eligible:
-            return False
-        last_resort = self.router.main_id if self.main_last_resort else None
-        return not any(a is not agent and a.id != last_resort and a.status == "online"
-                       and a.chat_permission and a.static_why is None
-                       for a in self.shop.agents.values())
-
-    def _takers(self, can: Callable[[AgentState], bool]) -> list[AgentState]:
-        """Agents that `can`, the last-resort main account (S4-C) only when nobody else can."""
-        able = [a for a in self.shop.agents.values() if can(a)]
-        if self.main_last_resort:
-            return [a for a in able if a.id != self.router.main_id] or able
-        return able
 
     def _detach(self, conv: Conversation) -> AgentState:
         """Take a conversation off its agent's counters (close or transfer away)."""
@@ -451,7 +422,7 @@ class Engine:
                 self._close(conv, event, at, out)
         for entry in self.wait.with_reason("recent_contact_waiting"):
             self._retry(entry, event, at, out)
-        if self.staging_mode == "even_split" and self.shop.staging:
+        if self.staging.mode == "even_split" and self.shop.staging:
             self._deal_staging(event, at, out)
         for slot in self.pool.due(at):
             self._pool_run(slot, event, at, out)
@@ -497,15 +468,12 @@ class Engine:
         out.append(rec)
 
     def _deal_staging(self, event: Event, at: float, out: list[Record]) -> None:
-        """S7 even_split: staged chats still left on a tick are dealt one by one to the
-        available agents, the shop's strategy choosing (fewest unread: evenly by count),
-        each while its unread stays under the cap."""
-        key = strategy_key(self.router.strategy, self.router.busy_threshold)
+        """S7 even_split: staged chats still left on a tick are dealt one by one
+        (runtime/staging.py `Staging.dealer`)."""
         while self.shop.staging:
-            takers = self._takers(lambda a: a.eligible and a.unread < self.staging_cap)
+            agent = self.staging.dealer(self.shop)
             entry = self.wait.next("staging")
-            if not takers or entry is None:
+            if agent is None or entry is None:
                 return
-            agent = min(takers, key=lambda a: (key(a), a.rank))
             self._hand_out(entry, agent, "staging_release", event, at, out)
 
