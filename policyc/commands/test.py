@@ -11,7 +11,7 @@ from typing import Any
 
 from ..policy_test_file import discover
 from ..policy_tests import CaseResult, Coverage, Run, run_files
-from .output import write_output
+from .output import Stop, write_output
 
 
 def _case_line(r: CaseResult) -> str:
@@ -119,12 +119,10 @@ def test_command(args: argparse.Namespace) -> int:
         problems = ["policyc test: no test files found (a test file is named "
                     "<policy>.test.yaml and sits beside its policy)"]
     if problems:
-        sys.stderr.write("".join(p + "\n" for p in problems))
-        return 2
+        raise Stop("".join(p + "\n" for p in problems))
     run, problems = run_files(files)
     if run is None:
-        sys.stderr.write("".join(p + "\n" for p in problems))
-        return 2
+        raise Stop("".join(p + "\n" for p in problems))
     render = {"json": to_json, "junit": junit}.get(args.format, text)
     report = render(run)
     status = 1 if run.failed else 0
