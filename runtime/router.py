@@ -1,8 +1,9 @@
 """Decide one buyer message against a shop state, following the compiled route.
 
-The route is a table of steps read from the artifact; each step kind is one
-small method (`_step_<kind>`), and each returns an outcome or passes the chat
-on. Nothing here knows about Shopee, Youzan or Taobao: they are policies.
+The route is a table of steps read from the artifact; each step kind that may
+pass the chat on is one small method (`_step_<kind>`) returning an outcome or
+None, and each that always ends the route gives its one outcome (`_fixed`).
+Nothing here knows about Shopee, Youzan or Taobao: they are policies.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .dispatch import index_bindings, is_only_test_of
 from .snapshot import build_state
 from .state import AgentState, Pool, ShopState
 from .trace import Tracer, TraceStep
+from .vocabulary import STEPS
 
 Outcome = tuple[str, str, AgentState | None, str | None, str | None, str]
 # (outcome, reason, agent, group, selection, outcome node id)
@@ -86,7 +88,8 @@ class Router:
                 b.cond = None  # the dispatch table already proved it for every row it lists
         self.node_spans = {n["id"]: n["span"] for n in artifact["graph"]["nodes"]}
         self._plan: list[tuple[RouteStep, Callable[..., Outcome | None]]] = [
-            (step, getattr(self, f"_step_{step.kind}")) for step in self.route]
+            (step, getattr(self, f"_step_{step.kind}", None) or _fixed(step.kind))
+            for step in self.route]
         # Each binding's groups with their overflow chains, flattened once (the
         # order and the strategies are static): (group id, pick node id, pool key,
         # span, strategy). Read by explain's why-not too, so both follow the same chains.
@@ -184,31 +187,6 @@ class Router:
             tr.add(step_id, node, span, "pick", "picked" if agent else "nobody_available",
                    **_pool_detail(pool, agent, strategy, selection))
         return agent, selection
-
-    def _step_exclude(self, step: RouteStep, *_: object) -> Outcome:
-        return ("excluded", "excluded_channel", None, None, None,
-                "outcome:excluded:excluded_channel")
-
-    def _step_bot_first(self, step: RouteStep, *_: object) -> Outcome:
-        return ("assistant", "bot_first", None, None, None, "outcome:assistant:bot_first")
-
-    def _step_queue(self, step: RouteStep, *_: object) -> Outcome:
-        return ("queued", "queued_all_busy", None, None, None, "outcome:queued:queued_all_busy")
-
-    def _step_stage(self, step: RouteStep, *_: object) -> Outcome:
-        return ("staged", "staged_nobody_online", None, None, None,
-                "outcome:staged:staged_nobody_online")
-
-    def _step_offline_pool(self, step: RouteStep, *_: object) -> Outcome:
-        return ("pooled", "offline_pool", None, None, None, "outcome:pooled:offline_pool")
-
-    def _step_offline_to_main(self, step: RouteStep, *_: object) -> Outcome:
-        return ("main_account", "offline_to_main", None, None, None,
-                "outcome:main_account:offline_to_main")
-
-    def _step_offline_to_assistant(self, step: RouteStep, *_: object) -> Outcome:
-        return ("assistant", "offline_to_assistant", None, None, None,
-                "outcome:assistant:offline_to_assistant")
 
     def _one_agent(self, step: RouteStep, agent_id: str, state: ShopState,
                    tr: Tracer | None, detail: dict[str, object]) -> tuple[AgentState | None, str]:
@@ -366,6 +344,17 @@ class Router:
                         b.select or group["select"] or self.strategy))
             todo.extend(reversed(group["overflow"]))
         return out
+
+
+def _fixed(kind: str) -> Callable[..., Outcome]:
+    """A step that always ends the route (exclude, queue, stage, ...): its one outcome,
+    as the vocabulary's STEPS table lists it."""
+    _node_type, outcomes, passes_on = STEPS[kind]
+    if passes_on:  # a step that can pass the chat on needs its own `_step_<kind>`
+        raise ValueError(f"no method for route step kind {kind!r}")
+    outcome, reason = outcomes[0]
+    result: Outcome = (outcome, reason, None, None, None, f"outcome:{outcome}:{reason}")
+    return lambda *_: result
 
 
 def _pool_detail(pool: Pool, agent: AgentState | None, strategy: str,
