@@ -53,9 +53,11 @@ class _Includes:
         sub = Report()
         tree = _read(target, name, sub, self.hasher, self.texts)
         for d in sub.items:
-            self.report.add("E211" if d.code == "E100" else d.code,
-                            f"included file {node.text!r}: {d.message}" if d.code == "E100"
-                            else d.message, node.span if d.code == "E100" else d.span, d.hint)
+            if d.code == "E100":  # the file could not be read: point at the include line
+                self.report.add("E211", f"included file {node.text!r}: {d.message}", node.span,
+                                d.hint)
+            else:
+                self.report.add(d.code, d.message, d.span, d.hint)
         if tree is None:
             return None
         validator = Validator(self.report)
