@@ -14,7 +14,7 @@ from ..dsl.diagnostic import has_errors
 from ..dsl.load import display_name
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
-from .output import write_output
+from .output import Stop, write_output
 
 
 def graph_command(args: argparse.Namespace) -> int:
@@ -29,8 +29,7 @@ def graph_command(args: argparse.Namespace) -> int:
         return 2 if any(d.code == "E100" for d in result.diagnostics) else 1
     highlight = None
     if (args.state is None) != (args.event is None):
-        sys.stderr.write("policyc graph: --state and --event go together\n")
-        return 2
+        raise Stop("policyc graph: --state and --event go together\n")
     if args.state is not None and result.artifact is not None:
         try:
             router = Router(result.artifact)
@@ -38,8 +37,7 @@ def graph_command(args: argparse.Namespace) -> int:
             decision = decide(router, shop, read_json(args.event), trace=True,
                               where=str(args.event))
         except (InputError, ValueError) as err:
-            sys.stderr.write(f"policyc graph: {err}\n")
-            return 2
+            raise Stop(f"policyc graph: {err}\n") from None
         highlight = highlight_of(decision.to_dict("full"))
     text = render_graph(graph, args.format, highlight=highlight,
                         title=display_name(args.policy), texts=result.texts)
