@@ -55,7 +55,8 @@ from .clock import format_instant, parse_instant, zone
 from .conditions import Facts
 from .decision import Decision
 from .router import Router
-from .state import AgentState, ShopState, strategy_key
+from .state import AgentState, ShopState
+from .transfers import best_of
 
 Entry = dict[str, Any]
 
@@ -162,15 +163,9 @@ class OfflinePool:
         cfg = self.settings
         assert cfg is not None
         if cfg["target"] != "routing_rules":
-            key = strategy_key(self.router.strategy, self.router.busy_threshold)
-            ranked = sorted((a for a in self._target(shop) if a.eligible),
-                            key=lambda a: (key(a), a.rank))
-            if not ranked:
-                return NO_TARGET_AGENT
-            tied = len(ranked) > 1 and key(ranked[0]) == key(ranked[1])
-            selection = "only_candidate" if len(ranked) == 1 else \
-                "earliest_created" if tied else self.router.strategy
-            return Choice(ranked[0], None, selection, None)
+            agent, selection = best_of((a for a in self._target(shop) if a.eligible),
+                                       self.router.strategy, self.router.busy_threshold)
+            return NO_TARGET_AGENT if agent is None else Choice(agent, None, selection, None)
         message = dict(entry["event"], at=at, wants_human=True)  # a run hands over to people
         sticky = self._hidden_contact(shop, message)
         if sticky is not None:

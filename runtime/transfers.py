@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .router import Router
@@ -41,10 +42,17 @@ def group_pick(router: Router, shop: ShopState, gid: str,
     group = router.groups.get(gid)
     if group is None:
         return None, None
-    strategy = group["select"] or router.strategy
-    key = strategy_key(strategy, router.busy_threshold)
-    ranked = sorted((a for a in shop.group(gid)  # its members now (S12)
-                     if a.eligible and a.id != sender), key=lambda a: (key(a), a.rank))
+    return best_of((a for a in shop.group(gid) if a.eligible and a.id != sender),  # now (S12)
+                   group["select"] or router.strategy, router.busy_threshold)
+
+
+def best_of(agents: Iterable[AgentState], strategy: str,
+            busy_threshold: int) -> tuple[AgentState | None, str | None]:
+    """The agent `strategy` prefers among `agents` (ties: the earliest created) and the
+    record's `selection` for it; (None, None) when there is none. Transfers to a group
+    and offline pool runs to groups or agents both pick this way."""
+    key = strategy_key(strategy, busy_threshold)
+    ranked = sorted(agents, key=lambda a: (key(a), a.rank))
     if not ranked:
         return None, None
     if len(ranked) == 1:
