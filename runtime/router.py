@@ -189,7 +189,9 @@ class Router:
         return agent, selection
 
     def _one_agent(self, step: RouteStep, agent_id: str, state: ShopState,
-                   tr: Tracer | None, detail: dict[str, object]) -> tuple[AgentState | None, str]:
+                   tr: Tracer | None, detail: dict[str, object]
+                   ) -> tuple[AgentState | None, str | None]:
+        """The roster agent (None if unknown) and why it cannot take the chat (None: it can)."""
         agent = state.agents.get(agent_id)
         why = "unknown_agent" if agent is None else (agent.static_why or agent.why)
         if tr:
@@ -197,7 +199,7 @@ class Router:
             dropped = [] if why is None else [{"agent": agent_id, "why": why}]
             tr.add(step.id, step.id, step.span, "pick", "picked" if why is None else
                    "nobody_available", kept=kept, dropped=dropped, **detail)
-        return (agent if why is None else None), str(why)
+        return agent, why
 
     def _step_pin(self, step: RouteStep, state: ShopState, facts: Facts, buyer: str,
                   at: float, tr: Tracer | None, path: list[str]) -> Outcome | None:
@@ -208,9 +210,9 @@ class Router:
                        failed={"field": "pin", "actual": "none", "expected": f"a pin for {buyer}"})
             return None
         agent_id, mode, pin_span = pin
-        agent, _ = self._one_agent(step, agent_id, state, tr,
-                                   {"pin": {"agent": agent_id, "mode": mode, "span": pin_span}})
-        if agent is not None:
+        agent, why = self._one_agent(step, agent_id, state, tr,
+                                     {"pin": {"agent": agent_id, "mode": mode, "span": pin_span}})
+        if why is None:
             return ("assigned", "pinned_agent", agent, None, "only_candidate",
                     "outcome:assigned:pinned_agent")
         if mode == "strict":
@@ -240,12 +242,11 @@ class Router:
         agent, why = self._one_agent(step, agent_id, state, tr,
                                      {"contact": {"agent": agent_id, "hours_ago":
                                                   round((at - contact[1]) / 3600, 2)}})
-        if agent is not None:
+        if why is None:
             return ("assigned", "recent_contact", agent, None, "only_candidate",
                     "outcome:assigned:recent_contact")
-        known = state.agents.get(agent_id)
-        if (why == "offline" and known is not None and known.offline_since is not None
-                and at - known.offline_since <= grace):
+        if (why == "offline" and agent is not None and agent.offline_since is not None
+                and at - agent.offline_since <= grace):
             return ("waiting", "recent_contact_waiting", None, None, None,
                     "outcome:waiting:recent_contact_waiting")
         return None
@@ -276,8 +277,8 @@ class Router:
 
     def _step_main_account(self, step: RouteStep, state: ShopState, facts: Facts, buyer: str,
                            at: float, tr: Tracer | None, path: list[str]) -> Outcome | None:
-        agent, _ = self._one_agent(step, self.main_id or "", state, tr, {})
-        if agent is None:
+        agent, why = self._one_agent(step, self.main_id or "", state, tr, {})
+        if why is not None:
             return None
         return ("assigned", "main_account_fallback", agent, None, "only_candidate",
                 "outcome:assigned:main_account_fallback")
