@@ -87,6 +87,7 @@ def evaluate(expr: Json, p: Point) -> bool | None:
 
 
 def uses_time(expr: Json) -> bool:
+    """Whether a lowered condition may look at `time` or `day` (a textual, safe over-guess)."""
     text = json.dumps(expr)
     return '"time' in text or '"day"' in text
 

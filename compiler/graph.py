@@ -22,6 +22,7 @@ DEAD_END = "dead_end"
 
 
 def outcome_node(outcome: str, reason: str) -> str:
+    """The id of the one node shared by every step that ends in this outcome."""
     return f"outcome:{outcome}:{reason}"
 
 

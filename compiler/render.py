@@ -54,6 +54,7 @@ def text(diagnostics: list[Diagnostic], texts: dict[str, str]) -> str:
 
 
 def as_dict(d: Diagnostic) -> dict[str, object]:
+    """One diagnostic as the JSON format writes it (a missing end is the start)."""
     return {"code": d.code, "severity": d.severity.value, "message": d.message,
             "file": d.span.file, "line": d.span.line, "col": d.span.col,
             "end_line": d.span.end_line or d.span.line, "end_col": d.span.end_col or d.span.col,
@@ -61,6 +62,7 @@ def as_dict(d: Diagnostic) -> dict[str, object]:
 
 
 def to_json(diagnostics: list[Diagnostic]) -> str:
+    """The JSON format: `{"diagnostics": [...]}`, in the order given."""
     return json.dumps({"diagnostics": [as_dict(d) for d in diagnostics]}, ensure_ascii=False,
                       indent=2) + "\n"
 

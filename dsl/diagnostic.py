@@ -86,6 +86,7 @@ class Diagnostic:
         return CODES[self.code][1]
 
     def sort_key(self) -> tuple[str, int, int, str]:
+        """Diagnostics are shown in file order, then by code at the same place."""
         return (self.span.file, self.span.line, self.span.col, self.code)
 
 
@@ -101,6 +102,7 @@ class Report:
         self.items: list[Diagnostic] = []
 
     def add(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        """Record a finding; an unregistered code is a programming error, so it raises."""
         if code not in CODES:
             raise KeyError(f"unregistered diagnostic code {code}")
         self.items.append(Diagnostic(code, message, span, hint))

@@ -69,6 +69,7 @@ class Validator:
         self._checks: dict[str, Callable[[YNode, T], V | None]] = {}  # kind -> bound _kind
 
     def check(self, node: YNode, t: T) -> V | None:
+        """`node` checked against type `t`; None (after reporting why) when it does not fit."""
         if ((t.nullable or t.kind == "include") and isinstance(node, YScalar)
                 and node.value is None and not node.quoted):
             return V(None, node.span)
