@@ -166,8 +166,8 @@ class Router:
             hours = self.settings.get("working_hours") or {}
             open_now = bool(hours) and day in hours["days"] and \
                 hours["from"] <= minute < hours["to"]
-            everyone_offline = all(a.status == "offline" for a in state.agents.values())
-            if everyone_offline and not open_now:
+            # Only outside working hours is it worth scanning every agent.
+            if not open_now and all(a.status == "offline" for a in state.agents.values()):
                 out.append("after_hours")
         return tuple(out)
 
