@@ -48,6 +48,7 @@ class Counters:
         self._today: tuple[float, float, str] = (0.0, 0.0, "")  # [start, end) of a local day
 
     def start(self, agents: Iterable[AgentState], at: float) -> None:
+        """Begin counting at `at`, each agent in the status it has then."""
         for agent in agents:
             self.status_since[agent.id] = (agent.status, at)
             self.days[agent.id] = {}
@@ -55,18 +56,22 @@ class Counters:
 
     # -- what the engine tells ---------------------------------------------------------
     def status(self, agent: str, new: str, at: float) -> None:
+        """The agent's status changed: the time in the old one is counted."""
         old, since = self.status_since[agent]
         _add_time(self.seconds[agent], old, since, at, self.tz)
         self.status_since[agent] = (new, at)
 
     def assigned(self, agent: str, cause: str, at: float) -> None:
+        """The agent got (or, `transfer_out`, gave away) a chat; `cause` is one of CAUSES."""
         self._count(agent, cause, at)
 
     def closed(self, agent: str, at: float) -> None:
+        """One of the agent's conversations closed."""
         self._count(agent, "closed", at)
         self.closed_by_day[self._day(at)] += 1
 
     def first_reply(self, agent: str, waited: float, at: float) -> None:
+        """The agent's first reply in a conversation, `waited` seconds after it got it."""
         day = self._count(agent, "first_responses", at)
         day["first_response_seconds"] += round(waited)
 

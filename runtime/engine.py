@@ -99,6 +99,7 @@ class Engine:
         return out
 
     def run(self, events: list[Event]) -> list[Record]:
+        """Feed every event in order; all their records, in order."""
         return [rec for event in events for rec in self.feed(event)]
 
     def counters(self) -> dict[str, Any]:
@@ -116,11 +117,13 @@ class Engine:
 
     @property
     def shop(self) -> ShopState:
+        """The shop state (set by the snapshot, else by the first event)."""
         assert self.state is not None, "no event fed yet"
         return self.state
 
     @property
     def wait(self) -> Waiting:
+        """The waiting places (set with the shop state)."""
         assert self.places is not None, "no event fed yet"
         return self.places
 

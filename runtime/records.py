@@ -63,15 +63,18 @@ def made(kind: str, at: str, buyer: str, message: Event, outcome: str, reason: s
 
 
 def closed(event: Event, buyer: str, agent: str, why: str, policy: str) -> Record:
+    """A conversation a tick closed, and which timeout closed it."""
     return {"kind": "closed", "buyer": buyer, "at": event["at"], "event": event,
             "agent": agent, "why": why, "policy": policy}
 
 
 def ignored(event: Event, why: str, policy: str) -> Record:
+    """An event that changed nothing, and what it lacked."""
     return {"kind": "ignored", "at": event["at"], "event": event, "why": why, "policy": policy}
 
 
 def membership(event: Event, left: list[str], groups: list[str], policy: str) -> Record:
+    """An agent joined or left a group (S12): the groups it left and has now."""
     return {"kind": "membership", "at": event["at"], "event": event, "agent": event["agent"],
             "group": event["group"], "member": event["member"], "left": left,
             "groups": list(groups), "policy": policy}

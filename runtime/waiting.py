@@ -38,19 +38,23 @@ class Waiting:
                 self.held[str(entry["buyer"])] = (place, entry)
 
     def of(self, buyer: str) -> Entry | None:
+        """The buyer's waiting chat, if it has one."""
         held = self.held.get(buyer)
         return held[1] if held else None
 
     def place_of(self, buyer: str) -> str | None:
+        """Where the buyer's chat waits (queue, staging, waiting, pool), if it does."""
         held = self.held.get(buyer)
         return held[0] if held else None
 
     def hold(self, entry: Entry) -> None:
+        """Start a chat waiting, in the place its outcome names."""
         place = PLACES[entry["outcome"]]
         self.lists[place].append(entry)
         self.held[entry["buyer"]] = (place, entry)
 
     def release(self, entry: Entry) -> None:
+        """Take a chat out of its waiting place (handed out or decided again)."""
         place, _ = self.held.pop(entry["buyer"])
         self.lists[place].remove(entry)
 
@@ -63,12 +67,15 @@ class Waiting:
         return items[-1] if newest else items[0]
 
     def for_agent(self, agent: str) -> list[Entry]:
+        """Chats waiting for this one agent (Y8 pins, S8 recent contact)."""
         return [e for e in self.lists["waiting"] if e["agent"] == agent]
 
     def with_reason(self, reason: str) -> list[Entry]:
+        """Chats waiting for an agent for this reason."""
         return [e for e in self.lists["waiting"] if e["reason"] == reason]
 
     def snapshot(self) -> dict[str, list[Entry]]:
+        """Copies of every place's list, in ORDER."""
         return {p: list(self.lists[p]) for p in ORDER}
 
 
