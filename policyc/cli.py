@@ -29,6 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `policyc` parser, one subcommand per module of COMMAND_MODULES."""
     parser = _Parser(prog="policyc", description="Routing policies for customer-service chat.")
     parser.add_argument("--version", action="version", version=f"policyc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

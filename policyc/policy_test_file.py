@@ -72,6 +72,7 @@ class TestFile:
 # -- finding test files ------------------------------------------------------------
 
 def is_test_file(path: Path) -> bool:
+    """Named `<policy>.test.yaml` (or `.test.yml`)."""
     return path.name.endswith(SUFFIXES)
 
 
@@ -253,6 +254,7 @@ def quote_hint(node: YNode) -> str:
 
 
 def locate(node: YNode, pointer: list[str]) -> Span:
+    """Where in the test file a JSON pointer into `node` points (as far as it reaches)."""
     return find(node, pointer).span
 
 

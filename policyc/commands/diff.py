@@ -107,6 +107,7 @@ def _replay_text(r: ReplayDiff, log: str, lines: list[int], examples: int) -> li
 
 def render_text(args: argparse.Namespace, s: StaticDiff, r: ReplayDiff,
                 lines: list[int]) -> str:
+    """The diff for a person: static changes, then the replay with example traces."""
     head = f"policyc diff {args.old} -> {args.new}"
     if s.empty and not r.changes:
         return (f"{head}\nno change: the same bindings, route, groups and graph; all "
@@ -136,6 +137,7 @@ def _change_json(c: MessageChange, log: str, lines: list[int], trace: bool) -> d
 
 def render_json(args: argparse.Namespace, s: StaticDiff, r: ReplayDiff,
                 lines: list[int]) -> str:
+    """The whole diff as JSON; traces only for the first `--examples` changes."""
     log = str(args.log)
     doc = {
         "old": str(args.old), "new": str(args.new), "log": log,

@@ -101,6 +101,7 @@ def _counts(items: Any) -> dict[str, int]:
 
 
 def render_text(s: dict[str, Any]) -> str:
+    """The `summarize` report as text; long lists are cut (the JSON has them all)."""
     def line(counts: dict[str, int]) -> str:
         return ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
 

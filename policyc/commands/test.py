@@ -29,6 +29,7 @@ def failure_text(r: CaseResult) -> str:
 
 
 def coverage_lines(c: Coverage) -> list[str]:
+    """One policy's coverage: counts, then each node and binding no case reached."""
     nodes = c.nodes - len(c.missed_nodes)
     bindings = c.bindings - len(c.missed_bindings)
     out = [f"  {c.policy}: {nodes}/{c.nodes} graph nodes, {bindings}/{c.bindings} bindings "
@@ -40,10 +41,12 @@ def coverage_lines(c: Coverage) -> list[str]:
 
 
 def summary(run: Run) -> str:
+    """`N passed, M failed`."""
     return f"{len(run.results) - run.failed} passed, {run.failed} failed"
 
 
 def text(run: Run) -> str:
+    """The text report: a line per case (failures with their diff), coverage, summary."""
     out: list[str] = []
     for r in run.results:
         out.append(_case_line(r))
@@ -72,6 +75,7 @@ def _coverage_json(c: Coverage) -> dict[str, Any]:
 
 
 def to_json(run: Run) -> str:
+    """The JSON report: cases, coverage and summary."""
     doc = {"cases": [_case_json(r) for r in run.results],
            "coverage": [_coverage_json(c) for c in run.coverage],
            "summary": {"passed": len(run.results) - run.failed, "failed": run.failed}}
