@@ -122,15 +122,14 @@ class CoverageResult:
 
 def analyse(conditions: list[Json], sources: list[str]) -> CoverageResult:
     """Shadowing and coverage of bindings given by their lowered conditions, in order."""
-    timed = any(uses_time(c) for c in conditions if c is not None)
-    points = grid(sources, timed)
+    retry = [c is not None and uses_time(c) for c in conditions]  # timed conditions
+    points = grid(sources, any(retry))
     possible: list[bool] = [False] * len(conditions)
     winner_of: dict[int, set[int]] = {i: set() for i in range(len(conditions))}
     uncovered: dict[str, list[Point]] = {s: [] for s in sources}
     # What each condition says for a source at any time (three-valued logic makes a
     # definite answer hold at every time); only undecided timed ones are re-evaluated.
     anytime = {s: [evaluate(c, Point(s, -1, -1)) for c in conditions] for s in sources}
-    retry = [c is not None and uses_time(c) for c in conditions]
     for p in points:
         covered = False
         winner: int | None = None
