@@ -156,3 +156,14 @@ def test_runtime_imports_no_compiler_libraries() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("command", [["explain", "--event", "policies/examples/shopee-event.json"],
+                                     ["why-not", "--agent", "elly"]])
+def test_missing_policy_is_unusable_input(command: list[str], capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    status = main([command[0], "nope.yaml", "--state", "policies/examples/shopee-state.json",
+                   *command[1:]])
+    assert status == 2
+    assert "nope.yaml: no such file" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..api import PolicyError, decide, load, state
+from ..api import decide, state
 from ..runtime.artifact import ArtifactError
 from ..runtime.clock import TimeError, parse_instant
 from ..runtime.engine import Engine, Record
@@ -15,7 +15,7 @@ from ..runtime.explain import decision_text, record_text, why_not, why_not_text
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
-from .output import Stop
+from .output import Stop, load_policy
 from .simulate import read_log
 
 
@@ -52,13 +52,11 @@ def explain_command(args: argparse.Namespace) -> int:
             args.log is not None and not args.buyer):
         raise Stop("policyc explain: give --state and --event, or --log and --buyer\n")
     try:
-        router = load(args.policy)
+        router = load_policy(args.policy, "explain", 1)
         if args.log is not None:
             return _explain_log(router, args)
         shop = state(router, read_json(args.state), str(args.state))
         decision = decide(router, shop, read_json(args.event), trace=True, where=str(args.event))
-    except PolicyError as err:
-        raise Stop(err.report, 1) from None
     except (InputError, ArtifactError, ValueError) as err:
         raise Stop(f"policyc explain: {err}\n") from None
     if args.format == "json":
@@ -91,13 +89,11 @@ def why_not_command(args: argparse.Namespace) -> int:
     if (args.state is None) == (args.log is None) or (args.log is not None and not args.at):
         raise Stop("policyc why-not: give --state, or --log and --at\n")
     try:
-        router = load(args.policy)
+        router = load_policy(args.policy, "why-not", 1)
         if args.log is not None:
             shop = _replay(router, args.log, _at(args.at), "summary")[0].shop
         else:
             shop = state(router, read_json(args.state), str(args.state))
-    except PolicyError as err:
-        raise Stop(err.report, 1) from None
     except (InputError, ArtifactError, ValueError, AssertionError) as err:
         raise Stop(f"policyc why-not: {err or 'the log has no event before --at'}\n") from None
     causes = why_not(router, shop, args.agent)
