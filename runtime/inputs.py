@@ -160,6 +160,7 @@ def check_snapshot(state: Any, where: str, agents: set[str]) -> dict[str, Any]:
         for key in ("unread", "pending", "open", "assigned"):
             _int(row, key, at, nullable=True)
         _time(row, "offline_since", at, nullable=True)
+        _time(row, "created_at", at, nullable=True)
         _enum(row, "role", ROLES, at, nullable=True)
         _int(row, "capacity", at, nullable=True)
         _int(row, "score", at, nullable=True)

@@ -25,18 +25,22 @@ def static_why(router: Router, spec: dict[str, Any]) -> str | None:
         return "main_account_excluded"
     return None
 
+_OVERRIDES = ("role", "created_at", "chat_permission", "capacity", "score")
+
+
 def build_state(router: Router, snapshot: dict[str, Any]) -> ShopState:
     """Build an indexed shop state from a (validated) CONTRACT.md snapshot."""
-    order = sorted(router.agent_specs, key=lambda s: (parse_instant(s["created_at"]), s["id"]))
+    live = {row["id"]: row for row in snapshot.get("agents", [])}
+    # A snapshot may override roster facts, `created_at` among them, so the S5
+    # tie-break order (rank) is taken after the overrides.
+    specs = [dict(spec, **{k: live[spec["id"]][k] for k in _OVERRIDES
+                           if k in live.get(spec["id"], {})}) for spec in router.agent_specs]
+    order = sorted(specs, key=lambda s: (parse_instant(s["created_at"]), s["id"]))
     rank = {s["id"]: i for i, s in enumerate(order)}
     agents: dict[str, AgentState] = {}
-    live = {row["id"]: row for row in snapshot.get("agents", [])}
-    for spec in router.agent_specs:
-        row = live.get(spec["id"], {})
-        merged = dict(spec, **{k: row[k] for k in ("role", "created_at", "chat_permission",
-                                                   "capacity", "score") if k in row})
-        agent = AgentState(merged, rank[spec["id"]])
-        agent.created = parse_instant(agent.created_at)
+    for merged in specs:
+        row = live.get(merged["id"], {})
+        agent = AgentState(merged, rank[merged["id"]])
         agent.status = row.get("status", "offline")
         agent.unread = row.get("unread", 0) or 0
         agent.pending = row.get("pending", 0) or 0

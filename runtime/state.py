@@ -23,7 +23,7 @@ class AgentState:
     """One agent: roster facts from the policy, live facts from the state snapshot."""
 
     __slots__ = (
-        "assigned", "capacity", "chat_permission", "conversion_rate", "created", "created_at",
+        "assigned", "capacity", "chat_permission", "conversion_rate", "created_at",
         "efficiency", "groups", "id", "offline_since", "open", "pending", "pools", "rank",
         "reception_rate", "role", "score", "span", "static_why", "status", "unread", "version",
         "why",
@@ -33,7 +33,6 @@ class AgentState:
         self.id: str = str(spec["id"])
         self.role: str = str(spec["role"])
         self.created_at: str = str(spec["created_at"])
-        self.created: float = 0.0
         self.chat_permission: bool = bool(spec["chat_permission"])
         self.capacity: int | None = spec["capacity"]  # type: ignore[assignment]
         self.score: int = int(spec["score"])  # type: ignore[call-overload]

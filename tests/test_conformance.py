@@ -220,3 +220,18 @@ def test_S3_groups_without_members_disable_grouping(tmp_path: Path) -> None:
     r = load(policy)
     d = decide(r, {"at": NOW, "agents": [agent("chrissy"), agent("shop-main")]}, message())
     assert (d.outcome, d.reason) == ("main_account", "grouping_off")
+
+
+def test_S5_snapshot_created_at_override_decides_the_tie() -> None:
+    """A snapshot may override `created_at`; the S5 tie-break follows the override."""
+    r = router("shopee.yaml")
+    agents = [agent("chrissy", unread=2), agent("elly", unread=2,
+                                                 created_at="2020-01-01T00:00:00+08:00")]
+    d = decide(r, {"at": NOW, "agents": agents}, message())
+    assert (d.agent, d.selection) == ("elly", "earliest_created")
+
+
+def test_snapshot_created_at_override_is_checked() -> None:
+    with pytest.raises(ValueError, match="agents/0/created_at"):
+        decide(router("shopee.yaml"), {"at": NOW, "agents": [agent("elly", created_at="soon")]},
+               message())
