@@ -115,6 +115,7 @@ DROP_WHYS = (
     "admin_excluded",
     "main_account_excluded",
     "main_account_last_resort",
+    "unknown_agent",
     "not_in_group",
     "excluded_channel",
     "not_best",

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from policyc.api import decide, load, state
 from policyc.runtime.router import Router
-from policyc.runtime.vocabulary import ORDER_STATES, STATUSES
+from policyc.runtime.vocabulary import DROP_WHYS, ORDER_STATES, STATUSES
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ("shopee.yaml", "youzan.yaml", "taobao.yaml", "../tests/variants/s4d.yaml")
@@ -65,6 +65,10 @@ def test_decisions_are_deterministic_eligible_and_traced(
     # Trace on and off decide the same.
     plain = decide(r, snapshot, event)
     assert {k: v for k, v in first.to_dict().items() if k != "trace"} == plain.to_dict()
+    # Every dropped candidate says why in the contract's words.
+    for step in first.to_dict()["trace"]:  # type: ignore[union-attr]
+        for dropped in step.get("dropped", []):  # type: ignore[union-attr]
+            assert dropped["why"] in DROP_WHYS, dropped
     # The trace's final step agrees with the decision.
     final = [s for s in first.to_dict()["trace"] if s["kind"] == "outcome"][-1]  # type: ignore[union-attr,index]
     assert (final["result"], final["reason"], final["agent"]) == (
