@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"log: {len(lines):,} events, {args.agents} agents, seed {args.seed} "
           f"({time.perf_counter() - start:.1f} s to make)", file=sys.stderr, flush=True)
     router = compile_router(args.agents)
-    agents = {a["id"] for a in router.agent_specs}
+    agents = router.agent_ids
     groups = set(router.groups)
     events = parse_only(lines, agents, groups)
     kinds: dict[str, int] = {}

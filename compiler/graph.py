@@ -106,18 +106,18 @@ class _Builder:
             self.binding(step, binding, nxt, after)
 
     def binding(self, step: Step, b: Binding, next_binding: str, after: str) -> None:
-        text = "always" if b.when is None else "condition"
+        label = "matches" if b.when is not None else "always"
         self.node(b.path, "match", f"binding {b.path}", b.span, binding=b.path)
         if b.when is not None:
             self.edge(b.path, next_binding, "no match")
         assigned = self.outcome("assigned", "source_group", b.span)
         if b.agents:
             pick = self.node(f"{b.path}.agents", "pick", "designated agents", b.span)
-            self.edge(b.path, pick, "matches" if b.when is not None else text)
+            self.edge(b.path, pick, label)
             self.edge(pick, assigned, "picked")
             self.edge(pick, after, "nobody available")
             return
-        previous, label = b.path, "matches" if b.when is not None else text
+        previous = b.path
         for ref in b.groups:
             pick = self.group_pick(step, ref.name, after)
             self.edge(previous, pick, label)

@@ -35,8 +35,7 @@ def load(path: str | Path) -> Router:
 
 def state(router: Router, snapshot: dict[str, Any], where: str = "state") -> ShopState:
     """A checked, indexed shop state from a CONTRACT.md snapshot."""
-    agents = {a["id"] for a in router.agent_specs}
-    return router.state(check_snapshot(snapshot, where, agents))
+    return router.state(check_snapshot(snapshot, where, router.agent_ids))
 
 
 def decide(router: Router, shop: ShopState | dict[str, Any], event: dict[str, Any],
@@ -44,8 +43,7 @@ def decide(router: Router, shop: ShopState | dict[str, Any], event: dict[str, An
     """Decide one message event; `shop` is a ShopState or a snapshot dict."""
     if isinstance(shop, dict):
         shop = state(router, shop)
-    agents = {a["id"] for a in router.agent_specs}
-    check_event(event, where, agents)
+    check_event(event, where, router.agent_ids)
     if event["type"] != "message":
         raise ValueError(f"{where}/type: only `message` events are decided one at a time")
     return router.decide(shop, event, trace=trace)

@@ -12,6 +12,7 @@ lines and the decision's trace. Reading the files: `policy_test_file.py`.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ class Coverage:
 
 def prepare(case: Case, router: Router) -> Ready:
     """Check a case's state and events against CONTRACT.md and the policy's roster."""
-    agents = {a["id"] for a in router.agent_specs}
+    agents = router.agent_ids
     state = plain(case.state) if case.state is not None else None
     if case.event is not None:
         event = plain(case.event)
@@ -102,7 +103,8 @@ def prepare(case: Case, router: Router) -> Ready:
     return Ready(case, state, events)
 
 
-def _sequence(node: YSeq, agents: set[str], groups: set[str]) -> list[dict[str, Any]]:
+def _sequence(node: YSeq, agents: AbstractSet[str],
+              groups: AbstractSet[str]) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     last = float("-inf")
     for i, item in enumerate(node.items):

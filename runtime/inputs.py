@@ -7,6 +7,7 @@ JSON document, so a merchant can find the bad field.
 from __future__ import annotations
 
 import json
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +88,8 @@ def _time(obj: dict[str, Any], key: str, where: str, nullable: bool = False) -> 
         raise InputError(f"{where}/{key}", str(err)) from None
 
 
-def check_event(event: Any, where: str, agents: set[str],
-                groups: set[str] | None = None) -> dict[str, Any]:
+def check_event(event: Any, where: str, agents: AbstractSet[str],
+                groups: AbstractSet[str] | None = None) -> dict[str, Any]:
     """Validate one event object; unknown types and missing fields are errors.
 
     With `groups` (the policy's), a `membership` event naming another group is one too.
@@ -137,7 +138,7 @@ def check_event(event: Any, where: str, agents: set[str],
     return event
 
 
-def check_snapshot(state: Any, where: str, agents: set[str]) -> dict[str, Any]:
+def check_snapshot(state: Any, where: str, agents: AbstractSet[str]) -> dict[str, Any]:
     """Validate a state snapshot; agents must be in the policy's roster."""
     if not isinstance(state, dict):
         raise InputError(where, "a state snapshot is a JSON object")

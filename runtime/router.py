@@ -68,6 +68,7 @@ class Router:
         self.strategy: str = artifact["selection"]["strategy"]
         self.busy_threshold: int = artifact["selection"]["busy_threshold"]
         self.agent_specs: list[dict[str, Any]] = artifact["agents"]
+        self.agent_ids: frozenset[str] = frozenset(a["id"] for a in self.agent_specs)
         self.groups: dict[str, dict[str, Any]] = {g["id"]: g for g in artifact["groups"]}
         self.pins: dict[str, list[str]] = artifact["pins"]
         self.settings: dict[str, Any] = artifact["settings"]

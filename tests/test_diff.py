@@ -86,7 +86,7 @@ def _check_against_independent_replay(capsys: pytest.CaptureFixture[str], old_po
     report: dict[str, Any] = json.loads(out)["replay"]
     path = Path(log)
     router = load(old_policy)
-    events = read_log(path, {a["id"] for a in router.agent_specs}, set(router.groups))
+    events = read_log(path, router.agent_ids, set(router.groups))
     lines = [n for n, text in enumerate(path.read_text().splitlines(), 1) if text.strip()]
     old, old_load = _independent(old_policy, events)
     new, new_load = _independent(new_policy, events)

@@ -168,7 +168,7 @@ def test_report_page(log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[st
 @pytest.mark.parametrize("log", LOGS, ids=lambda p: p.name)
 def test_series_ends_where_the_engine_ends(log: Path) -> None:
     router = load(policy_of(log))
-    events = read_log(log, {a["id"] for a in router.agent_specs}, set(router.groups))
+    events = read_log(log, router.agent_ids, set(router.groups))
     engine = Engine(router)
     records = engine.run(events)
     start, end = parse_instant(events[0]["at"]), parse_instant(events[-1]["at"])

@@ -162,7 +162,7 @@ def diff_command(args: argparse.Namespace) -> int:
     # Either policy having errors leaves nothing to compare: unusable input (2).
     old, new = load_policy(args.old, "diff", 2), load_policy(args.new, "diff", 2)
     # Each event must make sense under both policies: agents and groups of both.
-    agents = {a["id"] for a in old.agent_specs} & {a["id"] for a in new.agent_specs}
+    agents = old.agent_ids & new.agent_ids
     try:
         numbered = numbered_log(args.log, agents, set(old.groups) & set(new.groups))
     except InputError as err:

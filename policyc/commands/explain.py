@@ -26,7 +26,7 @@ def _dump(obj: object) -> None:
 def _replay(router: Router, log: Path, until: float | None,
             level: str) -> tuple[Engine, list[Record]]:
     """Feed the log (up to `until`, inclusive) through a tracing engine."""
-    events = read_log(log, {a["id"] for a in router.agent_specs}, set(router.groups))
+    events = read_log(log, router.agent_ids, set(router.groups))
     engine = Engine(router, trace=level)
     records: list[Record] = []
     for event in events:

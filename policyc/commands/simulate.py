@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,14 @@ from ..runtime.trace import LEVELS
 from .output import Stop, cannot_write, load_policy, write_output
 
 
-def read_log(path: Path, agents: set[str], groups: set[str]) -> list[dict[str, Any]]:
+def read_log(path: Path, agents: AbstractSet[str],
+             groups: AbstractSet[str]) -> list[dict[str, Any]]:
     """The events of a JSON Lines log, checked; InputError names `FILE:LINE` of a bad one."""
     return [event for _, event in numbered_log(path, agents, groups)]
 
 
-def numbered_log(path: Path, agents: set[str],
-                 groups: set[str]) -> list[tuple[int, dict[str, Any]]]:
+def numbered_log(path: Path, agents: AbstractSet[str],
+                 groups: AbstractSet[str]) -> list[tuple[int, dict[str, Any]]]:
     """`read_log` with each event's line number (blank lines are skipped, so they differ)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -145,7 +147,7 @@ def simulate_command(args: argparse.Namespace) -> int:
     """policyc simulate POLICY --log EVENTS.jsonl [-o DECISIONS.jsonl]."""
     router = load_policy(args.policy, "simulate", 1)
     try:
-        events = read_log(args.log, {a["id"] for a in router.agent_specs}, set(router.groups))
+        events = read_log(args.log, router.agent_ids, set(router.groups))
     except InputError as err:
         raise Stop(f"{err}\n") from None
     try:
