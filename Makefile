@@ -23,9 +23,6 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 typecheck: $(STAMP)
-	rm -rf .mypy-tree && mkdir -p .mypy-tree/policyc
-	for f in policyc/*; do ln -s ../../$$f .mypy-tree/policyc/; done
-	for d in dsl compiler runtime; do ln -s ../../$$d .mypy-tree/policyc/$$d; done
 	$(BIN)/mypy
 
 bench: $(STAMP)
@@ -34,4 +31,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.engine_bench --events 200000
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .mypy-tree
+	rm -rf $(VENV) build .pytest_cache .mypy_cache

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import networkx as nx
 
-from ..dsl.diagnostic import Diagnostic, Report, has_errors
-from ..dsl.load import load_policy
-from ..dsl.policy import Binding, Policy, Step
+from policyc.dsl.diagnostic import Diagnostic, Report, has_errors
+from policyc.dsl.load import load_policy
+from policyc.dsl.policy import Binding, Policy, Step
+
 from .emit import build_artifact
 from .graph import lower, verify
 from .lint import lint_bindings, lint_main_account, lint_roster, lint_route, lint_settings

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..runtime.vocabulary import WEEKDAYS
+from policyc.runtime.vocabulary import WEEKDAYS
 
 Json = object
 _SLOTS = 48  # half hours in a day

@@ -11,8 +11,9 @@ import json
 
 import networkx as nx
 
-from ..dsl.policy import Policy
-from ..runtime.artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
+from policyc.dsl.policy import Policy
+from policyc.runtime.artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
+
 from .graph import grouping_enabled, live_bindings
 
 Json = object

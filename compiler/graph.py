@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ..dsl.diagnostic import Report
-from ..dsl.policy import Binding, Policy, Step
-from ..dsl.span import Span
-from ..runtime.vocabulary import STEPS
+from policyc.dsl.diagnostic import Report
+from policyc.dsl.policy import Binding, Policy, Step
+from policyc.dsl.span import Span
+from policyc.runtime.vocabulary import STEPS
 
 ENTRY = "entry"
 GROUPING = "shop.grouping"

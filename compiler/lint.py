@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ..dsl.diagnostic import Report
-from ..dsl.policy import Binding, Policy, Step
-from ..dsl.schema import MAX_REPLY_CHARS
-from ..runtime.vocabulary import STEPS
+from policyc.dsl.diagnostic import Report
+from policyc.dsl.policy import Binding, Policy, Step
+from policyc.dsl.schema import MAX_REPLY_CHARS
+from policyc.runtime.vocabulary import STEPS
+
 from .coverage import analyse, describe_gap
 from .graph import grouping_enabled, live_bindings
 

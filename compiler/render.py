@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import unicodedata
 
-from ..dsl.diagnostic import CODES, Diagnostic, Severity
-from ..dsl.span import source_lines
+from policyc.dsl.diagnostic import CODES, Diagnostic, Severity
+from policyc.dsl.span import source_lines
 
 TOOL_URI = "https://example.invalid/policyc"  # no public home yet; SARIF wants a URI
 

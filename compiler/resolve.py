@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..dsl.diagnostic import Report
-from ..dsl.policy import Policy, Ref
-from ..dsl.validate import did_you_mean
+from policyc.dsl.diagnostic import Report
+from policyc.dsl.policy import Policy, Ref
+from policyc.dsl.validate import did_you_mean
 
 # A did-you-mean hint compares the name with every known one; against a 10,000-agent
 # roster that is milliseconds each, so only this many distinct names get one per policy.

@@ -12,10 +12,10 @@ runtime turns into closures:
 
 from __future__ import annotations
 
-from ..dsl.diagnostic import Report
-from ..dsl.expr import BoolOp, Compare, Expr, In, Literal, Name, Not, SetLit, TimeRange
-from ..dsl.validate import did_you_mean
-from ..runtime.vocabulary import ENUMS, FIELDS
+from policyc.dsl.diagnostic import Report
+from policyc.dsl.expr import BoolOp, Compare, Expr, In, Literal, Name, Not, SetLit, TimeRange
+from policyc.dsl.validate import did_you_mean
+from policyc.runtime.vocabulary import ENUMS, FIELDS
 
 Json = list[object] | object
 

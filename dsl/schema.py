@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..runtime.vocabulary import (  # noqa: F401  (DEFAULT_REPLIES: Y10 texts, re-exported)
+from policyc.runtime.vocabulary import (  # noqa: F401  (DEFAULT_REPLIES: Y10 texts, re-exported)
     DEFAULT_REPLIES,
     ORDER_STATES,
     ROLES,
