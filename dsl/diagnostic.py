@@ -66,6 +66,24 @@ CODES: dict[str, tuple[Severity, str]] = {
     "I402": (Severity.INFO, "main account receives only last-resort chats (S4-C)"),
 }
 
+# E5xx: workload models (policyc/workload/), read with the same YAML reader and schema
+# checks as policies (E1xx above for the file itself); listed in the README's "Workload
+# models" section, kept apart from CODES because `policyc check` never reads a model.
+WORKLOAD_CODES: dict[str, tuple[Severity, str]] = {
+    "E501": (Severity.ERROR, "agent not in the policy's roster"),
+    "E502": (Severity.ERROR, "unknown group"),
+    "E503": (Severity.ERROR, "unknown source or order state in shares"),
+    "E504": (Severity.ERROR, "shares do not add up to 1"),
+    "E505": (Severity.ERROR, "two ways given, or none, where one is needed"),
+    "E506": (Severity.ERROR, "replayed or fitted log cannot be used"),
+    "E507": (Severity.ERROR, "invalid distribution"),
+    "E508": (Severity.ERROR, "arrival rate is not 24 hourly values"),
+    "E509": (Severity.ERROR, "shift, break or absence does not make sense"),
+    "E510": (Severity.ERROR, "agent scheduled twice"),
+}
+
+_ALL_CODES = {**CODES, **WORKLOAD_CODES}
+
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
@@ -79,11 +97,11 @@ class Diagnostic:
 
     @property
     def severity(self) -> Severity:
-        return CODES[self.code][0]
+        return _ALL_CODES[self.code][0]
 
     @property
     def title(self) -> str:
-        return CODES[self.code][1]
+        return _ALL_CODES[self.code][1]
 
     def sort_key(self) -> tuple[str, int, int, str]:
         """Diagnostics are shown in file order, then by code at the same place."""
@@ -103,6 +121,6 @@ class Report:
 
     def add(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         """Record a finding; an unregistered code is a programming error, so it raises."""
-        if code not in CODES:
+        if code not in _ALL_CODES:
             raise KeyError(f"unregistered diagnostic code {code}")
         self.items.append(Diagnostic(code, message, span, hint))
