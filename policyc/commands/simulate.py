@@ -21,6 +21,7 @@ from ..runtime.offline_pool import runs_summary, runs_text
 from ..runtime.records import DECIDED, Record
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
+from ..workload.sweep import agent_counts
 from .output import Stop, cannot_write, load_policy, write_output
 
 
@@ -146,6 +147,14 @@ def replay(engine: Engine, events: list[dict[str, Any]], bar: Progress) -> list[
 def simulate_command(args: argparse.Namespace) -> int:
     """policyc simulate POLICY --log EVENTS.jsonl [-o DECISIONS.jsonl]."""
     router = load_policy(args.policy, "simulate", 1)
+    if (args.log is None) == (args.workload is None):
+        raise Stop("policyc simulate: give --log EVENTS.jsonl or --workload MODEL (one of them)\n")
+    if args.workload is not None:  # generated agent actions (policyc/workload/)
+        from ..workload.command import simulate_workload
+
+        return simulate_workload(args, router)
+    if args.agents is not None:
+        raise Stop("policyc simulate: --agents sweeps a workload model: add --workload MODEL\n")
     try:
         events = read_log(args.log, router.agent_ids, set(router.groups))
     except InputError as err:
@@ -209,7 +218,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `simulate` to the command line."""
     p = sub.add_parser("simulate", help="run the stateful engine over an event log")
     p.add_argument("policy", type=Path, help="policy file or compiled .json artifact")
-    p.add_argument("--log", type=Path, required=True, help="events, JSON Lines in time order")
+    p.add_argument("--log", type=Path, help="events, JSON Lines in time order")
+    p.add_argument("--workload", type=Path, metavar="MODEL",
+                   help="instead of a log: a workload model (policies/workloads/); the agent "
+                        "who gets each chat reads, answers and closes it as the model says")
+    p.add_argument("--agents", type=agent_counts, metavar="N..M",
+                   help="with --workload: a staffing sweep, one run per agent count "
+                        "(N..M, N or N,M,...): service level, waits, occupancy")
     p.add_argument("-o", "--output", type=Path, help="write the routing records (JSON Lines)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--trace", choices=LEVELS, default=None,

@@ -1,0 +1,122 @@
+"""`simulate --workload MODEL [--agents N..M]` and `diff OLD NEW --workload MODEL`.
+
+The command modules (policyc/commands/simulate.py, diff.py) hand over here
+when `--workload` is given. A model with errors, or one that does not fit the
+policy, is unusable input: its diagnostics, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..commands.output import Stop, cannot_write, write_output
+from ..compiler import render
+from ..runtime.router import Router
+from .bind import Bound, bind
+from .driver import Run, drive
+from .load import load_model
+from .metrics import summary
+from .sweep import sweep
+from .sweep import text as sweep_text
+
+
+def bound_model(path: Path, router: Router) -> Bound:
+    """The model file bound to the policy, or Stop (2) with its diagnostics."""
+    if not path.is_file():
+        raise Stop(f"{path}: no such file\n")
+    loaded = load_model(path)
+    if loaded.model is None:
+        raise Stop(render.text(loaded.diagnostics, loaded.texts))
+    bound, problems = bind(loaded.model, router)
+    if bound is None:
+        raise Stop(render.text(problems, loaded.texts))
+    return bound
+
+
+def simulate_workload(args: argparse.Namespace, router: Router) -> int:
+    """Run the model under the policy (or sweep it over agent counts) and report."""
+    bound = bound_model(args.workload, router)
+    if args.agents is not None:
+        return _sweep(args, router, bound)
+    run = drive(router, bound.model, bound.arrivals, bound.schedule, trace=args.trace)
+    if args.output is not None:
+        write_records(args.output, run)
+    from ..commands.simulate import render_text, summarize  # the log replay's own summary
+
+    report = summarize(run.engine, run.records, len(run.events), str(args.workload))
+    report["workload"] = workload_summary(bound, run)
+    if args.report is not None:
+        from ..report import html as report_html
+
+        write_output(args.report, report_html.render(
+            report, run.records, run.events, run.engine.waiting(),
+            title=f"{args.policy.name} under {args.workload.name}"))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(report) + workload_text(report["workload"]))
+    return 0
+
+
+def workload_summary(bound: Bound, run: Run) -> dict[str, Any]:
+    """The workload figures of one run, with the model's seed and what was fitted."""
+    return {"model": bound.model.file, "seed": bound.model.seed,
+            "fitted": bound.fitted, "withdrawn": run.withdrawn,
+            **summary(run.book, bound.model.target)}
+
+
+def workload_text(w: dict[str, Any]) -> str:
+    """Waits, service level and occupancy of one run, for a person."""
+    from .sweep import minutes
+
+    sl = "-" if w["service_level"] is None else f"{w['service_level'] * 100:.1f} %"
+    occ = "-" if w["occupancy"] is None else f"{w['occupancy'] * 100:.1f} %"
+    lines = [f"workload {w['model']} (seed {w['seed']}): {w['chats']} chats, "
+             f"{w['served']} taken by an agent, {w['unserved']} never",
+             f"  service level {sl} within {minutes(w['target'])}; mean wait "
+             f"{minutes(w['mean_wait'])}, p90 {minutes(w['p90_wait'])}, longest "
+             f"{minutes(w['max_wait'])}; occupancy {occ}",
+             f"  agent actions generated for the agent who held each chat; ignored: "
+             f"{w['ignored']}"]
+    if w["fitted"]:
+        lines.append("  fitted from the log: " + ", ".join(
+            f"{k} ({n} samples)" for k, n in w["fitted"].items() if n))
+    return "\n".join(lines) + "\n"
+
+
+def write_records(path: Path, run: Run) -> None:
+    """The run's records as JSON Lines, written whole or not at all."""
+    text = "".join(json.dumps(rec, ensure_ascii=False) + "\n" for rec in run.records)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise cannot_write(path, err) from None
+
+
+def _sweep(args: argparse.Namespace, router: Router, bound: Bound) -> int:
+    model = bound.model
+    if model.staff_replay is not None:
+        raise Stop(f"policyc simulate: --agents needs a staff list in {model.file} "
+                   "(its statuses are replayed from a log)\n")
+    if max(args.agents) > len(model.staff):
+        raise Stop(f"policyc simulate: --agents goes up to {max(args.agents)} but "
+                   f"{model.file} schedules {len(model.staff)} agents\n")
+    doc = sweep(router, bound, args.agents)
+    if args.report is not None:
+        from ..report import sweep as sweep_report
+
+        write_output(args.report, sweep_report.render(
+            doc, title=f"{args.policy.name} under {args.workload.name}"))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(sweep_text(doc, str(args.policy)))
+    return 0

@@ -1,0 +1,94 @@
+"""Staffing sweeps: the same workload run once per agent count, the table a planner reads.
+
+Row N keeps the first N agents of the model's staff list (their shifts, breaks
+and absences as written) and the very same arrivals and buyer behaviour, so the
+rows differ only in who works. Each row: service level, share that waited,
+mean / p90 / longest wait, occupancy. Rendered as text, as JSON (format
+`policyc.sweep`, schema policyc/schemas/sweep.schema.json) and in the HTML
+report (policyc/report/sweep.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Any
+
+from ..runtime.clock import format_instant
+from ..runtime.router import Router
+from . import schedule as schedule_of
+from .bind import Bound
+from .driver import drive
+from .metrics import summary
+
+FORMAT, VERSION = "policyc.sweep", 1
+ROW_KEYS = ("chats", "served", "unserved", "service_level", "waited_share", "mean_wait",
+            "p90_wait", "max_wait", "mean_first_reply", "occupancy", "abandoned")
+_RANGE = re.compile(r"^(\d+)\.\.(\d+)$")
+
+
+def agent_counts(text: str) -> tuple[int, ...]:
+    """`3..8` (each count from 3 to 8), `4`, or `2,4,8`; argparse's type for `--agents`."""
+    found = _RANGE.match(text.strip())
+    if found:
+        low, high = int(found[1]), int(found[2])
+        counts = tuple(range(low, high + 1))
+    elif re.fullmatch(r"\d+(,\d+)*", text.strip()):
+        counts = tuple(sorted({int(n) for n in text.split(",")}))
+    else:
+        raise argparse.ArgumentTypeError(f"expected N..M, N or N,M,...; found {text!r}")
+    if not counts or counts[0] < 1 or len(counts) > 200:
+        raise argparse.ArgumentTypeError(f"agent counts run from 1, at most 200 of them: {text!r}")
+    return counts
+
+
+def sweep(router: Router, bound: Bound, counts: tuple[int, ...]) -> dict[str, Any]:
+    """One run per agent count; the `policyc.sweep` document."""
+    model = bound.model
+    rows = []
+    for n in counts:
+        staffed = model.with_staff(n)
+        schedule = schedule_of.from_staff(staffed.staff, model.start, model.end, router.tz)
+        run = drive(router, staffed, bound.arrivals, schedule)
+        s = summary(run.book, model.target)
+        rows.append({"agents": n, "staff": [m.agent for m in staffed.staff],
+                     **{k: s[k] for k in ROW_KEYS}})
+    return {"format": FORMAT, "version": VERSION, "policy": router.policy_hash,
+            "model": model.file, "seed": model.seed, "target": model.target,
+            "start": format_instant(model.start, router.tz),
+            "duration": model.duration, "rows": rows}
+
+
+def text(doc: dict[str, Any], policy: str) -> str:
+    """The sweep as a table for a person."""
+    head = (f"staffing sweep: {doc['model']} under {policy}, seed {doc['seed']}, "
+            f"service level = taken within {minutes(doc['target'])}")
+    cols = ("agents", "chats", "service level", "waited", "mean wait", "p90 wait",
+            "longest", "occupancy")
+    out = [head, "  ".join(f"{c:>13}" if i else f"{c:>6}" for i, c in enumerate(cols))]
+    for r in doc["rows"]:
+        cells = [f"{r['agents']:>6}", f"{r['chats']:>13}", _pct(r["service_level"]),
+                 _pct(r["waited_share"]), f"{minutes(r['mean_wait']):>13}",
+                 f"{minutes(r['p90_wait']):>13}", f"{minutes(r['max_wait']):>13}",
+                 _pct(r["occupancy"])]
+        out.append("  ".join(cells))
+    unserved = [f"{r['agents']}: {r['unserved']}" for r in doc["rows"] if r["unserved"]]
+    if unserved:
+        out.append("chats no agent took by the end (agents: chats): " + ", ".join(unserved))
+    out.append("abandonment: not modelled (the engine has no event for a buyer who gives up)")
+    return "\n".join(out) + "\n"
+
+
+def _pct(share: float | None) -> str:
+    return f"{'-':>13}" if share is None else f"{share * 100:>11.1f} %"
+
+
+def minutes(seconds: float | None) -> str:
+    """`45 s`, `3.5 min`, `2.1 h`: a wait as a planner reads it."""
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
