@@ -161,6 +161,12 @@ def diff_command(args: argparse.Namespace) -> int:
     """policyc diff OLD NEW --log EVENTS.jsonl [--format text|json] [--examples N]."""
     # Either policy having errors leaves nothing to compare: unusable input (2).
     old, new = load_policy(args.old, "diff", 2), load_policy(args.new, "diff", 2)
+    if args.workload is not None:  # both on one generated workload (policyc/workload/)
+        from ..workload.command import diff_workload
+
+        return diff_workload(args, old, new)
+    if args.log is None:
+        raise Stop("policyc diff: give --log EVENTS.jsonl or --workload MODEL\n")
     # Each event must make sense under both policies: agents and groups of both.
     agents = old.agent_ids & new.agent_ids
     try:
@@ -197,7 +203,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "change, 1 changes, 2 unusable input.")
     p.add_argument("old", type=Path, help="the policy as it is (file or compiled .json)")
     p.add_argument("new", type=Path, help="the policy as it would be")
-    p.add_argument("--log", type=Path, required=True, help="events, JSON Lines in time order")
+    p.add_argument("--log", type=Path, help="events, JSON Lines in time order")
+    p.add_argument("--workload", type=Path, metavar="MODEL",
+                   help="also run both policies on this workload model (the agent who gets "
+                        "each chat handles it); the replay diff of --log (or of the log the "
+                        "model replays) is kept, with the actions that no longer fit counted")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--examples", type=_count, default=3, metavar="N",
                    help="show the first N changed messages with both traces (default 3)")

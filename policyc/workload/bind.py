@@ -62,6 +62,13 @@ def bind(model: Model, router: Router) -> tuple[Bound | None, list[Diagnostic]]:
     return Bound(model, arrivals, schedule, fitted), []
 
 
+def check_names(model: Model, router: Router) -> list[Diagnostic]:
+    """What the model names that `router`'s policy lacks (a second policy of a diff)."""
+    report = Report()
+    _names(model, router, report)
+    return sorted(report.items, key=Diagnostic.sort_key)
+
+
 def _logs(model: Model) -> list[tuple[Path, Span]]:
     out = []
     if model.arrivals.replay is not None and model.arrivals.replay_span is not None:

@@ -8,6 +8,7 @@ policy, is unusable input: its diagnostics, exit 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -16,7 +17,9 @@ from typing import Any
 from ..commands.output import Stop, cannot_write, write_output
 from ..compiler import render
 from ..runtime.router import Router
-from .bind import Bound, bind
+from .bind import Bound, bind, check_names
+from .compare import compare, distortion, distortion_text
+from .compare import text as compare_text
 from .driver import Run, drive
 from .load import load_model
 from .metrics import summary
@@ -24,17 +27,62 @@ from .sweep import sweep
 from .sweep import text as sweep_text
 
 
-def bound_model(path: Path, router: Router) -> Bound:
-    """The model file bound to the policy, or Stop (2) with its diagnostics."""
+def bound_model(path: Path, router: Router, *others: Router) -> Bound:
+    """The model file bound to the policy (and fitting `others` too), or Stop (2) with
+    its diagnostics."""
     if not path.is_file():
         raise Stop(f"{path}: no such file\n")
     loaded = load_model(path)
     if loaded.model is None:
         raise Stop(render.text(loaded.diagnostics, loaded.texts))
     bound, problems = bind(loaded.model, router)
-    if bound is None:
+    for other in others:
+        problems += check_names(loaded.model, other)
+    if bound is None or problems:
         raise Stop(render.text(problems, loaded.texts))
     return bound
+
+
+def diff_workload(args: argparse.Namespace, old: Router, new: Router) -> int:
+    """`diff OLD NEW --workload MODEL [--log LOG]`: the workload comparison, and the log
+    replay diff (the model's replayed log when no --log is given) with its distortion."""
+    from ..commands import diff as diff_command
+    from ..commands.simulate import numbered_log
+    from ..diffing import replay_diff, static_diff
+    from ..runtime.inputs import InputError
+
+    bound = bound_model(args.workload, old, new)
+    compared = compare(old, new, bound)
+    args.log = args.log or bound.model.arrivals.replay
+    static = static_diff(old.artifact, new.artifact)
+    changed = compared["changed"] or not static.empty
+    replay_doc: dict[str, Any] = {}
+    if args.log is not None:
+        try:
+            numbered = numbered_log(args.log, old.agent_ids & new.agent_ids,
+                                    set(old.groups) & set(new.groups))
+        except InputError as err:
+            raise Stop(f"{err}\n") from None
+        lines, events = [n for n, _ in numbered], [e for _, e in numbered]
+        replay = replay_diff(old, new, events, trace=diff_command.LEVEL if args.examples
+                             else None)
+        changed = changed or bool(replay.changes)
+        bent = distortion(events, replay.ignored)
+        if args.format == "json":
+            replay_doc = json.loads(diff_command.render_json(args, static, replay, lines))
+            replay_doc["replay"]["distortion"] = bent
+        else:
+            sys.stdout.write(diff_command.render_text(args, static, replay, lines))
+            sys.stdout.write("\n".join(distortion_text(bent)) + "\n\n")
+    if args.format == "json":
+        doc = replay_doc or {"old": str(args.old), "new": str(args.new),
+                             "static": dataclasses.asdict(static)}
+        doc["changed"] = changed
+        doc["workload"] = compared
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write("\n".join(compare_text(compared)) + "\n")
+    return 1 if changed else 0
 
 
 def simulate_workload(args: argparse.Namespace, router: Router) -> int:

@@ -117,9 +117,16 @@ class Driver:
                 self._fed(event, records, at)
                 continue
             at, _, kind, payload = heapq.heappop(self.heap)
+            if kind == "status" and at > self.model.end and self._all_done():
+                break  # no buyer is left: the staff's week after the end matters no more
             self._act(at, kind, payload)
         self.book.finish(self.engine)
         return Run(self.records, self.events, self.book, self.engine, self.withdrawn)
+
+    def _all_done(self) -> bool:
+        """No chat open or waiting, and nothing but status changes still due."""
+        return (not self.engine.conversations and not any(self.engine.waiting().values())
+                and all(kind == "status" for _, _, kind, _ in self.heap))
 
     # -- actions -------------------------------------------------------------------------
     def _act(self, at: float, kind: str, payload: tuple[Any, ...]) -> None:

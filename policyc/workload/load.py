@@ -9,6 +9,7 @@ get arrivals and staff, shares that add up, shifts that make sense.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -59,7 +60,7 @@ class ModelValidator(Validator):
 
     def _path(self, node: YNode, t: T) -> V | None:
         s = self._scalar(node, "a file path")
-        return None if s is None else V(self.base / s.text, s.span)
+        return None if s is None else V(Path(os.path.normpath(self.base / s.text)), s.span)
 
     def _rate(self, node: YNode, t: T) -> V | None:
         if isinstance(node, YScalar):
@@ -183,6 +184,7 @@ def _build(name: str, root: V, report: Report) -> Model:
     return Model(name, parse_instant(top["start"].value), float(top["duration"].value),  # type: ignore[arg-type]
                  int(top["seed"].value), None if tick is None else float(tick),  # type: ignore[call-overload, arg-type]
                  60.0 if target is None else float(target),  # type: ignore[arg-type]
+                 float(level["goal"].value),  # type: ignore[arg-type]
                  _arrivals(top["arrivals"], report), _handling(top["handling"], report),
                  _staff(staff["agents"], report), staff["replay"].value,  # type: ignore[arg-type]
                  top["staff"].span)
@@ -264,14 +266,21 @@ def _staff(node: V, report: Report) -> tuple[Staff, ...]:
             continue
         seen[agent] = s["agent"].span
         shifts = tuple(_window(w, report) for w in s["shifts"].value) or (Window(0, DAY_MINUTES),)  # type: ignore[attr-defined]
-        breaks = tuple(_window(w, report) for w in s["breaks"].value)  # type: ignore[attr-defined]
-        for b, written in zip(breaks, s["breaks"].value, strict=True):  # type: ignore[call-overload]
-            if not any(w.start <= b.start and b.end <= w.end for w in shifts):
-                report.add("E509", "a break lies outside every shift", written.span)
+        breaks = tuple(_break(_window(w, report), shifts, w.span, report)
+                       for w in s["breaks"].value)  # type: ignore[attr-defined]
         out.append(Staff(agent, tuple(str(d.value) for d in s["days"].value),  # type: ignore[attr-defined]
                          shifts, breaks, tuple(_absence(a, report) for a in s["absent"].value),  # type: ignore[attr-defined]
                          entry.span))
     return tuple(out)
+
+
+def _break(b: Window, shifts: tuple[Window, ...], span: Span, report: Report) -> Window:
+    """A break inside one of the shifts (past midnight of a late shift: the next day's)."""
+    for candidate in (b, Window(b.start + DAY_MINUTES, b.end + DAY_MINUTES)):
+        if any(w.start <= candidate.start and candidate.end <= w.end for w in shifts):
+            return candidate
+    report.add("E509", "a break lies outside every shift", span)
+    return b
 
 
 def _window(node: V, report: Report) -> Window:

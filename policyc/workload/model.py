@@ -7,7 +7,7 @@ durations seconds, times of day minutes after local midnight.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..dsl.span import Span
@@ -89,6 +89,7 @@ class Model:
     seed: int
     tick: float | None  # None: no ticks
     target: float  # service level: taken within this many seconds
+    goal: float  # the service level wanted (a share)
     arrivals: Arrivals
     handling: Handling
     staff: tuple[Staff, ...]  # empty when statuses are replayed
@@ -102,11 +103,8 @@ class Model:
 
     def with_staff(self, count: int) -> Model:
         """The same model with only its first `count` staff (a sweep's row)."""
-        return Model(self.file, self.start, self.duration, self.seed, self.tick, self.target,
-                     self.arrivals, self.handling, self.staff[:count], self.staff_replay,
-                     self.staff_span)
+        return replace(self, staff=self.staff[:count])
 
     def with_handling(self, handling: Handling) -> Model:
         """The same model with other handling (durations fitted from a log)."""
-        return Model(self.file, self.start, self.duration, self.seed, self.tick, self.target,
-                     self.arrivals, handling, self.staff, self.staff_replay, self.staff_span)
+        return replace(self, handling=handling)

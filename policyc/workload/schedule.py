@@ -2,9 +2,10 @@
 
 An agent is online inside a shift on a weekday it works, busy during a break,
 offline otherwise and during an absence. Changes come at the boundaries only,
-from the model's start to its end; after the end each agent stays as it was,
-so the chats still waiting then are served by whoever is on. A replayed log's
-own `agent_status` events make a schedule the same way.
+from the model's start on; the week goes on for `AFTER` past the model's end
+(with no new buyers), so chats still waiting at the end are served when the
+staff comes back, as they would be. A replayed log's own `agent_status` events
+make a schedule the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 from ..runtime.clock import parse_instant, zone
 from ..runtime.vocabulary import WEEKDAYS
 from .model import Staff
+
+AFTER = 7 * 86400.0  # the staff's week continues this long after the model's end
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,7 @@ def from_staff(staff: tuple[Staff, ...], start: float, end: float, tz: str) -> S
     """The status changes of the staff's week between `start` and `end`."""
     changes: list[Change] = []
     for member in staff:
-        changes += _changes(member, start, end, tz)
+        changes += _changes(member, start, end + AFTER, tz)
     changes.sort(key=lambda c: (c.at, c.agent))
     return Schedule(changes)
 

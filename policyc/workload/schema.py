@@ -69,8 +69,11 @@ MODEL = obj(
     F("seed", int_range(0, 2**63 - 1), default=0, doc="same model and seed: same records"),
     F("tick", T("seconds", nullable=True), default=60.0,
       doc="time passes in steps this long for timeouts and pool runs; null: no ticks"),
-    F("service_level", obj(F("target", SECONDS, doc="the wait a chat should be taken within "
-                                                     "(default 1m)")), default={}),
+    F("service_level", obj(
+        F("target", SECONDS, doc="the wait a chat should be taken within (default 1m)"),
+        F("goal", T("num", min=0, max=1), default=0.8,
+          doc="the share of chats that should be (a sweep names the fewest agents reaching it)"),
+    ), default={}),
     F("arrivals", ARRIVALS, required=True),
     F("handling", HANDLING, default={}),
     F("staff", obj(

@@ -55,6 +55,8 @@ def sweep(router: Router, bound: Bound, counts: tuple[int, ...]) -> dict[str, An
                      **{k: s[k] for k in ROW_KEYS}})
     return {"format": FORMAT, "version": VERSION, "policy": router.policy_hash,
             "model": model.file, "seed": model.seed, "target": model.target,
+            "goal": model.goal, "fewest_reaching_goal": next(
+                (r["agents"] for r in rows if (r["service_level"] or 0) >= model.goal), None),
             "start": format_instant(model.start, router.tz),
             "duration": model.duration, "rows": rows}
 
@@ -75,6 +77,9 @@ def text(doc: dict[str, Any], policy: str) -> str:
     unserved = [f"{r['agents']}: {r['unserved']}" for r in doc["rows"] if r["unserved"]]
     if unserved:
         out.append("chats no agent took by the end (agents: chats): " + ", ".join(unserved))
+    enough = doc["fewest_reaching_goal"]
+    out.append(f"fewest agents taking {doc['goal'] * 100:.0f} % within {minutes(doc['target'])}: "
+               + (str(enough) if enough is not None else "none of these counts"))
     out.append("abandonment: not modelled (the engine has no event for a buyer who gives up)")
     return "\n".join(out) + "\n"
 
