@@ -67,13 +67,14 @@ def text(doc: dict[str, Any], policy: str) -> str:
             f"service level = taken within {minutes(doc['target'])}")
     cols = ("agents", "chats", "service level", "waited", "mean wait", "p90 wait",
             "longest", "occupancy")
-    out = [head, "  ".join(f"{c:>13}" if i else f"{c:>6}" for i, c in enumerate(cols))]
+    widths = [6, 6, *(max(len(c) + 1, 10) for c in cols[2:])]
+    out = [head, " ".join(f"{c:>{w}}" for c, w in zip(cols, widths, strict=True))]
     for r in doc["rows"]:
-        cells = [f"{r['agents']:>6}", f"{r['chats']:>13}", _pct(r["service_level"]),
-                 _pct(r["waited_share"]), f"{minutes(r['mean_wait']):>13}",
-                 f"{minutes(r['p90_wait']):>13}", f"{minutes(r['max_wait']):>13}",
-                 _pct(r["occupancy"])]
-        out.append("  ".join(cells))
+        cells = [f"{r['agents']:>6}", f"{r['chats']:>6}", _pct(r["service_level"], widths[2]),
+                 _pct(r["waited_share"], widths[3]), f"{minutes(r['mean_wait']):>{widths[4]}}",
+                 f"{minutes(r['p90_wait']):>{widths[5]}}",
+                 f"{minutes(r['max_wait']):>{widths[6]}}", _pct(r["occupancy"], widths[7])]
+        out.append(" ".join(cells))
     unserved = [f"{r['agents']}: {r['unserved']}" for r in doc["rows"] if r["unserved"]]
     if unserved:
         out.append("chats no agent took by the end (agents: chats): " + ", ".join(unserved))
@@ -84,8 +85,8 @@ def text(doc: dict[str, Any], policy: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _pct(share: float | None) -> str:
-    return f"{'-':>13}" if share is None else f"{share * 100:>11.1f} %"
+def _pct(share: float | None, width: int) -> str:
+    return f"{'-':>{width}}" if share is None else f"{share * 100:>{width - 2}.1f} %"
 
 
 def minutes(seconds: float | None) -> str:
