@@ -87,6 +87,9 @@ def diff_workload(args: argparse.Namespace, old: Router, new: Router) -> int:
 
 def simulate_workload(args: argparse.Namespace, router: Router) -> int:
     """Run the model under the policy (or sweep it over agent counts) and report."""
+    if args.journal is not None or args.resume:
+        raise Stop("policyc simulate: --journal and --resume are for --log runs; a workload "
+                   "run is made again from its model and seed\n")
     bound = bound_model(args.workload, router)
     if args.agents is not None:
         return _sweep(args, router, bound)
