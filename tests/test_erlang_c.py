@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ciw  # type: ignore[import-untyped]
+import ciw.dists  # type: ignore[import-untyped]
 import pytest
 
 from policyc.api import load

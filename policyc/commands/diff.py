@@ -166,7 +166,8 @@ def diff_command(args: argparse.Namespace) -> int:
 
         return diff_workload(args, old, new)
     if args.log is None:
-        raise Stop("policyc diff: give --log EVENTS.jsonl or --workload MODEL\n")
+        raise Stop("policyc diff: give --log EVENTS.jsonl or --workload MODEL\n"
+                   "(see `policyc diff --help`)\n")
     # Each event must make sense under both policies: agents and groups of both.
     agents = old.agent_ids & new.agent_ids
     try:

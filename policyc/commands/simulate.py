@@ -148,7 +148,8 @@ def simulate_command(args: argparse.Namespace) -> int:
     """policyc simulate POLICY --log EVENTS.jsonl [-o DECISIONS.jsonl]."""
     router = load_policy(args.policy, "simulate", 1)
     if (args.log is None) == (args.workload is None):
-        raise Stop("policyc simulate: give --log EVENTS.jsonl or --workload MODEL (one of them)\n")
+        raise Stop("policyc simulate: give --log EVENTS.jsonl or --workload MODEL (one of them)\n"
+                   "(see `policyc simulate --help`)\n")
     if args.workload is not None:  # generated agent actions (policyc/workload/)
         from ..workload.command import simulate_workload
 
