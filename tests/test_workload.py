@@ -231,3 +231,30 @@ def test_unusable_combinations_stop_with_exit_2(argv: list[str], message: str,
 def test_bad_agent_counts_are_refused(text: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", SHOPEE, "--workload", DAY, "--agents", text]) == 2
     assert "--agents" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shop", ["shopee", "youzan", "taobao"])
+def test_each_shipped_day_replayed_as_a_workload_fits_every_action(
+        shop: str, tmp_path: Path) -> None:
+    """The shipped days' buyers and hours, behaviour fitted from each log: staging
+    releases (S7), pins (Y8) and offline-pool runs (T2-T7) hand chats out, and each
+    holder reads and answers them; nothing is ignored."""
+    log = REPO / "policies" / "logs" / f"{shop}-day.jsonl"
+    first = json.loads(log.read_text(encoding="utf-8").splitlines()[0])["at"]
+    model = tmp_path / "day.yaml"
+    model.write_text(f'workload: 1\nstart: "{first}"\nduration: 24h\nseed: 3\ntick: 30s\n'
+                     f"arrivals: {{replay: {log}}}\nstaff: {{replay: {log}}}\n"
+                     f"handling: {{fit: {log}}}\n", encoding="utf-8")
+    router = load(REPO / "policies" / f"{shop}.yaml")
+    loaded = load_model(model)
+    assert loaded.model is not None, loaded.diagnostics
+    bound, problems = bind(loaded.model, router)
+    assert bound is not None, problems
+    run = drive(router, bound.model, bound.arrivals, bound.schedule)
+    assert run.book.ignored == 0
+    acted = {(e["type"], e["buyer"], e["agent"]) for e in run.events if e["type"] == "read"}
+    released = [(r["buyer"], r["agent"], r["reason"]) for r in run.records
+                if r["kind"] == "release" and r["outcome"] == "assigned"]
+    assert released, "the day hands waiting chats out"
+    assert all(("read", buyer, agent) in acted for buyer, agent, _ in released)
+    assert sum(bound.fitted.values()) > 0

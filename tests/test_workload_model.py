@@ -74,4 +74,4 @@ def test_a_missing_model_or_a_directory_is_unusable(tmp_path: Path,
     assert main(["simulate", SHOPEE, "--workload", str(tmp_path / "none.yaml")]) == 2
     assert "no such file" in capsys.readouterr().err
     assert main(["simulate", SHOPEE, "--workload", str(tmp_path)]) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert "not a regular file" in capsys.readouterr().err

@@ -30,8 +30,8 @@ from .sweep import text as sweep_text
 def bound_model(path: Path, router: Router, *others: Router) -> Bound:
     """The model file bound to the policy (and fitting `others` too), or Stop (2) with
     its diagnostics."""
-    if not path.is_file():
-        raise Stop(f"{path}: no such file\n")
+    if not path.is_file():  # a folder, a pipe or a device is no model either
+        raise Stop(f"{path}: " + ("not a regular file\n" if path.exists() else "no such file\n"))
     loaded = load_model(path)
     if loaded.model is None:
         raise Stop(render.text(loaded.diagnostics, loaded.texts))
