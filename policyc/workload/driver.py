@@ -212,14 +212,16 @@ class Driver:
         for rec in records:
             self.book.record(rec, at)
             kind, buyer = rec["kind"], rec.get("buyer")
+            if buyer is None:  # membership, pool_run, ignored: no chat changed hands
+                continue
             if kind in ("route", "release", "transfer") and rec["outcome"] in HELD:
-                conv = self.engine.conversations.get(buyer) if buyer else None
+                conv = self.engine.conversations.get(buyer)
                 if conv is not None:
-                    self._new_holder(buyer, conv.agent, kind, at)  # type: ignore[arg-type]
+                    self._new_holder(buyer, conv.agent, kind, at)
             elif kind == "continued" and rec["outcome"] in HELD:
-                self._buyer_wrote(buyer, at)  # type: ignore[arg-type]
+                self._buyer_wrote(buyer, at)
             elif kind == "closed":
-                self.plans.pop(buyer, None)  # type: ignore[arg-type]
+                self.plans.pop(buyer, None)
 
     def _new_holder(self, buyer: str, agent: str, kind: str, at: float) -> None:
         """A chat reached an agent: the same chat moving (transfer, reassignment) keeps its
