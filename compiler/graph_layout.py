@@ -11,6 +11,7 @@ along it until they overprint no other label.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import networkx as nx
@@ -20,6 +21,9 @@ BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 224, 64, 28, 76, 20
 VIRTUAL_W = 14  # the room a passing edge takes in a row
 LABEL_CHAR_W, LABEL_H = 6.6, 14  # a 12 px label's advance per character, and its height
 SWEEPS = 4
+
+# A row item: (node id, -1) for a node, (edge key, row) for an edge's virtual point.
+Item = tuple[str, int]
 
 
 @dataclass(frozen=True)
@@ -73,16 +77,16 @@ def layers(graph: nx.DiGraph) -> dict[str, int]:
 
 
 def _chains(graph: nx.DiGraph, row: dict[str, int]
-            ) -> tuple[dict[tuple[str, str], list[tuple[str, int]]], dict[int, list[tuple[str, int]]]]:
+            ) -> tuple[dict[tuple[str, str], list[Item]], dict[int, list[Item]]]:
     """Each edge as the row items it passes (its virtual points), and each row's items.
 
     An item is (node id, 0) for a node and (edge key, row) for a virtual point; an edge
     going up (a cycle's back edge) is routed like one going down, from its lower end.
     """
-    rows: dict[int, list[tuple[str, int]]] = {}
+    rows: dict[int, list[Item]] = {}
     for node in graph:
         rows.setdefault(row[node], []).append((node, -1))
-    chains: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    chains: dict[tuple[str, str], list[Item]] = {}
     for u, v in graph.edges:
         top, bottom = sorted((row[u], row[v]))
         key = f"{u}\0{v}"
@@ -93,36 +97,41 @@ def _chains(graph: nx.DiGraph, row: dict[str, int]
 
 
 def _order(graph: nx.DiGraph, row: dict[str, int],
-           chains: dict[tuple[str, str], list[tuple[str, int]]],
-           rows: dict[int, list[tuple[str, int]]]) -> dict[int, list[tuple[str, int]]]:
+           chains: dict[tuple[str, str], list[Item]],
+           rows: dict[int, list[Item]]) -> dict[int, list[Item]]:
     """Rows ordered by the barycentre of each item's neighbours, swept down then up."""
-    up: dict[tuple[str, int], list[tuple[str, int]]] = {}
-    down: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    up: dict[Item, list[Item]] = {}
+    down: dict[Item, list[Item]] = {}
     for (u, v), virtual in chains.items():
         a, b = ((u, -1), (v, -1)) if row[u] <= row[v] else ((v, -1), (u, -1))
         line = [a, *virtual, b]
-        for upper, lower in zip(line, line[1:], strict=False):
+        for upper, lower in itertools.pairwise(line):
             down.setdefault(upper, []).append(lower)
             up.setdefault(lower, []).append(upper)
     first = {item: i for i, item in enumerate(rows.get(0, []))}
-    place: dict[tuple[str, int], float] = dict(first)
+    place: dict[Item, float] = dict(first)
     ordered = {r: list(items) for r, items in rows.items()}
     depths = sorted(ordered)
     for sweep in range(SWEEPS):
         pass_rows = depths[1:] if sweep % 2 == 0 else list(reversed(depths[:-1]))
         neighbours = up if sweep % 2 == 0 else down
         for r in pass_rows:
-            def centre(item: tuple[str, int], r: int = r) -> tuple[float, float]:
-                seen = [place[n] for n in neighbours.get(item, []) if n in place]
-                here = place.get(item, float(len(ordered[r])))
-                return (sum(seen) / len(seen) if seen else here, here)
-            ordered[r].sort(key=centre)
+            ordered[r].sort(key=lambda item: _barycentre(item, neighbours, place))
             for i, item in enumerate(ordered[r]):
                 place[item] = float(i)
     return ordered
 
 
-def _width(item: tuple[str, int]) -> int:
+def _barycentre(item: Item, neighbours: dict[Item, list[Item]],
+                place: dict[Item, float]) -> tuple[float, float]:
+    """Where an item's neighbours in the row swept from stand on average (else where the
+    item stands now), then where it stands: the sort key of one sweep."""
+    here = place.get(item, float("inf"))
+    seen = [place[n] for n in neighbours.get(item, []) if n in place]
+    return (sum(seen) / len(seen) if seen else here, here)
+
+
+def _width(item: Item) -> int:
     return BOX_W if item[1] == -1 else VIRTUAL_W
 
 
@@ -134,13 +143,13 @@ def layout(graph: nx.DiGraph) -> Layout:
     row_width = {r: sum(_width(i) for i in items) + GAP_X * (len(items) - 1)
                  for r, items in ordered.items()}
     width = 2 * MARGIN + max(row_width.values(), default=BOX_W)
-    x_of: dict[tuple[str, int], float] = {}
+    x_of: dict[Item, float] = {}
     for r, items in ordered.items():
         x = MARGIN + (width - 2 * MARGIN - row_width[r]) / 2
         for item in items:
             x_of[item] = x
             x += _width(item) + GAP_X
-    top = {r: MARGIN + r * (BOX_H + GAP_Y) for r in ordered}
+    top: dict[int, float] = {r: MARGIN + r * (BOX_H + GAP_Y) for r in ordered}
     boxes = {node: Box(x_of[(node, -1)], top[row[node]], BOX_W, BOX_H) for node in graph}
     labels: list[Box] = []
     edges: dict[tuple[str, str], EdgeRoute] = {}
@@ -151,7 +160,7 @@ def layout(graph: nx.DiGraph) -> Layout:
 
 
 def _route(graph: nx.DiGraph, u: str, v: str, boxes: dict[str, Box],
-           virtual: list[tuple[str, int]], x_of: dict[tuple[str, int], float],
+           virtual: list[Item], x_of: dict[Item, float],
            top: dict[int, float], labels: list[Box]) -> EdgeRoute:
     """One edge through its virtual points: straight down each row it crosses, a curve
     inside each gap between rows; its label on the first gap, clear of other labels."""

@@ -9,8 +9,8 @@ the events and the engine's waiting chats at the end — computes the series
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +22,6 @@ import jinja2
 from ..compiler.templating import environment
 from ..runtime.clock import parse_instant
 from . import charts, series
-
 
 IGNORED_SHOWN = 10  # ignored events the report lists one by one
 
