@@ -75,3 +75,30 @@ def test_a_missing_model_or_a_directory_is_unusable(tmp_path: Path,
     assert "no such file" in capsys.readouterr().err
     assert main(["simulate", SHOPEE, "--workload", str(tmp_path)]) == 2
     assert "not a regular file" in capsys.readouterr().err
+
+
+def test_published_json_schema_is_the_generated_one() -> None:
+    from policyc.workload.jsonschema import dumps
+
+    published = REPO / "schemas" / "workload.schema.json"
+    assert published.read_text(encoding="utf-8") == dumps(), (
+        "regenerate: python -m policyc.workload.jsonschema > schemas/workload.schema.json")
+
+
+def test_shipped_models_meet_the_json_schema_and_a_misspelt_key_does_not() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    schema = json.loads((REPO / "schemas" / "workload.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    models = [p for p in sorted((REPO / "policies" / "workloads").glob("*.yaml"))
+              if "workload" in yaml.safe_load(p.read_text(encoding="utf-8"))]
+    assert len(models) >= 2
+    for path in models:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert list(validator.iter_errors(doc)) == [], path.name
+        doc["handling"]["frist_read"] = "30s"
+        assert not validator.is_valid(doc)
