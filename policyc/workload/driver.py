@@ -31,6 +31,7 @@ from .schedule import Schedule
 
 Event = dict[str, Any]
 HELD = ("assigned", "main_account")  # outcomes that leave a chat with an agent
+WAIT_ON = 86400.0  # how long ticks go on after the last action while chats still wait
 
 
 @dataclass(slots=True)
@@ -110,18 +111,26 @@ class Driver:
     def run(self) -> Run:
         """Feed everything due until nothing is left; the run's records and chats."""
         clock = Clock(self.model.start, self.model.tick)
-        while self.heap:
-            if clock.next <= self.heap[0][0]:
+        last = self.model.end
+        while self.heap or self._timers_left(clock, last):
+            if not self.heap or clock.next <= self.heap[0][0]:
                 at = clock.next
                 event, records = clock.fire(self.engine, self.tz)
                 self._fed(event, records, at)
                 continue
             at, _, kind, payload = heapq.heappop(self.heap)
+            last = max(last, at)
             if kind == "status" and at > self.model.end and self._all_done():
                 break  # no buyer is left: the staff's week after the end matters no more
             self._act(at, kind, payload)
         self.book.finish(self.engine)
         return Run(self.records, self.events, self.book, self.engine, self.withdrawn)
+
+    def _timers_left(self, clock: Clock, last: float) -> bool:
+        """Nothing else is due, but chats still wait: time goes on for up to a day after the
+        last action, so that a pool run, a grace period or a timeout can still hand them out."""
+        return (clock.next <= last + WAIT_ON and self.engine.state is not None
+                and any(self.engine.waiting().values()))
 
     def _all_done(self) -> bool:
         """No chat open or waiting, and nothing but status changes still due."""
