@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from goldens import assert_golden
 from jsonschema import Draft202012Validator
 
 from policyc.api import load
@@ -258,3 +259,33 @@ def test_each_shipped_day_replayed_as_a_workload_fits_every_action(
     assert released, "the day hands waiting chats out"
     assert all(("read", buyer, agent) in acted for buyer, agent, _ in released)
     assert sum(bound.fitted.values()) > 0
+
+
+def test_readme_sale_day_example_is_what_the_command_prints(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    command = ("$ .venv/bin/policyc simulate policies/workloads/sale-day-shop.yaml "
+               "--workload policies/workloads/sale-day.yaml --agents 6..13\n")
+    shown = readme.split(command, 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(REPO)
+    assert main(command.split()[2:]) == 0
+    assert capsys.readouterr().out == shown
+
+
+def test_diff_on_the_workload_as_text(capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    assert main(["diff", "policies/shopee.yaml", "policies/workloads/shopee-elly.yaml",
+                 "--workload", "policies/workloads/shopee-day.yaml", "--examples", "0"]) == 1
+    assert_golden(REPO / "tests" / "golden" / "workload" / "diff-elly.txt",
+                  capsys.readouterr().out)
+
+
+def test_a_workload_run_can_carry_traces(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "traced.jsonl"
+    assert main(["simulate", SHOPEE, "--workload", DAY, "--trace", "fails",
+                 "-o", str(out)]) == 0
+    capsys.readouterr()
+    routed = [r for r in records(out) if r["kind"] == "route"]
+    assert routed and all("trace" in r for r in routed)

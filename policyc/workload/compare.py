@@ -10,6 +10,7 @@ say how far the replay can be trusted.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from ..runtime.router import Router
@@ -103,7 +104,9 @@ def distortion_text(d: dict[str, int]) -> list[str]:
     if d["old"] == d["new"] == 0:
         return [f"replay distortion: none (all {d['actions']} agent actions of the log fit "
                 "under both policies)"]
-    return [f"replay distortion: {d['new']} of the log's {d['actions']} agent actions no "
-            f"longer fit under the new policy ({d['old']} under the old) and were ignored: "
-            "the replay diff judges the new policy on a world where that work is never "
-            "done; the workload comparison generates it for whoever holds each chat"]
+    return textwrap.wrap(
+        f"replay distortion: {d['new']} of the log's {d['actions']} agent actions no longer "
+        f"fit under the new policy ({d['old']} under the old) and were ignored: the replay "
+        "diff above judges the policies on a world where that work is never done; the "
+        "workload comparison below generates it for whoever holds each chat",
+        width=88, subsequent_indent="  ")
