@@ -268,7 +268,7 @@ def test_readme_sale_day_example_is_what_the_command_prints(
                "--workload policies/workloads/sale-day.yaml --agents 6..13\n")
     shown = readme.split(command, 1)[1].split("```", 1)[0]
     monkeypatch.chdir(REPO)
-    argv: list[str] = command.split()[2:]
+    argv = [str(word) for word in command.split()[2:]]
     assert main(argv) == 0
     assert capsys.readouterr().out == shown
 
