@@ -60,7 +60,7 @@ def _format_one(path: Path, check: bool) -> int:
         sys.stdout.write(diff(text, result.text, name))
         return 1
     try:
-        path.write_text(result.text, encoding="utf-8")
+        path.write_text(result.text, encoding="utf-8", newline="")  # its own line endings
     except OSError as err:
         print(f"policyc: cannot write {name}: {err.strerror or err}", file=sys.stderr)
         return 2
