@@ -339,9 +339,11 @@ def format_text(text: str, file: str) -> Formatted:
     """Format one policy text; diagnostics (and no text) when it cannot be read.
 
     The result keeps the file's line ending (that of its first line break), so a
-    CRLF file stays CRLF; the layout itself is worked out on `\\n` lines.
+    CRLF file stays CRLF, and its byte-order mark if it has one; the layout itself
+    is worked out on `\\n` lines.
     """
     newline = next((m.group() for m in _NEWLINE.finditer(text)), "\n")
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     report = Report()
     root = parse_text(text, file, report)
@@ -357,5 +359,6 @@ def format_text(text: str, file: str) -> Formatted:
     if parse_text(out, file, Report()) is None:  # a shape the layout rules do not cover
         return Formatted(None, report.items, (Span(file, 1, 1),
                                               "fmt cannot lay this file out as valid YAML"))
-    return Formatted(out if newline == "\n" else out.replace("\n", newline), report.items)
+    return Formatted(bom + (out if newline == "\n" else out.replace("\n", newline)),
+                     report.items)
 

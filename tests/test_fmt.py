@@ -129,6 +129,16 @@ def test_fmt_rewrites_a_file_keeping_its_line_endings(newline: str, tmp_path: Pa
     assert main(["fmt", "--check", str(target)]) == 0
 
 
+def test_fmt_keeps_a_byte_order_mark(tmp_path: Path) -> None:
+    source = (FIXTURES / "unformatted.yaml").read_text(encoding="utf-8")
+    target = tmp_path / "p.yaml"
+    target.write_bytes(b"\xef\xbb\xbf" + source.replace("\n", "\r\n").encode())
+    assert main(["fmt", str(target)]) == 0
+    written = target.read_bytes()
+    assert written == b"\xef\xbb\xbf" + formatted(source).replace("\n", "\r\n").encode()
+    assert main(["fmt", "--check", str(target)]) == 0
+
+
 def test_a_comment_on_a_block_scalar_line_is_kept(tmp_path: Path) -> None:
     text = (
         "policyc: 1\n"

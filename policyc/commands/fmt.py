@@ -29,7 +29,7 @@ def _read(path: Path, name: str) -> tuple[str | None, list[Diagnostic]]:
     report = Report()
     if read_file(path, report, name) is None:
         return None, report.items
-    return path.read_bytes().decode("utf-8-sig"), []
+    return path.read_bytes().decode("utf-8"), []  # a byte-order mark stays, as fmt keeps it
 
 
 def diff(before: str, after: str, name: str) -> str:
