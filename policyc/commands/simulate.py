@@ -20,7 +20,7 @@ from ..runtime.offline_pool import runs_summary, runs_text
 from ..runtime.records import DECIDED, Record
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
-from ..workload.sweep import agent_counts
+from ..workload.counts import agent_counts
 from .output import Stop, cannot_write, load_policy, write_output
 
 

@@ -10,8 +10,6 @@ report (policyc/report/sweep.py).
 
 from __future__ import annotations
 
-import argparse
-import re
 from typing import Any
 
 from ..runtime.clock import format_instant
@@ -24,22 +22,6 @@ from .metrics import summary
 FORMAT, VERSION = "policyc.sweep", 1
 ROW_KEYS = ("chats", "served", "unserved", "service_level", "waited_share", "mean_wait",
             "p90_wait", "max_wait", "mean_first_reply", "occupancy", "abandoned")
-_RANGE = re.compile(r"^(\d+)\.\.(\d+)$")
-
-
-def agent_counts(text: str) -> tuple[int, ...]:
-    """`3..8` (each count from 3 to 8), `4`, or `2,4,8`; argparse's type for `--agents`."""
-    found = _RANGE.match(text.strip())
-    if found:
-        low, high = int(found[1]), int(found[2])
-        counts = tuple(range(low, high + 1))
-    elif re.fullmatch(r"\d+(,\d+)*", text.strip()):
-        counts = tuple(sorted({int(n) for n in text.split(",")}))
-    else:
-        raise argparse.ArgumentTypeError(f"expected N..M, N or N,M,...; found {text!r}")
-    if not counts or counts[0] < 1 or len(counts) > 200:
-        raise argparse.ArgumentTypeError(f"agent counts run from 1, at most 200 of them: {text!r}")
-    return counts
 
 
 def sweep(router: Router, bound: Bound, counts: tuple[int, ...]) -> dict[str, Any]:
