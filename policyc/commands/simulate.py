@@ -153,18 +153,18 @@ def simulate_command(args: argparse.Namespace) -> int:
         events = read_log(args.log, router.agent_ids, set(router.groups))
     except InputError as err:
         raise Stop(f"{err}\n") from None
-    engine = None
     try:
         engine = _engine(router, events, args, journal)
-        records = replay(engine, events, progress(len(events), sys.stderr, "replaying",
-                                                  forced=args.progress))
-        if args.output is not None:
-            _write_records(args.output, engine, records)
+        try:
+            records = replay(engine, events, progress(len(events), sys.stderr, "replaying",
+                                                      forced=args.progress))
+            if args.output is not None:
+                _write_records(args.output, engine, records)
+        finally:
+            if isinstance(engine, JournaledEngine):
+                engine.close()  # the journal's lock is held until its output is written
     except JournalError as err:  # unusable, locked, or not writable mid-run (disk full, ...)
         raise Stop(f"policyc simulate: {err}\n") from None
-    finally:
-        if isinstance(engine, JournaledEngine):
-            engine.close()  # the journal's lock is held until its output is written
     summary = summarize(engine, records, len(events), str(args.log))
     if args.report is not None:
         page = report_html.render(summary, records, events, engine.waiting(),
