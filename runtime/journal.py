@@ -85,7 +85,8 @@ class JournalLock:
     """
 
     def __init__(self, journal: Path) -> None:
-        self.path = Path(f"{journal}.lock")
+        # Beside the file itself: a journal named through a link is the same journal.
+        self.path = Path(f"{os.path.realpath(journal)}.lock")
         try:
             self.fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
                                           0o666)

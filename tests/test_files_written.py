@@ -250,7 +250,7 @@ def _frozen_mid_run(argv: list[str], journal: Path) -> subprocess.Popen[bytes]:
     pytest.fail("the first run always finished before it could be stopped")
 
 
-@pytest.mark.parametrize("second", ["same -o", "same --journal"])
+@pytest.mark.parametrize("second", ["same -o", "same --journal", "journal through a link"])
 def test_a_second_run_on_a_journal_in_use_stops_exit_2(second: str, tmp_path: Path) -> None:
     """Issue 14 item 5: a run starting on a journal another run was writing dropped its
     tables; both exited 0 with wrong output."""
@@ -261,10 +261,14 @@ def test_a_second_run_on_a_journal_in_use_stops_exit_2(second: str, tmp_path: Pa
     first = ["simulate", str(SHOPEE), "--log", str(LOG), "-o", str(out), "--journal",
              str(journal), "--journal-batch", "1"]
     other = ["-o", str(out)] if second == "same -o" else ["-o", str(tmp_path / "b.jsonl")]
+    named = journal
+    if second == "journal through a link":
+        named = tmp_path / "link.sqlite"
+        named.symlink_to(journal)
     proc = _frozen_mid_run(first, journal)
     try:
         again = subprocess.run([*POLICYC, "simulate", str(SHOPEE), "--log", str(LOG), *other,
-                                "--journal", str(journal)], capture_output=True, text=True,
+                                "--journal", str(named)], capture_output=True, text=True,
                                timeout=120)
     finally:
         proc.send_signal(signal.SIGCONT)
