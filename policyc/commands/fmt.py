@@ -30,7 +30,7 @@ def _read(path: Path, name: str) -> tuple[str | None, list[Diagnostic]]:
     report = Report()
     if read_file(path, report, name) is None:
         return None, report.items
-    return path.read_bytes().decode("utf-8-sig"), []
+    return path.read_bytes().decode("utf-8"), []  # a byte-order mark stays, as fmt keeps it
 
 
 def diff(before: str, after: str, name: str) -> str:
@@ -61,7 +61,8 @@ def _format_one(path: Path, check: bool) -> int:
         sys.stdout.write(diff(text, result.text, name))
         return 1
     try:
-        write_atomic(path, result.text)  # a full disk leaves the policy as it was
+        # Atomic (a full disk leaves the policy as it was), text as is: its own line endings.
+        write_atomic(path, result.text)
     except OSError as err:
         print(f"policyc: cannot write {name}: {err.strerror or err}", file=sys.stderr)
         return 2
