@@ -18,7 +18,7 @@ from .commands.output import Stop
 Command = Callable[[argparse.Namespace], int]
 
 # Modules under policyc/commands/, in the order `policyc --help` lists them.
-COMMAND_MODULES = ("check", "diff", "explain", "fmt", "graph", "simulate", "test")
+COMMAND_MODULES = ("check", "diff", "explain", "fmt", "graph", "serve", "simulate", "test")
 
 
 class _Parser(argparse.ArgumentParser):
