@@ -9,6 +9,7 @@ bad input gets the CLI's located message as a 400 JSON body
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections import Counter
@@ -236,17 +237,20 @@ async def _why_not(request: Request) -> tuple[Response, int]:
 async def _put_policy(request: Request) -> tuple[Response, int]:
     shop = _shop(request)
     raw = await _body(request)
+    shown = f"uploaded/{shop.name}.yaml"  # what spans and diagnostics name, not a temp path
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "policy.yaml"
         path.write_bytes(raw)
         result = compile_file(path)
-    diagnostics = [dict(render.as_dict(d), file="body") for d in result.diagnostics]
+    diagnostics = [dict(render.as_dict(d), file=shown) for d in result.diagnostics]
     if result.artifact is None or any(d.severity == Severity.ERROR for d in result.diagnostics):
         return JSONResponse({"diagnostics": diagnostics}, status_code=422), 0
-    router = Router(result.artifact)
-    if router.artifact["shop"]["id"] != shop.name:
-        raise InputError("body/shop/id", f"the policy is for shop "
-                                         f"{router.artifact['shop']['id']!r}, not {shop.name!r}")
+    artifact = json.loads(json.dumps(result.artifact).replace(json.dumps(str(path))[1:-1],
+                                                               shown))
+    router = Router(artifact)
+    if artifact["shop"]["id"] != shop.name:
+        raise InputError(f"{shown}/shop/id", f"the policy is for shop "
+                                             f"{artifact['shop']['id']!r}, not {shop.name!r}")
     previous = shop.router.policy_hash if shop.router else None
     entry = shop.switch(router, "upload")
     return JSONResponse({"shop": shop.name, "policy": router.policy_hash, "previous": previous,
