@@ -58,7 +58,7 @@ def wait_ready(port: int, pid: int | None = None, timeout: float = 30.0) -> None
     """Until GET /ready answers 200 (RuntimeError past `timeout` or if `pid` died)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if pid is not None and _dead(pid):
+        if pid is not None and not _alive(pid):
             raise RuntimeError(f"policyc serve (pid {pid}) exited before it was ready")
         try:
             if call(port, "GET", "/ready", timeout=2)[0] == 200:
@@ -69,24 +69,19 @@ def wait_ready(port: int, pid: int | None = None, timeout: float = 30.0) -> None
     raise RuntimeError(f"policyc serve on port {port} was not ready in {timeout} s")
 
 
-def _dead(pid: int) -> bool:
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return done == pid
-
-
 _SPAWNER = """
 import os, sys
 import policyc.cli, policyc.serve.routes, uvicorn, redis  # imported once, shared by forks
+import policyc.serve.stores.sqlite, policyc.serve.stores.redis
+policyc.cli.build_parser()  # imports every command module
 for line in sys.stdin:
     args = line.rstrip("\\n").split("\\0")
     pid = os.fork()
     if pid == 0:
         log = os.open(args[0], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.dup2(log, 1); os.dup2(log, 2)
-        os._exit(policyc.cli.main(args[1:]))
+        os.chdir(args[1])
+        os._exit(policyc.cli.main(args[2:]))
     print(pid, flush=True)
     while True:  # reap the children that were killed
         try:
@@ -106,10 +101,12 @@ class Spawner:
                                      stdout=subprocess.PIPE, text=True)
         self.children: set[int] = set()
 
-    def serve(self, args: list[str], log: Path) -> int:
-        """Start `policyc serve ARGS` (output appended to `log`); its pid."""
+    def serve(self, args: list[str], log: Path, cwd: Path | None = None) -> int:
+        """Start `policyc serve ARGS` in `cwd` (default: ours), output appended to `log`;
+        its pid."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write("\0".join([str(log), "serve", *args]) + "\n")
+        where = str(cwd or Path.cwd())
+        self.proc.stdin.write("\0".join([str(log), where, "serve", *args]) + "\n")
         self.proc.stdin.flush()
         pid = int(self.proc.stdout.readline())
         self.children.add(pid)
