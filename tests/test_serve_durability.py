@@ -34,7 +34,7 @@ from policyc.serve.local import RedisServer, Spawner, call, free_port, wait_read
 from policyc.serve.stores import Entry, open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is a repository folder
-from bench.serve_bench import GeneratedShop, make_shops  # noqa: E402
+from bench.serve_bench import GeneratedShop, make_shops
 
 TOKEN = "admin-token-for-the-kill-tests"
 KILLS = 20
