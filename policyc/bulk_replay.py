@@ -134,13 +134,16 @@ def run(task: Callable[[Job], dict[str, Any]], jobs: list[Job], scheduler: str,
         return list(compute(*parts, scheduler="processes", num_workers=workers))
     from dask.distributed import Client, LocalCluster
 
+    results: Any
     if scheduler == "local":
+        quiet: dict[str, Any] = {"dashboard_address": None}  # no web dashboard
         with LocalCluster(n_workers=workers or os.cpu_count() or 2, threads_per_worker=1,
-                          processes=True, dashboard_address=None) as cluster, \
-                Client(cluster) as client:
-            return list(client.gather(client.map(task, jobs, pure=False)))
-    with Client(scheduler) as client:
-        return list(client.gather(client.map(task, jobs, pure=False)))
+                          processes=True, **quiet) as cluster, Client(cluster) as client:
+            results = client.gather(client.map(task, jobs, pure=False))
+    else:
+        with Client(scheduler) as client:
+            results = client.gather(client.map(task, jobs, pure=False))
+    return list(results)
 
 
 def _jobs(args: argparse.Namespace, command: str, new: Path | None = None) -> list[Job]:

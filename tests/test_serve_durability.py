@@ -84,6 +84,7 @@ class Client:
                     break
                 assert status in (0, 307, 503), reply  # down, elsewhere, or taking over
                 time.sleep(0.01)
+            assert reply is not None
             self.replies.append((self.acked, len(batch), reply["records"]))
             self.acked += len(batch)
 

@@ -66,40 +66,52 @@ class Store(Protocol):
 
     def shops(self) -> list[str]:
         """Every shop the store has a log for."""
+        ...
 
     def entries(self, shop: str, start: int = 0) -> Iterator[Entry]:
         """The shop's log from entry `start` on, in order."""
+        ...
 
     def append(self, shop: str, entry: Entry) -> int:
         """Write one entry (and its key) in one transaction; its seq. NotOwner if leased away."""
+        ...
 
     def by_key(self, shop: str, key: str) -> Entry | None:
         """The entry written with this Idempotency-Key, if any."""
+        ...
 
     def save_revision(self, policy: str, artifact: str) -> None:
         """Keep a compiled policy (artifact JSON text) by its hash."""
+        ...
 
     def revision(self, policy: str) -> str | None:
         """A kept artifact's JSON text."""
+        ...
 
     def seed(self, shop: str) -> str | None:
         """The hash of the policy the command line last gave for this shop."""
+        ...
 
     def set_seed(self, shop: str, policy: str) -> None:
         """Remember the command line's policy for this shop."""
+        ...
 
     def claim(self, shop: str) -> str | None:
         """Own the shop: "renewed" (it was ours), "taken" (it was free), None while another
         instance holds it."""
+        ...
 
     def release(self, shop: str) -> None:
         """Give the shop's lease up (shutting down)."""
+        ...
 
     def owner(self, shop: str) -> str | None:
         """The URL of the instance serving the shop now, if any."""
+        ...
 
     def close(self) -> None:
         """Release the store's connections and locks."""
+        ...
 
 
 def open_store(url: str, instance: str, address: str, lease: float) -> Store:
