@@ -204,6 +204,10 @@ def test_two_instances_on_redis_take_over_within_the_lease(tmp_path: Path,
             wait_ready(ports[1], second)
             assert call(ports[0], "GET", "/ready")[2]["owned"] == [s.shop for s in shops]
             assert call(ports[1], "GET", "/ready")[2]["owned"] == []
+            status, head, _ = call(ports[1], "GET", f"/v1/shops/{shops[0].shop}/policy",
+                                   headers={"Authorization": f"Bearer {TOKEN}"})
+            assert status == 307  # b sends the client to the owner
+            assert head["location"] == f"http://127.0.0.1:{ports[0]}/v1/shops/{shops[0].shop}/policy"
             threads = [threading.Thread(target=c.run) for c in clients]
             for t in threads:
                 t.start()

@@ -106,8 +106,9 @@ def test_events_in_records_out_equal_a_simulate(server: Server) -> None:
 def test_what_if_decides_and_changes_nothing(server: Server) -> None:
     status, _, state = server.req("GET", f"/v1/shops/{SHOP}/policy")
     seq_before = len(state["revisions"])
-    at = LOG[-1]["at"]
-    event = {"type": "message", "at": at, "buyer": "what-if-buyer", "source": "product_page"}
+    at = LOG[39]["at"]
+    event = {"type": "message", "at": LOG[39]["at"], "buyer": "what-if-buyer",
+             "source": "product_page"}
     status, _, live = server.req("POST", f"/v1/shops/{SHOP}/decide", {"event": event})
     assert status == 200 and live["what_if"] and live["live_state"]
     assert live["outcome"] in ("assigned", "staged", "queued", "main_account") and live["trace"]
@@ -120,13 +121,15 @@ def test_what_if_decides_and_changes_nothing(server: Server) -> None:
     assert len(server.req("GET", f"/v1/shops/{SHOP}/policy")[2]["revisions"]) == seq_before
     status, _, bad = server.req("POST", f"/v1/shops/{SHOP}/decide", {"event": event, "stat": 1})
     assert status == 400 and bad["where"] == "body/stat"
+    # the live shop goes on as if no what-if had been asked
+    assert server.events(LOG[40:42])["records"] == simulate(LOG[:42])[len(simulate(LOG[:40])):]
 
 
 def test_explain_and_why_not_read_the_log(server: Server) -> None:
     buyer = next(e["buyer"] for e in LOG[:40] if e["type"] == "message")
     status, _, got = server.req("GET", f"/v1/shops/{SHOP}/buyers/{buyer}/explain")
     assert status == 200 and got["records"]
-    expected = [r for r in simulate(LOG[:40]) if r.get("buyer") == buyer and
+    expected = [r for r in simulate(LOG[:42]) if r.get("buyer") == buyer and
                 r["kind"] != "ignored"]
     assert [dict(r, seq=None) for r in got["records"]] == [dict(r, seq=None) for r in expected]
     assert {r["policy"] for r in got["records"]} <= {v["policy"] for v in got["revisions"]}
@@ -138,7 +141,7 @@ def test_explain_and_why_not_read_the_log(server: Server) -> None:
     assert status == 200 and all(r["at"] == at for r in one["records"])
     status, _, why = server.req("GET", f"/v1/shops/{SHOP}/agents/chrissy/why-not")
     assert status == 200 and why["policy"] == shopee().policy_hash
-    assert isinstance(why["causes"], list) and why["at"] == LOG[39]["at"]
+    assert isinstance(why["causes"], list) and why["at"] == LOG[41]["at"]
     past = LOG[5]["at"].replace("+", "%2B")
     status, _, then = server.req("GET", f"/v1/shops/{SHOP}/agents/chrissy/why-not?at={past}")
     assert status == 200 and parse_instant(then["at"]) <= parse_instant(LOG[5]["at"])
@@ -160,7 +163,7 @@ def test_policy_upload_refused_then_switched(server: Server) -> None:
     changed = (ROOT / SHOPEE).read_text() + "\n# revision 2\n"
     status, _, switched = server.req("PUT", f"/v1/shops/{SHOP}/policy", changed)
     assert status == 200 and switched["previous"] == old and switched["policy"] != old
-    after = server.events(LOG[40:50])
+    after = server.events(LOG[42:50])
     assert {r["policy"] for r in after["records"]} == {switched["policy"]}
     buyer = next(e["buyer"] for e in LOG[:40] if e["type"] == "message")
     status, _, got = server.req("GET", f"/v1/shops/{SHOP}/buyers/{buyer}/explain")

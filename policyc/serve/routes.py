@@ -102,6 +102,13 @@ def _not_owner(request: Request, err: NotOwner) -> Response:
                    retry_after=1)
 
 
+def _let_go(request: Request, name: str | None) -> None:
+    """Stop serving a shop until it is claimed and rebuilt again."""
+    service = _service(request)
+    if name in service.shops and service.leases is not None:
+        service.leases.drop(name)
+
+
 async def guarded(request: Request, handler: Any, route: str) -> Response:
     """Run a handler; its refusals and errors become JSON responses, and are counted."""
     started = time.perf_counter()
@@ -114,10 +121,10 @@ async def guarded(request: Request, handler: Any, route: str) -> Response:
     except InputError as err:
         response = problem(400, err.where, err.message)
     except NotOwner as err:
-        if err.shop in _service(request).shops and _service(request).leases is not None:
-            _service(request).leases.drop(err.shop)  # type: ignore[union-attr]
+        _let_go(request, err.shop)
         response = _not_owner(request, err)
-    except StoreError as err:
+    except StoreError as err:  # the shop may be half rebuilt: the next request rebuilds it
+        _let_go(request, request.path_params.get("shop"))
         response = problem(503, "store", str(err), retry_after=1)
     _service(request).metrics.request(route, response.status_code,
                                       time.perf_counter() - started, events)
