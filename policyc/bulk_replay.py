@@ -55,6 +55,7 @@ class Job:
     artifact: dict[str, Any]
     trace: str | None
     new: dict[str, Any] | None = None
+    output: str | None = None  # the folder the worker writes SHOP.jsonl to
 
 
 def add_flags(p: argparse.ArgumentParser) -> None:
@@ -98,14 +99,20 @@ def policy_of(shop: str, log: Path, by_shop: dict[str, Router]) -> Router:
 
 # -- the tasks (run on the workers) ------------------------------------------------------------
 def simulate_shop(job: Job) -> dict[str, Any]:
-    """Replay one shop's log: its records (JSON Lines text) and counts."""
+    """Replay one shop's log; write its records to `OUTPUT/SHOP.jsonl` (whole: a temporary
+    file, then renamed) and return the counts. The worker writes, so the records never
+    travel through the scheduler."""
     router = Router(job.artifact)
     events = [e for _, e in numbered_log(Path(job.log), router.agent_ids, set(router.groups))]
     engine = Engine(router, trace=job.trace)
     records = [r for e in events for r in engine.feed(e)]
+    if job.output is not None:
+        folder = Path(job.output)
+        temp = folder / f".{job.shop}.jsonl.tmp"
+        temp.write_text(records_text(records), encoding="utf-8")
+        os.replace(temp, folder / f"{job.shop}.jsonl")
     return {"shop": job.shop, "events": len(events), "records": len(records),
-            "outcomes": dict(Counter(r["outcome"] for r in records if r["kind"] in DECIDED)),
-            "text": records_text(records)}
+            "outcomes": dict(Counter(r["outcome"] for r in records if r["kind"] in DECIDED))}
 
 
 def diff_shop(job: Job) -> dict[str, Any]:
@@ -146,14 +153,16 @@ def run(task: Callable[[Job], dict[str, Any]], jobs: list[Job], scheduler: str,
     return list(results)
 
 
-def _jobs(args: argparse.Namespace, command: str, new: Path | None = None) -> list[Job]:
+def _jobs(args: argparse.Namespace, command: str, new: Path | None = None,
+          output: Path | None = None) -> list[Job]:
     old = routers(args.policy if new is None else args.old, command)
     newer = routers(new, command) if new is not None else None
     out = []
     for shop, log in logs(args.log).items():
         artifact = policy_of(shop, log, old).artifact
         other = policy_of(shop, log, newer).artifact if newer is not None else None
-        out.append(Job(shop, str(log), artifact, getattr(args, "trace", None), other))
+        out.append(Job(shop, str(log), artifact, getattr(args, "trace", None), other,
+                       None if output is None else str(output)))
     return out
 
 
@@ -164,17 +173,20 @@ def _gather(task: Callable[[Job], dict[str, Any]], jobs: list[Job],
         results = run(task, jobs, args.scheduler, args.workers)
     except InputError as err:
         raise Stop(f"{err}\n") from None
-    except OSError as err:  # a scheduler address nobody answers at
-        raise Stop(f"policyc: scheduler {args.scheduler}: {err}\n") from None
+    except OSError as err:  # an output not writable, a scheduler nobody answers at
+        raise Stop(f"policyc: {err}\n") from None
     return results, time.perf_counter() - started
 
 
 def simulate_folder(args: argparse.Namespace) -> int:
     """`policyc simulate POLICY|FOLDER --log FOLDER [-o OUTDIR]`: every shop's records."""
-    jobs = _jobs(args, "simulate")
-    results, seconds = _gather(simulate_shop, jobs, args)
     if args.output is not None:
-        _write(args.output, results)
+        try:
+            args.output.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise cannot_write(args.output, err) from None
+    jobs = _jobs(args, "simulate", output=args.output)
+    results, seconds = _gather(simulate_shop, jobs, args)
     doc = {"shops": len(results), "events": sum(r["events"] for r in results),
            "records": sum(r["records"] for r in results), "scheduler": args.scheduler,
            "seconds": round(seconds, 3),
@@ -186,18 +198,6 @@ def simulate_folder(args: argparse.Namespace) -> int:
         sys.stdout.write(f"simulated {doc['shops']} shops, {doc['events']} events, "
                          f"{doc['records']} records on {args.scheduler} in {seconds:.2f} s\n")
     return 0
-
-
-def _write(folder: Path, results: list[dict[str, Any]]) -> None:
-    """OUT/SHOP.jsonl for each shop, each written whole (temporary file, then renamed)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for r in results:
-            temp = folder / f".{r['shop']}.jsonl.tmp"
-            temp.write_text(r["text"], encoding="utf-8")
-            os.replace(temp, folder / f"{r['shop']}.jsonl")
-    except OSError as err:
-        raise cannot_write(folder, err) from None
 
 
 def diff_folder(args: argparse.Namespace) -> int:
