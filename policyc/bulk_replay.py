@@ -171,6 +171,9 @@ def _gather(task: Callable[[Job], dict[str, Any]], jobs: list[Job],
     started = time.perf_counter()
     try:
         results = run(task, jobs, args.scheduler, args.workers)
+    except ImportError as err:
+        raise Stop(f"policyc: bulk replay on Dask needs {err.name}; install the serve extra "
+                   "(pip install 'policyc[serve]') or use --scheduler sync\n") from None
     except InputError as err:
         raise Stop(f"{err}\n") from None
     except OSError as err:  # an output not writable, a scheduler nobody answers at

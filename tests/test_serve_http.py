@@ -241,3 +241,30 @@ def test_the_service_clock_moves_time_with_no_event(tmp_path: Path) -> None:
         assert status == 400 and "earlier than the shop's time" in late["message"]
     finally:
         s.stop()
+
+
+def test_unusable_start_up_input_stops_with_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from policyc.cli import main
+    from policyc.serve.stores.sqlite import SqliteStore
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("POLICYC_TOKENS", raising=False)
+    store = f"sqlite:{tmp_path / 'store.sqlite'}"
+    assert main(["serve", str(SHOPEE), "--store", store]) == 2
+    assert "no tokens" in capsys.readouterr().err
+    (tmp_path / "tokens").write_text("shopee-demo-tw short\n")
+    assert main(["serve", str(SHOPEE), "--tokens", str(tmp_path / "tokens")]) == 2
+    err = capsys.readouterr().err
+    assert "tokens:1: the token for shopee-demo-tw is shorter" in err and "short\n" not in err
+    monkeypatch.setenv("POLICYC_TOKENS", f"* {TOKENS['admin']}")
+    assert main(["serve", str(SHOPEE), str(SHOPEE), "--store", store]) == 2
+    assert "already served by" in capsys.readouterr().err
+    held = SqliteStore(str(tmp_path / "store.sqlite"), "test", "")
+    try:
+        assert main(["serve", str(SHOPEE), "--store", store]) == 2
+        assert "another policyc serve uses this store" in capsys.readouterr().err
+    finally:
+        held.close()
+    assert main(["serve", str(SHOPEE), "--store", "mysql://x"]) == 2
+    assert "neither sqlite:PATH nor redis://" in capsys.readouterr().err

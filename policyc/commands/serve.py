@@ -43,7 +43,13 @@ def _seconds(text: str) -> float:
 
 def serve_command(args: argparse.Namespace) -> int:
     """Start the service; returns when it is stopped (SIGINT / SIGTERM)."""
-    from ..serve.app import Config, build_app
+    try:
+        import uvicorn
+
+        from ..serve.app import Config, build_app
+    except ImportError as err:
+        raise Stop(f"policyc serve: {err.name} is not installed; install the serve extra "
+                   "(pip install 'policyc[serve]')\n") from None
     from ..serve.auth import TokenError, load
     from ..serve.stores import StoreError, open_store
 
@@ -63,8 +69,6 @@ def serve_command(args: argparse.Namespace) -> int:
     config = Config(routers, args.store, tokens, address, instance,
                     None if args.trace == "none" else args.trace, args.max_body,
                     args.lease, args.tick, args.clock_lag)
-    import uvicorn
-
     uvicorn.run(build_app(config, store), host=args.host, port=args.port,
                 log_level=args.log_level, access_log=args.access_log,
                 timeout_graceful_shutdown=5)

@@ -120,6 +120,10 @@ def open_store(url: str, instance: str, address: str, lease: float) -> Store:
         from .sqlite import SqliteStore
         return SqliteStore(url.removeprefix("sqlite:"), instance, address)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        from .redis import RedisStore
+        try:
+            from .redis import RedisStore
+        except ImportError:
+            raise StoreError("--store redis://: redis-py is not installed "
+                             "(pip install 'policyc[serve]')") from None
         return RedisStore(url, instance, address, lease)
     raise StoreError(f"--store: {url!r} is neither sqlite:PATH nor redis://HOST:PORT/DB")
