@@ -200,7 +200,8 @@ def main_bench(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=60.0, help="cap on each load run")
     p.add_argument("--stores", default="sqlite,redis")
     p.add_argument("--bulk-events", type=int, default=3000,
-                   help="events in each shop's log for the bulk replay (default 3000)")
+                   help="events in each shop's log for the bulk replay (default 3000; "
+                        "0: no bulk replay)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args(argv)
@@ -227,6 +228,8 @@ def main_bench(argv: list[str] | None = None) -> int:
                     redis.stop()
             print(f"{kind:<8}{r['events']:>8.0f}{r['rate']:>11,.0f}{r['p50']:>9.2f}"
                   f"{r['p99']:>9.2f}{r['rate'] / base:>10.3f}x")
+        if args.bulk_events == 0:
+            return 0
         sequential, parallel = bulk_speedup(folder, args.workers)
         events = sum(len(s.events) for s in shops)
         print(f"bulk replay of {args.shops} logs ({events:,} events): sequential "
