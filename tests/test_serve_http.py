@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import event as note
+from hypothesis import strategies as st
 
 from policyc.api import load
 from policyc.compiler import render
@@ -268,3 +271,58 @@ def test_unusable_start_up_input_stops_with_exit_2(tmp_path: Path, monkeypatch: 
         held.close()
     assert main(["serve", str(SHOPEE), "--store", "mysql://x"]) == 2
     assert "neither sqlite:PATH nor redis://" in capsys.readouterr().err
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**12), st.text(max_size=12),
+                    st.sampled_from(["2026-11-23T10:00:00+08:00", "2030-01-01T00:00:00Z",
+                                     "2026-11-23T10:00:00", "online", "product_page", "tb-1"]),
+                    st.lists(st.text(max_size=4), max_size=3), st.dictionaries(
+                        st.text(max_size=4), st.integers(), max_size=2))
+_KEYS = st.sampled_from(["type", "at", "buyer", "agent", "source", "status", "capacity",
+                         "to_agent", "to_group", "group", "member", "order_state", "item_id",
+                         "wants_human", "buyer_tags", "intent", "agents", "contacts", "queue",
+                         "id", "unread"])
+_AT = "2030-01-01T00:00:00+08:00"  # one far instant: every accepted event keeps time order
+_AGENTS = st.sampled_from(["a-chen", "d-zhao", "tb-main", "nobody"])
+_BUYERS = st.sampled_from(["hb-1", "hb-2", ""])
+_VALID = st.one_of(
+    st.fixed_dictionaries({"type": st.just("message"), "at": st.just(_AT), "buyer": _BUYERS,
+                           "source": st.sampled_from(["product_page", "order_page", "moon"])}),
+    st.fixed_dictionaries({"type": st.just("agent_status"), "at": st.just(_AT),
+                           "agent": _AGENTS, "status": st.sampled_from(["online", "busy"])}),
+    st.fixed_dictionaries({"type": st.sampled_from(["read", "reply", "close", "pick"]),
+                           "at": st.just(_AT), "agent": _AGENTS, "buyer": _BUYERS}),
+    st.fixed_dictionaries({"type": st.just("transfer"), "at": st.just(_AT), "agent": _AGENTS,
+                           "buyer": _BUYERS, "to_group": st.sampled_from(["presale", "x"])}),
+    st.fixed_dictionaries({"type": st.just("set_capacity"), "at": st.just(_AT),
+                           "agent": _AGENTS, "capacity": st.integers(-1, 5)}),
+    st.fixed_dictionaries({"type": st.just("tick"), "at": st.just(_AT)}))
+# A valid event, sometimes with one key overwritten by anything or taken away.
+_EVENTS = st.builds(lambda base, key, value, drop: (
+    {k: v for k, v in base.items() if k != key} if drop else
+    base if key is None else {**base, key: value}),
+    _VALID, st.one_of(st.none(), _KEYS), _VALUES, st.booleans())
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(event=_EVENTS, jsonl=st.booleans(), state=st.one_of(
+    st.none(), st.dictionaries(_KEYS, _VALUES, max_size=5),
+    st.fixed_dictionaries({"at": st.just(_AT), "agents": st.lists(st.fixed_dictionaries(
+        {"id": _AGENTS, "status": st.sampled_from(["online", "away"]),
+         "unread": _VALUES}), max_size=2)})))
+def test_no_body_gets_a_500(server: Server, event: dict[str, Any],
+                            state: dict[str, Any] | None, jsonl: bool) -> None:
+    shop = "/v1/shops/taobao-demo-hz"
+    head = {"Content-Type": "application/x-ndjson"} if jsonl else {}
+    status, _, body = server.req("POST", f"{shop}/events", json.dumps(event), token="other",
+                                 headers=head)
+    assert status in (200, 400), body
+    note(f"events {status}")
+    what_if: dict[str, Any] = {"event": event} if state is None else {"event": event,
+                                                                      "state": state}
+    status, _, body = server.req("POST", f"{shop}/decide", what_if, token="other")
+    assert status in (200, 400), body
+    note(f"decide {status}")
+    if status == 400:
+        assert body["where"].startswith("body") and body["message"]
