@@ -33,7 +33,7 @@ from policyc.api import load
 from policyc.cli import main
 from policyc.runtime.engine import Engine
 from policyc.serve.local import RedisServer, Spawner, call, free_port, wait_ready
-from policyc.serve.stores import Entry, open_store
+from policyc.serve.stores import Entry, NotOwner, open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is a repository folder
 from bench.serve_bench import GeneratedShop, make_shops
@@ -243,3 +243,74 @@ def test_two_instances_on_redis_take_over_within_the_lease(tmp_path: Path,
             _check(tmp_path, store, clients)
     finally:
         spawner.close()
+
+
+def test_an_instance_that_lost_its_lease_cannot_write(redis_url: str) -> None:
+    url = redis_url.replace("/0", "/2")
+    first = open_store(url, "first", "http://127.0.0.1:1", 0.2)
+    second = open_store(url, "second", "http://127.0.0.1:2", 0.2)
+    try:
+        assert first.claim("fenced") == "taken" and second.claim("fenced") is None
+        assert first.append("fenced", Entry("policy", "sha256:a")) == 0
+        assert second.owner("fenced") == "http://127.0.0.1:1"
+        time.sleep(0.3)  # first is paused past its lease; second takes the shop over
+        assert second.claim("fenced") == "taken"
+        with pytest.raises(NotOwner) as lost:
+            first.append("fenced", Entry("policy", "sha256:b"))
+        assert lost.value.owner == "http://127.0.0.1:2"
+        assert [e.policy for e in second.entries("fenced")] == ["sha256:a"]
+        assert first.claim("fenced") is None
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_switched_policy_survives_a_kill(tmp_path: Path) -> None:
+    """Two services get the same requests, one is SIGKILLed after a policy upload and
+    started again: from then on both answer alike, on the uploaded revision."""
+    shops = _setup(tmp_path, 1)
+    shop = shops[0].shop
+    spawner = Spawner()
+    ports = [free_port(), free_port()]
+    args = [_serve_args(tmp_path, shops, port, f"sqlite:{tmp_path / f'{n}.sqlite'}")
+            for n, port in enumerate(ports)]
+    head = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/x-ndjson"}
+    events = _stream_of(shops[0])
+
+    def send(port: int, chunk: list[dict[str, Any]]) -> Any:
+        status, _, reply = call(port, "POST", f"/v1/shops/{shop}/events",
+                                "".join(json.dumps(e) + "\n" for e in chunk), head)
+        assert status == 200, reply
+        return reply
+
+    try:
+        pids = [spawner.serve(a, tmp_path / "serve.log", tmp_path) for a in args]
+        for port, pid in zip(ports, pids, strict=True):
+            wait_ready(port, pid)
+        first = [send(port, events[:40])["records"] for port in ports]
+        revised = shops[0].policy.read_text().replace("close_read_idle: 30m",
+                                                      "close_read_idle: 20m")
+        for port in ports:
+            status, _, put = call(port, "PUT", f"/v1/shops/{shop}/policy", revised, head)
+            assert status == 200, put
+        spawner.kill(pids[0])
+        pids[0] = spawner.serve(args[0], tmp_path / "serve.log", tmp_path)
+        wait_ready(ports[0], pids[0])
+        after = [send(port, events[40:80]) for port in ports]
+        assert after[0]["records"] == after[1]["records"] and after[0]["records"]
+        assert after[0]["policy"] == put["policy"] != first[0][0]["policy"]
+        status, _, history = call(ports[0], "GET", f"/v1/shops/{shop}/policy", headers=head)
+        assert [v["policy"] for v in history["revisions"]] == [first[0][0]["policy"],
+                                                               put["policy"]]
+        buyer = next(r["buyer"] for r in first[0] if r.get("buyer"))
+        status, _, told = call(ports[0], "GET", f"/v1/shops/{shop}/buyers/{buyer}/explain",
+                               headers=head)
+        assert told["records"][0]["policy"] == first[0][0]["policy"]
+    finally:
+        spawner.close()
+
+
+def _stream_of(shop: GeneratedShop) -> list[dict[str, Any]]:
+    """The shop's events from its first message on, ticks included (time passes)."""
+    start = next(i for i, e in enumerate(shop.events) if e["type"] == "message")
+    return shop.events[start:]

@@ -170,6 +170,7 @@ def test_policy_upload_refused_then_switched(server: Server) -> None:
     assert {r["policy"] for r in after["records"]} == {switched["policy"]}
     buyer = next(e["buyer"] for e in LOG[:40] if e["type"] == "message")
     status, _, got = server.req("GET", f"/v1/shops/{SHOP}/buyers/{buyer}/explain")
+    assert status == 200, got
     assert got["records"][0]["policy"] == old  # the old revision stays explainable
     status, _, history = server.req("GET", f"/v1/shops/{SHOP}/policy")
     assert [v["policy"] for v in history["revisions"]][-2:] == [old, switched["policy"]]

@@ -9,6 +9,7 @@ the way `policyc simulate` locates `FILE:LINE`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..runtime.clock import parse_instant
@@ -50,6 +51,18 @@ def split_events(raw: bytes, content_type: str) -> list[tuple[str, Any]]:
     return items
 
 
+def strictly(check: Callable[..., dict[str, Any]], item: Any, where: str,
+             *known: Any) -> dict[str, Any]:
+    """`check(item, where, *known)` from runtime/inputs.py, with one guarantee added: a
+    value of an unexpected JSON type that trips the checker itself (as `"type": []` does
+    today) is still a located InputError, so the service answers 400, never 500."""
+    try:
+        return check(item, where, *known)
+    except (TypeError, KeyError, AttributeError) as err:
+        raise InputError(where, f"not a valid {check.__name__.removeprefix('check_')}: "
+                                f"a value has the wrong JSON type ({err})") from None
+
+
 def check_events(router: Router, items: list[tuple[str, Any]],
                  after: float | None) -> list[dict[str, Any]]:
     """The checked events, in time order and not before `after` (the shop's time)."""
@@ -57,7 +70,7 @@ def check_events(router: Router, items: list[tuple[str, Any]],
     events: list[dict[str, Any]] = []
     last = after if after is not None else float("-inf")
     for where, item in items:
-        event = check_event(item, where, router.agent_ids, groups)
+        event = strictly(check_event, item, where, router.agent_ids, groups)
         if event["type"] == "transfer" and "to_group" in event and \
                 event["to_group"] not in groups:
             raise InputError(f"{where}/to_group", f"unknown group {event['to_group']!r}")

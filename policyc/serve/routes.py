@@ -9,7 +9,7 @@ bad input gets the CLI's located message as a 400 JSON body
 
 from __future__ import annotations
 
-import json
+import contextlib
 import tempfile
 import time
 from collections import Counter
@@ -29,7 +29,7 @@ from ..runtime.inputs import InputError, check_event, check_snapshot
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
 from .app import Service
-from .bodies import check_events, json_object, split_events
+from .bodies import check_events, json_object, split_events, strictly
 from .openapi import describe
 from .shops import Shop
 from .stores import NotOwner, StoreError
@@ -170,11 +170,13 @@ async def _decide(request: Request) -> tuple[Response, int]:
         raise InputError("body/level", f"{level!r} is not one of {', '.join(LEVELS)}")
     router, engine = shop.router, shop.engine
     assert router is not None and engine is not None
-    event = check_event(body.get("event"), "body/event", router.agent_ids, set(router.groups))
+    event = strictly(check_event, body.get("event"), "body/event", router.agent_ids,
+                     set(router.groups))
     if event["type"] != "message":
         raise InputError("body/event/type", "only a `message` event is decided as a what-if")
     if "state" in body:
-        state = router.state(check_snapshot(body["state"], "body/state", router.agent_ids))
+        state = router.state(strictly(check_snapshot, body["state"], "body/state",
+                                      router.agent_ids))
     elif engine.state is not None:
         state = engine.shop  # read only: Router.decide does not change the state
     else:
@@ -244,20 +246,25 @@ async def _why_not(request: Request) -> tuple[Response, int]:
 async def _put_policy(request: Request) -> tuple[Response, int]:
     shop = _shop(request)
     raw = await _body(request)
-    shown = f"uploaded/{shop.name}.yaml"  # what spans and diagnostics name, not a temp path
+    shown = f"uploaded/{shop.name}.yaml"
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "policy.yaml"
+        path = Path(tmp) / shown
+        path.parent.mkdir()
         path.write_bytes(raw)
-        result = compile_file(path)
-    diagnostics = [dict(render.as_dict(d), file=shown) for d in result.diagnostics]
+        # A policy's hash and spans name its file as shown from the working directory, so
+        # the upload is compiled from inside the temporary folder: the same text uploaded to
+        # any instance gets the same hash and names `uploaded/SHOP.yaml`, never a temp path.
+        # (Compiling is synchronous: nothing else runs on the event loop meanwhile.)
+        with contextlib.chdir(tmp):
+            result = compile_file(Path(shown))
+    diagnostics = [render.as_dict(d) for d in result.diagnostics]
     if result.artifact is None or any(d.severity == Severity.ERROR for d in result.diagnostics):
         return JSONResponse({"diagnostics": diagnostics}, status_code=422), 0
-    artifact = json.loads(json.dumps(result.artifact).replace(json.dumps(str(path))[1:-1],
-                                                               shown))
-    router = Router(artifact)
-    if artifact["shop"]["id"] != shop.name:
-        raise InputError(f"{shown}/shop/id", f"the policy is for shop "
-                                             f"{artifact['shop']['id']!r}, not {shop.name!r}")
+    router = Router(result.artifact)
+    named = router.artifact["shop"]["id"]
+    if named != shop.name:
+        raise InputError(f"{shown}/shop/id", f"the policy is for shop {named!r}, "
+                                             f"not {shop.name!r}")
     previous = shop.router.policy_hash if shop.router else None
     entry = shop.switch(router, "upload")
     return JSONResponse({"shop": shop.name, "policy": router.policy_hash, "previous": previous,
