@@ -33,15 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .commands.check import policy_files
-from .commands.output import Stop, cannot_write, load_policy
-from .commands.simulate import numbered_log
-from .diffing import replay_diff
 from .runtime.engine import Engine
 from .runtime.inputs import InputError
 from .runtime.journal import records_text
 from .runtime.records import DECIDED
 from .runtime.router import Router
+
+# `simulate` and `diff` register `add_flags` on every start, so the compiler, the
+# command helpers and Dask are imported only by the functions that use them.
 
 SCHEDULERS = ("local", "processes", "sync")
 
@@ -71,6 +70,9 @@ def add_flags(p: argparse.ArgumentParser) -> None:
 def routers(policy: Path, command: str) -> dict[str, Router]:
     """The policies of a file or folder (YAML policies, or compiled `.json` artifacts, which
     need no compiling again), by shop id."""
+    from .commands.check import policy_files
+    from .commands.output import Stop, load_policy
+
     files, problems = policy_files([policy])
     if policy.is_dir():
         files += sorted(p for p in policy.glob("*.json") if p.is_file())
@@ -81,6 +83,8 @@ def routers(policy: Path, command: str) -> dict[str, Router]:
 
 def logs(folder: Path) -> dict[str, Path]:
     """The logs of a folder, `SHOP.jsonl` each, by shop id."""
+    from .commands.output import Stop
+
     found = {p.stem: p for p in sorted(folder.glob("*.jsonl")) if p.is_file()}
     if not found:
         raise Stop(f"{folder}: no `SHOP.jsonl` logs in this folder\n")
@@ -89,6 +93,8 @@ def logs(folder: Path) -> dict[str, Path]:
 
 def policy_of(shop: str, log: Path, by_shop: dict[str, Router]) -> Router:
     """A log's policy: the one for its shop id, or the only policy given."""
+    from .commands.output import Stop
+
     if shop in by_shop:
         return by_shop[shop]
     if len(by_shop) == 1:
@@ -102,6 +108,8 @@ def simulate_shop(job: Job) -> dict[str, Any]:
     """Replay one shop's log; write its records to `OUTPUT/SHOP.jsonl` (whole: a temporary
     file, then renamed) and return the counts. The worker writes, so the records never
     travel through the scheduler."""
+    from .commands.simulate import numbered_log
+
     router = Router(job.artifact)
     events = [e for _, e in numbered_log(Path(job.log), router.agent_ids, set(router.groups))]
     engine = Engine(router, trace=job.trace)
@@ -117,6 +125,9 @@ def simulate_shop(job: Job) -> dict[str, Any]:
 
 def diff_shop(job: Job) -> dict[str, Any]:
     """Replay one shop's log under both policies: how many messages route differently."""
+    from .commands.simulate import numbered_log
+    from .diffing import replay_diff
+
     assert job.new is not None
     old, new = Router(job.artifact), Router(job.new)
     events = [e for _, e in numbered_log(Path(job.log), old.agent_ids & new.agent_ids,
@@ -168,6 +179,8 @@ def _jobs(args: argparse.Namespace, command: str, new: Path | None = None,
 
 def _gather(task: Callable[[Job], dict[str, Any]], jobs: list[Job],
             args: argparse.Namespace) -> tuple[list[dict[str, Any]], float]:
+    from .commands.output import Stop
+
     started = time.perf_counter()
     try:
         results = run(task, jobs, args.scheduler, args.workers)
@@ -183,6 +196,8 @@ def _gather(task: Callable[[Job], dict[str, Any]], jobs: list[Job],
 
 def simulate_folder(args: argparse.Namespace) -> int:
     """`policyc simulate POLICY|FOLDER --log FOLDER [-o OUTDIR]`: every shop's records."""
+    from .commands.output import cannot_write
+
     if args.output is not None:
         try:
             args.output.mkdir(parents=True, exist_ok=True)

@@ -73,7 +73,7 @@ _SPAWNER = """
 import os, sys
 import policyc.cli, policyc.serve.routes, uvicorn, redis  # imported once, shared by forks
 import policyc.serve.stores.sqlite, policyc.serve.stores.redis
-policyc.cli.build_parser()  # imports every command module
+policyc.cli.build_parser(["serve"])  # imports the serve command's module
 for line in sys.stdin:
     args = line.rstrip("\\n").split("\\0")
     pid = os.fork()
