@@ -159,6 +159,9 @@ def _continue_after_restart(tmp: Path, spawner: Spawner, args: list[str], port: 
         assert status == 200, reply
         assert reply["records"] == _expected(tmp, c.shop, start + n)[
             len(_expected(tmp, c.shop, start)):]
+    metrics = call(port, "GET", "/metrics")[2]
+    for c in clients:  # replaying the log made exactly the records it holds
+        assert f'policyc_replay_mismatches{{shop="{c.shop.shop}"}} 0' in metrics
     spawner.kill(pid)
 
 

@@ -226,6 +226,7 @@ def test_metrics_and_openapi(server: Server) -> None:
     assert 'policyc_event_latency_seconds_bucket{le="+Inf"}' in text
     for place in ("queue", "staging", "waiting", "pool"):
         assert f'policyc_waiting{{shop="{SHOP}",place="{place}"}}' in text
+    assert f'policyc_replay_mismatches{{shop="{SHOP}"}} 0' in text
     status, _, spec = server.req("GET", "/openapi.json", token=None)
     assert spec["openapi"].startswith("3.") and "/v1/shops/{shop}/events" in spec["paths"]
     assert set(spec["paths"]["/v1/shops/{shop}/policy"]) == {"put", "get"}

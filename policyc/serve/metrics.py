@@ -77,6 +77,9 @@ class Metrics:
                 "# TYPE policyc_waiting gauge"]
         conversations = ["# HELP policyc_open_conversations Open conversations in a shop.",
                          "# TYPE policyc_open_conversations gauge"]
+        mismatches = ["# HELP policyc_replay_mismatches Log entries whose replay made other "
+                      "records than the log holds (the engine changed since they were written).",
+                      "# TYPE policyc_replay_mismatches gauge"]
         for shop in sorted(shops, key=lambda s: s.name):
             if shop.engine is None:
                 continue
@@ -85,4 +88,6 @@ class Metrics:
                 out.append(f'policyc_waiting{{shop="{name}",place="{place}"}} {len(rows)}')
             conversations.append(f'policyc_open_conversations{{shop="{name}"}} '
                                  f"{len(shop.engine.conversations)}")
-        return "\n".join(out + conversations) + "\n"
+            mismatches.append(f'policyc_replay_mismatches{{shop="{name}"}} '
+                              f"{shop.replay_mismatches}")
+        return "\n".join(out + conversations + mismatches) + "\n"
