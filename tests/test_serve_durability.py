@@ -205,7 +205,7 @@ def test_sigkill_under_load_loses_no_acknowledged_event(kind: str, tmp_path: Pat
 def test_two_instances_on_redis_take_over_within_the_lease(tmp_path: Path,
                                                            redis_url: str) -> None:
     shops = _setup(tmp_path, 2)
-    lease = 1.0
+    lease = 1.5
     ports = [free_port(), free_port()]
     spawner = Spawner()
     store = redis_url.replace("/0", "/1")  # a database of its own
