@@ -49,6 +49,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E210": (Severity.ERROR, "auto-reply text longer than 1000 characters"),
     "E211": (Severity.ERROR, "included file problem"),
     "E212": (Severity.ERROR, "no main account"),
+    "E213": (Severity.ERROR, "literal out of range in expression (time, number, text)"),
     # W3xx: lint — the policy works, but probably not as meant
     "W301": (Severity.WARNING, "group has no members"),
     "W302": (Severity.WARNING, "group member has no chat permission"),
@@ -65,6 +66,25 @@ CODES: dict[str, tuple[Severity, str]] = {
     "I401": (Severity.INFO, "main account receives no chats unless forwarded (S4-B)"),
     "I402": (Severity.INFO, "main account receives only last-resort chats (S4-C)"),
 }
+
+
+# Diagnostics quote what the user wrote, never more than this many characters of it:
+# a message must not carry a file's content (an included secret, a huge literal).
+QUOTE_LIMIT = 40
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` as a message quotes it: repr-escaped (control characters, bidi marks) and cut
+    to `limit` characters, an ellipsis showing the cut."""
+    shown = repr(text[:limit])
+    return shown if len(text) <= limit else f"{shown[:-1]}…{shown[-1]}"
+
+
+def token(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """Like `quoted`, without the quotes: for names a message puts in backticks."""
+    if len(text) <= limit and text.isprintable():
+        return text
+    return quoted(text, limit)[1:-1]
 
 
 @dataclass(frozen=True, slots=True)
