@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.engine_bench --events 200000
+	$(BIN)/python -m bench.lint_bench
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache
