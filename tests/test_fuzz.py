@@ -282,7 +282,9 @@ def test_random_conditions_compile(workdir: Path, condition: str) -> None:
     when = json.dumps(condition)
     text = SHOPEE.replace("  - bindings\n", f"  - step: bindings\n    when: {when}\n")
     text += f"bindings:\n  - when: {when}\n    to: [presale]\n"
-    assert_only_diagnostics(compile_text(workdir, text))
+    result = compile_text(workdir, text)
+    assert_only_diagnostics(result)
+    run_compiled(result, len(condition), "fails")
 
 
 # -- included files ------------------------------------------------------------------
@@ -597,3 +599,16 @@ def test_issue_14_conditions_are_refused_or_run(workdir: Path, name: str,
     assert_only_diagnostics(result)
     assert result.artifact is None, condition  # all of them are mistakes
     run_compiled(result, 14, "full")
+
+
+def test_the_mutant_corpus_reaches_the_engine(workdir: Path) -> None:
+    """The corpus is not all diagnostics: of 60 seeded mutants, many compile and run."""
+    compiled = 0
+    for seed in range(60):
+        name = sorted(SHIPPED)[seed % len(SHIPPED)]
+        tree = copy.deepcopy(SHIPPED[name])
+        _structured_mutation(tree, random.Random(seed), "expression")
+        result = compile_text(workdir, yaml.safe_dump(tree, allow_unicode=True))
+        compiled += result.artifact is not None
+        run_compiled(result, seed, None)
+    assert compiled >= 10, compiled  # 15 today
