@@ -87,30 +87,33 @@ class _Includes:
 
     def _confined(self, node: YScalar) -> Path | None:
         """The included file's resolved path, or None after saying why it is refused."""
-        written = Path(node.text)
-        why: str | None = None
-        hint: str | None = _CONFINED_HINT
-        target = self.folder
-        try:
-            target = (self.folder / written).resolve()
-            mode = os.stat(target).st_mode if target.exists() else None
-        except (OSError, ValueError, RuntimeError):  # a NUL byte, a symlink loop
-            why, mode = "cannot be resolved", None
-        if written.is_absolute() or node.text.startswith("~"):
-            why = "is an absolute path"
-        elif why is None and not target.is_relative_to(self.folder.resolve()):
-            why = "is outside the policy's folder"
-        elif why is None and mode is None:
-            why, hint = "cannot be read: No such file or directory", None
-        elif why is None and mode is not None and not stat.S_ISREG(mode):
-            why, hint = "is not a regular file", "include a YAML file, not a folder, pipe or device"
-        if why is None:
-            return target
-        self.report.add("E211", f"included file {quoted(node.text)} {why}", node.span, hint)
-        return None
+        target, why, hint = _confine(self.folder, node.text)
+        if why is not None:
+            self.report.add("E211", f"included file {quoted(node.text)} {why}", node.span, hint)
+        return target
 
 
 _CONFINED_HINT = "included files live in the policy's folder or below it"
+
+
+def _confine(folder: Path, written: str) -> tuple[Path | None, str | None, str | None]:
+    """(resolved path, None, None) for an include the policy may read, else
+    (None, why not, hint). Checked before anything is opened."""
+    if Path(written).is_absolute() or written.startswith("~"):
+        return None, "is an absolute path", _CONFINED_HINT
+    try:
+        target = (folder / written).resolve()  # `..` and every symlink on the way
+        inside = target.is_relative_to(folder.resolve())
+        mode = os.stat(target).st_mode if inside else 0
+    except OSError as err:
+        return None, f"cannot be read: {err.strerror or err}", None
+    except (ValueError, RuntimeError):  # a NUL byte in the path, a symlink loop
+        return None, "cannot be resolved", _CONFINED_HINT
+    if not inside:
+        return None, "is outside the policy's folder", _CONFINED_HINT
+    if not stat.S_ISREG(mode):
+        return None, "is not a regular file", "include a YAML file, not a folder, pipe or device"
+    return target, None, None
 
 
 def _read(path: Path, name: str, report: Report, hasher: hashlib._Hash,
