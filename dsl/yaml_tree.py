@@ -319,7 +319,7 @@ def parse_text(text: str, file: str, report: Report) -> YNode | None:
         report.add("E101", f"YAML syntax error: {token(problem, 200)}", span)
         return None
     except yaml.YAMLError as err:
-        report.add("E101", f"YAML syntax error: {err}", file_span(file))
+        report.add("E101", f"YAML syntax error: {token(str(err), 200)}", file_span(file))
         return None
     finally:
         loader.dispose()

@@ -68,11 +68,16 @@ def compile_text(folder: Path, data: str | bytes) -> Result:
     return compile_file(path)
 
 
+MAX_MESSAGE_CHARS = 400
+
+
 def assert_only_diagnostics(result: Result) -> None:
     """Codes are registered, locations 1-based, and every output format renders."""
     for d in result.diagnostics:
         assert d.code in CODES
         assert d.span.line >= 1 and d.span.col >= 1, d
+        # Messages quote bounded, escaped tokens, never a file's content (issue 14).
+        assert len(d.message) <= MAX_MESSAGE_CHARS and d.message.isprintable(), d
         text = result.texts.get(d.span.file)
         if text is not None:  # inside the file (the end of the file counts)
             lines = source_lines(text)
