@@ -128,9 +128,11 @@ class Validator:
         if s is None:
             return None
         value = s.value
+        # .nan passes every range test and .inf overflows; a huge int meets the range test.
+        infinite = isinstance(value, float) and not math.isfinite(value)
         if isinstance(value, bool) or not isinstance(value, int | float) or (
             kind is int and not isinstance(value, int)
-        ) or not math.isfinite(value):  # .nan passes every range test, .inf overflows
+        ) or infinite:
             self._bad(s, f"expected {'a whole number' if kind is int else 'a number'}, "
                          f"found {quoted(s.text)}")
             return None

@@ -572,6 +572,7 @@ _CORPUS = settings(max_examples=int(os.environ.get("POLICYC_FUZZ_EXAMPLES", "60"
 @given(st.sampled_from(sorted(SHIPPED)), st.integers(0, 2**32),
        st.sampled_from([None, "fails", "full"]))
 @example("shopee.yaml", -1, None)  # the shipped policy unchanged runs too
+@example("taobao.yaml", 868, None)  # 10**400 as a number: math.isfinite raised OverflowError
 def test_structured_mutants_that_compile_also_run(
         workdir: Path, name: str, seed: int, trace: str | None) -> None:
     """A seed names one mutant: a changed condition, then up to two changes of any kind
