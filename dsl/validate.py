@@ -193,7 +193,7 @@ class Validator:
             return None
         try:
             ZoneInfo(s.text)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `Asia` is a folder
             self._bad(s, f"unknown time zone {quoted(s.text)}",
                       "use an IANA name such as Asia/Taipei")
             return None
