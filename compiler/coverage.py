@@ -141,17 +141,31 @@ class Masks:
     def _atom(self, expr: Json) -> tuple[int, int]:
         true = false = 0
         timed = uses_time(expr)
+        # An atom that does not name `source` answers alike for every source (a safe
+        # textual over-guess, like uses_time): its week is evaluated once.
+        by_source = '"source"' in json.dumps(expr)
+        block: tuple[int, int] | None = None
         for index, source in enumerate(self.sources):
-            anytime = evaluate(expr, Point(source, -1, -1))
-            if anytime is None and timed:
-                answers = [evaluate(expr, Point(source, d, slot * 30))
-                           for d in range(7) for slot in range(_SLOTS)]
-            else:  # definite, or open whatever the time: the same all week
-                answers = [anytime] * _WEEK
-            block_true = sum(1 << k for k, a in enumerate(answers) if a is True)
-            block_false = sum(1 << k for k, a in enumerate(answers) if a is False)
-            true |= block_true << (index * _WEEK)
-            false |= block_false << (index * _WEEK)
+            if block is None or by_source:
+                block = self._week(expr, source, timed)
+            true |= block[0] << (index * _WEEK)
+            false |= block[1] << (index * _WEEK)
+        return true, false
+
+    @staticmethod
+    def _week(expr: Json, source: str, timed: bool) -> tuple[int, int]:
+        """(surely true, surely false) of an atom over one source's week."""
+        anytime = evaluate(expr, Point(source, -1, -1))
+        if anytime is not None or not timed:  # the same all week
+            return ((1 << _WEEK) - 1 if anytime is True else 0,
+                    (1 << _WEEK) - 1 if anytime is False else 0)
+        true = false = 0
+        for k in range(_WEEK):
+            answer = evaluate(expr, Point(source, k // _SLOTS, k % _SLOTS * 30))
+            if answer is True:
+                true |= 1 << k
+            elif answer is False:
+                false |= 1 << k
         return true, false
 
     def points(self, mask: int, source: str) -> list[Point]:
