@@ -39,8 +39,11 @@ def graph_command(args: argparse.Namespace) -> int:
         except (InputError, ValueError) as err:
             raise Stop(f"policyc graph: {err}\n") from None
         highlight = highlight_of(decision.to_dict("full"))
-    text = render_graph(graph, args.format, highlight=highlight,
-                        title=display_name(args.policy), texts=result.texts)
+    # Only the policy's own text goes into the page: an included roster or pins file
+    # may hold buyer ids or worse, and the graph links to policy lines only.
+    name = display_name(args.policy)
+    own = {name: result.texts[name]} if name in result.texts else {}
+    text = render_graph(graph, args.format, highlight=highlight, title=name, texts=own)
     if args.output is None:
         sys.stdout.write(text)
         return 1 if errors else 0
