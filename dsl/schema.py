@@ -65,6 +65,11 @@ DURATION = T("duration", doc="a number with a unit: 30s, 10m, 72h, 3d")
 TIME = T("time", doc="a time of day, HH:MM, shop-local")
 
 
+# The largest count a policy may write (chats, agents): every number has a bound, so a
+# 5000-digit one is a located range error, not arithmetic on it at run time.
+MAX_COUNT = 100_000
+
+
 def int_range(lo: int | None = None, hi: int | None = None, nullable: bool = False) -> T:
     return T("int", min=lo, max=hi, nullable=nullable)
 
@@ -173,7 +178,7 @@ POLICY = obj(
     F("route", list_of(T("step")), required=True, doc="the decision steps, in order"),
     F("queue", obj(
         F("order", enum(("oldest_first", "newest_first")), default="oldest_first"),
-        F("take_on_online", T("int", min=0, nullable=True), default=None,
+        F("take_on_online", T("int", min=0, max=MAX_COUNT, nullable=True), default=None,
           doc="queued chats an agent takes on coming online; null = its spare capacity"),
     ), default={}),
     F("staging", obj(
@@ -204,9 +209,10 @@ POLICY = obj(
         F("target", enum(("routing_rules", "groups", "agents")), default="routing_rules"),
         F("groups", list_of(IDENT), default=[]),
         F("agents", list_of(IDENT), default=[]),
-        F("min_online", int_range(0), default=1, doc="T5"),
-        F("max_avg_pending", T("int", min=0, nullable=True), default=None, doc="T5"),
-        F("per_agent", int_range(1), default=10, doc="T6"),
+        F("min_online", int_range(0, MAX_COUNT), default=1, doc="T5"),
+        F("max_avg_pending", T("int", min=0, max=MAX_COUNT, nullable=True), default=None,
+          doc="T5"),
+        F("per_agent", int_range(1, MAX_COUNT), default=10, doc="T6"),
         F("hard_cap", int_range(1, 5000), default=5000, doc="T6"),
     ), default=None),
 )

@@ -16,7 +16,7 @@ from typing import NamedTuple, NoReturn, Protocol, cast
 
 import yaml
 
-from .diagnostic import Report
+from .diagnostic import Report, token
 from .span import Span, file_span, source_lines
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -316,10 +316,10 @@ def parse_text(text: str, file: str, report: Report) -> YNode | None:
         where = err.context_mark
         if err.problem and err.context and where is not None:  # e.g. an unclosed quote
             problem += f" {err.context} at {where.line + 1}:{where.column + 1}"
-        report.add("E101", f"YAML syntax error: {problem}", span)
+        report.add("E101", f"YAML syntax error: {token(problem, 200)}", span)
         return None
     except yaml.YAMLError as err:
-        report.add("E101", f"YAML syntax error: {err}", file_span(file))
+        report.add("E101", f"YAML syntax error: {token(str(err), 200)}", file_span(file))
         return None
     finally:
         loader.dispose()

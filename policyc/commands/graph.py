@@ -14,7 +14,7 @@ from ..dsl.diagnostic import has_errors
 from ..dsl.load import display_name
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
-from .output import Stop, write_output
+from .output import Stop, policy_inputs, refuse_inputs, write_output
 
 
 def graph_command(args: argparse.Namespace) -> int:
@@ -39,11 +39,18 @@ def graph_command(args: argparse.Namespace) -> int:
         except (InputError, ValueError) as err:
             raise Stop(f"policyc graph: {err}\n") from None
         highlight = highlight_of(decision.to_dict("full"))
-    text = render_graph(graph, args.format, highlight=highlight,
-                        title=display_name(args.policy), texts=result.texts)
+    # Only the policy's own text goes into the page: an included roster or pins file
+    # may hold buyer ids or worse, and the graph links to policy lines only.
+    name = display_name(args.policy)
+    own = {name: result.texts[name]} if name in result.texts else {}
+    text = render_graph(graph, args.format, highlight=highlight, title=name, texts=own)
     if args.output is None:
         sys.stdout.write(text)
         return 1 if errors else 0
+    inputs = policy_inputs(args.policy, result.texts)
+    inputs += [(f"the {flag} input", path) for flag, path in
+               (("--state", args.state), ("--event", args.event)) if path is not None]
+    refuse_inputs("graph", {"-o": args.output}, inputs)
     write_output(args.output, text)
     print(f"wrote {args.output}", file=sys.stderr)
     return 1 if errors else 0

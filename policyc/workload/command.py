@@ -14,7 +14,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..commands.output import Stop, cannot_write, write_output
+from ..commands.output import (
+    Inputs,
+    Stop,
+    policy_inputs,
+    refuse_inputs,
+    write_output,
+)
 from ..compiler import render
 from ..runtime.router import Router
 from .bind import Bound, bind, check_names
@@ -91,6 +97,7 @@ def simulate_workload(args: argparse.Namespace, router: Router) -> int:
         raise Stop("policyc simulate: --journal and --resume are for --log runs; a workload "
                    "run is made again from its model and seed\n")
     bound = bound_model(args.workload, router)
+    _refuse_inputs(args, router, bound)
     if args.agents is not None:
         return _sweep(args, router, bound)
     run = drive(router, bound.model, bound.arrivals, bound.schedule, trace=args.trace)
@@ -111,6 +118,19 @@ def simulate_workload(args: argparse.Namespace, router: Router) -> int:
     else:
         sys.stdout.write(render_text(report) + workload_text(report["workload"]))
     return 0
+
+
+def _refuse_inputs(args: argparse.Namespace, router: Router, bound: Bound) -> None:
+    """No output may name the policy, the model or a log the model reads."""
+    inputs: Inputs = [("the --workload model", args.workload)]
+    if args.policy.suffix != ".json":
+        inputs += policy_inputs(args.policy, router.artifact.get("files") or [])
+    else:
+        inputs.append(("the policy", args.policy))
+    m = bound.model
+    inputs += [("a log the model reads", path) for path in
+               (m.arrivals.replay, m.staff_replay, m.handling.fit) if path is not None]
+    refuse_inputs("simulate", {"-o": args.output, "--report": args.report}, inputs)
 
 
 def workload_summary(bound: Bound, run: Run) -> dict[str, Any]:
@@ -140,16 +160,8 @@ def workload_text(w: dict[str, Any]) -> str:
 
 
 def write_records(path: Path, run: Run) -> None:
-    """The run's records as JSON Lines, written whole or not at all."""
-    text = "".join(json.dumps(rec, ensure_ascii=False) + "\n" for rec in run.records)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise cannot_write(path, err) from None
+    """The run's records as JSON Lines, written whole or not at all (one atomic writer)."""
+    write_output(path, (json.dumps(rec, ensure_ascii=False) + "\n" for rec in run.records))
 
 
 def _sweep(args: argparse.Namespace, router: Router, bound: Bound) -> int:
