@@ -290,3 +290,17 @@ def test_a_workload_run_can_carry_traces(tmp_path: Path,
     capsys.readouterr()
     routed = [r for r in records(out) if r["kind"] == "route"]
     assert routed and all("trace" in r for r in routed)
+
+
+def test_outputs_may_not_name_the_model_or_its_logs(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "day.jsonl"
+    log.write_bytes(Path(LOG).read_bytes())
+    model = tmp_path / "day.yaml"
+    model.write_text(Path(DAY).read_text(encoding="utf-8").replace(
+        "../logs/shopee-day.jsonl", "day.jsonl"), encoding="utf-8")
+    for flag, target in (("-o", log), ("--report", model), ("-o", model)):
+        before = target.read_bytes()
+        assert main(["simulate", SHOPEE, "--workload", str(model), flag, str(target)]) == 2
+        assert "refusing to overwrite it" in capsys.readouterr().err
+        assert target.read_bytes() == before
