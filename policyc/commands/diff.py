@@ -171,6 +171,7 @@ def diff_command(args: argparse.Namespace) -> int:
         from ..workload.command import diff_workload
 
         return diff_workload(args, old, new)
+    assert args.log is not None  # one of --log and --workload, checked above
     # Each event must make sense under both policies: agents and groups of both.
     agents = old.agent_ids & new.agent_ids
     try:

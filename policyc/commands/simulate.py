@@ -159,6 +159,7 @@ def simulate_command(args: argparse.Namespace) -> int:
         from ..workload.command import simulate_workload
 
         return simulate_workload(args, router)
+    assert args.log is not None  # one of --log and --workload, checked above
     journal = _journal_path(args)
     _refuse_inputs(args, router, journal)
     try:
