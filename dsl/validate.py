@@ -9,12 +9,13 @@ run reports as much as it can.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from policyc.runtime.shape import did_you_mean as did_you_mean  # the one hint, shared
 
 from .diagnostic import Report
 from .expr import parse_duration, parse_expr, parse_minutes
@@ -32,12 +33,6 @@ class V(NamedTuple):
     value: object
     span: Span
     given: bool = True
-
-
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
-    """A hint naming the closest known word, if any is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
 
 
 def expression_text(s: YScalar) -> str:

@@ -14,6 +14,7 @@ from ..runtime.engine import Engine, Record
 from ..runtime.explain import decision_text, record_text, why_not, why_not_text
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
+from ..runtime.source_files import STDIN, label
 from ..runtime.trace import LEVELS
 from .output import Stop, load_policy
 from .simulate import read_log
@@ -51,12 +52,15 @@ def explain_command(args: argparse.Namespace) -> int:
     if single == (args.log is not None) or (single and not (args.state and args.event)) or (
             args.log is not None and not args.buyer):
         raise Stop("policyc explain: give --state and --event, or --log and --buyer\n")
+    if str(args.state) == str(args.event) == STDIN:
+        raise Stop("policyc explain: only one of --state and --event can be - (standard input)\n")
     try:
         router = load_policy(args.policy, "explain", 1)
         if args.log is not None:
             return _explain_log(router, args)
-        shop = state(router, read_json(args.state), str(args.state))
-        decision = decide(router, shop, read_json(args.event), trace=True, where=str(args.event))
+        shop = state(router, read_json(args.state, "state"), label(args.state))
+        decision = decide(router, shop, read_json(args.event, "event"), trace=True,
+                          where=label(args.event))
     except (InputError, ArtifactError, ValueError) as err:
         raise Stop(f"policyc explain: {err}\n") from None
     if args.format == "json":
@@ -93,7 +97,7 @@ def why_not_command(args: argparse.Namespace) -> int:
         if args.log is not None:
             shop = _replay(router, args.log, _at(args.at), "summary")[0].shop
         else:
-            shop = state(router, read_json(args.state), str(args.state))
+            shop = state(router, read_json(args.state, "state"), label(args.state))
     except (InputError, ArtifactError, ValueError, AssertionError) as err:
         raise Stop(f"policyc why-not: {err or 'the log has no event before --at'}\n") from None
     causes = why_not(router, shop, args.agent)
@@ -108,9 +112,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `explain` and `why-not` to the command line."""
     p = sub.add_parser("explain", help="decide one event and show why")
     p.add_argument("policy", type=Path, help="policy file or compiled .json artifact")
-    p.add_argument("--state", type=Path, help="state snapshot (JSON)")
-    p.add_argument("--event", type=Path, help="one message event (JSON)")
-    p.add_argument("--log", type=Path, help="event log (JSON Lines) to replay")
+    p.add_argument("--state", type=Path, help="state snapshot (JSON; - reads standard input)")
+    p.add_argument("--event", type=Path, help="one message event (JSON; - reads standard input)")
+    p.add_argument("--log", type=Path, help="event log (JSON Lines; - reads standard input)")
     p.add_argument("--buyer", help="with --log: the buyer whose records to show")
     p.add_argument("--at", help="with --log: only the record at this time (ISO 8601)")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -120,8 +124,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("why-not", help="why an agent receives no new chats")
     p.add_argument("policy", type=Path)
-    p.add_argument("--state", type=Path, help="state snapshot (JSON)")
-    p.add_argument("--log", type=Path, help="event log (JSON Lines) to replay")
+    p.add_argument("--state", type=Path, help="state snapshot (JSON; - reads standard input)")
+    p.add_argument("--log", type=Path, help="event log (JSON Lines; - reads standard input)")
     p.add_argument("--at", help="with --log: the moment to ask about (ISO 8601)")
     p.add_argument("--agent", required=True)
     p.add_argument("--format", choices=("text", "json"), default="text")
