@@ -29,6 +29,7 @@ CAPS: dict[str, int] = {
     "log": 16 * 1024 * MIB,
     "artifact": 64 * MIB,
     "test file": 8 * MIB,
+    "policy": 8 * MIB,  # dsl/yaml_tree.py MAX_BYTES, includes too
 }
 LINE_CAP = 1 * MIB  # one event of a log
 _BLANK = b" \t\r\n"  # JSON's whitespace: a line of only these holds no event
@@ -48,13 +49,13 @@ def _kind_of(mode: int) -> str:
     return "not a regular file"
 
 
-def open_source(path: Path | str, kind: str) -> IO[bytes]:
+def open_source(path: Path | str, kind: str, stdin: bool = True) -> IO[bytes]:
     """The file opened for reading, after checking it is a regular file within the cap.
 
-    `-` is standard input (whatever it is: a pipe there is the user's choice, and
-    the cap still holds while reading).
+    With `stdin`, `-` is standard input (whatever it is: a pipe there is the user's
+    choice, and the cap still holds while reading).
     """
-    if str(path) == STDIN:
+    if stdin and str(path) == STDIN:
         return sys.stdin.buffer
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
@@ -76,8 +77,9 @@ def open_source(path: Path | str, kind: str) -> IO[bytes]:
 
 def too_big(kind: str, size: int | None = None) -> str:
     """The message for a file beyond its kind's cap."""
-    found = f"{size / MIB:.1f} MiB; " if size is not None else ""
-    return f"{found}a {kind} file is at most {CAPS[kind] // MIB} MiB"
+    found = f"{size:,} bytes" if size is not None else f"over {CAPS[kind]:,} bytes"
+    return f"file is {found}; a {kind} file is at most {CAPS[kind]:,} bytes " \
+           f"({CAPS[kind] // MIB} MiB)"
 
 
 def read_bytes(path: Path | str, kind: str) -> bytes:
