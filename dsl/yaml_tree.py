@@ -16,7 +16,8 @@ from typing import NamedTuple, NoReturn, Protocol, cast
 
 import yaml
 
-from policyc.runtime.source_files import InputError, open_source
+from policyc.runtime.shape import InputError
+from policyc.runtime.source_files import open_source
 
 from .diagnostic import Report
 from .span import Span, file_span, source_lines

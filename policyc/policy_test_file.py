@@ -51,7 +51,7 @@ def _when_run(shape: Shape, doc: str) -> Custom:
                   {**json_schema(shape), "description": doc})
 
 
-def _rules(value: object, at: str) -> None:
+def _rule_ids(value: object, at: str) -> None:
     items = value if isinstance(value, list) else [value]
     if not items or not all(isinstance(i, str | int) and not isinstance(i, bool) and str(i)
                             for i in items):
@@ -75,7 +75,7 @@ EXPECT_RECORD = Record("an expected record", (
     doc="fields one engine record must have, in order")
 CASE = Record("a case", (
     Key("name", Text(), required=True, doc="unique in the file"),
-    Key("rule", Custom("rule ids", _rules, {"anyOf": [
+    Key("rule", Custom("rule ids", _rule_ids, {"anyOf": [
         {"type": ["string", "integer"]}, {"type": "array", "items": {"type": ["string",
                                                                              "integer"]}}]}),
         doc="the ROUTING.md rule id(s) the case proves"),

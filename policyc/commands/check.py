@@ -13,7 +13,8 @@ from ..compiler.emit import dumps
 from ..dsl.diagnostic import Diagnostic, Severity
 from ..dsl.load import display_name
 from ..dsl.span import file_span
-from ..runtime.source_files import InputError, open_source
+from ..runtime.shape import InputError
+from ..runtime.source_files import open_source
 from .output import write_output
 
 _POLICY_MARK = re.compile(rb"^policyc\s*:", re.MULTILINE)
