@@ -67,7 +67,7 @@ def _condition(value: object, at: str) -> None:
 
 def _field(node: list[Any], i: int, here: str, kinds: tuple[str, ...] = ()) -> str:
     name = node[i] if len(node) > i else None
-    if name not in FIELDS or (kinds and FIELDS[name].split(":")[0] not in kinds):
+    if not isinstance(name, str) or name not in FIELDS or (kinds and FIELDS[name].split(":")[0] not in kinds):
         wanted = f" ({' or '.join(kinds)})" if kinds else ""
         raise ShapeError(f"{here}/{i}", f"{show(name)} is not a field{wanted} a condition reads")
     return str(name)
@@ -227,6 +227,12 @@ def _references(data: dict[str, Any]) -> None:
     if pool is not None:
         known(pool["groups"], groups, "/settings/offline_pool/groups", "group")
         known(pool["agents"], agents, "/settings/offline_pool/agents", "agent")
+    route = data["route"]
+    last = route[-1] if route else None
+    if last is None or STEPS[last["kind"]][2] or last["when"] is not None:
+        raise ShapeError(f"/route/{max(len(route) - 1, 0)}", "the route may end without an "
+                         "outcome: its last step must always decide (stage, queue, ...) "
+                         "and have no `when`")
     shop = data["shop"]
     if shop["main"] is not None:
         known([shop["main"]], agents, "/shop/main", "agent")

@@ -52,7 +52,7 @@ def _not_a_log(line: str) -> str:
     if text in ("{", "["):
         return " (a pretty-printed JSON file? a log has one event per line)"
     head = text.split(":", 1)[0]
-    if ":" in text and head.replace("_", "").isalnum():
+    if text.startswith(("#", "---")) or (":" in text and head.replace("_", "").isalnum()):
         return " (this looks like YAML, a policy or a test file, not a JSON Lines log)"
     return ""
 

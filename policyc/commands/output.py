@@ -30,7 +30,10 @@ def load_policy(path: Path, command: str, policy_errors: int) -> Router:
     errors stops with its diagnostics and `policy_errors` as the status.
     """
     if not path.is_file():
-        raise Stop(f"{path}: no such file\n")
+        raise Stop(f"{path}: {'not a regular file' if path.exists() else 'no such file'}\n")
+    if path.suffix == ".jsonl":
+        raise Stop(f"{path}: this looks like an event log (JSON Lines), not a policy or a "
+                   "compiled artifact\n")
     try:
         return load(path)
     except PolicyError as err:
