@@ -67,7 +67,8 @@ def _condition(value: object, at: str) -> None:
 
 def _field(node: list[Any], i: int, here: str, kinds: tuple[str, ...] = ()) -> str:
     name = node[i] if len(node) > i else None
-    if not isinstance(name, str) or name not in FIELDS or (kinds and FIELDS[name].split(":")[0] not in kinds):
+    kind = FIELDS.get(name, "") if isinstance(name, str) else ""
+    if not kind or (kinds and kind.split(":")[0] not in kinds):
         wanted = f" ({' or '.join(kinds)})" if kinds else ""
         raise ShapeError(f"{here}/{i}", f"{show(name)} is not a field{wanted} a condition reads")
     return str(name)
