@@ -176,11 +176,11 @@ def test_state_or_event_from_standard_input(which: str, monkeypatch: pytest.Monk
                                             capsys: pytest.CaptureFixture[str]) -> None:
     files = {"--state": ROOT / "policies/examples/shopee-state.json",
              "--event": ROOT / "policies/examples/shopee-event.json"}
-    assert main(["explain", str(POLICY), *sum(([k, str(v)] for k, v in files.items()), []),
-                 "--format", "json"]) == 0
+    assert main(["explain", str(POLICY), "--state", str(files["--state"]),
+                 "--event", str(files["--event"]), "--format", "json"]) == 0
     expected = capsys.readouterr().out
     _stdin(monkeypatch, files[which].read_bytes())
-    args = sum(([k, "-" if k == which else str(v)] for k, v in files.items()), [])
+    args = [part for k, v in files.items() for part in (k, "-" if k == which else str(v))]
     assert main(["explain", str(POLICY), *args, "--format", "json"]) == 0
     assert capsys.readouterr().out == expected
 
