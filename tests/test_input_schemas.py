@@ -32,7 +32,7 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema(name))
 
 
-def errors(name: str, value: object) -> list[str]:
+def errors(name: str, value: Any) -> list[str]:
     return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}"
             for e in validator(name).iter_errors(value)]
 

@@ -49,6 +49,11 @@ def explain(capsys: pytest.CaptureFixture[str], state: Path | str, event: Path |
     return status, out, err
 
 
+def _captured(capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    out, err = capsys.readouterr()
+    return out, err
+
+
 def assert_refused(status: int, out: str, err: str, *parts: str) -> None:
     assert (status, out) == (2, ""), err
     assert "Traceback" not in err
@@ -145,7 +150,7 @@ def test_a_file_of_the_wrong_kind_is_named(state: str, event: str, message: str,
 def test_a_policy_or_a_state_given_as_a_log_is_named(log: str, message: str,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["simulate", str(POLICY), "--log", str(ROOT / log)])
-    assert_refused(status, *capsys.readouterr(), message)
+    assert_refused(status, *_captured(capsys), message)
 
 
 def test_an_artifact_given_as_a_log_and_a_log_as_the_policy(
@@ -154,14 +159,14 @@ def test_an_artifact_given_as_a_log_and_a_log_as_the_policy(
     assert main(["compile", str(POLICY), "-o", str(artifact)]) == 0
     capsys.readouterr()
     status = main(["simulate", str(POLICY), "--log", str(artifact)])
-    assert_refused(status, *capsys.readouterr(), "this looks like a compiled artifact, "
+    assert_refused(status, *_captured(capsys), "this looks like a compiled artifact, "
                                                  "not an event")
     status = main(["simulate", str(LOG), "--log", str(LOG)])
-    assert_refused(status, *capsys.readouterr(), "this looks like an event log (JSON Lines), "
+    assert_refused(status, *_captured(capsys), "this looks like an event log (JSON Lines), "
                                                  "not a policy")
     status = main(["simulate", str(ROOT / "policies/examples/shopee-state.json"), "--log",
                    str(LOG)])
-    assert_refused(status, *capsys.readouterr(), "not a policyc artifact (this looks like a "
+    assert_refused(status, *_captured(capsys), "not a policyc artifact (this looks like a "
                                                  "state snapshot)")
 
 
@@ -194,7 +199,7 @@ def test_a_log_from_standard_input_and_its_errors_name_stdin(
     assert json.loads(capsys.readouterr().out) == dict(expected, log="-")
     _stdin(monkeypatch, b'{"type": "tick", "at": "2026-11-23T09:00:00+08:00", "tock": 1}\n')
     status = main(["simulate", str(POLICY), "--log", "-"])
-    assert_refused(status, *capsys.readouterr(), "<stdin>:1: tock: unknown key `tock`")
+    assert_refused(status, *_captured(capsys), "<stdin>:1: tock: unknown key `tock`")
 
 
 def test_only_one_of_state_and_event_can_be_standard_input(
@@ -295,7 +300,7 @@ def test_unknown_key_in_a_log_line(line: int, key: str, tmp_path: Path,
     log = tmp_path / "day.jsonl"
     log.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
     status = main(["simulate", str(POLICY), "--log", str(log)])
-    assert_refused(status, *capsys.readouterr(), f"day.jsonl:{line + 1}: {key}: unknown key")
+    assert_refused(status, *_captured(capsys), f"day.jsonl:{line + 1}: {key}: unknown key")
 
 
 TEST_TEXT = (ROOT / "policies" / "shopee.test.yaml").read_text(encoding="utf-8")
@@ -314,7 +319,7 @@ def test_unknown_key_anywhere_in_a_test_file(at: tuple[str, ...], key: str, tmp_
     status = main(["test", str(path)])
     inside = at[2:] if len(at) > 2 and at[2] in ("state", "event", "events") else None
     where = _pointer(inside, key) if inside else _pointer(at, key)
-    assert_refused(status, *capsys.readouterr(), "shopee.test.yaml:", f"{where}: unknown key "
+    assert_refused(status, *_captured(capsys), "shopee.test.yaml:", f"{where}: unknown key "
                                                                       f"`{key}`")
 
 
@@ -335,5 +340,5 @@ def test_unknown_key_anywhere_in_an_artifact(data: st.DataObject, key: str,
     at = data.draw(st.sampled_from(_objects(artifact)))
     path = _write(tmp_path / "edited.json", _add(artifact, at, key))
     status = main(["simulate", str(path), "--log", str(LOG)])
-    assert_refused(status, *capsys.readouterr(), f"edited.json/{_pointer(at, key)}: "
+    assert_refused(status, *_captured(capsys), f"edited.json/{_pointer(at, key)}: "
                                                  f"unknown key `{key}`")
