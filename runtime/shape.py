@@ -50,7 +50,7 @@ def show(value: object, limit: int = 60) -> str:
 
 def escape(key: str) -> str:
     """A key as a JSON pointer token (RFC 6901)."""
-    return key.replace("~", "~0").replace("/", "~1")
+    return key.replace("~", "~0").replace("/", "~1") if "~" in key or "/" in key else key
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +146,11 @@ class Record:
     keys: tuple[Key, ...]
     doc: str = ""
     by_name: dict[str, Key] = field(default_factory=dict, compare=False)
+    required: list[str] = field(default_factory=list, compare=False)
 
     def __post_init__(self) -> None:
         self.by_name.update({k.name: k for k in self.keys})
+        self.required.extend(k.name for k in self.keys if k.required)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,92 +205,111 @@ def _kind(value: object) -> str:
 def check(shape: Shape, value: object, where: str = "", pointer: str = "") -> None:
     """Check `value` against `shape`; InputError(where, message, pointer) at the first misfit."""
     try:
-        _check(shape, value, pointer)
+        _check(shape, value)
     except ShapeError as err:
-        raise InputError(where, err.message, err.pointer) from None
+        raise InputError(where, err.message, pointer + err.pointer) from None
 
 
-def _check(shape: Shape, value: object, at: str) -> None:
+def _inside(err: ShapeError, step: str | int) -> ShapeError:
+    """The error, its pointer now starting one step up (built only when there is one)."""
+    err.pointer = f"/{escape(step) if isinstance(step, str) else step}{err.pointer}"
+    return err
+
+
+def _check(shape: Shape, value: object) -> None:
+    """Pointers are relative to `value`; each container adds its step on the way out."""
     match shape:
         case Record():
-            _record(shape, value, at)
+            _record(shape, value)
         case Text():
-            _text(shape, value, at)
+            _text(shape, value)
         case Whole():
             if isinstance(value, bool) or not isinstance(value, int) \
                     or not shape.lo <= value <= shape.hi:
-                raise ShapeError(at, f"expected a whole number from {shape.lo} to {shape.hi}, "
+                raise ShapeError("", f"expected a whole number from {shape.lo} to {shape.hi}, "
                                      f"found {show(value)}")
         case Number():
             if isinstance(value, bool) or not isinstance(value, int | float) \
                     or not math.isfinite(value) or not shape.lo <= value <= shape.hi:
-                raise ShapeError(at, f"expected a number from {shape.lo:g} to {shape.hi:g}, "
+                raise ShapeError("", f"expected a number from {shape.lo:g} to {shape.hi:g}, "
                                      f"found {show(value)}")
         case Flag():
             if not isinstance(value, bool):
                 yes, no = (f" ({w})" for w in shape.says) if shape.says else ("", "")
-                raise ShapeError(at, f"expected true{yes} or false{no}, found {show(value)}")
+                raise ShapeError("", f"expected true{yes} or false{no}, found {show(value)}")
         case Instant():
             try:
                 parse_instant(value)
             except TimeError as err:
-                raise ShapeError(at, str(err)) from None
+                raise ShapeError("", str(err)) from None
         case Nullable():
             if value is not None:
-                _check(shape.inner, value, at)
+                _check(shape.inner, value)
         case Items():
-            _items(shape, value, at)
+            _items(shape, value)
         case Table():
-            if not isinstance(value, dict):
-                raise ShapeError(at, f"expected an object, found {_kind(value)}")
-            for key, item in value.items():
-                if not key:
-                    raise ShapeError(at, "a name is a non-empty string")
-                _check(shape.value, item, f"{at}/{escape(key)}")
+            _table(shape, value)
         case Fixed():
             if not isinstance(value, list) or len(value) != len(shape.items):
-                raise ShapeError(at, f"expected a list of {len(shape.items)}, "
+                raise ShapeError("", f"expected a list of {len(shape.items)}, "
                                      f"found {_kind(value)}")
             for i, (part, item) in enumerate(zip(shape.items, value, strict=True)):
-                _check(part, item, f"{at}/{i}")
+                try:
+                    _check(part, item)
+                except ShapeError as err:
+                    raise _inside(err, i) from None
         case Tagged():
-            _tagged(shape, value, at)
+            _tagged(shape, value)
         case Custom():
-            shape.check(value, at)
+            shape.check(value, "")
 
 
-def _text(shape: Text, value: object, at: str) -> None:
+def _text(shape: Text, value: object) -> None:
     if shape.values:
         if value not in shape.values or not isinstance(value, str):
             hint = did_you_mean(value, shape.values) if isinstance(value, str) else None
-            raise ShapeError(at, f"{show(value)} is not one of {', '.join(shape.values)}"
+            raise ShapeError("", f"{show(value)} is not one of {', '.join(shape.values)}"
                                  + (f"; {hint}" if hint else ""))
     elif not isinstance(value, str) or not value:
-        raise ShapeError(at, f"expected a non-empty string, found {show(value)}")
+        raise ShapeError("", f"expected a non-empty string, found {show(value)}")
     elif len(value) > shape.max_len:
-        raise ShapeError(at, f"a string of {len(value)} characters; at most {shape.max_len}")
+        raise ShapeError("", f"a string of {len(value)} characters; at most {shape.max_len}")
 
 
-def _items(shape: Items, value: object, at: str) -> None:
+def _items(shape: Items, value: object) -> None:
     if not isinstance(value, list):
-        raise ShapeError(at, f"expected a list, found {_kind(value)}")
+        raise ShapeError("", f"expected a list, found {_kind(value)}")
     if len(value) > shape.max_items:
-        raise ShapeError(at, f"{len(value)} items; at most {shape.max_items}")
+        raise ShapeError("", f"{len(value)} items; at most {shape.max_items}")
     seen: set[object] = set()
     for i, item in enumerate(value):
-        _check(shape.item, item, f"{at}/{i}")
+        try:
+            _check(shape.item, item)
+        except ShapeError as err:
+            raise _inside(err, i) from None
         if shape.unique:
             assert isinstance(item, dict)
             name = item[shape.unique]
             if name in seen:
-                raise ShapeError(f"{at}/{i}/{shape.unique}",
-                                 f"{show(name)} is listed twice")
+                raise ShapeError(f"/{i}/{shape.unique}", f"{show(name)} is listed twice")
             seen.add(name)
 
 
-def _record(shape: Record, value: object, at: str, tag: str = "") -> None:
+def _table(shape: Table, value: object) -> None:
     if not isinstance(value, dict):
-        raise ShapeError(at, f"{shape.name} is a JSON object, found {_kind(value)}")
+        raise ShapeError("", f"expected an object, found {_kind(value)}")
+    for key, item in value.items():
+        if not key:
+            raise ShapeError("", "a name is a non-empty string")
+        try:
+            _check(shape.value, item)
+        except ShapeError as err:
+            raise _inside(err, key) from None
+
+
+def _record(shape: Record, value: object, tag: str = "") -> None:
+    if not isinstance(value, dict):
+        raise ShapeError("", f"{shape.name} is a JSON object, found {_kind(value)}")
     known = shape.by_name
     for name, item in value.items():
         key = known.get(name)
@@ -296,24 +317,26 @@ def _record(shape: Record, value: object, at: str, tag: str = "") -> None:
             if name == tag:
                 continue
             hint = did_you_mean(name, tuple(known)) or f"known: {', '.join(known)}"
-            raise ShapeError(f"{at}/{escape(name)}",
-                             f"unknown key `{name}` in {shape.name}; {hint}")
-        _check(key.shape, item, f"{at}/{escape(name)}")
-    for key in shape.keys:
-        if key.required and key.name not in value:
-            raise ShapeError(f"{at}/{escape(key.name)}", f"{shape.name} lacks `{key.name}`")
+            raise ShapeError(f"/{escape(name)}", f"unknown key `{name}` in {shape.name}; {hint}")
+        try:
+            _check(key.shape, item)
+        except ShapeError as err:
+            raise _inside(err, name) from None
+    for name in shape.required:
+        if name not in value:
+            raise ShapeError(f"/{escape(name)}", f"{shape.name} lacks `{name}`")
 
 
-def _tagged(shape: Tagged, value: object, at: str) -> None:
+def _tagged(shape: Tagged, value: object) -> None:
     if not isinstance(value, dict):
-        raise ShapeError(at, f"expected a JSON object, found {_kind(value)}")
+        raise ShapeError("", f"expected a JSON object, found {_kind(value)}")
     kind = value.get(shape.tag)
     variant = shape.variants.get(kind) if isinstance(kind, str) else None
     if variant is None:
         hint = did_you_mean(kind, tuple(shape.variants)) if isinstance(kind, str) else None
-        raise ShapeError(f"{at}/{shape.tag}", f"unknown {shape.noun} {show(kind)}; "
+        raise ShapeError(f"/{shape.tag}", f"unknown {shape.noun} {show(kind)}; "
                          + (hint or "known: " + ", ".join(shape.variants)))
-    _record(variant, value, at, shape.tag)
+    _record(variant, value, shape.tag)
 
 
 # -- JSON Schema ------------------------------------------------------------------------
