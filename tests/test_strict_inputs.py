@@ -342,3 +342,23 @@ def test_unknown_key_anywhere_in_an_artifact(data: st.DataObject, key: str,
     status = main(["simulate", str(path), "--log", str(LOG)])
     assert_refused(status, *_captured(capsys), f"edited.json/{_pointer(at, key)}: "
                                                  f"unknown key `{key}`")
+
+
+def test_a_compiled_artifact_as_the_policy_from_standard_input(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    artifact = tmp_path / "shopee.json"
+    assert main(["compile", str(POLICY), "-o", str(artifact)]) == 0
+    capsys.readouterr()
+    assert main(["simulate", str(artifact), "--log", str(LOG), "--format", "json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    _stdin(monkeypatch, artifact.read_bytes())
+    assert main(["simulate", "-", "--log", str(LOG), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == expected
+    _stdin(monkeypatch, artifact.read_bytes())
+    status = main(["simulate", "-", "--log", "-"])
+    assert_refused(status, *_captured(capsys), "only one of POLICY and --log can be -")
+    _stdin(monkeypatch, (ROOT / "policies/examples/shopee-state.json").read_bytes())
+    status = main(["explain", "-", "--log", str(LOG), "--buyer", "b-001"])
+    assert_refused(status, *_captured(capsys), "<stdin>: not a policyc artifact (this looks "
+                                               "like a state snapshot)")

@@ -14,9 +14,9 @@ from ..runtime.engine import Engine, Record
 from ..runtime.explain import decision_text, record_text, why_not, why_not_text
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
-from ..runtime.source_files import STDIN, label
+from ..runtime.source_files import label
 from ..runtime.trace import LEVELS
-from .output import Stop, load_policy
+from .output import Stop, load_policy, one_stdin
 from .simulate import read_log
 
 
@@ -54,8 +54,8 @@ def explain_command(args: argparse.Namespace) -> int:
     replay = args.log is not None and args.buyer and not single
     if not replay and (state_path is None or event_path is None or args.log is not None):
         raise Stop("policyc explain: give --state and --event, or --log and --buyer\n")
-    if str(args.state) == str(args.event) == STDIN:
-        raise Stop("policyc explain: only one of --state and --event can be - (standard input)\n")
+    one_stdin("explain", {"POLICY": args.policy, "--state": state_path, "--event": event_path,
+                          "--log": args.log})
     try:
         router = load_policy(args.policy, "explain", 1)
         if replay or state_path is None or event_path is None:
@@ -94,6 +94,7 @@ def why_not_command(args: argparse.Namespace) -> int:
     """policyc why-not POLICY --agent A (--state S | --log L --at T)."""
     if (args.state is None) == (args.log is None) or (args.log is not None and not args.at):
         raise Stop("policyc why-not: give --state, or --log and --at\n")
+    one_stdin("why-not", {"POLICY": args.policy, "--state": args.state, "--log": args.log})
     try:
         router = load_policy(args.policy, "why-not", 1)
         if args.log is not None:
@@ -113,7 +114,8 @@ def why_not_command(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `explain` and `why-not` to the command line."""
     p = sub.add_parser("explain", help="decide one event and show why")
-    p.add_argument("policy", type=Path, help="policy file or compiled .json artifact")
+    p.add_argument("policy", type=Path, help="policy file or compiled .json artifact "
+                                             "(- reads an artifact from standard input)")
     p.add_argument("--state", type=Path, help="state snapshot (JSON; - reads standard input)")
     p.add_argument("--event", type=Path, help="one message event (JSON; - reads standard input)")
     p.add_argument("--log", type=Path, help="event log (JSON Lines; - reads standard input)")

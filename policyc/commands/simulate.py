@@ -20,7 +20,7 @@ from ..runtime.offline_pool import runs_summary, runs_text
 from ..runtime.records import DECIDED, Record
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
-from .output import Stop, cannot_write, load_policy, write_output
+from .output import Stop, cannot_write, load_policy, one_stdin, write_output
 
 
 def read_log(path: Path, agents: AbstractSet[str],
@@ -115,6 +115,7 @@ def replay(engine: Engine, events: list[dict[str, Any]], bar: Progress) -> list[
 
 def simulate_command(args: argparse.Namespace) -> int:
     """policyc simulate POLICY --log EVENTS.jsonl [-o DECISIONS.jsonl]."""
+    one_stdin("simulate", {"POLICY": args.policy, "--log": args.log})
     router = load_policy(args.policy, "simulate", 1)
     journal = _journal_path(args)
     lines: list[str] | None = [] if journal is not None else None
@@ -186,7 +187,8 @@ def _positive(text: str) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `simulate` to the command line."""
     p = sub.add_parser("simulate", help="run the stateful engine over an event log")
-    p.add_argument("policy", type=Path, help="policy file or compiled .json artifact")
+    p.add_argument("policy", type=Path, help="policy file or compiled .json artifact "
+                                             "(- reads an artifact from standard input)")
     p.add_argument("--log", type=Path, required=True,
                    help="events, JSON Lines in time order (- reads standard input)")
     p.add_argument("-o", "--output", type=Path, help="write the routing records (JSON Lines)")
