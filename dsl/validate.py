@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from policyc.runtime.clock import YEARS
 from policyc.runtime.shape import did_you_mean as did_you_mean  # the one hint, shared
 
 from .diagnostic import Report
@@ -166,6 +167,9 @@ class Validator:
             return None
         if moment.tzinfo is None:
             self._bad(s, f"{s.text!r} has no UTC offset", "add one, e.g. +08:00")
+            return None
+        if not YEARS[0] <= moment.year <= YEARS[1]:  # what the runtime's clock accepts
+            self._bad(s, f"{s.text!r}: the year is outside {YEARS[0]}-{YEARS[1]}")
             return None
         return V(moment.isoformat(), s.span)
 

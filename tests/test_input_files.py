@@ -253,3 +253,23 @@ def test_a_log_on_standard_input_is_streamed(tmp_path: Path) -> None:
         assert proc.stderr is not None
         err = proc.stderr.read().decode()
     assert status == 2 and "<stdin>:1: tock: unknown key `tock`" in err, err
+
+
+def test_a_policy_naming_a_year_the_clock_refuses_is_an_error_not_a_crash(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = POLICY.read_text(encoding="utf-8").replace("2023-01-05T10:00:00+08:00",
+                                                      "0001-01-01T00:00:00+14:00")
+    policy = tmp_path / "old.yaml"
+    policy.write_text(text, encoding="utf-8")
+    assert main(["check", str(policy)]) == 1
+    assert "error[E123]: '0001-01-01T00:00:00+14:00': the year is outside 1900-2999" in \
+        capsys.readouterr().out
+    artifact = tmp_path / "shopee.json"
+    assert main(["compile", str(POLICY), "-o", str(artifact)]) == 0
+    artifact.write_text(artifact.read_text(encoding="utf-8").replace(
+        "2023-01-05T10:00:00+08:00", "0001-01-01T00:00:00+14:00"), encoding="utf-8")
+    capsys.readouterr()
+    log = ROOT / "policies" / "logs" / "shopee-day.jsonl"
+    status = main(["simulate", str(artifact), "--log", str(log)])
+    refused(capsys, status, "shopee.json/agents/0/created_at: '0001-01-01T00:00:00+14:00': "
+                            "the year is outside 1900-2999")
