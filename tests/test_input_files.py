@@ -193,7 +193,10 @@ def fifo(tmp_path: Path) -> Path:
     ["simulate", str(POLICY), "--log", "{x}"],
     ["graph", str(POLICY), "--state", "{x}", "--event", str(EVENT_FILE)],
     ["check", "{x}"],
-], ids=["state", "event", "explain-log", "why-not", "simulate-log", "graph-state", "policy"])
+    ["fmt", "--check", "{x}"],
+    ["graph", "{x}"],
+], ids=["state", "event", "explain-log", "why-not", "simulate-log", "graph-state", "policy",
+        "fmt", "graph-policy"])
 @pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
 def test_fifos_devices_and_folders_are_refused_not_read(
         command: list[str], kind: str, request: pytest.FixtureRequest, tmp_path: Path,
@@ -202,8 +205,8 @@ def test_fifos_devices_and_folders_are_refused_not_read(
             "folder": lambda: tmp_path}[kind]()
     if not path.exists():
         pytest.skip(f"no {path}")
-    if command[0] == "check" and kind == "folder":
-        pytest.skip("a folder is where `check` looks for policies")
+    if command[0] in ("check", "fmt") and kind == "folder":
+        pytest.skip(f"a folder is where `{command[0]}` looks for policies")
     status = main([part.replace("{x}", str(path)) for part in command])
     out, err = capsys.readouterr()
     what = {"fifo": "a pipe (FIFO)", "device": "a character device", "folder": "a folder"}[kind]
