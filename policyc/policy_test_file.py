@@ -35,8 +35,8 @@ from .runtime.shape import (
     ShapeError,
     Text,
     check,
-    json_schema,
 )
+from .runtime.shape_schema import json_schema
 from .runtime.vocabulary import OUTCOMES, REASONS, SELECTIONS
 
 SUFFIXES = (".test.yaml", ".test.yml")

@@ -18,7 +18,8 @@ from pathlib import Path
 from .policy_test_file import TEST_FILE
 from .runtime.artifact import AGENT, ARTIFACT, CONDITION
 from .runtime.formats import DECISION, EVENT, MESSAGE, RECORD, SNAPSHOT
-from .runtime.shape import Defs, Json, Shape, json_schema
+from .runtime.shape import Json, Shape
+from .runtime.shape_schema import Defs, json_schema
 
 FOLDER = Path(__file__).resolve().parent / "schemas"
 SCHEMAS: dict[str, tuple[Shape, str]] = {
