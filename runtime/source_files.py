@@ -56,13 +56,16 @@ def open_source(path: Path | str, kind: str, stdin: bool = True) -> IO[bytes]:
     choice, and the cap still holds while reading).
     """
     if stdin and str(path) == STDIN:
+        if sys.stdin is None:  # started without one
+            raise InputError(label(path), "there is no standard input to read")
         return sys.stdin.buffer
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise InputError(str(path), "no such file") from None
-    except OSError as err:
-        raise InputError(str(path), f"cannot read: {err.strerror or err}") from None
+    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
+        raise InputError(str(path), f"cannot read: {getattr(err, 'strerror', None) or err}") \
+            from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
@@ -90,7 +93,7 @@ def read_bytes(path: Path | str, kind: str) -> bytes:
     except OSError as err:
         raise InputError(label(path), f"cannot read: {err.strerror or err}") from None
     finally:
-        if handle is not sys.stdin.buffer:
+        if str(path) != STDIN:
             handle.close()
     if len(data) > CAPS[kind]:
         raise InputError(label(path), too_big(kind))
@@ -169,8 +172,8 @@ def json_lines(path: Path | str, kind: str = "log",
         for number, raw in enumerate(iter(lambda: handle.readline(LINE_CAP + 1), b""), 1):
             total += len(raw)
             if len(raw) > LINE_CAP:
-                raise InputError(f"{name}:{number}", f"a line of more than {LINE_CAP // MIB} "
-                                                     "MiB (one event per line)")
+                raise InputError(f"{name}:{number}", f"a line of more than {LINE_CAP:,} bytes "
+                                                     "(a log has one event per line)")
             if total > CAPS[kind]:
                 raise InputError(f"{name}:{number}", too_big(kind))
             if raw.strip(_BLANK):
@@ -183,7 +186,7 @@ def json_lines(path: Path | str, kind: str = "log",
     except OSError as err:
         raise InputError(name, f"cannot read: {err.strerror or err}") from None
     finally:
-        if handle is not sys.stdin.buffer:
+        if str(path) != STDIN:
             handle.close()
 
 
