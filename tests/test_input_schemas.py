@@ -9,6 +9,7 @@ compiled shipped policy must be valid against them.
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policyc.cli import main
 from policyc.published_schemas import FOLDER, SCHEMAS, dumps, schema
@@ -134,3 +137,43 @@ def test_schema_refuses_what_the_checker_refuses(name: str, value: object) -> No
     with pytest.raises(InputError):
         check(SNAPSHOT if name == "state" else EVENT, value)
     assert errors(name, value) != []
+
+
+# Property: on any single-value edit of a shipped state or event, the checker and the
+# published schema give the same verdict (uniqueness and the roster are the checker's alone,
+# and no edit here makes two ids equal).
+EXAMPLES = {"state": (SNAPSHOT, json.loads((POLICIES / "examples/shopee-state.json").read_text())),
+            "event": (EVENT, json.loads((POLICIES / "examples/shopee-event.json").read_text()))}
+VALUES = st.sampled_from([None, True, 0, -1, 7, 101, 10 ** 7, 2.5, "", "x", "online",
+                          "order_page", "2026-11-23T09:00:00+08:00", "1800-01-01T00:00:00Z",
+                          [], {}, ["vip"], {"buyer": "b"}])
+
+
+def _leaves(node: object, at: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    out: list[tuple[str | int, ...]] = [at] if at else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _leaves(value, (*at, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _leaves(value, (*at, i))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), name=st.sampled_from(sorted(EXAMPLES)), value=VALUES)
+def test_checker_and_schema_agree_on_any_single_edit(data: st.DataObject, name: str,
+                                                     value: object) -> None:
+    shape, example = EXAMPLES[name]
+    edited = copy.deepcopy(example)
+    at = data.draw(st.sampled_from(_leaves(example)))
+    node = edited
+    for part in at[:-1]:
+        node = node[part]
+    node[at[-1]] = value
+    try:
+        check(shape, edited)
+        refused = False
+    except InputError:
+        refused = True
+    assert refused == bool(errors(name, edited)), (at, value, errors(name, edited))
