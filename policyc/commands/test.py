@@ -12,7 +12,7 @@ from typing import Any
 
 from ..policy_test_file import discover
 from ..policy_tests import CaseResult, Coverage, Run, Unusable, run_files
-from .output import Stop, write_output
+from .output import Stop, refuse_inputs, write_output
 
 
 def _case_line(r: CaseResult) -> str:
@@ -183,6 +183,9 @@ def test_command(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(report)
     else:
+        inputs = [("a test file", f) for f in files]
+        inputs += [("a policy under test", Path(c.policy)) for c in run.coverage]
+        refuse_inputs("test", {"-o": args.output}, inputs)
         write_output(args.output, report)
         print(f"{summary(run)}; wrote {args.output}")
     sys.stderr.write("".join(f"{b.error}\n" for b in run.unusable))
