@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from policyc.runtime.formats import RANGES
 from policyc.runtime.vocabulary import (  # noqa: F401  (DEFAULT_REPLIES: Y10 texts, re-exported)
     DEFAULT_REPLIES,
     ORDER_STATES,
@@ -74,18 +75,23 @@ def int_range(lo: int | None = None, hi: int | None = None, nullable: bool = Fal
     return T("int", min=lo, max=hi, nullable=nullable)
 
 
+RATE = RANGES["rate"]
 AGENT = obj(
     F("id", IDENT, required=True, doc="the account's id, as events name it"),
     F("role", enum(ROLES), default="agent", doc="main account, admin or sub-account"),
     F("created_at", T("datetime"), required=True,
       doc="account creation time (ISO 8601); breaks S5 ties"),
     F("chat_permission", BOOL, default=True, doc="only permitted accounts get chats (S2)"),
-    F("capacity", int_range(1, 10_000, nullable=True), default=None,
+    F("capacity", int_range(*RANGES["capacity"], nullable=True), default=None,
       doc="max concurrent conversations (Y2); null = no limit"),
-    F("score", int_range(0, 100), default=80, doc="ability score for weighted assignment (Y6)"),
-    F("reception_rate", T("num", min=0, max=1), default=None, doc="platform metric (T14)"),
-    F("conversion_rate", T("num", min=0, max=1), default=None, doc="platform metric (T14)"),
-    F("efficiency", T("num", min=0, max=10), default=1.0,
+    F("score", int_range(*RANGES["score"]), default=80,
+      doc="ability score for weighted assignment (Y6)"),
+    F("reception_rate", T("num", min=RATE[0], max=RATE[1]), default=None,
+      doc="platform metric (T14)"),
+    F("conversion_rate", T("num", min=RATE[0], max=RATE[1]), default=None,
+      doc="platform metric (T14)"),
+    F("efficiency", T("num", min=RANGES["efficiency"][0], max=RANGES["efficiency"][1]),
+      default=1.0,
       doc="historical efficiency factor for weighted assignment (Y6)"),
 )
 

@@ -9,13 +9,15 @@ run reports as much as it can.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from policyc.runtime.clock import YEARS
+from policyc.runtime.shape import did_you_mean as did_you_mean  # the one hint, shared
 
 from .diagnostic import Report, quoted, token
 from .expr import MAX_DURATION_SECONDS, parse_duration, parse_expr, parse_minutes
@@ -34,12 +36,6 @@ class V(NamedTuple):
     value: object
     span: Span
     given: bool = True
-
-
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
-    """A hint naming the closest known word, if any is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
 
 
 def expression_text(s: YScalar) -> str:
@@ -184,6 +180,9 @@ class Validator:
             return None
         if moment.tzinfo is None:
             self._bad(s, f"{quoted(s.text)} has no UTC offset", "add one, e.g. +08:00")
+            return None
+        if not YEARS[0] <= moment.year <= YEARS[1]:  # what the runtime's clock accepts
+            self._bad(s, f"{s.text!r}: the year is outside {YEARS[0]}-{YEARS[1]}")
             return None
         return V(moment.isoformat(), s.span)
 
