@@ -10,7 +10,6 @@ traceback in `Router`. `policyc/schemas/artifact.schema.json` is generated from 
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -99,9 +98,7 @@ def _atom(node: list[Any], here: str) -> list[tuple[int, object]]:
             fits = size == 4 and node[1] in ("==", "!=", *_ORDERED)
             if fits and node[1] in _ORDERED:
                 _field(node, 2, here, ("int", "time"))
-                # a number, as the compiler's type check allows (`shop.online >= 0.5`)
-                fits = isinstance(node[3], int | float) and not isinstance(node[3], bool) \
-                    and math.isfinite(node[3])
+                fits = isinstance(node[3], int) and not isinstance(node[3], bool)
             elif fits:
                 _field(node, 2, here)
                 fits = isinstance(node[3], _SCALAR)
