@@ -135,7 +135,8 @@ def _check(tmp: Path, store_url: str, clients: list[Client]) -> None:
 
 def _setup(tmp: Path, n_shops: int) -> list[GeneratedShop]:
     (tmp / "tokens").write_text(f"* {TOKEN}\n")
-    shops = make_shops(tmp, n_shops, 6, 3000, distinct=n_shops)
+    # Enough events that the load outlasts all the kills even on a slow, shared machine.
+    shops = make_shops(tmp, n_shops, 6, 12000, distinct=n_shops)
     for shop in shops:
         with contextlib.chdir(tmp):
             artifact = load(shop.policy.relative_to(tmp)).artifact
