@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test typecheck bench clean
+.PHONY: demo test typecheck bench clean catalogs
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -32,3 +32,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache
+
+# Message catalogs (runtime/catalog.py): extract every marked message, merge it into each
+# language's .po (translate the new entries there), compile the .mo files the runtime reads
+# with the standard library's gettext. Both .po and .mo are committed. Babel is a dev tool.
+catalogs: $(STAMP)
+	$(BIN)/python tools/catalogs.py

@@ -14,6 +14,7 @@ import networkx as nx
 from policyc.dsl.diagnostic import Report
 from policyc.dsl.policy import Binding, Policy, Step
 from policyc.dsl.span import Span
+from policyc.runtime.catalog import N_
 from policyc.runtime.vocabulary import STEPS
 
 ENTRY = "entry"
@@ -172,13 +173,14 @@ def verify(graph: nx.DiGraph, policy: Policy, report: Report) -> None:
     if cycle:
         names = [u.rsplit(".", 1)[-1] for u, _ in cycle] + [cycle[0][0].rsplit(".", 1)[-1]]
         group = next(g for g in policy.groups if g.id == names[0])
-        report.add("E209", "group overflow loops: " + " -> ".join(names), group.span)
+        report.add("E209", N_("group overflow loops: {loop}"), group.span,
+                   loop=" -> ".join(names))
     if DEAD_END in graph and nx.has_path(graph, ENTRY, DEAD_END):
         last = policy.route[-1] if policy.route else None
-        report.add("E208", "a message can pass every route step without an outcome",
+        report.add("E208", N_("a message can pass every route step without an outcome"),
                    last.span if last else policy.span,
-                   "end the route with a step that always decides: stage, queue, "
-                   "offline_pool, offline_to_main or offline_to_assistant")
+                   N_("end the route with a step that always decides: stage, queue, "
+                      "offline_pool, offline_to_main or offline_to_assistant"))
     for node, data in graph.nodes(data=True):
         if graph.out_degree(node) == 0 and data["type"] not in ("outcome", "dead_end"):
-            report.add("E208", f"graph node {node} leads nowhere", policy.span)
+            report.add("E208", N_("graph node {node} leads nowhere"), policy.span, node=node)

@@ -11,18 +11,40 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .diagnostic import Report
+from policyc.runtime.catalog import N_
+
+from .diagnostic import Report, Words
 from .expr import parse_duration, parse_expr, parse_minutes
-from .schema import EXPR, IDENT, STEP_KINDS, F, T
+from .schema import EXPR, GROUP, IDENT, STEP_KINDS, F, T
 from .span import Span
 from .yaml_tree import YMap, YNode, YScalar, YSeq
 
-_IDENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@\-]{0,127}$")
+_IDENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@\-]{0,127}$")  # the common, ASCII case
+_NAME_PUNCT = frozenset("_.@-")
+
+
+def is_name(text: str) -> bool:
+    """A name: Unicode letters and digits of any script (王芳, 客服-小林), combining marks
+    after the first character, and _ - . @; up to 128 characters."""
+    if _IDENT.match(text):
+        return True
+    if text.isascii() or not text or len(text) > 128:
+        return False
+    first = text[0]
+    if not (first == "_" or unicodedata.category(first)[0] in "LN"):
+        return False
+    return all(ch in _NAME_PUNCT or unicodedata.category(ch)[0] in "LNM" for ch in text[1:])
+
+
+def name_text(text: str) -> str:
+    """A name as it is compared and stored: NFC (one spelling per name)."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 class V(NamedTuple):
@@ -37,7 +59,7 @@ class V(NamedTuple):
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
     """A hint naming the closest known word, if any is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
+    return Words(N_("did you mean `{word}`?"), word=close[0]) if close else None
 
 
 def expression_text(s: YScalar) -> str:
@@ -88,8 +110,9 @@ class Validator:
         self._wrong(node, expected)
         return None
 
-    def _bad(self, node: YScalar, message: str, hint: str | None = None) -> None:
-        self.report.add("E123", message, node.span, hint)
+    def _bad(self, node: YScalar, message: str, hint: str | None = None,
+             **args: object) -> None:
+        self.report.add("E123", message, node.span, hint, **args)
 
     # -- scalar kinds --------------------------------------------------------
     def _str(self, node: YNode, t: T) -> V | None:
@@ -100,18 +123,19 @@ class Validator:
         s = self._scalar(node, "a name")
         if s is None:
             return None
-        if not _IDENT.match(s.text):
-            self._bad(s, f"{s.text!r} is not a valid name",
-                      "names use letters, digits and _ - . @, up to 128 characters")
+        if not is_name(s.text):
+            self._bad(s, N_("{name!r} is not a valid name"), N_(
+                "names use letters and digits (any script) and _ - . @, up to 128 characters"),
+                name=s.text)
             return None
-        return V(s.text, s.span)
+        return V(name_text(s.text), s.span)
 
     def _bool(self, node: YNode, t: T) -> V | None:
         s = self._scalar(node, "true or false")
         if s is None:
             return None
         if not isinstance(s.value, bool):
-            self._bad(s, f"expected true/false (or on/off), found {s.text!r}")
+            self._bad(s, N_("expected true/false (or on/off), found {text!r}"), text=s.text)
             return None
         return V(s.value, s.span)
 
@@ -145,7 +169,8 @@ class Validator:
             return None
         seconds = parse_duration(s.text)
         if seconds is None:
-            self._bad(s, f"{s.text!r} is not a duration", "write a number and a unit: 10m, 72h, 3d")
+            self._bad(s, N_("{text!r} is not a duration"),
+                      N_("write a number and a unit: 10m, 72h, 3d"), text=s.text)
             return None
         return V(seconds, s.span)
 
@@ -155,7 +180,8 @@ class Validator:
             return None
         minutes = parse_minutes(s.text)
         if minutes is None:
-            self._bad(s, f"{s.text!r} is not a time of day", "write HH:MM, e.g. 09:00 or 21:30")
+            self._bad(s, N_("{text!r} is not a time of day"),
+                      N_("write HH:MM, e.g. 09:00 or 21:30"), text=s.text)
             return None
         return V(minutes, s.span)
 
@@ -166,11 +192,12 @@ class Validator:
         try:
             moment = datetime.fromisoformat(s.text)
         except ValueError:
-            self._bad(s, f"{s.text!r} is not an ISO 8601 date-time",
-                      "e.g. 2024-03-01T09:00:00+08:00")
+            self._bad(s, N_("{text!r} is not an ISO 8601 date-time"),
+                      N_("e.g. 2024-03-01T09:00:00+08:00"), text=s.text)
             return None
         if moment.tzinfo is None:
-            self._bad(s, f"{s.text!r} has no UTC offset", "add one, e.g. +08:00")
+            self._bad(s, N_("{text!r} has no UTC offset"), N_("add one, e.g. +08:00"),
+                      text=s.text)
             return None
         return V(moment.isoformat(), s.span)
 
@@ -181,7 +208,8 @@ class Validator:
         try:
             ZoneInfo(s.text)
         except (ZoneInfoNotFoundError, ValueError):
-            self._bad(s, f"unknown time zone {s.text!r}", "use an IANA name such as Asia/Taipei")
+            self._bad(s, N_("unknown time zone {text!r}"),
+                      N_("use an IANA name such as Asia/Taipei"), text=s.text)
             return None
         return V(s.text, s.span)
 
@@ -190,8 +218,8 @@ class Validator:
         if s is None:
             return None
         if s.text not in t.values:
-            self._bad(s, f"{s.text!r} is not one of: {', '.join(t.values)}",
-                      did_you_mean(s.text, t.values))
+            self._bad(s, N_("{text!r} is not one of: {values}"),
+                      did_you_mean(s.text, t.values), text=s.text, values=", ".join(t.values))
             return None
         return V(s.text, s.span)
 
@@ -231,20 +259,26 @@ class Validator:
         # Pin tables hold up to 100,000 `buyer: agent` lines: the plain form is
         # checked here without the four calls of the general path.
         pins = t.item.kind == "pin"
+        groups = t.item is GROUP
         ident = _IDENT.match
         for key, value in node.items:
             if key.text in seen:
-                self.report.add("E124", f"{key.text!r} is given twice (first at {seen[key.text]})",
-                                key.span)
+                self.report.add("E124", N_("{key!r} is given twice (first at {first})"),
+                                key.span, key=key.text, first=str(seen[key.text]))
                 continue
             seen[key.text] = key.span
+            if groups and not is_name(key.text):
+                self._bad(key, N_("{name!r} is not a valid name"), N_(
+                    "names use letters and digits (any script) and _ - . @, up to 128 "
+                    "characters"), name=key.text)
+                continue
             if pins and type(value) is YScalar and ident(value.text):
                 pairs.append((V(key.text, key.span),
                               V({"agent": V(value.text, value.span)}, value.span)))
                 continue
             checked = self.check(value, t.item)
             if checked is not None:
-                pairs.append((V(key.text, key.span), checked))
+                pairs.append((V(name_text(key.text) if groups else key.text, key.span), checked))
         return V(pairs, node.span)
 
     def _obj(self, node: YNode, t: T) -> V | None:
@@ -261,14 +295,14 @@ class Validator:
         for key, value in node.items:
             name = key.text
             if name in seen:
-                self.report.add("E124", f"{name!r} is given twice (first at {seen[name]})",
-                                key.span)
+                self.report.add("E124", N_("{key!r} is given twice (first at {first})"),
+                                key.span, key=name, first=str(seen[name]))
                 continue
             seen[name] = key.span
             spec = by_name.get(name)
             if spec is None:
-                self.report.add("E121", f"unknown key {name!r}", key.span,
-                                did_you_mean(name, list(by_name)))
+                self.report.add("E121", N_("unknown key {key!r}"), key.span,
+                                did_you_mean(name, list(by_name)), key=name)
                 continue
             checked = self.check(value, spec.type)
             if checked is not None:
@@ -277,7 +311,8 @@ class Validator:
             if spec.name in out or spec.name in seen:
                 continue
             if spec.required:
-                self.report.add("E122", f"missing required key {spec.name!r}", node.span)
+                self.report.add("E122", N_("missing required key {key!r}"), node.span,
+                                key=spec.name)
             else:
                 out[spec.name] = self._default(spec, node.span)
         return V(out, node.span)
@@ -311,12 +346,12 @@ class Validator:
             return None
         kind_node = next((v for k, v in node.items if k.text == "step"), None)
         if not isinstance(kind_node, YScalar):
-            self.report.add("E122", "a route step needs `step:` naming its kind", node.span,
-                            "kinds: " + ", ".join(STEP_KINDS))
+            self.report.add("E122", N_("a route step needs `step:` naming its kind"), node.span,
+                            N_("kinds: {kinds}"), kinds=", ".join(STEP_KINDS))
             return None
         if kind_node.text not in STEP_KINDS:
-            self._bad(kind_node, f"unknown step kind {kind_node.text!r}",
-                      did_you_mean(kind_node.text, tuple(STEP_KINDS)))
+            self._bad(kind_node, N_("unknown step kind {text!r}"),
+                      did_you_mean(kind_node.text, tuple(STEP_KINDS)), text=kind_node.text)
             return None
         fields = (F("step", IDENT, required=True), F("when", EXPR, default=None),
                   *STEP_KINDS[kind_node.text])

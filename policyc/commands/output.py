@@ -7,10 +7,12 @@ the status, so the commands need no error plumbing of their own.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from ..api import PolicyError, load
 from ..runtime.artifact import ArtifactError
+from ..runtime.catalog import choose
 from ..runtime.router import Router
 
 
@@ -51,3 +53,22 @@ def write_output(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as err:
         raise cannot_write(path, err) from None
+
+
+def _lang_flag(text: str) -> str:
+    try:
+        return choose(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def add_lang(parser: argparse.ArgumentParser) -> None:
+    """`--lang`: the language of every message a person reads (catalog.LANGUAGES)."""
+    parser.add_argument("--lang", type=_lang_flag, default=None,
+                        help="zh-Hans, zh-Hant or en (default: the locale's LANGUAGE, LC_ALL, "
+                             "LC_MESSAGES or LANG, else en)")
+
+
+def language(args: argparse.Namespace) -> str:
+    """The language a command speaks: `--lang`, else the locale's."""
+    return getattr(args, "lang", None) or choose(None)
