@@ -90,7 +90,7 @@ def test_every_path_is_counted_and_ends_in_an_outcome(policy: str) -> None:
 def test_every_node_span_points_into_the_source(policy: str) -> None:
     graph, texts = graph_of(policy)
     for node, span in graph.nodes(data="span"):
-        file, line, col = span.rsplit(":", 2)
+        file, line, col = str(span).rsplit(":", 2)
         assert file in texts, f"{node}: {span} names a file that was not compiled"
         lines = source_lines(texts[file])
         assert 1 <= int(line) <= len(lines), f"{node}: {span} is past the end of {file}"
