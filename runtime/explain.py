@@ -82,7 +82,8 @@ def failed_text(lang: str, failed: Mapping[str, Any]) -> str:
                actual=failed["actual"], expected=failed["expected"])
 
 
-def _figure(lang: str, strategy: str, figures: Mapping[str, Any]) -> str:
+def figure_text(lang: str, strategy: str, figures: Mapping[str, Any]) -> str:
+    """One candidate's figures under a strategy ("elly 1 unread", "a-chen 0.31")."""
     args = {k: ("-" if v is None else v) for k, v in figures.items()}
     return say(lang, FIGURE_WORDS[strategy], **args)
 
@@ -97,14 +98,14 @@ def pick_text(lang: str, step: Step) -> str:
     text = say(lang, N_("picked {agent} by {selection}"), agent=step.get("picked"),
                selection=word(lang, SELECTION_WORDS, strategy or selection))
     if len(compared) > 1:
-        figures = [_figure(lang, strategy, c) for c in compared[:SHOWN]]
+        figures = [figure_text(lang, strategy, c) for c in compared[:SHOWN]]
         text = say(lang, N_("{text}: {figures}"), text=text, figures=say(
             lang, N_("{winner} against {others}"), winner=figures[0],
             others=say(lang, N_(", ")).join(figures[1:])))
     elif compared:
         text = say(lang, N_("{text}: {figures}"), text=text, figures=say(
             lang, N_("{winner}, the only one who could take it"),
-            winner=_figure(lang, strategy, compared[0])))
+            winner=figure_text(lang, strategy, compared[0])))
     tie = step.get("tie_break")
     if selection == "earliest_created" and isinstance(tie, Mapping):
         text = say(lang, N_("{text}; {more}"), text=text, more=say(

@@ -18,9 +18,10 @@ from typing import Any
 from .catalog import N_, say
 from .clock import local_minute_and_day
 from .conditions import _OPS, _in_window
+from .explain import figure_text
 from .router import Router
 from .state import AgentState, ShopState
-from .words import SELECTION_WORDS, WHY_WORDS
+from .words import DAY_WORDS, SELECTION_WORDS, WHY_WORDS
 
 Cause = dict[str, Any]
 
@@ -191,6 +192,8 @@ def render(causes: list[Cause], lang: str) -> list[dict[str, Any]]:
     for c in causes:
         text, fix = _CAUSES[c["cause"]]
         args = {**c["args"], "span": c["span"]}
+        if "day" in args:
+            args["day"] = say(lang, DAY_WORDS[args["day"]])
         out.append({"cause": c["cause"], "text": say(lang, text, **args),
                     "span": c["span"], "fix": say(lang, fix, **args), "args": c["args"]})
     return out
@@ -263,10 +266,11 @@ _WIN_IF = {
 }
 
 
-def _figures(figures: Mapping[str, Any] | None) -> str:
+def _figures(lang: str, agent: str, strategy: str, figures: Mapping[str, Any] | None) -> str:
+    """One side of a lost pick, as the pick's explanation words it ("ann 0.27")."""
     if not figures:
-        return "-"
-    return ", ".join(f"{k} {v}" for k, v in figures.items() if k != "agent")
+        return agent
+    return figure_text(lang, strategy, figures)
 
 
 def losses_text(agent_id: str, lost: Mapping[str, Any], lang: str) -> list[str]:
@@ -275,11 +279,12 @@ def losses_text(agent_id: str, lost: Mapping[str, Any], lang: str) -> list[str]:
                           "{won}, lost {lost}"), agent=agent_id, **{
                               k: lost[k] for k in ("candidate", "won", "lost")})]
     for e in lost["losses"]:
-        lines.append("  - " + say(lang, N_("lost {count} times to {to} on {figure}: {agent} "
-                                           "{mine} against {to} {theirs} (last at {at})"),
-                                  agent=agent_id, count=e["count"], to=e["to"],
+        lines.append("  - " + say(lang, N_("lost {count} times to {to} on {figure}: {mine} "
+                                           "against {theirs} (last at {at})"),
+                                  count=e["count"], to=e["to"],
                                   figure=say(lang, SELECTION_WORDS[e["by"]]),
-                                  mine=_figures(e["mine"]), theirs=_figures(e["theirs"]),
+                                  mine=_figures(lang, agent_id, e["strategy"], e["mine"]),
+                                  theirs=_figures(lang, e["to"], e["strategy"], e["theirs"]),
                                   at=e["at"]))
         lines.append("      " + say(lang, N_("would change if: {fix}"), fix=say(
             lang, _WIN_IF[e["by"]], agent=agent_id, to=e["to"])))

@@ -122,3 +122,8 @@ FIGURE_WORDS: dict[str, str] = {
     "best_reception_rate": N_("{agent} {reception_rate}"),
     "best_conversion_rate": N_("{agent} {conversion_rate}"),
 }
+
+DAY_WORDS: dict[str, str] = {
+    "mon": N_("Monday"), "tue": N_("Tuesday"), "wed": N_("Wednesday"), "thu": N_("Thursday"),
+    "fri": N_("Friday"), "sat": N_("Saturday"), "sun": N_("Sunday"),
+}
