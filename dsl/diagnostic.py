@@ -133,10 +133,10 @@ class Report:
         """
         if code not in CODES:
             raise KeyError(f"unregistered diagnostic code {code}")
+        if hint is not None and not isinstance(hint, Words):
+            hint = Words(hint, **args)
         if not args:
             self.items.append(Diagnostic(code, message, span, hint, template=message))
             return
-        if hint is not None and not isinstance(hint, Words):
-            hint = Words(hint, **args)
         self.items.append(Diagnostic(code, message.format(**args), span, hint,
                                      template=message, args=tuple(sorted(args.items()))))

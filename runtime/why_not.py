@@ -266,6 +266,9 @@ _WIN_IF = {
 }
 
 
+_LOST_ON = {"earliest_created": N_("a tie, which goes to the account created first (S5)")}
+
+
 def _figures(lang: str, agent: str, strategy: str, figures: Mapping[str, Any] | None) -> str:
     """One side of a lost pick, as the pick's explanation words it ("ann 0.27")."""
     if not figures:
@@ -282,7 +285,8 @@ def losses_text(agent_id: str, lost: Mapping[str, Any], lang: str) -> list[str]:
         lines.append("  - " + say(lang, N_("lost {count} times to {to} on {figure}: {mine} "
                                            "against {theirs} (last at {at})"),
                                   count=e["count"], to=e["to"],
-                                  figure=say(lang, SELECTION_WORDS[e["by"]]),
+                                  figure=say(lang, _LOST_ON.get(e["by"]) or
+                                             SELECTION_WORDS[e["by"]]),
                                   mine=_figures(lang, agent_id, e["strategy"], e["mine"]),
                                   theirs=_figures(lang, e["to"], e["strategy"], e["theirs"]),
                                   at=e["at"]))
