@@ -18,7 +18,7 @@ from typing import Any
 from .catalog import N_, say
 from .clock import local_minute_and_day
 from .conditions import _OPS, _in_window
-from .explain import figure_text
+from .explain import figure_text, word
 from .router import Router
 from .state import AgentState, ShopState
 from .words import DAY_WORDS, SELECTION_WORDS, WHY_WORDS
@@ -285,8 +285,8 @@ def losses_text(agent_id: str, lost: Mapping[str, Any], lang: str) -> list[str]:
         lines.append("  - " + say(lang, N_("lost {count} times to {to} on {figure}: {mine} "
                                            "against {theirs} (last at {at})"),
                                   count=e["count"], to=e["to"],
-                                  figure=say(lang, _LOST_ON.get(e["by"]) or
-                                             SELECTION_WORDS[e["by"]]),
+                                  figure=say(lang, _LOST_ON.get(e["by"],
+                                                                SELECTION_WORDS[e["by"]])),
                                   mine=_figures(lang, agent_id, e["strategy"], e["mine"]),
                                   theirs=_figures(lang, e["to"], e["strategy"], e["theirs"]),
                                   at=e["at"]))
@@ -294,5 +294,5 @@ def losses_text(agent_id: str, lost: Mapping[str, Any], lang: str) -> list[str]:
             lang, _WIN_IF[e["by"]], agent=agent_id, to=e["to"])))
     for why, n in lost["dropped"].items():
         lines.append("  - " + say(lang, N_("left out {n} times: {why}"), n=n,
-                                  why=say(lang, WHY_WORDS.get(why, why))))
+                                  why=word(lang, WHY_WORDS, str(why))))
     return lines

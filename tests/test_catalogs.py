@@ -16,6 +16,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from policyc.cli import main
+from policyc.page_words import PAGE_WORDS, page_words
 from policyc.runtime import catalog, vocabulary, words
 from policyc.runtime.catalog import FOLDERS, LANGUAGES, LOCALE_DIR, choose, from_environment
 
@@ -43,7 +44,8 @@ def _fields(text: str) -> set[str]:
 def _po(lang: str) -> dict[str, str]:
     path = LOCALE_DIR / FOLDERS[lang] / "LC_MESSAGES" / "policyc.po"
     with path.open("rb") as f:
-        return {m.id: m.string for m in read_po(f) if m.id}  # obsolete entries are apart
+        # obsolete entries are kept apart by read_po; plural forms are not used
+        return {str(m.id): str(m.string) for m in read_po(f) if m.id}
 
 
 def test_extraction_finds_the_messages() -> None:
@@ -140,3 +142,12 @@ def test_a_missing_catalog_is_a_packaging_error(monkeypatch: pytest.MonkeyPatch,
     with pytest.raises(FileNotFoundError):
         catalog.say("zh-Hans", "assigned to an agent")
     catalog.catalog.cache_clear()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_page_words_are_there_for_the_pages(lang: str) -> None:
+    page = page_words(lang, zone="Asia/Taipei", policy="shopee.yaml")
+    assert set(page) == set(PAGE_WORDS)
+    assert "Asia/Taipei" in page["axis_time"] and "shopee.yaml" in page["graph_title"]
+    if lang != "en":
+        assert page["summary"] != "Summary"

@@ -42,9 +42,10 @@ def _first(policy: str, reason: str) -> Case:
     return next(c for c in CASES if c.policy == policy and c.expect[2] == reason)
 
 
-EXPLAINED = [_first("shopee.yaml", "source_group"), _first("shopee.yaml", "recent_contact_waiting"),
-             _first("youzan.yaml", "pinned_agent_waiting"), _first("youzan.yaml", "queued_all_busy"),
-             _first("taobao.yaml", "source_group"), _first("taobao.yaml", "offline_pool")]
+EXPLAINED = [_first(policy, reason) for policy, reason in (
+    ("shopee.yaml", "source_group"), ("shopee.yaml", "recent_contact_waiting"),
+    ("youzan.yaml", "pinned_agent_waiting"), ("youzan.yaml", "queued_all_busy"),
+    ("taobao.yaml", "source_group"), ("taobao.yaml", "offline_pool"))]
 
 
 def _slug(case: Case) -> str:
@@ -108,3 +109,24 @@ def test_why_not_over_a_shipped_log_golden(capsys: pytest.CaptureFixture[str],
         out = _run(capsys, "why-not", "policies/shopee.yaml", "--log",
                    "policies/logs/shopee-day.jsonl", "--agent", "elly", "--lang", lang)
         assert_golden(GOLDEN / f"why-not-log-shopee-elly-{lang}.txt", out)
+
+
+def test_policy_tests_report_in_traditional(capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["test", "policies/shopee-zh.test.yaml", "--lang", "zh-Hant"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "5 個通過，0 個失敗"
+    assert "覆蓋率：" in out and out.startswith("通過  policies/shopee-zh.test.yaml:5")
+    assert main(["test", "policies/shopee-zh.test.yaml"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "5 passed, 0 failed"
+
+
+def test_simulate_summary_in_simplified(capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["simulate", "policies/youzan.yaml", "--log", "policies/logs/youzan-day.jsonl",
+                 "--lang", "zh-Hans", "--no-journal"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("已模拟 policies/logs/youzan-day.jsonl 中的 ")
+    assert "\n结果：" in out and "\n原因：" in out
