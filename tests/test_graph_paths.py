@@ -150,5 +150,5 @@ def test_a_long_overflow_chain_compiles(tmp_path: Path) -> None:
     result = compile_file(tmp_path / "chain.yaml")
     assert result.compilation is not None and result.compilation.graph is not None
     graph = result.compilation.graph
-    assert graph.has_edge(f"route[0].groups.g{n - 2}", f"route[0].groups.g{n - 1}")
+    assert graph.has_edge(f"route[0].bindings[0]>g{n - 2}", f"route[0].bindings[0]>g{n - 1}")
     assert result.artifact is not None
