@@ -144,7 +144,8 @@ def first_failure(expr: Any, f: Facts) -> dict[str, object] | None:
                 return {"field": inner[1], "actual": _show(GETTERS[inner[1]](f)),
                         "expected": "not in " + _show(inner[2]), "test": "not_in",
                         "values": list(inner[2])}
-            return {"field": "condition", "actual": "true", "expected": "false (negated)"}
+            return {"field": "condition", "actual": "true", "expected": "false (negated)",
+                    "test": "negated"}
         case "const":
             return {"field": "const", "actual": "false", "expected": "true"}
         case "field":

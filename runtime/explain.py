@@ -39,6 +39,7 @@ _FAILED = {
     "window": N_("the time is {actual}, outside {values}"),
     "true": N_("{field} is true, expected false"),
     "false": N_("{field} is false, expected true"),
+    "negated": N_("the condition holds, and the step asks for it not to (`not ...`)"),
 }
 # The router's own pseudo-conditions (not a `when:`), by field.
 _STEP_FAILED = {
@@ -82,58 +83,63 @@ def failed_text(lang: str, failed: Mapping[str, Any]) -> str:
                actual=failed["actual"], expected=failed["expected"])
 
 
-def figure_text(lang: str, strategy: str, figures: Mapping[str, Any]) -> str:
+def figure_text(lang: str, strategy: str, figures: Mapping[str, Any],
+                names: Mapping[str, str] | None = None) -> str:
     """One candidate's figures under a strategy ("elly 1 unread", "a-chen 0.31")."""
     args = {k: ("-" if v is None else v) for k, v in figures.items()}
+    args["agent"] = _who(names, str(figures["agent"]))
     return say(lang, FIGURE_WORDS[strategy], **args)
 
 
-def pick_text(lang: str, step: Step) -> str:
+def pick_text(lang: str, step: Step, names: Mapping[str, str] | None = None) -> str:
     """The agent choice: who won, on which figure, against whom, and the tie-break."""
     if step.get("pin") is not None or step.get("contact") is not None:
-        return _direct_text(lang, step)
+        return _direct_text(lang, step, names)
     compared = step.get("compared") or []
     strategy = str(step.get("strategy") or "")
     selection = step.get("selection")
-    text = say(lang, N_("picked {agent} by {selection}"), agent=step.get("picked"),
+    text = say(lang, N_("picked {agent} by {selection}"), agent=_who(names, step.get("picked")),
                selection=word(lang, SELECTION_WORDS, strategy or selection))
     if len(compared) > 1:
-        figures = [figure_text(lang, strategy, c) for c in compared[:SHOWN]]
+        figures = [figure_text(lang, strategy, c, names) for c in compared[:SHOWN]]
         text = say(lang, N_("{text}: {figures}"), text=text, figures=say(
             lang, N_("{winner} against {others}"), winner=figures[0],
             others=say(lang, N_(", ")).join(figures[1:])))
     elif compared:
         text = say(lang, N_("{text}: {figures}"), text=text, figures=say(
             lang, N_("{winner}, the only one who could take it"),
-            winner=figure_text(lang, strategy, compared[0])))
+            winner=figure_text(lang, strategy, compared[0], names)))
     tie = step.get("tie_break")
     if selection == "earliest_created" and isinstance(tie, Mapping):
         text = say(lang, N_("{text}; {more}"), text=text, more=say(
             lang, N_("tied, so {agent} (created {created}) before {other} "
-                     "(created {other_created})"), **tie))
+                     "(created {other_created})"), **{
+                         **tie, "agent": _who(names, tie["agent"]),
+                         "other": _who(names, tie["other"])}))
     return text
 
 
-def _direct_text(lang: str, step: Step) -> str:
+def _direct_text(lang: str, step: Step, names: Mapping[str, str] | None = None) -> str:
     """A pin or a recent contact names its one agent: no matching needed."""
     pin, contact = step.get("pin"), step.get("contact") or {}
     if pin is not None:
-        about = say(lang, N_("exclusive agent {agent} ({mode})"), agent=pin["agent"],
-                    mode=pin["mode"])
+        about = say(lang, N_("exclusive agent {agent} ({mode})"),
+                    agent=_who(names, pin["agent"]), mode=pin["mode"])
     else:
-        about = say(lang, N_("talked to {agent} {hours} hours ago"), agent=contact["agent"],
-                    hours=contact["hours_ago"])
+        about = say(lang, N_("talked to {agent} {hours} hours ago"),
+                    agent=_who(names, contact["agent"]), hours=contact["hours_ago"])
     if step.get("picked") or step.get("result") == "picked":
         return about + say(lang, N_(" — no matching needed"))
     return about
 
 
-def _dropped_text(lang: str, step: Step) -> str:
+def _dropped_text(lang: str, step: Step, names: Mapping[str, str] | None = None) -> str:
     """Who could not take the chat and why (by name, or counted in a large pool)."""
     dropped, counts = step.get("dropped"), step.get("dropped_counts")
     if isinstance(dropped, list) and dropped:
         agents = say(lang, N_(", ")).join(
-            say(lang, N_("{agent} ({why})"), agent=d["agent"], why=word(lang, WHY_WORDS, d["why"]))
+            say(lang, N_("{agent} ({why})"), agent=_who(names, d["agent"]),
+                why=word(lang, WHY_WORDS, d["why"]))
             for d in dropped)
     elif isinstance(counts, dict) and counts:
         agents = say(lang, N_(", ")).join(
@@ -146,27 +152,29 @@ def _dropped_text(lang: str, step: Step) -> str:
     return say(lang, N_("could not take it: {agents}"), agents=agents)
 
 
-def _outcome_text(lang: str, step: Step) -> str:
+def _outcome_text(lang: str, step: Step, names: Mapping[str, str] | None) -> str:
     text = word(lang, OUTCOME_WORDS, str(step["result"]))
     if step.get("waiting_for"):
-        text += " " + say(lang, N_("(waiting for {agent})"), agent=step["waiting_for"])
+        text += " " + say(lang, N_("(waiting for {agent})"),
+                          agent=_who(names, step["waiting_for"]))
     return text
 
 
-def step_text(lang: str, step: Step) -> str:
-    """One trace step as a sentence: the step, what happened, and the figures behind it."""
+def step_text(lang: str, step: Step, names: Mapping[str, str] | None = None) -> str:
+    """One trace step as a sentence: the step, what happened, and the figures behind it
+    (`names`: agents' display names, shown beside their ids)."""
     if step["kind"] == "outcome":
-        return _outcome_text(lang, step)
+        return _outcome_text(lang, step, names)
     picked = step["result"] == "picked" and step["kind"] == "pick"
     parts = [] if picked else [word(lang, STEP_RESULT_WORDS, str(step["result"]))]
     failed = step.get("failed")
     if isinstance(failed, Mapping):
         parts.append(failed_text(lang, failed))
     if picked:
-        parts.append(pick_text(lang, step))
+        parts.append(pick_text(lang, step, names))
     elif step.get("pin") is not None or step.get("contact") is not None:
-        parts.append(_direct_text(lang, step))
-    dropped = _dropped_text(lang, step)
+        parts.append(_direct_text(lang, step, names))
+    dropped = _dropped_text(lang, step, names)
     if dropped:
         parts.append(dropped)
     return say(lang, N_(" — ")).join(parts)
@@ -269,7 +277,7 @@ def record_text(record: Mapping[str, Any], level: str | None = "fails", lang: st
     lines.append(_line(lang, N_("policy:"), record["policy"]))
     if level is not None and record.get("trace") is not None:
         lines.append(say(lang, N_("process ({level}):"), level=level))
-        lines.extend(f"  [{s['span']}] {s['step']}: {step_text(lang, s)}" for s in trace)
+        lines.extend(f"  [{s['span']}] {s['step']}: {step_text(lang, s, names)}" for s in trace)
     return "\n".join(lines) + "\n"
 
 
@@ -279,7 +287,8 @@ def _selection(lang: str, selection: str | None) -> str:
     return f"{word(lang, SELECTION_WORDS, selection)} ({selection})"
 
 
-def rendered_decision(record: Mapping[str, Any], lang: str) -> dict[str, Any]:
+def rendered_decision(record: Mapping[str, Any], lang: str,
+                      names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """A decision or record for JSON output: its stable codes kept, the words added
     (`outcome_text`, `reason_text`, `selection_text` and each trace step's `text`)."""
     out = dict(record)
@@ -288,5 +297,5 @@ def rendered_decision(record: Mapping[str, Any], lang: str) -> dict[str, Any]:
         out["reason_text"] = word(lang, REASON_WORDS, record["reason"])
         out["selection_text"] = word(lang, SELECTION_WORDS, record.get("selection"))
     if record.get("trace") is not None:
-        out["trace"] = [dict(s, text=step_text(lang, s)) for s in record["trace"]]
+        out["trace"] = [dict(s, text=step_text(lang, s, names)) for s in record["trace"]]
     return out

@@ -200,12 +200,14 @@ def render(causes: list[Cause], lang: str) -> list[dict[str, Any]]:
 
 
 def why_not_text(agent_id: str, causes: list[dict[str, Any]], lang: str,
-                 lost: Mapping[str, Any] | None = None) -> str:
-    """Rendered causes (and, over a log, the picks the agent lost) for a person."""
+                 lost: Mapping[str, Any] | None = None, name: str | None = None) -> str:
+    """Rendered causes (and, over a log, the picks the agent lost) for a person;
+    `name` is the agent's display name, shown in the first line."""
+    who = f"{name} ({agent_id})" if name and name != agent_id else agent_id
     if not causes:
-        lines = [say(lang, N_("{agent} can receive new chats now."), agent=agent_id)]
+        lines = [say(lang, N_("{agent} can receive new chats now."), agent=who)]
     else:
-        lines = [say(lang, N_("{agent} receives no new chats because:"), agent=agent_id)]
+        lines = [say(lang, N_("{agent} receives no new chats because:"), agent=who)]
         for c in causes:
             lines.append(f"  - [{c['span']}] {c['text']} ({c['cause']})")
             lines.append("      " + say(lang, N_("would change if: {fix}"), fix=c["fix"]))

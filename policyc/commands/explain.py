@@ -64,7 +64,7 @@ def explain_command(args: argparse.Namespace) -> int:
         raise Stop(f"policyc explain: {err}\n") from None
     lang = language(args)
     if args.format == "json":
-        _dump(rendered_decision(decision.to_dict(args.level), lang))
+        _dump(rendered_decision(decision.to_dict(args.level), lang, router.display_names))
     else:
         sys.stdout.write(decision_text(decision, args.level, lang, router.display_names))
     return 0
@@ -83,7 +83,8 @@ def _explain_log(router: Router, args: argparse.Namespace) -> int:
                    f"in {args.log}\n", 1)
     lang = language(args)
     if args.format == "json":
-        _dump({"buyer": args.buyer, "records": [rendered_decision(r, lang) for r in records]})
+        _dump({"buyer": args.buyer, "records": [rendered_decision(r, lang, router.display_names)
+                                                for r in records]})
         return 0
     runs = {r["slot"]: r for r in replayed if r["kind"] == "pool_run"}
     sys.stdout.write("\n".join(
@@ -125,7 +126,8 @@ def why_not_command(args: argparse.Namespace) -> int:
             out["log"] = lost
         _dump(out)
     else:
-        sys.stdout.write(why_not_text(args.agent, causes, lang, lost))
+        sys.stdout.write(why_not_text(args.agent, causes, lang, lost,
+                                      router.display_names.get(args.agent)))
     return 0
 
 
