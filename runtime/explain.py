@@ -95,6 +95,10 @@ def pick_text(lang: str, step: Step, names: Mapping[str, str] | None = None) -> 
     """The agent choice: who won, on which figure, against whom, and the tie-break."""
     if step.get("pin") is not None or step.get("contact") is not None:
         return _direct_text(lang, step, names)
+    if step.get("strategy") is None:  # one named agent (the main account): nothing compared
+        kept = step.get("kept") or ["-"]
+        return say(lang, N_("{agent} can take it — no matching needed"),
+                   agent=_who(names, kept[0]))
     compared = step.get("compared") or []
     strategy = str(step.get("strategy") or "")
     selection = step.get("selection")
