@@ -6,7 +6,9 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .diagnostic import Diagnostic, Report, has_errors
+from policyc.runtime.catalog import N_
+
+from .diagnostic import Diagnostic, Report, Words, has_errors
 from .policy import Policy, build
 from .schema import PINS_FILE, POLICY, ROSTER_FILE, T
 from .validate import V, Validator
@@ -48,14 +50,15 @@ class _Includes:
         target = (self.base.parent / node.text)
         name = display_name(target)
         if name in self.texts:
-            self.report.add("E211", f"{node.text!r} is included twice", node.span)
+            self.report.add("E211", N_("{file!r} is included twice"), node.span, file=node.text)
             return None
         sub = Report()
         tree = _read(target, name, sub, self.hasher, self.texts)
         for d in sub.items:
             if d.code == "E100":  # the file could not be read: point at the include line
-                self.report.add("E211", f"included file {node.text!r}: {d.message}", node.span,
-                                d.hint)
+                self.report.add("E211", N_("included file {file!r}: {problem}"), node.span,
+                                d.hint, file=node.text,
+                                problem=Words(d.template or d.message, **dict(d.args)))
             else:
                 self.report.add(d.code, d.message, d.span, d.hint)
         if tree is None:

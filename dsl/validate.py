@@ -68,6 +68,13 @@ def expression_text(s: YScalar) -> str:
     return ("true" if s.value else "false") if isinstance(s.value, bool) else s.text
 
 
+# What a value was expected to be, or was found to be (E120), as the catalogs say them.
+KIND_WORDS = (N_("a mapping"), N_("a list"), N_("a scalar"), N_("text"), N_("a name"),
+              N_("true or false"), N_("a number"), N_("a duration"), N_("a time of day"),
+              N_("a date and time"), N_("a time zone"), N_("an expression"),
+              N_("a step name or a mapping with `step:`"))
+
+
 def _kind_name(node: YNode) -> str:
     match node:
         case YMap():
@@ -102,7 +109,8 @@ class Validator:
 
     # -- helpers -----------------------------------------------------------
     def _wrong(self, node: YNode, expected: str) -> None:
-        self.report.add("E120", f"expected {expected}, found {_kind_name(node)}", node.span)
+        self.report.add("E120", N_("expected {expected}, found {found}"), node.span,
+                        expected=Words(expected), found=Words(_kind_name(node)))
 
     def _scalar(self, node: YNode, expected: str) -> YScalar | None:
         if isinstance(node, YScalar):

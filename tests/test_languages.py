@@ -36,6 +36,12 @@ def test_check_golden(lang: str, capsys: pytest.CaptureFixture[str],
     assert_golden(GOLDEN / f"check-{lang}.txt", out)
     broken = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "broken").glob("W3*.yaml"))
     assert_golden(GOLDEN / f"check-lint-{lang}.txt", _run(capsys, "check", *broken, "--lang", lang))
+    errors = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "broken").glob("E2*.yaml"))
+    errors += [f"tests/broken/{name}.yaml" for name in (
+        "E120_roster_not_a_list", "E121_unknown_key", "E122_shop_without_timezone",
+        "E123_unknown_time_zone", "E124_duplicate_key")]
+    assert_golden(GOLDEN / f"check-errors-{lang}.txt",
+                  _run(capsys, "check", *errors, "--lang", lang))
 
 
 def _first(policy: str, reason: str) -> Case:
