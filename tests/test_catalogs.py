@@ -8,6 +8,7 @@ drops or renames a `{placeholder}`, or a compiled .mo older than its .po.
 from __future__ import annotations
 
 import gettext
+import json
 import string
 from pathlib import Path
 
@@ -151,3 +152,14 @@ def test_page_words_are_there_for_the_pages(lang: str) -> None:
     assert "Asia/Taipei" in page["axis_time"] and "shopee.yaml" in page["graph_title"]
     if lang != "en":
         assert page["summary"] != "Summary"
+
+
+def test_json_diagnostics_keep_the_code_and_say_the_message(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["check", "tests/broken/E203_unknown_source.yaml", "--format", "json",
+                 "--lang", "zh-Hans"]) == 1
+    [d] = json.loads(capsys.readouterr().out)["diagnostics"]
+    assert (d["code"], d["severity"]) == ("E203", "error")
+    assert d["message"] == "未知来源 `prodct_page`"
+    assert d["hint"] == "是不是想写 `product_page`？"
