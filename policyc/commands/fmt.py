@@ -29,7 +29,7 @@ def _read(path: Path, name: str) -> tuple[str | None, list[Diagnostic]]:
     report = Report()
     if read_file(path, report, name) is None:
         return None, report.items
-    return path.read_bytes().decode("utf-8-sig"), []
+    return path.read_bytes().decode("utf-8"), []  # a byte-order mark stays, as fmt keeps it
 
 
 def diff(before: str, after: str, name: str) -> str:
@@ -60,7 +60,7 @@ def _format_one(path: Path, check: bool) -> int:
         sys.stdout.write(diff(text, result.text, name))
         return 1
     try:
-        path.write_text(result.text, encoding="utf-8")
+        path.write_text(result.text, encoding="utf-8", newline="")  # its own line endings
     except OSError as err:
         print(f"policyc: cannot write {name}: {err.strerror or err}", file=sys.stderr)
         return 2

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from ..progress import Progress, progress
-from ..report import html as report_html
 from ..runtime.catalog import N_, say
 from ..runtime.clock import parse_instant
 from ..runtime.counters import counters_text
@@ -166,8 +165,11 @@ def simulate_command(args: argparse.Namespace) -> int:
         raise Stop(f"policyc simulate: {err}\n") from None
     summary = summarize(engine, records, len(events), str(args.log))
     if args.report is not None:
+        from ..report import html as report_html  # jinja2, only when a report is asked for
+
         page = report_html.render(summary, records, events, engine.waiting(),
-                                  title=f"{args.policy.name} on {args.log.name}")
+                                  title=f"{args.policy.name} on {args.log.name}",
+                                  timezone=engine.router.tz)
         write_output(args.report, page)
     if args.format == "json":
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
