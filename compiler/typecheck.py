@@ -12,7 +12,7 @@ runtime turns into closures:
 
 from __future__ import annotations
 
-from policyc.dsl.diagnostic import Report
+from policyc.dsl.diagnostic import Report, Words
 from policyc.dsl.expr import BoolOp, Compare, Expr, In, Literal, Name, Not, SetLit, TimeRange
 from policyc.dsl.validate import did_you_mean
 from policyc.runtime.catalog import N_
@@ -55,10 +55,11 @@ class ExprChecker:
                 if field is None:
                     return None
                 if FIELDS[field] != "bool":
-                    self._mismatch(expr, f"`{field}` is not true/false; compare it with a value")
+                    self._mismatch(expr, N_("`{field}` is not true/false; compare it with a value"),
+                                   field=field)
                     return None
                 return ["field", field]
-        self._mismatch(expr, "expected a condition (true or false)")
+        self._mismatch(expr, N_("expected a condition (true or false)"))
         return None
 
     # -- operands --------------------------------------------------------------
@@ -78,10 +79,10 @@ class ExprChecker:
             return self._symbol(expr.parts[0], ftype[5:], expr)
         if isinstance(expr, Name):
             if expr.dotted in FIELDS:
-                self._mismatch(expr, "compare a field with a value, not with another field")
+                self._mismatch(expr, N_("compare a field with a value, not with another field"))
             else:
-                self._mismatch(expr, f"`{expr.dotted}` is not a value of `{field}`; "
-                                     "quote text values")
+                self._mismatch(expr, N_("`{word}` is not a value of `{field}`; quote text "
+                                        "values"), word=expr.dotted, field=field)
             return _MISSING
         if isinstance(expr, Literal):
             kind = _LITERAL_TYPES[expr.kind]
@@ -93,9 +94,10 @@ class ExprChecker:
                 return self._symbol(str(expr.value), ftype[5:], expr)
             if kind == ftype or (ftype == "set" and kind == "str"):
                 return expr.value
-            self._mismatch(expr, f"`{field}` holds {_describe(ftype)}, not {_describe(kind)}")
+            self._mismatch(expr, N_("`{field}` holds {holds}, not {given}"), field=field,
+                           holds=_describe(ftype), given=_describe(kind))
             return _MISSING
-        self._mismatch(expr, f"expected a value of `{field}`")
+        self._mismatch(expr, N_("expected a value of `{field}`"), field=field)
         return _MISSING
 
     def _symbol(self, word: str, enum: str, where: Expr) -> object:
@@ -118,7 +120,7 @@ class ExprChecker:
             left, right = right, left
             op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
         if not isinstance(left, Name):
-            self._mismatch(expr, "a comparison needs a field on one side")
+            self._mismatch(expr, N_("a comparison needs a field on one side"))
             return None
         field = self._field(left)
         if field is None:
@@ -128,10 +130,11 @@ class ExprChecker:
             return None
         ordered = FIELDS[field] in ("int", "time")
         if op not in ("==", "!=") and not ordered:
-            self._mismatch(expr, f"`{field}` can only be compared with == or !=")
+            self._mismatch(expr, N_("`{field}` can only be compared with == or !="), field=field)
             return None
         if FIELDS[field] == "set":
-            self._mismatch(expr, f"`{field}` is a set; test membership with `\"x\" in {field}`")
+            self._mismatch(expr, N_("`{field}` is a set; test membership with `\"x\" in {field}`"),
+                           field=field)
             return None
         return ["cmp", op, field, value]
 
@@ -148,34 +151,35 @@ class ExprChecker:
             if field is None:
                 return None
             if FIELDS[field] != "set":
-                self._mismatch(container, f"`{field}` is not a set; write `{field} in {{...}}`")
+                self._mismatch(container, N_("`{field}` is not a set; write `{field} in {{...}}`"),
+                               field=field)
                 return None
             value = self._const(item, field)
             return None if value is _MISSING else ["has", field, value]
         if not isinstance(item, Name):
-            self._mismatch(item, "the left side of `in` must be a field")
+            self._mismatch(item, N_("the left side of `in` must be a field"))
             return None
         field = self._field(item)
         if field is None:
             return None
         if isinstance(container, TimeRange):
             if field != "time":
-                self._mismatch(container, "a time range only applies to `time`")
+                self._mismatch(container, N_("a time range only applies to `time`"))
                 return None
             if container.start < 0 or container.end < 0:
-                self._mismatch(container, "a time range is HH:MM..HH:MM")
+                self._mismatch(container, N_("a time range is HH:MM..HH:MM"))
                 return None
             return ["time_in", container.start, container.end]
         if not isinstance(container, SetLit):
-            self._mismatch(container, "expected a set such as {a, b}")
+            self._mismatch(container, N_("expected a set such as {a, b}"))
             return None
         values = [self._const(i, field) for i in container.items]
         if any(v is _MISSING for v in values):
             return None
         return ["in", field, values]
 
-    def _mismatch(self, expr: Expr, message: str) -> None:
-        self.report.add("E205", message, expr.span)
+    def _mismatch(self, expr: Expr, message: str, **args: object) -> None:
+        self.report.add("E205", message, expr.span, None, **args)
 
 
 class _Missing:
@@ -185,6 +189,10 @@ class _Missing:
 _MISSING = _Missing()
 
 
-def _describe(kind: str) -> str:
-    return {"str": "text", "int": "a number", "bool": "true/false", "time": "a time of day",
-            "set": "a set of text", "none": "none"}.get(kind, kind.replace("enum:", "a "))
+_KINDS = {"str": N_("text"), "int": N_("a number"), "bool": N_("true/false"),
+          "time": N_("a time of day"), "set": N_("a set of text"), "none": N_("none")}
+
+
+def _describe(kind: str) -> Words:
+    """A field's or literal's type as the message says it (said again per language)."""
+    return Words(_KINDS.get(kind) or kind.replace("enum:", "a "))
