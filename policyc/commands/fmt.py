@@ -12,6 +12,7 @@ from ..dsl.diagnostic import Diagnostic, Report
 from ..dsl.format import format_text
 from ..dsl.load import display_name
 from ..dsl.yaml_tree import read_file
+from ..runtime.atomic_write import write_atomic
 from .check import ONLY_POLICIES_HELP, no_policies, policy_files
 
 # Diagnostics that mean the file cannot be read as YAML at all (exit 2);
@@ -60,7 +61,8 @@ def _format_one(path: Path, check: bool) -> int:
         sys.stdout.write(diff(text, result.text, name))
         return 1
     try:
-        path.write_text(result.text, encoding="utf-8", newline="")  # its own line endings
+        # Atomic (a full disk leaves the policy as it was), text as is: its own line endings.
+        write_atomic(path, result.text)
     except OSError as err:
         print(f"policyc: cannot write {name}: {err.strerror or err}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..progress import Progress, progress
+from ..runtime.atomic_write import make_folder
 from ..runtime.catalog import N_, say
 from ..runtime.clock import parse_instant
 from ..runtime.counters import counters_text
@@ -21,7 +22,16 @@ from ..runtime.offline_pool import runs_summary, runs_text
 from ..runtime.records import DECIDED, Record
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
-from .output import Stop, add_lang, cannot_write, language, load_policy, write_output
+from .output import (
+    Stop,
+    add_lang,
+    cannot_write,
+    language,
+    load_policy,
+    policy_inputs,
+    refuse_inputs,
+    write_output,
+)
 
 
 def read_log(path: Path, agents: AbstractSet[str],
@@ -151,17 +161,23 @@ def replay(engine: Engine, events: list[dict[str, Any]], bar: Progress) -> list[
 def simulate_command(args: argparse.Namespace) -> int:
     """policyc simulate POLICY --log EVENTS.jsonl [-o DECISIONS.jsonl]."""
     router = load_policy(args.policy, "simulate", 1)
+    journal = _journal_path(args)
+    _refuse_inputs(args, router, journal)
     try:
         events = read_log(args.log, router.agent_ids, set(router.groups))
     except InputError as err:
         raise Stop(f"{err}\n") from None
     try:
-        engine = _engine(router, events, args)
-        records = replay(engine, events, progress(len(events), sys.stderr, "replaying",
-                                                  forced=args.progress))
-        if args.output is not None:
-            _write_records(args.output, engine, records)
-    except JournalError as err:  # unusable, or not writable mid-run (disk full, ...)
+        engine = _engine(router, events, args, journal)
+        try:
+            records = replay(engine, events, progress(len(events), sys.stderr, "replaying",
+                                                      forced=args.progress))
+            if args.output is not None:
+                _write_records(args.output, engine, records)
+        finally:
+            if isinstance(engine, JournaledEngine):
+                engine.close()  # the journal's lock is held until its output is written
+    except JournalError as err:  # unusable, locked, or not writable mid-run (disk full, ...)
         raise Stop(f"policyc simulate: {err}\n") from None
     summary = summarize(engine, records, len(events), str(args.log))
     if args.report is not None:
@@ -179,30 +195,49 @@ def simulate_command(args: argparse.Namespace) -> int:
 
 
 def _write_records(output: Path, engine: Engine, records: list[Record]) -> None:
-    """The records as JSON Lines; a journaled run copies them from its journal, atomically."""
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(engine, JournaledEngine):
+    """The records as JSON Lines, atomically; a journaled run copies them from its journal."""
+    if isinstance(engine, JournaledEngine):
+        try:
             engine.write_output(output)
-        else:
-            with output.open("w", encoding="utf-8") as handle:
-                for rec in records:
-                    handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    except OSError as err:
-        raise cannot_write(output, err) from None
+        except OSError as err:
+            raise cannot_write(output, err) from None
+    else:
+        write_output(output, (json.dumps(rec, ensure_ascii=False) + "\n" for rec in records))
 
 
-def _engine(router: Router, events: list[dict[str, Any]], args: argparse.Namespace) -> Engine:
+def _journal_path(args: argparse.Namespace) -> Path | None:
+    """The journal this run keeps: `--journal`, else `OUTPUT.journal.sqlite` beside `-o`."""
+    if args.no_journal:
+        return None
+    if args.journal is not None:
+        return Path(args.journal)
+    if args.output is not None and (args.output.is_file() or not args.output.exists()):
+        return Path(f"{args.output}.journal.sqlite")
+    return None
+
+
+def _refuse_inputs(args: argparse.Namespace, router: Router, journal: Path | None) -> None:
+    """No output may name the log or the policy (or its includes), nor another output."""
+    inputs = [("the --log input", args.log)]
+    if args.policy.suffix != ".json":
+        inputs += policy_inputs(args.policy, router.artifact.get("files") or [])
+    else:
+        inputs.append(("the policy", args.policy))
+    refuse_inputs("simulate", {"-o": args.output, "--report": args.report,
+                               "--journal": journal}, inputs)
+
+
+def _engine(router: Router, events: list[dict[str, Any]], args: argparse.Namespace,
+            path: Path | None) -> Engine:
     """The engine for this run: journaled (runtime/journal.py) unless there is nowhere to."""
-    path: Path | None = args.journal
-    if path is None and args.output is not None and not args.no_journal and \
-            (args.output.is_file() or not args.output.exists()):
-        path = Path(f"{args.output}.journal.sqlite")
-    if path is None or args.no_journal:
+    if path is None:
         if args.resume:
             raise JournalError("--resume needs a journal (-o FILE or --journal FILE)")
         return Engine(router, trace=args.trace)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        make_folder(path.parent)
+    except OSError as err:
+        raise JournalError(f"{path}: cannot make the journal's folder: {err.strerror}") from None
     return JournaledEngine(router, path, args.log.read_text(encoding="utf-8"), events,
                            trace=args.trace, resume=args.resume, batch=args.journal_batch)
 

@@ -13,7 +13,7 @@ from typing import Any
 from ..policy_test_file import discover
 from ..policy_tests import CaseResult, Coverage, Run, Unusable, run_files
 from ..runtime.catalog import N_, say
-from .output import Stop, add_lang, language, write_output
+from .output import Stop, add_lang, language, refuse_inputs, write_output
 
 
 def _case_line(r: CaseResult, lang: str) -> str:
@@ -189,6 +189,9 @@ def test_command(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(report)
     else:
+        inputs = [("a test file", f) for f in files]
+        inputs += [("a policy under test", Path(c.policy)) for c in run.coverage]
+        refuse_inputs("test", {"-o": args.output}, inputs)
         write_output(args.output, report)
         print(say(lang, N_("{summary}; wrote {path}"), summary=summary(run, lang),
                   path=args.output))
