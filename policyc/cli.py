@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "why-not": ("explain", "why an agent receives no new chats"),
     "fmt": ("fmt", "format policy files in the canonical layout"),
     "graph": ("graph", "draw a policy's decision graph (DOT, Mermaid or HTML)"),
+    "serve": ("serve", "route live over HTTP (many shops, durable log)"),
     "simulate": ("simulate", "run the stateful engine over an event log"),
     "test": ("test", "run policy test files (<policy>.test.yaml)"),
 }

@@ -186,7 +186,7 @@ def _route_blocks(router: Router, state: ShopState,
     return blocks
 
 
-def render(causes: list[Cause], lang: str) -> list[dict[str, Any]]:
+def render_causes(causes: list[Cause], lang: str) -> list[dict[str, Any]]:
     """The causes with their `text` and `fix` in `lang` (codes and args kept for JSON)."""
     out = []
     for c in causes:

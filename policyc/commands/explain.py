@@ -15,7 +15,7 @@ from ..runtime.explain import decision_text, record_text, rendered_decision
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
-from ..runtime.why_not import losses, render, why_not, why_not_text
+from ..runtime.why_not import losses, render_causes, why_not, why_not_text
 from .output import Stop, add_lang, language, load_policy
 from .simulate import read_log
 
@@ -118,7 +118,7 @@ def why_not_command(args: argparse.Namespace) -> int:
     except (InputError, ArtifactError, ValueError) as err:
         raise Stop(f"policyc why-not: {err}\n") from None
     lang = language(args)
-    causes = render(why_not(router, shop, args.agent), lang)
+    causes = render_causes(why_not(router, shop, args.agent), lang)
     if args.format == "json":
         out: dict[str, object] = {"agent": args.agent, "receives_chats": not causes,
                                   "causes": causes}

@@ -160,6 +160,9 @@ def replay(engine: Engine, events: list[dict[str, Any]], bar: Progress) -> list[
 
 def simulate_command(args: argparse.Namespace) -> int:
     """policyc simulate POLICY --log EVENTS.jsonl [-o DECISIONS.jsonl]."""
+    if args.log.is_dir():  # many shops' logs, in parallel (policyc/bulk_replay.py)
+        from .. import bulk_replay
+        return bulk_replay.simulate_folder(args)
     router = load_policy(args.policy, "simulate", 1)
     journal = _journal_path(args)
     _refuse_inputs(args, router, journal)
@@ -273,4 +276,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="continue a killed run from its journal (same policy and log); "
                         "the output is as if it had never stopped")
     add_lang(p)
+    from ..bulk_replay import add_flags
+    add_flags(p)
     p.set_defaults(run=simulate_command)
