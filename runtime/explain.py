@@ -17,6 +17,7 @@ from .decision import Decision
 from .figures import SHOWN
 from .vocabulary import REASONS
 from .words import (
+    FIELD_WORDS,
     FIGURE_WORDS,
     ORDER_STATE_WORDS,
     OUTCOME_WORDS,
@@ -76,7 +77,7 @@ def failed_text(lang: str, failed: Mapping[str, Any]) -> str:
                    window=failed.get("window", ""), count=failed.get("count", ""))
     test = failed.get("test")
     if test in _FAILED:
-        return say(lang, _FAILED[str(test)], field=field,
+        return say(lang, _FAILED[str(test)], field=word(lang, FIELD_WORDS, field),
                    actual=_value(lang, field, failed["actual"]),
                    values=_value(lang, field, failed.get("values", failed["expected"])))
     return say(lang, N_("{field} is {actual}, expected {expected}"), field=field,

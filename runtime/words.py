@@ -127,3 +127,19 @@ DAY_WORDS: dict[str, str] = {
     "mon": N_("Monday"), "tue": N_("Tuesday"), "wed": N_("Wednesday"), "thu": N_("Thursday"),
     "fri": N_("Friday"), "sat": N_("Saturday"), "sun": N_("Sunday"),
 }
+
+# The fields a `when:` reads (vocabulary.FIELDS), as a merchant calls them.
+FIELD_WORDS: dict[str, str] = {
+    "source": N_("the entry point"),
+    "order.state": N_("the order state"),
+    "order.id": N_("the order"),
+    "item.id": N_("the item"),
+    "buyer.id": N_("the buyer"),
+    "buyer.tags": N_("the buyer's tags"),
+    "intent": N_("the intent"),
+    "wants_human": N_("asks for a person"),
+    "time": N_("the time"),
+    "day": N_("the day"),
+    "shop.online": N_("agents online"),
+    "shop.available": N_("agents free to take a chat"),
+}

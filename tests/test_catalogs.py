@@ -88,12 +88,14 @@ WORD_TABLES = [
     (words.SOURCE_WORDS, vocabulary.SOURCES),
     (words.ORDER_STATE_WORDS, vocabulary.ORDER_STATES),
     (words.FIGURE_WORDS, vocabulary.STRATEGIES),
+    (words.FIELD_WORDS, tuple(vocabulary.FIELDS)),
+    (words.DAY_WORDS, vocabulary.WEEKDAYS),
 ]
 
 
 @pytest.mark.parametrize(("table", "codes"), WORD_TABLES,
                          ids=["outcomes", "reasons", "selections", "whys", "sources",
-                              "order_states", "figures"])
+                              "order_states", "figures", "fields", "days"])
 def test_every_contract_code_has_a_plain_phrase(table: dict[str, str],
                                                 codes: tuple[str, ...]) -> None:
     assert sorted(table) == sorted(codes)
