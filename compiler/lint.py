@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policyc.dsl.diagnostic import Report
+from policyc.dsl.diagnostic import Report, token
 from policyc.dsl.policy import Binding, Policy, Step
 from policyc.dsl.schema import MAX_REPLY_CHARS
 from policyc.runtime.catalog import N_
@@ -20,17 +20,18 @@ def lint_roster(policy: Policy, report: Report) -> None:
     for group in policy.groups:
         if not group.members:
             report.add("W301", N_("group `{group}` has no members; chats bound to it "
-                                  "fall through to the next step"), group.span, group=group.id)
+                                  "fall through to the next step"), group.span,
+                       group=token(group.id))
         for member in group.members:
             if permitted.get(member.name) is False:
                 report.add("W302", N_("`{agent}` has no chat permission and will never "
                                       "receive chats from group `{group}`"), member.span,
-                           agent=member.name, group=group.id)
+                           agent=token(member.name), group=token(group.id))
     for pin in policy.pins:
         if permitted.get(pin.agent.name) is False:
             report.add("W303", N_("buyer `{buyer}` is pinned to `{agent}`, who has no chat "
-                                  "permission"), pin.agent.span, buyer=pin.buyer,
-                       agent=pin.agent.name)
+                                  "permission"), pin.agent.span, buyer=token(pin.buyer),
+                       agent=token(pin.agent.name))
     if policy.shop.grouping and not grouping_enabled(policy):
         report.add("W311", N_("grouping is on but no group has a member, so it is treated as "
                               "off (S3): every chat goes to the main account"), policy.shop.span)
@@ -97,17 +98,17 @@ def lint_main_account(policy: Policy, report: Report) -> None:
                   "main account are excluded (Y4)") if policy.shop.exclude_admins else
                N_("main account `{agent}` receives no chats unless forwarded: "
                   "`include_main_account` is off (S4-B)"))
-        report.add("I401", why, policy.shop.span, agent=main.id)
+        report.add("I401", why, policy.shop.span, agent=token(main.id))
     elif not in_group:
         if last_resort:
             report.add("I402", N_("main account `{agent}` receives chats only when every "
                                   "other agent is offline (S4-C)"), policy.shop.span,
-                       agent=main.id)
+                       agent=token(main.id))
         elif not any(s.kind == "other_online" and s.params.get("include_main")
                      for s in policy.route):
             report.add("I401", N_("main account `{agent}` is in no group and no route step "
                                   "picks it: it receives no chats unless forwarded"),
-                       policy.shop.span, agent=main.id)
+                       policy.shop.span, agent=token(main.id))
 
 
 def lint_settings(policy: Policy, report: Report) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policyc.dsl.diagnostic import Report
+from policyc.dsl.diagnostic import Report, token
 from policyc.dsl.policy import Policy, Ref
 from policyc.dsl.validate import did_you_mean
 from policyc.runtime.catalog import N_
@@ -30,7 +30,7 @@ class _Refs:
             key = (code, ref.name)
             if key not in self.hints and len(self.hints) < MAX_HINTED:
                 self.hints[key] = did_you_mean(ref.name, tuple(known))
-            self.report.add(code, what, ref.span, self.hints.get(key), name=ref.name)
+            self.report.add(code, what, ref.span, self.hints.get(key), name=token(ref.name))
 
 
 def resolve_names(policy: Policy, report: Report) -> None:
@@ -38,7 +38,8 @@ def resolve_names(policy: Policy, report: Report) -> None:
     agents: dict[str, object] = {}
     for agent in policy.agents:
         if agent.id in agents:
-            report.add("E206", N_("agent `{agent}` is listed twice"), agent.span, agent=agent.id)
+            report.add("E206", N_("agent `{agent}` is listed twice"), agent.span,
+                       agent=token(agent.id))
         agents[agent.id] = agent
     groups: dict[str, object] = {g.id: g for g in policy.groups}
     intents: dict[str, object] = {i.name: i for i in policy.intents}
@@ -61,7 +62,8 @@ def resolve_names(policy: Policy, report: Report) -> None:
                 report.add("E207", N_("agent `{agent}` is in group `{first}` and `{group}`"),
                            member.span, N_("S2: an agent belongs to one group; set "
                                            "`shop.one_group_per_agent: false` to allow several"),
-                           agent=member.name, first=first, group=group.id)
+                           agent=token(member.name), first=token(first),
+                           group=token(group.id))
 
     for binding in policy.bindings:
         refs.check(binding.groups, groups, "E202", _UNKNOWN["group"])

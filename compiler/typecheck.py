@@ -12,7 +12,7 @@ runtime turns into closures:
 
 from __future__ import annotations
 
-from policyc.dsl.diagnostic import Report, Words
+from policyc.dsl.diagnostic import Report, token
 from policyc.dsl.expr import BoolOp, Compare, Expr, In, Literal, Name, Not, SetLit, TimeRange
 from policyc.dsl.validate import did_you_mean
 from policyc.runtime.catalog import N_
@@ -20,8 +20,15 @@ from policyc.runtime.vocabulary import ENUMS, FIELDS
 
 Json = list[object] | object
 
+# A literal's type. A duration is its own type: no field holds one, so `shop.online > 10m`
+# (a count against 600 seconds) is a mismatch rather than a comparison with 600.
 _LITERAL_TYPES = {"string": "str", "number": "int", "bool": "bool", "time": "time",
-                  "duration": "int", "none": "none"}
+                  "duration": "duration", "none": "none"}
+
+# The fields an event may leave out, so `== none` / `!= none` / `in {none}` can hold;
+# every other field always has a value, and `none` there is a mistake the runtime
+# would meet as a comparison with None. `order.state` spells its absence "none".
+NULLABLE_FIELDS = ("order.state", "order.id", "item.id", "intent")
 
 
 class ExprChecker:
@@ -55,11 +62,10 @@ class ExprChecker:
                 if field is None:
                     return None
                 if FIELDS[field] != "bool":
-                    self._mismatch(expr, N_("`{field}` is not true/false; compare it with a value"),
-                                   field=field)
+                    self._mismatch(expr, f"`{field}` is not true/false; compare it with a value")
                     return None
                 return ["field", field]
-        self._mismatch(expr, N_("expected a condition (true or false)"))
+        self._mismatch(expr, "expected a condition (true or false)")
         return None
 
     # -- operands --------------------------------------------------------------
@@ -69,7 +75,7 @@ class ExprChecker:
             return dotted
         self.report.add("E204", N_("unknown field `{field}`"), name.span,
                         did_you_mean(dotted, tuple(FIELDS)) or N_("fields: {fields}"),
-                        field=dotted, fields=", ".join(FIELDS))
+                        field=token(dotted), fields=", ".join(FIELDS))
         return None
 
     def _const(self, expr: Expr, field: str) -> object:
@@ -79,25 +85,25 @@ class ExprChecker:
             return self._symbol(expr.parts[0], ftype[5:], expr)
         if isinstance(expr, Name):
             if expr.dotted in FIELDS:
-                self._mismatch(expr, N_("compare a field with a value, not with another field"))
+                self._mismatch(expr, "compare a field with a value, not with another field")
             else:
-                self._mismatch(expr, N_("`{word}` is not a value of `{field}`; quote text "
-                                        "values"), word=expr.dotted, field=field)
+                self._mismatch(expr, f"`{token(expr.dotted)}` is not a value of `{field}`; "
+                                     "quote text values")
             return _MISSING
         if isinstance(expr, Literal):
             kind = _LITERAL_TYPES[expr.kind]
             if kind == "none":
-                if ftype == "enum:order_state":
-                    return "none"
-                return None
+                if field not in NULLABLE_FIELDS:
+                    self._mismatch(expr, f"`{field}` always has a value; it is never none")
+                    return _MISSING
+                return "none" if ftype == "enum:order_state" else None
             if ftype.startswith("enum:") and kind == "str":
                 return self._symbol(str(expr.value), ftype[5:], expr)
             if kind == ftype or (ftype == "set" and kind == "str"):
                 return expr.value
-            self._mismatch(expr, N_("`{field}` holds {holds}, not {given}"), field=field,
-                           holds=_describe(ftype), given=_describe(kind))
+            self._mismatch(expr, f"`{field}` holds {_describe(ftype)}, not {_describe(kind)}")
             return _MISSING
-        self._mismatch(expr, N_("expected a value of `{field}`"), field=field)
+        self._mismatch(expr, f"expected a value of `{field}`")
         return _MISSING
 
     def _symbol(self, word: str, enum: str, where: Expr) -> object:
@@ -110,7 +116,7 @@ class ExprChecker:
         hint = did_you_mean(word, values)
         if enum == "intent" and not values:
             hint = N_("declare the policy's intents under `intents:`")
-        self.report.add("E203", message, where.span, hint, word=word)
+        self.report.add("E203", message, where.span, hint, word=token(word))
         return _MISSING
 
     # -- comparisons -----------------------------------------------------------
@@ -120,21 +126,20 @@ class ExprChecker:
             left, right = right, left
             op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
         if not isinstance(left, Name):
-            self._mismatch(expr, N_("a comparison needs a field on one side"))
+            self._mismatch(expr, "a comparison needs a field on one side")
             return None
         field = self._field(left)
         if field is None:
             return None
-        value = self._const(right, field)
-        if value is _MISSING:
+        if FIELDS[field] == "set":
+            self._mismatch(expr, f"`{field}` is a set; test membership with `\"x\" in {field}`")
             return None
         ordered = FIELDS[field] in ("int", "time")
         if op not in ("==", "!=") and not ordered:
-            self._mismatch(expr, N_("`{field}` can only be compared with == or !="), field=field)
+            self._mismatch(expr, f"`{field}` can only be compared with == or !=")
             return None
-        if FIELDS[field] == "set":
-            self._mismatch(expr, N_("`{field}` is a set; test membership with `\"x\" in {field}`"),
-                           field=field)
+        value = self._const(right, field)
+        if value is _MISSING:
             return None
         return ["cmp", op, field, value]
 
@@ -151,35 +156,34 @@ class ExprChecker:
             if field is None:
                 return None
             if FIELDS[field] != "set":
-                self._mismatch(container, N_("`{field}` is not a set; write `{field} in {{...}}`"),
-                               field=field)
+                self._mismatch(container, f"`{field}` is not a set; write `{field} in {{...}}`")
                 return None
             value = self._const(item, field)
             return None if value is _MISSING else ["has", field, value]
         if not isinstance(item, Name):
-            self._mismatch(item, N_("the left side of `in` must be a field"))
+            self._mismatch(item, "the left side of `in` must be a field")
             return None
         field = self._field(item)
         if field is None:
             return None
+        if FIELDS[field] == "set":  # its value is a list: no set of values can hold it
+            self._mismatch(item, f"`{field}` is a set; test one value with `\"x\" in {field}`")
+            return None
         if isinstance(container, TimeRange):
             if field != "time":
-                self._mismatch(container, N_("a time range only applies to `time`"))
-                return None
-            if container.start < 0 or container.end < 0:
-                self._mismatch(container, N_("a time range is HH:MM..HH:MM"))
+                self._mismatch(container, "a time range only applies to `time`")
                 return None
             return ["time_in", container.start, container.end]
         if not isinstance(container, SetLit):
-            self._mismatch(container, N_("expected a set such as {a, b}"))
+            self._mismatch(container, "expected a set such as {a, b}")
             return None
         values = [self._const(i, field) for i in container.items]
         if any(v is _MISSING for v in values):
             return None
         return ["in", field, values]
 
-    def _mismatch(self, expr: Expr, message: str, **args: object) -> None:
-        self.report.add("E205", message, expr.span, None, **args)
+    def _mismatch(self, expr: Expr, message: str) -> None:
+        self.report.add("E205", message, expr.span)
 
 
 class _Missing:
@@ -189,10 +193,7 @@ class _Missing:
 _MISSING = _Missing()
 
 
-_KINDS = {"str": N_("text"), "int": N_("a number"), "bool": N_("true/false"),
-          "time": N_("a time of day"), "set": N_("a set of text"), "none": N_("none")}
-
-
-def _describe(kind: str) -> Words:
-    """A field's or literal's type as the message says it (said again per language)."""
-    return Words(_KINDS.get(kind) or kind.replace("enum:", "a "))
+def _describe(kind: str) -> str:
+    return {"str": "text", "int": "a number", "bool": "true/false", "time": "a time of day",
+            "set": "a set of text", "none": "none", "duration": "a duration"}.get(
+                kind, kind.replace("enum:", "a "))

@@ -10,6 +10,7 @@ run reports as much as it can.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -18,13 +19,15 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from policyc.runtime.catalog import N_
+from policyc.runtime.clock import YEARS
 
-from .diagnostic import Report, Words
-from .expr import parse_duration, parse_expr, parse_minutes
+from .diagnostic import Report, Words, quoted, token
+from .expr import MAX_DURATION_SECONDS, parse_duration, parse_expr, parse_minutes
 from .schema import EXPR, GROUP, IDENT, STEP_KINDS, F, T
 from .span import Span
 from .yaml_tree import YMap, YNode, YScalar, YSeq
 
+_LONG_DURATION = re.compile(r"[0-9]{13,}[smhd]")
 _IDENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@\-]{0,127}$")  # the common, ASCII case
 _NAME_PUNCT = frozenset("_.@-")
 
@@ -47,6 +50,13 @@ def name_text(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
+    """The hint naming the closest known word (as runtime/shape.py words it), kept as
+    `Words` so a renderer can say it in the reader's language."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return Words(N_("did you mean `{word}`?"), word=close[0]) if close else None
+
+
 class V(NamedTuple):
     """A validated value and where it was written (a named tuple for the same reason as
     YScalar: hundreds of thousands are built for a large policy)."""
@@ -54,12 +64,6 @@ class V(NamedTuple):
     value: object
     span: Span
     given: bool = True
-
-
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
-    """A hint naming the closest known word, if any is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return Words(N_("did you mean `{word}`?"), word=close[0]) if close else None
 
 
 def expression_text(s: YScalar) -> str:
@@ -132,9 +136,9 @@ class Validator:
         if s is None:
             return None
         if not is_name(s.text):
-            self._bad(s, N_("{name!r} is not a valid name"), N_(
+            self._bad(s, N_("{name} is not a valid name"), N_(
                 "names use letters and digits (any script) and _ - . @, up to 128 characters"),
-                name=s.text)
+                name=quoted(s.text))
             return None
         return V(name_text(s.text), s.span)
 
@@ -143,7 +147,7 @@ class Validator:
         if s is None:
             return None
         if not isinstance(s.value, bool):
-            self._bad(s, N_("expected true/false (or on/off), found {text!r}"), text=s.text)
+            self._bad(s, N_("expected true/false (or on/off), found {text}"), text=quoted(s.text))
             return None
         return V(s.value, s.span)
 
@@ -158,16 +162,19 @@ class Validator:
         if s is None:
             return None
         value = s.value
+        # .nan passes every range test and .inf overflows; a huge int meets the range test.
+        infinite = isinstance(value, float) and not math.isfinite(value)
         if isinstance(value, bool) or not isinstance(value, int | float) or (
             kind is int and not isinstance(value, int)
-        ):
+        ) or infinite:
             self._bad(s, f"expected {'a whole number' if kind is int else 'a number'}, "
-                         f"found {s.text!r}")
+                         f"found {quoted(s.text)}")
             return None
         if (t.min is not None and value < t.min) or (t.max is not None and value > t.max):
             lo = "" if t.min is None else f" at least {t.min}"
             hi = "" if t.max is None else f" at most {t.max}"
-            self._bad(s, f"{s.text} is out of range: must be{lo}{' and' if lo and hi else ''}{hi}")
+            both = " and" if lo and hi else ""
+            self._bad(s, f"{token(s.text)} is out of range: must be{lo}{both}{hi}")
             return None
         return V(kind(value), s.span)
 
@@ -176,9 +183,15 @@ class Validator:
         if s is None:
             return None
         seconds = parse_duration(s.text)
+        if seconds is None and _LONG_DURATION.fullmatch(s.text):
+            seconds = MAX_DURATION_SECONDS + 1  # too many digits to read: surely too long
         if seconds is None:
-            self._bad(s, N_("{text!r} is not a duration"),
-                      N_("write a number and a unit: 10m, 72h, 3d"), text=s.text)
+            self._bad(s, N_("{text} is not a duration"),
+                      N_("write a number and a unit: 10m, 72h, 3d"), text=quoted(s.text))
+            return None
+        if seconds > MAX_DURATION_SECONDS:
+            self._bad(s, f"{quoted(s.text)} is longer than {MAX_DURATION_SECONDS // 86400}d",
+                      "durations are at most ten years")
             return None
         return V(seconds, s.span)
 
@@ -188,8 +201,8 @@ class Validator:
             return None
         minutes = parse_minutes(s.text)
         if minutes is None:
-            self._bad(s, N_("{text!r} is not a time of day"),
-                      N_("write HH:MM, e.g. 09:00 or 21:30"), text=s.text)
+            self._bad(s, N_("{text} is not a time of day"),
+                      N_("write HH:MM, e.g. 09:00 or 21:30"), text=quoted(s.text))
             return None
         return V(minutes, s.span)
 
@@ -200,12 +213,15 @@ class Validator:
         try:
             moment = datetime.fromisoformat(s.text)
         except ValueError:
-            self._bad(s, N_("{text!r} is not an ISO 8601 date-time"),
-                      N_("e.g. 2024-03-01T09:00:00+08:00"), text=s.text)
+            self._bad(s, N_("{text} is not an ISO 8601 date-time"),
+                      N_("e.g. 2024-03-01T09:00:00+08:00"), text=quoted(s.text))
             return None
         if moment.tzinfo is None:
-            self._bad(s, N_("{text!r} has no UTC offset"), N_("add one, e.g. +08:00"),
-                      text=s.text)
+            self._bad(s, N_("{text} has no UTC offset"), N_("add one, e.g. +08:00"),
+                      text=quoted(s.text))
+            return None
+        if not YEARS[0] <= moment.year <= YEARS[1]:  # what the runtime's clock accepts
+            self._bad(s, f"{s.text!r}: the year is outside {YEARS[0]}-{YEARS[1]}")
             return None
         return V(moment.isoformat(), s.span)
 
@@ -215,9 +231,9 @@ class Validator:
             return None
         try:
             ZoneInfo(s.text)
-        except (ZoneInfoNotFoundError, ValueError):
-            self._bad(s, N_("unknown time zone {text!r}"),
-                      N_("use an IANA name such as Asia/Taipei"), text=s.text)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `Asia` is a folder
+            self._bad(s, N_("unknown time zone {text}"),
+                      N_("use an IANA name such as Asia/Taipei"), text=quoted(s.text))
             return None
         return V(s.text, s.span)
 
@@ -226,8 +242,9 @@ class Validator:
         if s is None:
             return None
         if s.text not in t.values:
-            self._bad(s, N_("{text!r} is not one of: {values}"),
-                      did_you_mean(s.text, t.values), text=s.text, values=", ".join(t.values))
+            self._bad(s, N_("{text} is not one of: {values}"),
+                      did_you_mean(s.text, t.values), text=quoted(s.text),
+                      values=", ".join(t.values))
             return None
         return V(s.text, s.span)
 
@@ -271,14 +288,14 @@ class Validator:
         ident = _IDENT.match
         for key, value in node.items:
             if key.text in seen:
-                self.report.add("E124", N_("{key!r} is given twice (first at {first})"),
-                                key.span, key=key.text, first=str(seen[key.text]))
+                self.report.add("E124", N_("{key} is given twice (first at {first})"),
+                                key.span, key=quoted(key.text), first=str(seen[key.text]))
                 continue
             seen[key.text] = key.span
             if groups and not is_name(key.text):
-                self._bad(key, N_("{name!r} is not a valid name"), N_(
+                self._bad(key, N_("{name} is not a valid name"), N_(
                     "names use letters and digits (any script) and _ - . @, up to 128 "
-                    "characters"), name=key.text)
+                    "characters"), name=quoted(key.text))
                 continue
             if pins and type(value) is YScalar and ident(value.text):
                 pairs.append((V(key.text, key.span),
@@ -303,14 +320,14 @@ class Validator:
         for key, value in node.items:
             name = key.text
             if name in seen:
-                self.report.add("E124", N_("{key!r} is given twice (first at {first})"),
-                                key.span, key=name, first=str(seen[name]))
+                self.report.add("E124", N_("{key} is given twice (first at {first})"),
+                                key.span, key=quoted(name), first=str(seen[name]))
                 continue
             seen[name] = key.span
             spec = by_name.get(name)
             if spec is None:
-                self.report.add("E121", N_("unknown key {key!r}"), key.span,
-                                did_you_mean(name, list(by_name)), key=name)
+                self.report.add("E121", N_("unknown key {key}"), key.span,
+                                did_you_mean(name, list(by_name)), key=quoted(name))
                 continue
             checked = self.check(value, spec.type)
             if checked is not None:
@@ -319,8 +336,8 @@ class Validator:
             if spec.name in out or spec.name in seen:
                 continue
             if spec.required:
-                self.report.add("E122", N_("missing required key {key!r}"), node.span,
-                                key=spec.name)
+                self.report.add("E122", N_("missing required key {key}"), node.span,
+                                key=quoted(spec.name))
             else:
                 out[spec.name] = self._default(spec, node.span)
         return V(out, node.span)
@@ -358,8 +375,8 @@ class Validator:
                             N_("kinds: {kinds}"), kinds=", ".join(STEP_KINDS))
             return None
         if kind_node.text not in STEP_KINDS:
-            self._bad(kind_node, N_("unknown step kind {text!r}"),
-                      did_you_mean(kind_node.text, tuple(STEP_KINDS)), text=kind_node.text)
+            self._bad(kind_node, N_("unknown step kind {text}"),
+                      did_you_mean(kind_node.text, tuple(STEP_KINDS)), text=quoted(kind_node.text))
             return None
         fields = (F("step", IDENT, required=True), F("when", EXPR, default=None),
                   *STEP_KINDS[kind_node.text])

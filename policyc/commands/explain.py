@@ -14,9 +14,10 @@ from ..runtime.engine import Engine, Record
 from ..runtime.explain import decision_text, record_text, rendered_decision
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
+from ..runtime.source_files import label
 from ..runtime.trace import LEVELS
 from ..runtime.why_not import losses, render_causes, why_not, why_not_text
-from .output import Stop, add_lang, language, load_policy
+from .output import Stop, add_lang, language, load_policy, one_stdin
 from .simulate import read_log
 
 
@@ -54,12 +55,15 @@ def explain_command(args: argparse.Namespace) -> int:
     replay = args.log is not None and args.buyer and not single
     if not replay and (state_path is None or event_path is None or args.log is not None):
         raise Stop("policyc explain: give --state and --event, or --log and --buyer\n")
+    one_stdin("explain", {"POLICY": args.policy, "--state": state_path, "--event": event_path,
+                          "--log": args.log})
     try:
         router = load_policy(args.policy, "explain", 1)
         if replay or state_path is None or event_path is None:
             return _explain_log(router, args)
-        shop = state(router, read_json(state_path), str(state_path))
-        decision = decide(router, shop, read_json(event_path), trace=True, where=str(event_path))
+        shop = state(router, read_json(state_path, "state"), label(state_path))
+        decision = decide(router, shop, read_json(event_path, "event"), trace=True,
+                          where=label(event_path))
     except (InputError, ArtifactError, ValueError) as err:
         raise Stop(f"policyc explain: {err}\n") from None
     lang = language(args)
@@ -101,17 +105,18 @@ def why_not_command(args: argparse.Namespace) -> int:
     """
     if (args.state is None) == (args.log is None):
         raise Stop("policyc why-not: give --state, or --log\n")
+    one_stdin("why-not", {"POLICY": args.policy, "--state": args.state, "--log": args.log})
     lost = None
     try:
         router = load_policy(args.policy, "why-not", 1)
         if args.log is not None:
             engine, replayed = _replay(router, args.log, _at(args.at), "fails")
             if engine.state is None:
-                raise InputError(str(args.log), "the log has no event before --at")
+                raise InputError(label(args.log), "the log has no event before --at")
             shop = engine.state
             lost = losses(replayed, args.agent)
         else:
-            shop = state(router, read_json(args.state), str(args.state))
+            shop = state(router, read_json(args.state, "state"), label(args.state))
             at = _at(args.at)
             if at is not None:
                 shop.at = at
@@ -134,10 +139,11 @@ def why_not_command(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `explain` and `why-not` to the command line."""
     p = sub.add_parser("explain", help="decide one event and show why")
-    p.add_argument("policy", type=Path, help="policy file or compiled .json artifact")
-    p.add_argument("--state", type=Path, help="state snapshot (JSON)")
-    p.add_argument("--event", type=Path, help="one message event (JSON)")
-    p.add_argument("--log", type=Path, help="event log (JSON Lines) to replay")
+    p.add_argument("policy", type=Path, help="policy file or compiled .json artifact "
+                                             "(- reads an artifact from standard input)")
+    p.add_argument("--state", type=Path, help="state snapshot (JSON; - reads standard input)")
+    p.add_argument("--event", type=Path, help="one message event (JSON; - reads standard input)")
+    p.add_argument("--log", type=Path, help="event log (JSON Lines; - reads standard input)")
     p.add_argument("--buyer", help="with --log: the buyer whose records to show")
     p.add_argument("--at", help="with --log: only the record at this time (ISO 8601)")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -148,8 +154,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("why-not", help="why an agent receives no new chats")
     p.add_argument("policy", type=Path)
-    p.add_argument("--state", type=Path, help="state snapshot (JSON)")
-    p.add_argument("--log", type=Path, help="event log (JSON Lines) to replay")
+    p.add_argument("--state", type=Path, help="state snapshot (JSON; - reads standard input)")
+    p.add_argument("--log", type=Path, help="event log (JSON Lines; - reads standard input)")
     p.add_argument("--at", help="the moment to ask about (ISO 8601): with --log, the log is "
                                 "replayed up to it (default: to its end); with --state, the "
                                 "snapshot is read at it (default: its `at`)")
