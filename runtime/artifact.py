@@ -98,8 +98,7 @@ def _atom(node: list[Any], here: str) -> list[tuple[int, object]]:
             fits = size == 4 and node[1] in ("==", "!=", *_ORDERED)
             if fits and node[1] in _ORDERED:
                 _field(node, 2, here, ("int", "time"))
-                # the compiler lets a head count be compared with any number (`>= 0.5`)
-                fits = isinstance(node[3], int | float) and not isinstance(node[3], bool)
+                fits = isinstance(node[3], int) and not isinstance(node[3], bool)
             elif fits:
                 _field(node, 2, here)
                 fits = isinstance(node[3], _SCALAR)
