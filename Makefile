@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-find-links --no-emit-index-url $(LOCK_FLAGS)
 
-.PHONY: demo test typecheck bench lock lock-upgrade wheel-check hooks-check clean
+.PHONY: demo test typecheck bench lock lock-upgrade wheel-check hooks-check clean catalogs
 
 # The lock, not pyproject's ranges, decides what is installed; the project itself goes in
 # editable with no dependency resolution and no build isolation (setuptools is locked too).
@@ -57,3 +57,9 @@ hooks-check: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache
+
+# Message catalogs (runtime/catalog.py): extract every marked message, merge it into each
+# language's .po (translate the new entries there), compile the .mo files the runtime reads
+# with the standard library's gettext. Both .po and .mo are committed. Babel is a dev tool.
+catalogs: $(STAMP)
+	$(BIN)/python tools/catalogs.py

@@ -22,6 +22,7 @@ from .digraph import DecisionGraph
 from .emit import build_artifact
 from .graph import lower, verify
 from .lint import lint_bindings, lint_main_account, lint_roster, lint_route, lint_settings
+from .names import lint_names
 from .resolve import resolve_names
 from .typecheck import ExprChecker
 
@@ -68,6 +69,7 @@ def _lint(c: Compilation) -> None:
     lint_bindings(c.policy, c.conditions, c.report)
     lint_main_account(c.policy, c.report)
     lint_settings(c.policy, c.report)
+    lint_names(c.policy, c.report)
 
 
 def _lower(c: Compilation) -> None:

@@ -41,6 +41,7 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
         "shop": {
             "id": policy.shop.id,
             "timezone": policy.shop.timezone,
+            "language": policy.shop.language,
             "grouping_enabled": grouping_enabled(policy),
             "grouping_switch": policy.shop.grouping,
             "include_main_account": policy.shop.include_main_account,
@@ -51,7 +52,7 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
             "span": str(policy.shop.span),
         },
         "agents": [
-            {"id": a.id, "role": a.role, "created_at": a.created_at,
+            {"id": a.id, "name": a.name, "role": a.role, "created_at": a.created_at,
              "chat_permission": a.chat_permission, "capacity": a.capacity, "score": a.score,
              "reception_rate": a.reception_rate, "conversion_rate": a.conversion_rate,
              "efficiency": a.efficiency, "groups": member_of.get(a.id, []), "span": str(a.span)}
@@ -66,6 +67,11 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
             {"id": b.path, "when": conditions.get(b.path), "groups": [r.name for r in b.groups],
              "agents": [r.name for r in b.agents], "select": b.select, "span": str(b.span)}
             for b in live_bindings(policy)
+        ],
+        "switched_off": [
+            {"id": b.path, "groups": [r.name for r in b.groups],
+             "agents": [r.name for r in b.agents], "span": str(b.span)}
+            for b in policy.bindings if not b.enabled
         ],
         "pins": {p.buyer: [p.agent.name, p.mode, str(p.span)] for p in policy.pins},
         "route": [

@@ -12,6 +12,7 @@ from __future__ import annotations
 from policyc.dsl.diagnostic import Report
 from policyc.dsl.policy import Binding, Policy, Step
 from policyc.dsl.span import Span
+from policyc.runtime.catalog import N_
 from policyc.runtime.overflow import pick_node, try_order
 from policyc.runtime.vocabulary import STEPS
 
@@ -148,13 +149,14 @@ def verify(graph: DecisionGraph, policy: Policy, report: Report) -> None:
     if cycle:
         names = [u for u, _ in cycle] + [cycle[0][0]]
         group = next(g for g in policy.groups if g.id == names[0])
-        report.add("E209", "group overflow loops: " + " -> ".join(names), group.span)
+        report.add("E209", N_("group overflow loops: {loop}"), group.span,
+                   loop=" -> ".join(names))
     if DEAD_END in graph and graph.reaches(ENTRY, DEAD_END):
         last = policy.route[-1] if policy.route else None
-        report.add("E208", "a message can pass every route step without an outcome",
+        report.add("E208", N_("a message can pass every route step without an outcome"),
                    last.span if last else policy.span,
-                   "end the route with a step that always decides: stage, queue, "
-                   "offline_pool, offline_to_main or offline_to_assistant")
+                   N_("end the route with a step that always decides: stage, queue, "
+                      "offline_pool, offline_to_main or offline_to_assistant"))
     for node, data in graph.nodes.items():
         if graph.out_degree(node) == 0 and data["type"] not in ("outcome", "dead_end"):
-            report.add("E208", f"graph node {node} leads nowhere", policy.span)
+            report.add("E208", N_("graph node {node} leads nowhere"), policy.span, node=node)

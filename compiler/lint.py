@@ -5,6 +5,7 @@ from __future__ import annotations
 from policyc.dsl.diagnostic import Report, token
 from policyc.dsl.policy import Binding, Policy, Step
 from policyc.dsl.schema import MAX_REPLY_CHARS
+from policyc.runtime.catalog import N_
 from policyc.runtime.vocabulary import STEPS
 
 from .coverage import analyse, describe_gap
@@ -18,20 +19,22 @@ def lint_roster(policy: Policy, report: Report) -> None:
     permitted = {a.id: a.chat_permission for a in policy.agents}
     for group in policy.groups:
         if not group.members:
-            report.add("W301", f"group `{token(group.id)}` has no members; chats bound to it "
-                               "fall through to the next step", group.span)
+            report.add("W301", N_("group `{group}` has no members; chats bound to it "
+                                  "fall through to the next step"), group.span,
+                       group=token(group.id))
         for member in group.members:
             if permitted.get(member.name) is False:
-                report.add("W302", f"`{token(member.name)}` has no chat permission and will never "
-                                   f"receive chats from group `{token(group.id)}`", member.span)
+                report.add("W302", N_("`{agent}` has no chat permission and will never "
+                                      "receive chats from group `{group}`"), member.span,
+                           agent=token(member.name), group=token(group.id))
     for pin in policy.pins:
         if permitted.get(pin.agent.name) is False:
-            report.add("W303", f"buyer `{token(pin.buyer)}` is pinned to "
-                               f"`{token(pin.agent.name)}`, who has no chat permission",
-                       pin.agent.span)
+            report.add("W303", N_("buyer `{buyer}` is pinned to `{agent}`, who has no chat "
+                                  "permission"), pin.agent.span, buyer=token(pin.buyer),
+                       agent=token(pin.agent.name))
     if policy.shop.grouping and not grouping_enabled(policy):
-        report.add("W311", "grouping is on but no group has a member, so it is treated as "
-                           "off (S3): every chat goes to the main account", policy.shop.span)
+        report.add("W311", N_("grouping is on but no group has a member, so it is treated as "
+                              "off (S3): every chat goes to the main account"), policy.shop.span)
 
 
 def lint_route(policy: Policy, report: Report) -> None:
@@ -40,8 +43,9 @@ def lint_route(policy: Policy, report: Report) -> None:
         always = not STEPS[step.kind][2] and step.when is None
         if always:
             nxt = policy.route[i + 1]
-            report.add("W307", f"step `{nxt.kind}` is never reached: `{step.kind}` at "
-                               f"{step.span} always decides", nxt.span)
+            report.add("W307", N_("step `{step}` is never reached: `{before}` at {where} "
+                                  "always decides"), nxt.span, step=nxt.kind, before=step.kind,
+                       where=str(step.span))
             break
 
 
@@ -49,8 +53,8 @@ def lint_bindings(policy: Policy, conditions: dict[str, Json], report: Report) -
     """Y7 targets, shadowed bindings, and sources (or times) no binding covers."""
     for b in policy.bindings:
         if b.enabled and not (b.groups or b.agents) and not b.implicit:
-            report.add("W308", f"{b.path} is switched on but has no target (Y7)", b.span,
-                       "add `to:` groups or `agents:`, or switch it off")
+            report.add("W308", N_("{binding} is switched on but has no target (Y7)"), b.span,
+                       N_("add `to:` groups or `agents:`, or switch it off"), binding=b.path)
     if not any(s.kind == "bindings" for s in policy.route):
         return
     live = live_bindings(policy)
@@ -65,18 +69,21 @@ def lint_bindings(policy: Policy, conditions: dict[str, Json], report: Report) -
         if index < len(excludes):
             continue
         winner = takers[by]
-        how = ("excludes" if by < len(excludes) else "takes")
-        report.add("W304", f"{takers[index].path} can never match: {winner.path} at "
-                           f"{winner.span} {how} every chat it would", takers[index].span)
+        how = (N_("{binding} can never match: {winner} at {where} excludes every chat it would")
+               if by < len(excludes) else
+               N_("{binding} can never match: {winner} at {where} takes every chat it would"))
+        report.add("W304", how, takers[index].span, binding=takers[index].path,
+                   winner=winner.path, where=str(winner.span))
     for source in sources:
         gaps = result.uncovered[source]
         ref = next(r for r in policy.shop.sources if r.name == source)
         if len(gaps) == result.total[source]:
-            report.add("W305", f"no binding covers source `{source}`; its chats always go "
-                               "to the fallback steps", ref.span)
+            report.add("W305", N_("no binding covers source `{source}`; its chats always go "
+                                  "to the fallback steps"), ref.span, source=source)
         elif gaps:
-            report.add("W306", f"no binding covers source `{source}` on {describe_gap(gaps)} "
-                               f"({len(gaps) * 30} minutes a week in all)", ref.span)
+            report.add("W306", N_("no binding covers source `{source}` on {gap} ({minutes} "
+                                  "minutes a week in all)"), ref.span, source=source,
+                       gap=describe_gap(gaps), minutes=len(gaps) * 30)
 
 
 def lint_main_account(policy: Policy, report: Report) -> None:
@@ -87,18 +94,21 @@ def lint_main_account(policy: Policy, report: Report) -> None:
     in_group = any(m.name == main.id for g in policy.groups for m in g.members)
     last_resort = any(s.kind == "main_account" for s in policy.route)
     if policy.shop.exclude_admins or not policy.shop.include_main_account:
-        why = ("admins and the main account are excluded (Y4)" if policy.shop.exclude_admins
-               else "`include_main_account` is off (S4-B)")
-        report.add("I401", f"main account `{token(main.id)}` receives no chats unless forwarded: "
-                           f"{why}", policy.shop.span)
+        why = (N_("main account `{agent}` receives no chats unless forwarded: admins and the "
+                  "main account are excluded (Y4)") if policy.shop.exclude_admins else
+               N_("main account `{agent}` receives no chats unless forwarded: "
+                  "`include_main_account` is off (S4-B)"))
+        report.add("I401", why, policy.shop.span, agent=token(main.id))
     elif not in_group:
         if last_resort:
-            report.add("I402", f"main account `{token(main.id)}` receives chats only when "
-                               "every other agent is offline (S4-C)", policy.shop.span)
+            report.add("I402", N_("main account `{agent}` receives chats only when every "
+                                  "other agent is offline (S4-C)"), policy.shop.span,
+                       agent=token(main.id))
         elif not any(s.kind == "other_online" and s.params.get("include_main")
                      for s in policy.route):
-            report.add("I401", f"main account `{token(main.id)}` is in no group and no route step "
-                               "picks it: it receives no chats unless forwarded", policy.shop.span)
+            report.add("I401", N_("main account `{agent}` is in no group and no route step "
+                                  "picks it: it receives no chats unless forwarded"),
+                       policy.shop.span, agent=token(main.id))
 
 
 def lint_settings(policy: Policy, report: Report) -> None:
@@ -107,11 +117,11 @@ def lint_settings(policy: Policy, report: Report) -> None:
     if isinstance(hours, dict):
         span = policy.setting_spans["working_hours"]
         if not hours["days"]:
-            report.add("W309", "working hours name no days: the shop is never open", span)
+            report.add("W309", N_("working hours name no days: the shop is never open"), span)
         elif hours["from"] >= hours["to"]:
-            report.add("W309", "working hours end before they start",
+            report.add("W309", N_("working hours end before they start"),
                        policy.setting_spans.get("working_hours.to", span),
-                       "write from: 09:00 to: 21:30")
+                       N_("write from: 09:00 to: 21:30"))
     replies = policy.settings.get("auto_replies")
     if isinstance(replies, dict):
         spans = policy.setting_spans
@@ -121,7 +131,9 @@ def lint_settings(policy: Policy, report: Report) -> None:
                      or spans.get("auto_replies", policy.span))
             text = reply.get("text")
             if reply.get("enabled") and not (text or "").strip():
-                report.add("W310", f"auto reply `{name}` has no text; the default is sent", where)
+                report.add("W310", N_("auto reply `{reply}` has no text; the default is sent"),
+                           where, reply=name)
             if text and len(text) > MAX_REPLY_CHARS:
-                report.add("E210", f"auto reply `{name}` is {len(text)} characters; the limit "
-                                   f"is {MAX_REPLY_CHARS} (Y10)", where)
+                report.add("E210", N_("auto reply `{reply}` is {length} characters; the limit "
+                                      "is {limit} (Y10)"), where, reply=name, length=len(text),
+                           limit=MAX_REPLY_CHARS)

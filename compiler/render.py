@@ -10,8 +10,9 @@ import unicodedata
 from pathlib import Path, PurePath
 from urllib.parse import quote
 
-from policyc.dsl.diagnostic import CODES, EXPLANATIONS, Diagnostic, Severity
+from policyc.dsl.diagnostic import CODES, EXPLANATIONS, Diagnostic, Severity, Words
 from policyc.dsl.span import source_lines
+from policyc.runtime.catalog import N_, catalog, say
 
 TOOL_URI = "https://example.invalid/policyc"  # no public home yet; SARIF wants a URI
 
@@ -37,12 +38,40 @@ def _source_line(lines: list[str] | None, d: Diagnostic) -> tuple[str, str] | No
     return line, caret
 
 
-def text(diagnostics: list[Diagnostic], texts: dict[str, str]) -> str:
+def _said(lang: str, template: str, args: dict[str, object]) -> str:
+    """`template` in `lang`, filled; an argument that is itself `Words` is said too."""
+    translated = catalog(lang).gettext(template)
+    if not args:
+        return translated
+    return translated.format(**{k: _said(lang, v.template, v.args) if isinstance(v, Words)
+                                else v for k, v in args.items()})
+
+
+def message(d: Diagnostic, lang: str = "en") -> str:
+    """The diagnostic's message in `lang`, through the catalogs (English as written)."""
+    if lang == "en" or d.template is None:
+        return d.message
+    return _said(lang, d.template, dict(d.args))
+
+
+def hint(d: Diagnostic, lang: str = "en") -> str | None:
+    """The diagnostic's hint in `lang` (None when it has none)."""
+    if lang == "en" or not isinstance(d.hint, Words):
+        return d.hint
+    return _said(lang, d.hint.template, d.hint.args)
+
+
+_SEVERITY = {Severity.ERROR: N_("error"), Severity.WARNING: N_("warning"),
+             Severity.INFO: N_("info")}
+
+
+def text(diagnostics: list[Diagnostic], texts: dict[str, str], lang: str = "en") -> str:
     """Compiler-style text: location, severity and code, the source line with a caret."""
     out: list[str] = []
     split: dict[str, list[str]] = {}  # each file's lines, split once
     for d in diagnostics:
-        out.append(f"{d.span}: {d.severity.value}[{d.code}]: {d.message}")
+        out.append(f"{d.span}: {say(lang, _SEVERITY[d.severity])}[{d.code}]: "
+                   f"{message(d, lang)}")
         if d.span.file in texts and d.span.file not in split:
             split[d.span.file] = source_lines(texts[d.span.file])
         shown = _source_line(split.get(d.span.file), d)
@@ -50,26 +79,29 @@ def text(diagnostics: list[Diagnostic], texts: dict[str, str]) -> str:
             gutter = f"{d.span.line:>5} | "
             out.append(gutter + shown[0])
             out.append(" " * (len(gutter) - 2) + "| " + shown[1])
-        if d.hint:
-            out.append(f"      = hint: {d.hint}")
+        shown_hint = hint(d, lang)
+        if shown_hint:
+            out.append("      = " + say(lang, N_("hint: {hint}"), hint=shown_hint))
     counts = {s: sum(1 for d in diagnostics if d.severity is s) for s in Severity}
-    out.append(f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
-               f"{counts[Severity.INFO]} note(s)")
+    out.append(say(lang, N_("{errors} error(s), {warnings} warning(s), {notes} note(s)"),
+                   errors=counts[Severity.ERROR], warnings=counts[Severity.WARNING],
+                   notes=counts[Severity.INFO]))
     return "\n".join(out) + "\n"
 
 
-def as_dict(d: Diagnostic) -> dict[str, object]:
-    """One diagnostic as the JSON format writes it (a missing end is the start)."""
-    return {"code": d.code, "severity": d.severity.value, "message": d.message,
+def as_dict(d: Diagnostic, lang: str = "en") -> dict[str, object]:
+    """One diagnostic as the JSON format writes it (a missing end is the start); the
+    code is stable, `message` and `hint` are in `lang`."""
+    return {"code": d.code, "severity": d.severity.value, "message": message(d, lang),
             "file": d.span.file, "line": d.span.line, "col": d.span.col,
             "end_line": d.span.end_line or d.span.line, "end_col": d.span.end_col or d.span.col,
-            "hint": d.hint}
+            "hint": hint(d, lang)}
 
 
-def to_json(diagnostics: list[Diagnostic]) -> str:
+def to_json(diagnostics: list[Diagnostic], lang: str = "en") -> str:
     """The JSON format: `{"diagnostics": [...]}`, in the order given."""
-    return json.dumps({"diagnostics": [as_dict(d) for d in diagnostics]}, ensure_ascii=False,
-                      indent=2) + "\n"
+    return json.dumps({"diagnostics": [as_dict(d, lang) for d in diagnostics]},
+                      ensure_ascii=False, indent=2) + "\n"
 
 
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

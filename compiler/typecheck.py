@@ -15,6 +15,7 @@ from __future__ import annotations
 from policyc.dsl.diagnostic import Report, token
 from policyc.dsl.expr import BoolOp, Compare, Expr, In, Literal, Name, Not, SetLit, TimeRange
 from policyc.dsl.validate import did_you_mean
+from policyc.runtime.catalog import N_
 from policyc.runtime.vocabulary import ENUMS, FIELDS
 
 Json = list[object] | object
@@ -72,9 +73,9 @@ class ExprChecker:
         dotted = name.dotted
         if dotted in FIELDS:
             return dotted
-        self.report.add("E204", f"unknown field `{token(dotted)}`", name.span,
-                        did_you_mean(dotted, tuple(FIELDS)) or
-                        "fields: " + ", ".join(FIELDS))
+        self.report.add("E204", N_("unknown field `{field}`"), name.span,
+                        did_you_mean(dotted, tuple(FIELDS)) or N_("fields: {fields}"),
+                        field=token(dotted), fields=", ".join(FIELDS))
         return None
 
     def _const(self, expr: Expr, field: str) -> object:
@@ -114,12 +115,13 @@ class ExprChecker:
         values = self.enums[enum]
         if word in values:
             return word
-        label = {"source": "source", "order_state": "order state", "intent": "intent",
-                 "day": "day"}[enum]
+        message = {"source": N_("unknown source `{word}`"),
+                   "order_state": N_("unknown order state `{word}`"),
+                   "intent": N_("unknown intent `{word}`"), "day": N_("unknown day `{word}`")}[enum]
         hint = did_you_mean(word, values)
         if enum == "intent" and not values:
-            hint = "declare the policy's intents under `intents:`"
-        self.report.add("E203", f"unknown {label} `{token(word)}`", where.span, hint)
+            hint = N_("declare the policy's intents under `intents:`")
+        self.report.add("E203", message, where.span, hint, word=token(word))
         return _MISSING
 
     # -- comparisons -----------------------------------------------------------

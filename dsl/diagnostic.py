@@ -62,6 +62,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W309": (Severity.WARNING, "working hours empty or inverted"),
     "W310": (Severity.WARNING, "auto-reply text empty; the default text is used"),
     "W311": (Severity.WARNING, "grouping is on but no group has a member (treated as off)"),
+    "W312": (Severity.WARNING, "name mixes look-alike scripts or looks like another name"),
+    "W313": (Severity.WARNING, "bidi control character in a name or reply text"),
     # I4xx: information the merchant should know
     "I401": (Severity.INFO, "main account receives no chats unless forwarded (S4-B)"),
     "I402": (Severity.INFO, "main account receives only last-resort chats (S4-C)"),
@@ -84,6 +86,20 @@ WORKLOAD_CODES: dict[str, tuple[Severity, str]] = {
 }
 
 _ALL_CODES = {**CODES, **WORKLOAD_CODES}
+
+
+class Words(str):
+    """English text that remembers its catalog message id and the values it was filled
+    with, so it can be said again in another language (a hint built apart from its
+    diagnostic, such as "did you mean ...?")."""
+
+    template: str
+    args: dict[str, object]
+
+    def __new__(cls, template: str, **args: object) -> Words:
+        text = super().__new__(cls, template.format(**args) if args else template)
+        text.template, text.args = template, args
+        return text
 
 
 # Diagnostics quote what the user wrote, never more than this many characters of it:
@@ -183,6 +199,12 @@ EXPLANATIONS: dict[str, str] = {
             "sent. Write the text or rely on the default on purpose.",
     "W311": "Grouping is switched on but no group has a member, so routing behaves as if "
             "grouping were off (S3). Add members or switch grouping off.",
+    "W312": "An agent or group id mixes letters of scripts that look alike (Latin with "
+            "Cyrillic or Greek), or looks like another id once width, case and look-alike "
+            "letters are folded, so two names a merchant reads as one are different. "
+            "Write each name in one script and keep look-alike names apart.",
+    "W313": "A display name or an auto-reply text holds an invisible bidi control character "
+            "that reorders the text on screen. Remove it.",
     "I401": "With `include_main_account: false` the main account receives chats only when "
             "an agent forwards them (S4-B). This is a note, not a fault.",
     "I402": "The main account is in no group and receives chats only as the last resort, "
@@ -192,13 +214,20 @@ EXPLANATIONS: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """One finding about a policy, located at `span`."""
+    """One finding about a policy, located at `span`.
+
+    `message` is English; `template` is its catalog message id and `args` the values
+    it was filled with, and a `Words` hint carries its own, so a renderer can say
+    the same finding in another language (compiler/render.py).
+    """
 
     code: str
     message: str
     span: Span
     hint: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    template: str | None = None
+    args: tuple[tuple[str, object], ...] = ()
 
     @property
     def severity(self) -> Severity:
@@ -228,8 +257,19 @@ class Report:
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
 
-    def add(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
-        """Record a finding; an unregistered code is a programming error, so it raises."""
+    def add(self, code: str, message: str, span: Span, hint: str | None = None,
+            **args: object) -> None:
+        """Record a finding; an unregistered code is a programming error, so it raises.
+
+        With `args`, `message` and `hint` are catalog message ids (marked `N_`) with
+        `{name}` placeholders that `args` fill; without, they are used as written.
+        """
         if code not in _ALL_CODES:
             raise KeyError(f"unregistered diagnostic code {code}")
-        self.items.append(Diagnostic(code, message, span, hint))
+        if hint is not None and not isinstance(hint, Words):
+            hint = Words(hint, **args)
+        if not args:
+            self.items.append(Diagnostic(code, message, span, hint, template=message))
+            return
+        self.items.append(Diagnostic(code, message.format(**args), span, hint,
+                                     template=message, args=tuple(sorted(args.items()))))

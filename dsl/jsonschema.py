@@ -18,7 +18,6 @@ import json
 import sys
 
 from .schema import EXPR, POLICY, STEP_KINDS, F, T
-from .validate import _IDENT
 
 SCHEMA_ID = "https://example.invalid/policyc/policy.schema.json"
 Json = dict[str, object]
@@ -26,13 +25,16 @@ Json = dict[str, object]
 _YAML11_BOOLS = ("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
                  "true", "True", "TRUE", "false", "False", "FALSE",
                  "on", "On", "ON", "off", "Off", "OFF")
+# A name (validate.is_name): letters and digits of any script and _ - . @, so in
+# ECMA-262 terms: no white space and no ASCII punctuation but those four.
+_NAME = r"^[^\s!-/:-@\[-^`{-~][^\s!-,/:-?\[-^`{-~]{0,127}$"
 _DURATION = r"^\s*\d+(s|m|h|d)\s*$"
 _TIME = r"^\d{1,2}:\d{2}$"
 _DATETIME = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
 
 _SCALARS: dict[str, Json] = {
     "str": {"type": ["string", "number", "boolean"]},
-    "ident": {"type": ["string", "integer"], "pattern": _IDENT.pattern},
+    "ident": {"type": ["string", "integer"], "pattern": _NAME},
     "bool": {"anyOf": [{"type": "boolean"}, {"enum": list(_YAML11_BOOLS)}]},
     "duration": {"type": "string", "pattern": _DURATION},
     "time": {"anyOf": [{"type": "string", "pattern": _TIME},

@@ -24,6 +24,7 @@ class Ref(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class Agent:
     id: str
+    name: str | None  # display name for merchants (`name:`)
     role: str
     created_at: str
     chat_permission: bool
@@ -85,6 +86,7 @@ class Step:
 class Shop:
     id: str
     timezone: str
+    language: str  # the buyers' language: default auto-reply texts
     grouping: bool
     one_group_per_agent: bool
     include_main_account: bool
@@ -171,7 +173,7 @@ def _agent(v: V) -> Agent:
     d = _fields(v)
     capacity = _get(d, "capacity")
     return Agent(
-        id=str(_get(d, "id")), role=str(_get(d, "role") or "agent"),
+        id=str(_get(d, "id")), name=_opt_str(d, "name"), role=str(_get(d, "role") or "agent"),
         created_at=str(_get(d, "created_at")),
         chat_permission=bool(_get(d, "chat_permission")),
         capacity=capacity if isinstance(capacity, int) else None,
@@ -261,6 +263,7 @@ def build(root: V, file: str, files: tuple[str, ...]) -> Policy:
         file=file,
         shop=Shop(
             id=str(shop["id"].value), timezone=str(shop["timezone"].value),
+            language=str(_get(shop, "language") or "zh-Hans"),
             grouping=bool(_get(shop, "grouping")),
             one_group_per_agent=bool(_get(shop, "one_group_per_agent")),
             include_main_account=bool(_get(shop, "include_main_account")),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from policyc.runtime.formats import RANGES
 from policyc.runtime.vocabulary import (  # noqa: F401  (DEFAULT_REPLIES: Y10 texts, re-exported)
     DEFAULT_REPLIES,
+    LANGUAGES,
     ORDER_STATES,
     ROLES,
     SOURCES,
@@ -78,6 +79,8 @@ def int_range(lo: int | None = None, hi: int | None = None, nullable: bool = Fal
 RATE = RANGES["rate"]
 AGENT = obj(
     F("id", IDENT, required=True, doc="the account's id, as events name it"),
+    F("name", T("str", nullable=True), default=None,
+      doc="display name shown to merchants beside the id (any text, e.g. 王芳)"),
     F("role", enum(ROLES), default="agent", doc="main account, admin or sub-account"),
     F("created_at", T("datetime"), required=True,
       doc="account creation time (ISO 8601); breaks S5 ties"),
@@ -156,6 +159,8 @@ REPLY = obj(
 SHOP = obj(
     F("id", IDENT, required=True),
     F("timezone", T("timezone"), required=True, doc="IANA time zone, e.g. Asia/Taipei"),
+    F("language", enum(LANGUAGES), default="zh-Hans",
+      doc="the language buyers read: default auto-reply texts (Y10); zh-Hant for Taiwan"),
     F("grouping", BOOL, default=True, doc="grouping switch (S1); off = main account only"),
     F("one_group_per_agent", BOOL, default=True, doc="S2: an agent is in at most one group"),
     F("include_main_account", BOOL, default=True,

@@ -9,24 +9,52 @@ run reports as much as it can.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from policyc.runtime.catalog import N_
 from policyc.runtime.clock import YEARS
-from policyc.runtime.shape import did_you_mean as did_you_mean  # the one hint, shared
 
-from .diagnostic import Report, quoted, token
+from .diagnostic import Report, Words, quoted, token
 from .expr import MAX_DURATION_SECONDS, parse_duration, parse_expr, parse_minutes
-from .schema import EXPR, IDENT, STEP_KINDS, F, T
+from .schema import EXPR, GROUP, IDENT, STEP_KINDS, F, T
 from .span import Span
 from .yaml_tree import YMap, YNode, YScalar, YSeq
 
 _LONG_DURATION = re.compile(r"[0-9]{13,}[smhd]")
-_IDENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@\-]{0,127}$")
+_IDENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@\-]{0,127}$")  # the common, ASCII case
+_NAME_PUNCT = frozenset("_.@-")
+
+
+def is_name(text: str) -> bool:
+    """A name: Unicode letters and digits of any script (王芳, 客服-小林), combining marks
+    after the first character, and _ - . @; up to 128 characters."""
+    if _IDENT.match(text):
+        return True
+    if text.isascii() or not text or len(text) > 128:
+        return False
+    first = text[0]
+    if not (first == "_" or unicodedata.category(first)[0] in "LN"):
+        return False
+    return all(ch in _NAME_PUNCT or unicodedata.category(ch)[0] in "LNM" for ch in text[1:])
+
+
+def name_text(text: str) -> str:
+    """A name as it is compared and stored: NFC (one spelling per name)."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
+    """The hint naming the closest known word (as runtime/shape.py words it), kept as
+    `Words` so a renderer can say it in the reader's language."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return Words(N_("did you mean `{word}`?"), word=close[0]) if close else None
 
 
 class V(NamedTuple):
@@ -42,6 +70,13 @@ def expression_text(s: YScalar) -> str:
     """The expression a `when:` scalar holds, as the expression parser should read it."""
     # YAML reads `when: true` (or `yes`, `on`) as a boolean; the expression language agrees.
     return ("true" if s.value else "false") if isinstance(s.value, bool) else s.text
+
+
+# What a value was expected to be, or was found to be (E120), as the catalogs say them.
+KIND_WORDS = (N_("a mapping"), N_("a list"), N_("a scalar"), N_("text"), N_("a name"),
+              N_("true or false"), N_("a number"), N_("a duration"), N_("a time of day"),
+              N_("a date and time"), N_("a time zone"), N_("an expression"),
+              N_("a step name or a mapping with `step:`"))
 
 
 def _kind_name(node: YNode) -> str:
@@ -78,7 +113,8 @@ class Validator:
 
     # -- helpers -----------------------------------------------------------
     def _wrong(self, node: YNode, expected: str) -> None:
-        self.report.add("E120", f"expected {expected}, found {_kind_name(node)}", node.span)
+        self.report.add("E120", N_("expected {expected}, found {found}"), node.span,
+                        expected=Words(expected), found=Words(_kind_name(node)))
 
     def _scalar(self, node: YNode, expected: str) -> YScalar | None:
         if isinstance(node, YScalar):
@@ -86,8 +122,9 @@ class Validator:
         self._wrong(node, expected)
         return None
 
-    def _bad(self, node: YScalar, message: str, hint: str | None = None) -> None:
-        self.report.add("E123", message, node.span, hint)
+    def _bad(self, node: YScalar, message: str, hint: str | None = None,
+             **args: object) -> None:
+        self.report.add("E123", message, node.span, hint, **args)
 
     # -- scalar kinds --------------------------------------------------------
     def _str(self, node: YNode, t: T) -> V | None:
@@ -98,18 +135,19 @@ class Validator:
         s = self._scalar(node, "a name")
         if s is None:
             return None
-        if not _IDENT.match(s.text):
-            self._bad(s, f"{quoted(s.text)} is not a valid name",
-                      "names use letters, digits and _ - . @, up to 128 characters")
+        if not is_name(s.text):
+            self._bad(s, N_("{name} is not a valid name"), N_(
+                "names use letters and digits (any script) and _ - . @, up to 128 characters"),
+                name=quoted(s.text))
             return None
-        return V(s.text, s.span)
+        return V(name_text(s.text), s.span)
 
     def _bool(self, node: YNode, t: T) -> V | None:
         s = self._scalar(node, "true or false")
         if s is None:
             return None
         if not isinstance(s.value, bool):
-            self._bad(s, f"expected true/false (or on/off), found {quoted(s.text)}")
+            self._bad(s, N_("expected true/false (or on/off), found {text}"), text=quoted(s.text))
             return None
         return V(s.value, s.span)
 
@@ -148,8 +186,8 @@ class Validator:
         if seconds is None and _LONG_DURATION.fullmatch(s.text):
             seconds = MAX_DURATION_SECONDS + 1  # too many digits to read: surely too long
         if seconds is None:
-            self._bad(s, f"{quoted(s.text)} is not a duration",
-                      "write a number and a unit: 10m, 72h, 3d")
+            self._bad(s, N_("{text} is not a duration"),
+                      N_("write a number and a unit: 10m, 72h, 3d"), text=quoted(s.text))
             return None
         if seconds > MAX_DURATION_SECONDS:
             self._bad(s, f"{quoted(s.text)} is longer than {MAX_DURATION_SECONDS // 86400}d",
@@ -163,8 +201,8 @@ class Validator:
             return None
         minutes = parse_minutes(s.text)
         if minutes is None:
-            self._bad(s, f"{quoted(s.text)} is not a time of day",
-                      "write HH:MM, e.g. 09:00 or 21:30")
+            self._bad(s, N_("{text} is not a time of day"),
+                      N_("write HH:MM, e.g. 09:00 or 21:30"), text=quoted(s.text))
             return None
         return V(minutes, s.span)
 
@@ -175,11 +213,12 @@ class Validator:
         try:
             moment = datetime.fromisoformat(s.text)
         except ValueError:
-            self._bad(s, f"{quoted(s.text)} is not an ISO 8601 date-time",
-                      "e.g. 2024-03-01T09:00:00+08:00")
+            self._bad(s, N_("{text} is not an ISO 8601 date-time"),
+                      N_("e.g. 2024-03-01T09:00:00+08:00"), text=quoted(s.text))
             return None
         if moment.tzinfo is None:
-            self._bad(s, f"{quoted(s.text)} has no UTC offset", "add one, e.g. +08:00")
+            self._bad(s, N_("{text} has no UTC offset"), N_("add one, e.g. +08:00"),
+                      text=quoted(s.text))
             return None
         if not YEARS[0] <= moment.year <= YEARS[1]:  # what the runtime's clock accepts
             self._bad(s, f"{s.text!r}: the year is outside {YEARS[0]}-{YEARS[1]}")
@@ -193,8 +232,8 @@ class Validator:
         try:
             ZoneInfo(s.text)
         except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `Asia` is a folder
-            self._bad(s, f"unknown time zone {quoted(s.text)}",
-                      "use an IANA name such as Asia/Taipei")
+            self._bad(s, N_("unknown time zone {text}"),
+                      N_("use an IANA name such as Asia/Taipei"), text=quoted(s.text))
             return None
         return V(s.text, s.span)
 
@@ -203,8 +242,9 @@ class Validator:
         if s is None:
             return None
         if s.text not in t.values:
-            self._bad(s, f"{quoted(s.text)} is not one of: {', '.join(t.values)}",
-                      did_you_mean(s.text, t.values))
+            self._bad(s, N_("{text} is not one of: {values}"),
+                      did_you_mean(s.text, t.values), text=quoted(s.text),
+                      values=", ".join(t.values))
             return None
         return V(s.text, s.span)
 
@@ -244,20 +284,26 @@ class Validator:
         # Pin tables hold up to 100,000 `buyer: agent` lines: the plain form is
         # checked here without the four calls of the general path.
         pins = t.item.kind == "pin"
+        groups = t.item is GROUP
         ident = _IDENT.match
         for key, value in node.items:
             if key.text in seen:
-                self.report.add("E124", f"{quoted(key.text)} is given twice "
-                                        f"(first at {seen[key.text]})", key.span)
+                self.report.add("E124", N_("{key} is given twice (first at {first})"),
+                                key.span, key=quoted(key.text), first=str(seen[key.text]))
                 continue
             seen[key.text] = key.span
+            if groups and not is_name(key.text):
+                self._bad(key, N_("{name} is not a valid name"), N_(
+                    "names use letters and digits (any script) and _ - . @, up to 128 "
+                    "characters"), name=quoted(key.text))
+                continue
             if pins and type(value) is YScalar and ident(value.text):
                 pairs.append((V(key.text, key.span),
                               V({"agent": V(value.text, value.span)}, value.span)))
                 continue
             checked = self.check(value, t.item)
             if checked is not None:
-                pairs.append((V(key.text, key.span), checked))
+                pairs.append((V(name_text(key.text) if groups else key.text, key.span), checked))
         return V(pairs, node.span)
 
     def _obj(self, node: YNode, t: T) -> V | None:
@@ -274,14 +320,14 @@ class Validator:
         for key, value in node.items:
             name = key.text
             if name in seen:
-                self.report.add("E124", f"{quoted(name)} is given twice (first at {seen[name]})",
-                                key.span)
+                self.report.add("E124", N_("{key} is given twice (first at {first})"),
+                                key.span, key=quoted(name), first=str(seen[name]))
                 continue
             seen[name] = key.span
             spec = by_name.get(name)
             if spec is None:
-                self.report.add("E121", f"unknown key {quoted(name)}", key.span,
-                                did_you_mean(name, list(by_name)))
+                self.report.add("E121", N_("unknown key {key}"), key.span,
+                                did_you_mean(name, list(by_name)), key=quoted(name))
                 continue
             checked = self.check(value, spec.type)
             if checked is not None:
@@ -290,7 +336,8 @@ class Validator:
             if spec.name in out or spec.name in seen:
                 continue
             if spec.required:
-                self.report.add("E122", f"missing required key {quoted(spec.name)}", node.span)
+                self.report.add("E122", N_("missing required key {key}"), node.span,
+                                key=quoted(spec.name))
             else:
                 out[spec.name] = self._default(spec, node.span)
         return V(out, node.span)
@@ -324,12 +371,12 @@ class Validator:
             return None
         kind_node = next((v for k, v in node.items if k.text == "step"), None)
         if not isinstance(kind_node, YScalar):
-            self.report.add("E122", "a route step needs `step:` naming its kind", node.span,
-                            "kinds: " + ", ".join(STEP_KINDS))
+            self.report.add("E122", N_("a route step needs `step:` naming its kind"), node.span,
+                            N_("kinds: {kinds}"), kinds=", ".join(STEP_KINDS))
             return None
         if kind_node.text not in STEP_KINDS:
-            self._bad(kind_node, f"unknown step kind {quoted(kind_node.text)}",
-                      did_you_mean(kind_node.text, tuple(STEP_KINDS)))
+            self._bad(kind_node, N_("unknown step kind {text}"),
+                      did_you_mean(kind_node.text, tuple(STEP_KINDS)), text=quoted(kind_node.text))
             return None
         fields = (F("step", IDENT, required=True), F("when", EXPR, default=None),
                   *STEP_KINDS[kind_node.text])

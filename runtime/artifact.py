@@ -36,7 +36,7 @@ from .shape import (
     check,
     show,
 )
-from .vocabulary import FIELDS, ROLES, STEPS, STRATEGIES, WEEKDAYS
+from .vocabulary import FIELDS, LANGUAGES, ROLES, STEPS, STRATEGIES, WEEKDAYS
 
 ARTIFACT_FORMAT = "policyc.artifact"
 ARTIFACT_VERSION = 1
@@ -138,19 +138,23 @@ def _keys(**shapes: Any) -> tuple[Key, ...]:
 
 
 SHOP = _record("the shop", *_keys(
-    id=NAME, timezone=Text(max_len=128), grouping_enabled=Flag(), grouping_switch=Flag(),
-    include_main_account=Flag(), exclude_admins=Flag(), main=Nullable(NAME),
-    main_in_group=Flag(), one_group_per_agent=Flag(), span=SPAN),
-    optional=("grouping_switch", "one_group_per_agent"))
+    id=NAME, timezone=Text(max_len=128), language=Text(LANGUAGES), grouping_enabled=Flag(),
+    grouping_switch=Flag(), include_main_account=Flag(), exclude_admins=Flag(),
+    main=Nullable(NAME), main_in_group=Flag(), one_group_per_agent=Flag(), span=SPAN),
+    optional=("grouping_switch", "one_group_per_agent", "language"))
 RATE = Nullable(Number(*RANGES["rate"]))
 AGENT = _record("an agent", *_keys(
-    id=NAME, role=Text(ROLES), created_at=Instant(), chat_permission=Flag(),
-    capacity=Nullable(CAPACITY), score=SCORE, reception_rate=RATE, conversion_rate=RATE,
-    efficiency=Number(*RANGES["efficiency"]), groups=NAMES, span=SPAN))
+    id=NAME, name=Nullable(Text(max_len=4096)), role=Text(ROLES), created_at=Instant(),
+    chat_permission=Flag(), capacity=Nullable(CAPACITY), score=SCORE, reception_rate=RATE,
+    conversion_rate=RATE, efficiency=Number(*RANGES["efficiency"]), groups=NAMES, span=SPAN),
+    optional=("name",))
 GROUP = _record("a group", *_keys(id=NAME, members=NAMES, select=STRATEGY, overflow=NAMES,
                                   span=SPAN))
 BINDING = _record("a binding", *_keys(id=NAME, when=Nullable(CONDITION), groups=NAMES,
                                       agents=NAMES, select=STRATEGY, span=SPAN))
+# A binding written with `enabled: false`: not part of the graph, named by why-not.
+SWITCHED_OFF = _record("a switched-off binding", *_keys(id=NAME, groups=NAMES, agents=NAMES,
+                                                        span=SPAN))
 _PARAMS: dict[str, tuple[Key, ...]] = {
     "recent_contact": _keys(window=SECONDS, grace=SECONDS, reach_hidden=Flag()),
     "bindings": _keys(enabled=Flag()),
@@ -193,13 +197,14 @@ ARTIFACT = _record("an artifact", *_keys(
     file=Text(max_len=4096), files=Items(Text(max_len=4096)),
     shop=SHOP, agents=Items(AGENT, unique="id"), groups=Items(GROUP, unique="id"),
     bindings=Items(BINDING, unique="id"),
+    switched_off=Items(SWITCHED_OFF, unique="id"),
     pins=Table(Fixed((NAME, Text(("strict", "prefer")), SPAN))),
     route=Items(STEP, unique="id"),
     selection=_record("the selection", *_keys(strategy=Text(STRATEGIES),
                                               busy_threshold=Whole(0, 10_000))),
     settings=SETTINGS,
     graph=_record("the graph", *_keys(nodes=Items(NODE, unique="id"), edges=Items(EDGE))),
-), optional=("file", "files"))
+), optional=("file", "files", "switched_off"))
 
 
 # -- checking ---------------------------------------------------------------------------

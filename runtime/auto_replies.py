@@ -15,7 +15,7 @@ the engine owns time, so it settles what is actually sent:
 A chat handed out or decided again later (a `release`) is no buyer message: it
 gets only `queued`, and only when it enters the queue. Records carry the names
 in `auto_replies` and, when any, the texts sent in `auto_reply_texts` (the
-policy's text, or DEFAULT_REPLIES when the text is empty).
+policy's text, or DEFAULT_REPLIES in the shop's language when the text is empty).
 """
 
 from __future__ import annotations
@@ -30,11 +30,13 @@ from .vocabulary import DEFAULT_REPLIES
 class AutoReplies:
     """The shop's reply switches and texts, and who got the after-hours reply when."""
 
-    def __init__(self, settings: dict[str, Any], tz: str) -> None:
+    def __init__(self, settings: dict[str, Any], tz: str, language: str = "zh-Hans") -> None:
         replies = settings.get("auto_replies") or {}
         self.tz = tz
+        self.defaults = DEFAULT_REPLIES[language]  # `shop.language`'s default texts
         self.on = {name for name, spec in replies.items() if spec.get("enabled")}
-        self.texts = {name: _text(name, spec.get("text")) for name, spec in replies.items()}
+        self.texts = {name: _text(spec.get("text"), self.defaults[name])
+                      for name, spec in replies.items()}
         self.hours: dict[str, Any] | None = settings.get("working_hours")
         self.after_hours_day: dict[str, str] = {}  # buyer -> local date it was sent
 
@@ -65,7 +67,7 @@ class AutoReplies:
         """Put the replies on a record: names always, texts when there are any."""
         record["auto_replies"] = names
         if names:
-            record["auto_reply_texts"] = [self.texts.get(n) or DEFAULT_REPLIES[n] for n in names]
+            record["auto_reply_texts"] = [self.texts.get(n) or self.defaults[n] for n in names]
         return record
 
     def _open(self, minute: int, day: str) -> bool:
@@ -75,6 +77,6 @@ class AutoReplies:
         return day in hours["days"] and hours["from"] <= minute < hours["to"]
 
 
-def _text(name: str, text: str | None) -> str:
+def _text(text: str | None, default: str) -> str:
     """The policy's text, or the default when it is empty or blank (lint W310 warns)."""
-    return text if text and text.strip() else DEFAULT_REPLIES[name]
+    return text if text and text.strip() else default

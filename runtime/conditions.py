@@ -115,7 +115,7 @@ def _hhmm(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
-def first_failure(expr: Any, f: Facts) -> dict[str, str] | None:
+def first_failure(expr: Any, f: Facts) -> dict[str, object] | None:
     """The first atom that made `expr` false: field, actual and expected value.
 
     None when the expression is true. Used only when a trace is asked for.
@@ -138,24 +138,29 @@ def first_failure(expr: Any, f: Facts) -> dict[str, str] | None:
         case "not":
             inner = expr[1]
             if inner[0] == "field":
-                return {"field": inner[1], "actual": "true", "expected": "false"}
+                return {"field": inner[1], "actual": "true", "expected": "false",
+                        "test": "true"}
             if inner[0] == "in":
                 return {"field": inner[1], "actual": _show(GETTERS[inner[1]](f)),
-                        "expected": "not in " + _show(inner[2])}
-            return {"field": "condition", "actual": "true", "expected": "false (negated)"}
+                        "expected": "not in " + _show(inner[2]), "test": "not_in",
+                        "values": list(inner[2])}
+            return {"field": "condition", "actual": "true", "expected": "false (negated)",
+                    "test": "negated"}
         case "const":
             return {"field": "const", "actual": "false", "expected": "true"}
         case "field":
-            return {"field": expr[1], "actual": "false", "expected": "true"}
+            return {"field": expr[1], "actual": "false", "expected": "true", "test": "false"}
         case "in":
             return {"field": expr[1], "actual": _show(GETTERS[expr[1]](f)),
-                    "expected": "in " + _show(expr[2])}
+                    "expected": "in " + _show(expr[2]), "test": "in", "values": list(expr[2])}
         case "has":
             return {"field": expr[1], "actual": _show(GETTERS[expr[1]](f)),
-                    "expected": f"contains {expr[2]}"}
+                    "expected": f"contains {expr[2]}", "test": "has", "values": expr[2]}
         case "cmp":
             return {"field": expr[2], "actual": _show(GETTERS[expr[2]](f)),
-                    "expected": f"{expr[1]} {_show(expr[3])}"}
+                    "expected": f"{expr[1]} {_show(expr[3])}", "test": "cmp",
+                    "values": f"{expr[1]} {_show(expr[3])}"}
         case _:
             return {"field": "time", "actual": _hhmm(f.local()[0]),
-                    "expected": f"in {_hhmm(expr[1])}..{_hhmm(expr[2])}"}
+                    "expected": f"in {_hhmm(expr[1])}..{_hhmm(expr[2])}", "test": "window",
+                    "values": f"{_hhmm(expr[1])}..{_hhmm(expr[2])}"}

@@ -73,7 +73,7 @@ class Engine:
         self.staging = Staging(settings["staging"], shop, router.main_id, router.strategy,
                                router.busy_threshold)
         self.one_group: bool = shop.get("one_group_per_agent", True)  # S2 (older artifacts: on)
-        self.replies = AutoReplies(settings, router.tz)
+        self.replies = AutoReplies(settings, router.tz, router.language)
         self.tally = Counters(router.tz)
         self.pool = OfflinePool(router, settings.get("offline_pool"))
         if snapshot is not None:

@@ -1,164 +1,306 @@
-"""Explanations for people: one decision like the self-check tool (T12), and why-not (T13)."""
+"""Explanations for people: one decision like the self-check tool (T12), in their language.
+
+The router records codes and figures as data in the trace; this module turns
+them into sentences through the message catalogs (catalog.py, words.py), so the
+same record reads in English, Simplified or Traditional Chinese. `why-not`
+(T13) lives in why_not.py.
+"""
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
+from .catalog import N_, say
 from .decision import Decision
-from .router import Router
-from .state import ShopState
+from .figures import SHOWN
 from .vocabulary import REASONS
+from .words import (
+    FIELD_WORDS,
+    FIGURE_WORDS,
+    ORDER_STATE_WORDS,
+    OUTCOME_WORDS,
+    REASON_WORDS,
+    SELECTION_WORDS,
+    SOURCE_WORDS,
+    STEP_RESULT_WORDS,
+    WHY_WORDS,
+)
 
-_WHY_TEXT = {
-    "offline": "is offline",
-    "busy": "is busy",
-    "hidden": "is hidden (hung up / suspended)",
-    "at_capacity": "is at capacity",
-    "no_chat_permission": "has no chat permission",
-    "admin_excluded": "is an admin/main account and admins are excluded (Y4)",
-    "main_account_excluded": "is the main account and `include_main_account` is off (S4-B)",
-    "unknown_agent": "is not in the roster",
+Step = Mapping[str, Any]
+_LABEL_WIDTH = 11
+
+# How a failed condition reads, by its test (conditions.first_failure `test`).
+_FAILED = {
+    "in": N_("{field} is {actual}, not one of {values}"),
+    "not_in": N_("{field} is {actual}, which is excluded ({values})"),
+    "has": N_("{field} is {actual}, without {values}"),
+    "cmp": N_("{field} is {actual}, expected {values}"),
+    "window": N_("the time is {actual}, outside {values}"),
+    "true": N_("{field} is true, expected false"),
+    "false": N_("{field} is false, expected true"),
+    "negated": N_("the condition holds, and the step asks for it not to (`not ...`)"),
+}
+# The router's own pseudo-conditions (not a `when:`), by field.
+_STEP_FAILED = {
+    "pin": N_("this buyer has no exclusive agent"),
+    "recent_contact": N_("no recent contact within {window} (last: {actual})"),
+    "available agents": N_("{actual} agents can take chats, not exactly one"),
+    "bindings": N_("no binding matched ({count} tried)"),
 }
 
-_FIX = {
-    "offline": "the agent goes online",
-    "busy": "the agent sets its status to online",
-    "hidden": "the agent leaves hidden mode",
-    "at_capacity": "the agent closes a conversation, or its capacity is raised (Y2, Y13)",
-    "no_chat_permission": "grant chat permission in the roster (`chat_permission: true`)",
-    "admin_excluded": "set `shop.exclude_admins: false`",
-    "main_account_excluded": "set `shop.include_main_account: true`",
-}
+
+def word(lang: str, table: Mapping[str, str], code: str | None) -> str:
+    """The plain phrase for a code, or the code itself when the table has none."""
+    if code is None:
+        return "-"
+    msgid = table.get(code)
+    return say(lang, msgid) if msgid else code
 
 
-def _detail(event: dict[str, Any]) -> str:
-    parts = [f"source {event.get('source')}"]
-    for key in ("item_id", "order_id"):
-        if event.get(key):
-            parts.append(f"{key.replace('_id', '')} {event[key]}")
-    parts.append(f"order state {event.get('order_state') or 'none'}")
-    return ", ".join(parts)
+def _value(lang: str, field: str, value: object) -> str:
+    table = {"source": SOURCE_WORDS, "order.state": ORDER_STATE_WORDS}.get(field)
+    if isinstance(value, list):
+        return "{" + ", ".join(_value(lang, field, v) for v in value) + "}"
+    return word(lang, table, str(value)) if table and value is not None else str(value)
 
 
-def _step_line(step: dict[str, object]) -> str:
-    result = step["result"]
-    line = f"  [{step['span']}] {step['step']}: {result}"
-    failed = step.get("failed")
-    if isinstance(failed, dict):
-        line += f" — {failed['field']} is {failed['actual']}, expected {failed['expected']}"
-    if step.get("picked"):
-        line += f" — picked {step['picked']} by {step.get('selection')}"
-    dropped = step.get("dropped")
+def failed_text(lang: str, failed: Mapping[str, Any]) -> str:
+    """Why a condition or a step's own test failed, from the trace's `failed` data."""
+    field = str(failed["field"])
+    if field in _STEP_FAILED:
+        actual = failed["actual"]
+        if actual in ("none", "none matched"):
+            actual = say(lang, N_("none"))
+        return say(lang, _STEP_FAILED[field], actual=actual,
+                   window=failed.get("window", ""), count=failed.get("count", ""))
+    test = failed.get("test")
+    if test in _FAILED:
+        return say(lang, _FAILED[str(test)], field=word(lang, FIELD_WORDS, field),
+                   actual=_value(lang, field, failed["actual"]),
+                   values=_value(lang, field, failed.get("values", failed["expected"])))
+    return say(lang, N_("{field} is {actual}, expected {expected}"), field=field,
+               actual=failed["actual"], expected=failed["expected"])
+
+
+def figure_text(lang: str, strategy: str, figures: Mapping[str, Any],
+                names: Mapping[str, str] | None = None) -> str:
+    """One candidate's figures under a strategy ("elly 1 unread", "a-chen 0.31")."""
+    args = {k: ("-" if v is None else v) for k, v in figures.items()}
+    args["agent"] = _who(names, str(figures["agent"]))
+    return say(lang, FIGURE_WORDS[strategy], **args)
+
+
+def pick_text(lang: str, step: Step, names: Mapping[str, str] | None = None) -> str:
+    """The agent choice: who won, on which figure, against whom, and the tie-break."""
+    if step.get("pin") is not None or step.get("contact") is not None:
+        return _direct_text(lang, step, names)
+    if step.get("strategy") is None:  # one named agent (the main account): nothing compared
+        kept = step.get("kept") or ["-"]
+        return say(lang, N_("{agent} can take it — no matching needed"),
+                   agent=_who(names, kept[0]))
+    compared = step.get("compared") or []
+    strategy = str(step.get("strategy") or "")
+    selection = step.get("selection")
+    text = say(lang, N_("picked {agent} by {selection}"), agent=_who(names, step.get("picked")),
+               selection=word(lang, SELECTION_WORDS, strategy or selection))
+    if len(compared) > 1:
+        figures = [figure_text(lang, strategy, c, names) for c in compared[:SHOWN]]
+        text = say(lang, N_("{text}: {figures}"), text=text, figures=say(
+            lang, N_("{winner} against {others}"), winner=figures[0],
+            others=say(lang, N_(", ")).join(figures[1:])))
+    elif compared:
+        text = say(lang, N_("{text}: {figures}"), text=text, figures=say(
+            lang, N_("{winner}, the only one who could take it"),
+            winner=figure_text(lang, strategy, compared[0], names)))
+    tie = step.get("tie_break")
+    if selection == "earliest_created" and isinstance(tie, Mapping):
+        text = say(lang, N_("{text}; {more}"), text=text, more=say(
+            lang, N_("tied, so {agent} (created {created}) before {other} "
+                     "(created {other_created})"), **{
+                         **tie, "agent": _who(names, tie["agent"]),
+                         "other": _who(names, tie["other"])}))
+    return text
+
+
+def _direct_text(lang: str, step: Step, names: Mapping[str, str] | None = None) -> str:
+    """A pin or a recent contact names its one agent: no matching needed."""
+    pin, contact = step.get("pin"), step.get("contact") or {}
+    if pin is not None:
+        about = say(lang, N_("exclusive agent {agent} ({mode})"),
+                    agent=_who(names, pin["agent"]), mode=pin["mode"])
+    else:
+        about = say(lang, N_("talked to {agent} {hours} hours ago"),
+                    agent=_who(names, contact["agent"]), hours=contact["hours_ago"])
+    if step.get("picked") or step.get("result") == "picked":
+        return about + say(lang, N_(" — no matching needed"))
+    return about
+
+
+def _dropped_text(lang: str, step: Step, names: Mapping[str, str] | None = None) -> str:
+    """Who could not take the chat and why (by name, or counted in a large pool)."""
+    dropped, counts = step.get("dropped"), step.get("dropped_counts")
     if isinstance(dropped, list) and dropped:
-        line += "; dropped " + ", ".join(f"{d['agent']} ({d['why']})" for d in dropped)
-    counts = step.get("dropped_counts")
-    if isinstance(counts, dict) and counts:
-        line += "; dropped " + ", ".join(f"{n} {why}" for why, n in counts.items())
-    return line
+        agents = say(lang, N_(", ")).join(
+            say(lang, N_("{agent} ({why})"), agent=_who(names, d["agent"]),
+                why=word(lang, WHY_WORDS, d["why"]))
+            for d in dropped)
+    elif isinstance(counts, dict) and counts:
+        agents = say(lang, N_(", ")).join(
+            say(lang, N_("{n} {why}"), n=n, why=word(lang, WHY_WORDS, why))
+            for why, n in counts.items())
+    else:
+        return ""
+    if step.get("result") == "nobody_available":
+        return agents
+    return say(lang, N_("could not take it: {agents}"), agents=agents)
 
 
-def decision_text(decision: Decision, level: str = "fails") -> str:
+def _outcome_text(lang: str, step: Step, names: Mapping[str, str] | None) -> str:
+    text = word(lang, OUTCOME_WORDS, str(step["result"]))
+    if step.get("waiting_for"):
+        text += " " + say(lang, N_("(waiting for {agent})"),
+                          agent=_who(names, step["waiting_for"]))
+    return text
+
+
+def step_text(lang: str, step: Step, names: Mapping[str, str] | None = None) -> str:
+    """One trace step as a sentence: the step, what happened, and the figures behind it
+    (`names`: agents' display names, shown beside their ids)."""
+    if step["kind"] == "outcome":
+        return _outcome_text(lang, step, names)
+    picked = step["result"] == "picked" and step["kind"] == "pick"
+    parts = [] if picked else [word(lang, STEP_RESULT_WORDS, str(step["result"]))]
+    failed = step.get("failed")
+    if isinstance(failed, Mapping):
+        parts.append(failed_text(lang, failed))
+    if picked:
+        parts.append(pick_text(lang, step, names))
+    elif step.get("pin") is not None or step.get("contact") is not None:
+        parts.append(_direct_text(lang, step, names))
+    dropped = _dropped_text(lang, step, names)
+    if dropped:
+        parts.append(dropped)
+    return say(lang, N_(" — ")).join(parts)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _line(lang: str, label: str, value: object) -> str:
+    """`label: value`, the values lined up whatever the label's language."""
+    shown = say(lang, label)
+    return f"  {shown}{' ' * max(1, _LABEL_WIDTH - _width(shown))}{value}"
+
+
+def _source(lang: str, event: Mapping[str, Any]) -> str:
+    parts = [word(lang, SOURCE_WORDS, event.get("source"))]
+    if event.get("item_id"):
+        parts.append(say(lang, N_("item {id}"), id=event["item_id"]))
+    if event.get("order_id"):
+        parts.append(say(lang, N_("order {id}"), id=event["order_id"]))
+    parts.append(say(lang, N_("order state: {state}"),
+                     state=word(lang, ORDER_STATE_WORDS, event.get("order_state") or "none")))
+    return say(lang, N_(", ")).join(parts)
+
+
+def decision_text(decision: Decision, level: str = "fails", lang: str = "en",
+                  names: Mapping[str, str] | None = None) -> str:
     """The decision as the self-check tool shows it: source, reason, agent, group, process."""
     record = dict(decision.to_dict(level), buyer=decision.buyer)
-    return record_text(record, level if decision.trace is not None else None)
+    return record_text(record, level if decision.trace is not None else None, lang, names)
 
 
-def record_text(record: dict[str, Any], level: str | None = "fails") -> str:
-    """One routing record (a decision dict, or an engine record) for a person."""
-    e = record.get("event") or {}
-    head = f"buyer {record['buyer']} at {record['at']}"
+def _head(lang: str, record: Mapping[str, Any]) -> str:
+    head = say(lang, N_("buyer {buyer} at {at}"), buyer=record["buyer"], at=record["at"])
     if record.get("kind"):
-        head += f" — {record['kind']}"
+        head += say(lang, N_(" — {kind}"), kind=record["kind"])
         cause = record.get("cause")
         if isinstance(cause, dict):
-            head += f" (after {cause.get('type')} at {cause.get('at')})"
-    lines = [head]
-    if "outcome" not in record:  # an engine record that routes nothing (closed, ...)
-        lines.append(f"  agent:     {record.get('agent') or '-'}")
-        lines.append(f"  why:       {record.get('why') or '-'}")
-        return "\n".join(lines) + "\n"
-    lines += [
-        f"  source:    {_detail(e)}",
-        f"  intent:    {e.get('intent') or 'none'}",
-        f"  outcome:   {record['outcome']}",
-        f"  reason:    {record['reason']} ({REASONS.get(record['reason'], '')})",
-        f"  agent:     {record['agent'] or '-'}",
-        f"  group:     {record['group'] or '-'}",
-        f"  selection: {record['selection'] or '-'}",
-    ]
-    if record.get("auto_replies"):
-        lines.append(f"  replies:   {', '.join(record['auto_replies'])}")
-    if record.get("why"):
-        lines.append(f"  why:       {record['why']}")
-    lines.append(f"  policy:    {record['policy']}")
-    if level is not None and record.get("trace") is not None:
-        lines.append(f"process ({level}):")
-        lines.extend(_step_line(step) for step in record["trace"])
-    return "\n".join(lines) + "\n"
+            head += " " + say(lang, N_("(after {type} at {at})"), type=cause.get("type"),
+                              at=cause.get("at"))
+    return head
 
 
-def why_not(router: Router, state: ShopState, agent_id: str) -> list[dict[str, str]]:
-    """Every reason agent `agent_id` would get no new chat now, with what would change it.
-
-    An empty list means the agent can receive chats.
-    """
-    agent = state.agents.get(agent_id)
+def _who(names: Mapping[str, str] | None, agent: str | None) -> str:
     if agent is None:
-        return [{"cause": "unknown_agent", "text": f"{agent_id} is not in the roster",
-                 "span": router.shop_span, "fix": "add it to `roster:`"}]
-    causes: list[dict[str, str]] = []
-
-    def add(cause: str, span: str, text: str | None = None, fix: str | None = None) -> None:
-        causes.append({"cause": cause, "text": text or f"{agent_id} {_WHY_TEXT[cause]}",
-                       "span": span, "fix": fix or _FIX.get(cause, "")})
-
-    if not agent.chat_permission:
-        add("no_chat_permission", agent.span)
-    if agent.static_why:
-        add(agent.static_why, router.shop_span)
-    if agent.status != "online":
-        add(agent.status, "state: agents[].status")
-    elif agent.capacity is not None and agent.open >= agent.capacity:
-        add("at_capacity", "state: agents[].open",
-            f"{agent_id} has {agent.open} open conversations, capacity {agent.capacity}")
-    if not router.grouping_enabled and agent.role != "main":
-        add("grouping_off", router.shop_span, "grouping is off or has no members: only the main "
-            "account receives chats (S1, S3)", "switch `shop.grouping` on and add members")
-    if agent.role == "main" and router.grouping_enabled and not agent.groups:
-        steps = [s.kind for s in router.route]
-        others = any(s.kind == "other_online" and s.params.get("include_main")
-                     for s in router.route)
-        if "main_account" in steps and not others:
-            add("main_account_last_resort", router.shop_span,
-                f"{agent_id} is the main account in no group: it gets chats only when every "
-                "other agent is offline (S4-C)", "add it to a group (S4-D)")
-    reached = _reachable(router, agent_id, agent.groups)
-    if router.grouping_enabled and agent.role != "main" and not reached:
-        add("not_in_group", agent.span, f"{agent_id} is in no group bound to any source, and "
-            "no fallback step picks other agents", "add it to a bound group")
-    return causes
+        return "-"
+    name = (names or {}).get(agent)
+    return f"{name} ({agent})" if name and name != agent else agent
 
 
-def _reachable(router: Router, agent_id: str, groups: list[str]) -> bool:
-    """Whether any route step can ever pick this agent automatically."""
-    for step in router.route:
-        if step.kind in ("other_online", "only_one_online"):
-            return True
-        if step.kind == "bindings":
-            for b in router.bindings:
-                targets = router.targets[(step.id, b.id)]  # groups and overflow chains
-                if agent_id in b.agents or any(gid in groups for gid, *_ in targets):
-                    return True
-    return False
+def record_text(record: Mapping[str, Any], level: str | None = "fails", lang: str = "en",
+                names: Mapping[str, str] | None = None,
+                pool_run: Mapping[str, Any] | None = None) -> str:
+    """One routing record (a decision dict, or an engine record) for a person.
 
-
-def why_not_text(agent_id: str, causes: list[dict[str, str]]) -> str:
-    """The causes `why_not` found, for a person: each with its span and its fix."""
-    if not causes:
-        return f"{agent_id} can receive new chats now.\n"
-    lines = [f"{agent_id} receives no new chats because:"]
-    for c in causes:
-        lines.append(f"  - [{c['span']}] {c['text']} ({c['cause']})")
-        if c["fix"]:
-            lines.append(f"      would change if: {c['fix']}")
+    `names` maps agent ids to display names; `pool_run` is the run a pool
+    release came from (its slot, cap and scope are shown).
+    """
+    e = record.get("event") or {}
+    lines = [_head(lang, record)]
+    if "outcome" not in record:  # an engine record that routes nothing (closed, ...)
+        lines.append(_line(lang, N_("agent:"), _who(names, record.get("agent"))))
+        lines.append(_line(lang, N_("why:"), record.get("why") or "-"))
+        return "\n".join(lines) + "\n"
+    trace = record.get("trace") or []
+    outcome: Step = next((s for s in reversed(trace) if s.get("kind") == "outcome"), {})
+    if record.get("kind") == "transfer":
+        target = e.get("to_agent") or e.get("to_group")
+        lines.append(_line(lang, N_("transfer:"), say(
+            lang, N_("{sender} forwarded the chat to {target}"),
+            sender=_who(names, e.get("agent")), target=_who(names, target))))
+    else:
+        lines.append(_line(lang, N_("source:"), _source(lang, e)))
+        lines.append(_line(lang, N_("intent:"), e.get("intent") or "-"))
+    agent = _who(names, record["agent"])
+    if outcome.get("waiting_for"):
+        agent = say(lang, N_("- (waiting for {agent})"),
+                    agent=_who(names, outcome["waiting_for"]))
+    lines += [
+        _line(lang, N_("outcome:"), word(lang, OUTCOME_WORDS, record["outcome"])
+              + f" ({record['outcome']})"),
+        _line(lang, N_("reason:"), say(lang, N_("{phrase} ({code}; {rules})"),
+                                          phrase=word(lang, REASON_WORDS, record["reason"]),
+                                          code=record["reason"],
+                                          rules=REASONS.get(record["reason"], ""))),
+        _line(lang, N_("agent:"), agent),
+        _line(lang, N_("group:"), record["group"] or "-"),
+        _line(lang, N_("selection:"), _selection(lang, record["selection"])),
+    ]
+    if pool_run is not None:
+        lines.append(_line(lang, N_("pool run:"), say(
+            lang, N_("slot {slot}, cap {cap}, scope {scope}, {distributed} handed out"),
+            slot=pool_run.get("slot"), cap=pool_run.get("cap"), scope=pool_run.get("scope"),
+            distributed=pool_run.get("distributed"))))
+    if record.get("auto_replies"):
+        lines.append(_line(lang, N_("replies:"), ", ".join(record["auto_replies"])))
+    if record.get("why"):
+        lines.append(_line(lang, N_("why:"), record["why"]))
+    lines.append(_line(lang, N_("policy:"), record["policy"]))
+    if level is not None and record.get("trace") is not None:
+        lines.append(say(lang, N_("process ({level}):"), level=level))
+        lines.extend(f"  [{s['span']}] {s['step']}: {step_text(lang, s, names)}" for s in trace)
     return "\n".join(lines) + "\n"
+
+
+def _selection(lang: str, selection: str | None) -> str:
+    if selection is None:
+        return "-"
+    return f"{word(lang, SELECTION_WORDS, selection)} ({selection})"
+
+
+def rendered_decision(record: Mapping[str, Any], lang: str,
+                      names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A decision or record for JSON output: its stable codes kept, the words added
+    (`outcome_text`, `reason_text`, `selection_text` and each trace step's `text`)."""
+    out = dict(record)
+    if "outcome" in record:
+        out["outcome_text"] = word(lang, OUTCOME_WORDS, record["outcome"])
+        out["reason_text"] = word(lang, REASON_WORDS, record["reason"])
+        out["selection_text"] = word(lang, SELECTION_WORDS, record.get("selection"))
+    if record.get("trace") is not None:
+        out["trace"] = [dict(s, text=step_text(lang, s, names)) for s in record["trace"]]
+    return out

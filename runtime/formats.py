@@ -112,7 +112,21 @@ TRACE_STEP = Custom("trace step", lambda value, at: None, {
     "type": "object", "required": ["step", "node", "span", "kind", "result"],
     "properties": {"step": {"type": "string"}, "node": {"type": "string"},
                    "span": {"type": "string", "pattern": "^.+:[0-9]+:[0-9]+$"},
-                   "kind": {"type": "string"}, "result": {"type": "string"}},
+                   "kind": {"type": "string"}, "result": {"type": "string"},
+                   "compared": {"type": "array", "items": {
+                       "type": "object", "required": ["agent"]},
+                       "description": "a pick's candidates as the strategy ranks them, "
+                                      "winner first, each with the figures it compared "
+                                      "(unread, open/capacity/load, assigned/weight, "
+                                      "pending/busy, reception_rate, conversion_rate)"},
+                   "tie_break": {"type": ["object", "null"], "required": [
+                       "agent", "created", "other", "other_created"],
+                       "description": "S5: the winner and the runner-up it tied with, "
+                                      "with both creation times"},
+                   "waiting_for": {"type": "string",
+                                   "description": "a waiting outcome: the agent it waits for"},
+                   "text": {"type": "string", "description": "the step as a sentence in "
+                                                             "the chosen language (--lang)"}},
     "description": "one evaluated node; its kind adds detail (failed, kept, dropped, ...)"})
 POLICY_HASH = Custom("policy hash", lambda value, at: None,
                      {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"})
@@ -128,6 +142,9 @@ DECISION_KEYS = (
     Key("path", Items(Text(max_len=1 << 20)), required=True,
         doc="the graph nodes walked (empty when the engine decided without the route)"),
     Key("trace", Items(TRACE_STEP)),
+    *(Key(key, Text(), doc=f"explain --format json: the {what} in the chosen language")
+      for key, what in (("outcome_text", "outcome"), ("reason_text", "reason's plain phrase"),
+                        ("selection_text", "selection's plain phrase"))),
 )
 DECISION = Record("a decision", DECISION_KEYS,
                   doc="one routing outcome (CONTRACT.md), as `policyc explain --format json` "

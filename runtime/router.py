@@ -17,6 +17,7 @@ from .clock import local_minute_and_day, parse_instant
 from .conditions import Cond, Facts, compile_condition, first_failure
 from .decision import Decision
 from .dispatch import index_bindings, is_only_test_of
+from .figures import compared, tie_break
 from .overflow import pick_node, try_order
 from .snapshot import build_state
 from .state import AgentState, Pool, ShopState
@@ -63,6 +64,7 @@ class Router:
         self.policy_hash: str = artifact["policy"]
         shop = artifact["shop"]
         self.tz: str = shop["timezone"]
+        self.language: str = shop.get("language", "zh-Hans")  # the buyers' (default replies)
         self.grouping_enabled: bool = shop["grouping_enabled"]
         self.shop_span: str = shop["span"]
         self.main_id: str | None = shop["main"]
@@ -73,6 +75,9 @@ class Router:
         self.busy_threshold: int = artifact["selection"]["busy_threshold"]
         self.agent_specs: list[dict[str, Any]] = artifact["agents"]
         self.agent_ids: frozenset[str] = frozenset(a["id"] for a in self.agent_specs)
+        # Optional `name:` of agents, shown to merchants beside the id.
+        self.display_names: dict[str, str] = {a["id"]: a["name"] for a in self.agent_specs
+                                              if a.get("name")}
         self.groups: dict[str, dict[str, Any]] = {g["id"]: g for g in artifact["groups"]}
         self.pins: dict[str, list[str]] = artifact["pins"]
         self.settings: dict[str, Any] = artifact["settings"]
@@ -92,6 +97,8 @@ class Router:
             if is_only_test_of(b.when, self.binding_index[0]):
                 b.cond = None  # the dispatch table already proved it for every row it lists
         self.node_spans = {n["id"]: n["span"] for n in artifact["graph"]["nodes"]}
+        # Bindings written with `enabled: false` (no part of the graph): why-not names them.
+        self.switched_off: list[dict[str, Any]] = artifact.get("switched_off", [])
         self._plan: list[tuple[RouteStep, Callable[..., Outcome | None]]] = [
             (step, getattr(self, f"_step_{step.kind}", None) or _fixed(step.kind))
             for step in self.route]
@@ -147,8 +154,9 @@ class Router:
         replies = self._replies(state, outcome, buyer, at) if self.replies_on else ()
         trace_steps: tuple[TraceStep, ...] | None = None
         if tr:
-            tr.add(node, node, self.node_spans.get(node, ""), "outcome", outcome, reason=reason,
-                   agent=agent.id if agent else None, group=group, selection=selection)
+            tr.add(node, node, _deciding_span(tr, reason, self.node_spans.get(node, "")), "outcome",
+                   outcome, reason=reason, agent=agent.id if agent else None, group=group,
+                   selection=selection, **_waiting_for(tr, outcome))
             trace_steps = tuple(tr.steps) + self._skipped[index]
         agent_id = None
         if agent is not None:
@@ -189,8 +197,16 @@ class Router:
             else:
                 selection = strategy
         if tr:
+            detail = _pool_detail(pool, agent, strategy, selection)
+            if agent is not None:
+                eligible = [a for a in pool.members if a.why is None]
+                detail["compared"] = compared(eligible, strategy, self.busy_threshold,
+                                              TRACE_LIST_LIMIT)
+                if selection == "earliest_created":
+                    detail["tie_break"] = tie_break(eligible, strategy, self.busy_threshold,
+                                                    agent)
             tr.add(step_id, node, span, "pick", "picked" if agent else "nobody_available",
-                   **_pool_detail(pool, agent, strategy, selection))
+                   **detail)
         return agent, selection
 
     def _one_agent(self, step: RouteStep, agent_id: str, state: ShopState,
@@ -234,7 +250,8 @@ class Router:
                 actual = "none" if contact is None else f"{(at - contact[1]) / 3600:.1f}h ago"
                 tr.add(step.id, step.id, step.span, "pick", "nobody_available",
                        failed={"field": "recent_contact", "actual": actual,
-                               "expected": f"within {window // 3600}h"})
+                               "expected": f"within {window // 3600}h",
+                               "window": f"{window // 3600}h"})
             return None
         agent_id = contact[0]
         if agent_id == self.main_id and not self.main_in_group:
@@ -328,7 +345,7 @@ class Router:
         if tr:
             tr.add(step.id, step.id, step.span, "match", "no_match",
                    failed={"field": "bindings", "actual": "none matched",
-                           "expected": f"one of {len(rows)} to match"})
+                           "expected": f"one of {len(rows)} to match", "count": len(rows)})
         return None
 
     def _binding_targets(self, step: RouteStep, b: BindingRow, state: ShopState,
@@ -388,3 +405,28 @@ def _pool_detail(pool: Pool, agent: AgentState | None, strategy: str,
             counts[str(a.static_why)] = counts.get(str(a.static_why), 0) + 1
         detail["dropped_counts"] = counts
     return detail
+
+
+def _deciding_span(tr: Tracer, reason: str, node_span: str) -> str:
+    """The outcome points at what decided it: for a bound group, the binding that matched
+    (the outcome node is drawn at the first binding's line); for another assignment, the
+    step that picked the agent; otherwise the outcome's own step."""
+    wanted = "matched" if reason == "source_group" else "picked"
+    if reason == "source_group" or reason in _PICKED:
+        for step in reversed(tr.steps):
+            if step.result == wanted:
+                return step.span
+    return node_span
+
+
+_PICKED = frozenset({"pinned_agent", "recent_contact", "only_one_online",
+                     "fallback_other_online", "main_account_fallback"})
+
+
+def _waiting_for(tr: Tracer, outcome: str) -> dict[str, object]:
+    """A chat that waits names the agent it waits for (the pin's or the recent contact's)."""
+    if outcome != "waiting" or not tr.steps:
+        return {}
+    detail = tr.steps[-1].detail
+    about = detail.get("pin") or detail.get("contact")
+    return {"waiting_for": about["agent"]} if isinstance(about, dict) else {}

@@ -98,11 +98,29 @@ STATUSES = ("online", "busy", "hidden", "offline")
 ROLES = ("main", "admin", "agent")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-# Y10: the text an auto reply sends when it is switched on with an empty text.
-DEFAULT_REPLIES: dict[str, str] = {
-    "welcome": "您好，欢迎光临",
-    "queued": "抱歉，目前客服都在忙呢，请再稍等一会",
-    "after_hours": "我们现在都不在呢，等明天早上看到消息会第一时间回复的",
+# The languages a shop's buyers may read (`shop.language`): BCP 47 tags.
+LANGUAGES = ("zh-Hans", "zh-Hant", "en")
+
+# Y10: the text an auto reply sends when it is switched on with an empty text, in
+# the shop's language (`shop.language`, default zh-Hans as on Taobao and Youzan;
+# the Taiwan Shopee shop says zh-Hant). Buyer-facing data of the shop, not
+# messages to the merchant, so they live here rather than in the catalogs.
+DEFAULT_REPLIES: dict[str, dict[str, str]] = {
+    "zh-Hans": {
+        "welcome": "您好，欢迎光临",
+        "queued": "抱歉，目前客服都在忙呢，请再稍等一会",
+        "after_hours": "我们现在都不在呢，等明天早上看到消息会第一时间回复的",
+    },
+    "zh-Hant": {
+        "welcome": "您好，歡迎光臨",
+        "queued": "抱歉，目前客服都在忙碌中，請再稍等一下",
+        "after_hours": "我們現在都不在喔，明天早上看到訊息會第一時間回覆您",
+    },
+    "en": {
+        "welcome": "Hello, welcome to our shop",
+        "queued": "Sorry, all our agents are busy right now; please wait a moment",
+        "after_hours": "We are away right now; we will reply first thing tomorrow morning",
+    },
 }
 
 # Why a candidate agent was dropped (trace `dropped[].why`).

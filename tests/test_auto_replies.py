@@ -57,7 +57,7 @@ def test_Y10_after_hours_when_everyone_offline_outside_hours_once_a_day() -> Non
                 msg(NIGHT + 2, "h1", "micro_mall"))
     assert replies(recs) == [("route", ["welcome"]), ("route", ["welcome", "after_hours"]),
                              ("continued", []), ("continued", ["after_hours"])]
-    assert recs[1]["auto_reply_texts"][1] == DEFAULT_REPLIES["after_hours"]
+    assert recs[1]["auto_reply_texts"][1] == DEFAULT_REPLIES["zh-Hans"]["after_hours"]
 
 
 def test_Y10_no_after_hours_while_an_agent_is_not_offline() -> None:
@@ -69,7 +69,7 @@ def test_Y10_no_after_hours_while_an_agent_is_not_offline() -> None:
 def test_Y10_empty_text_sends_the_default_text() -> None:
     e = engine("youzan", auto_replies={"welcome": {"enabled": True, "text": "  "}})
     recs = feed(e, msg(0, "w1", "micro_mall"))
-    assert recs[0]["auto_reply_texts"] == [DEFAULT_REPLIES["welcome"]]
+    assert recs[0]["auto_reply_texts"] == [DEFAULT_REPLIES["zh-Hans"]["welcome"]]
 
 
 def test_Y10_switched_off_replies_are_not_sent() -> None:

@@ -65,7 +65,7 @@ def test_explain_golden(case: Case, tmp_path: Path, capsys: pytest.CaptureFixtur
             str(tmp_path / event)]
     assert main(["explain", *args]) == 0
     text = capsys.readouterr().out
-    assert f"reason:    {case.expect[2]}" in text
+    assert f"({case.expect[2]}; " in text
     _golden(f"{_slug(case.rule)}.txt", text)
     assert main(["explain", *args, "--format", "json", "--level", "full"]) == 0
     out = capsys.readouterr().out

@@ -44,7 +44,7 @@ def test_buyer_history(what: str, policy: str, buyer: str, reason: str,
             "--buyer", buyer]
     assert main(args) == 0
     text = capsys.readouterr().out
-    assert f"reason:    {reason}" in text
+    assert f"({reason}; " in text
     _golden(f"{policy}-{buyer}.txt", text)
     assert main([*args, "--format", "json", "--level", "summary"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -150,6 +150,11 @@ def test_explain_and_why_not_read_the_log(server: Server) -> None:
     assert status == 200 and parse_instant(then["at"]) <= parse_instant(LOG[5]["at"])
     status, _, bad = server.req("GET", f"/v1/shops/{SHOP}/agents/chrissy/why-not?at=noon")
     assert status == 400 and bad["where"] == "query/at"
+    status, _, zh = server.req("GET", f"/v1/shops/{SHOP}/agents/chrissy/why-not"
+                                      "?format=text&lang=zh-Hant")
+    assert status == 200 and ("收不到新對話" in zh or "現在可以接待新對話" in zh)
+    status, _, bad = server.req("GET", f"/v1/shops/{SHOP}/agents/chrissy/why-not?lang=xx")
+    assert status == 400 and bad["where"] == "query/lang"
 
 
 def test_policy_upload_refused_then_switched(server: Server) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import policyc.api as api
-from policyc.runtime.explain import why_not
+from policyc.runtime.why_not import why_not
 
 POLICY = """\
 policyc: 1

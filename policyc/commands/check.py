@@ -15,7 +15,7 @@ from ..dsl.load import display_name
 from ..dsl.span import file_span
 from ..runtime.shape import InputError
 from ..runtime.source_files import open_source
-from .output import policy_inputs, refuse_inputs, write_output
+from .output import add_lang, language, policy_inputs, refuse_inputs, write_output
 
 _POLICY_MARK = re.compile(rb"^policyc\s*:", re.MULTILINE)
 
@@ -71,16 +71,17 @@ def _is_policy(path: Path) -> bool:
         return True  # let the compiler report why it cannot be read
 
 
-def _emit(diagnostics: list[Diagnostic], texts: dict[str, str], fmt: str) -> None:
+def _emit(diagnostics: list[Diagnostic], texts: dict[str, str], fmt: str,
+          lang: str = "en") -> None:
     match fmt:
         case "json":
-            out = render.to_json(diagnostics)
+            out = render.to_json(diagnostics, lang)
         case "sarif":
             out = render.sarif(diagnostics, __version__)
         case "github":
             out = render.github(diagnostics)
         case _:
-            out = render.text(diagnostics, texts)
+            out = render.text(diagnostics, texts, lang)
     sys.stdout.write(out)
 
 
@@ -102,7 +103,7 @@ def check_command(args: argparse.Namespace) -> int:
         result = compile_file(path)
         diagnostics.extend(result.diagnostics)
         texts.update(result.texts)
-    _emit(diagnostics, texts, args.format)
+    _emit(diagnostics, texts, args.format, language(args))
     return _status(diagnostics, args.strict)
 
 
@@ -111,7 +112,7 @@ def compile_command(args: argparse.Namespace) -> int:
     result: Result = compile_file(args.policy)
     status = _status(result.diagnostics, args.strict)
     if result.diagnostics and (status or args.format != "text"):
-        _emit(result.diagnostics, result.texts, args.format)
+        _emit(result.diagnostics, result.texts, args.format, language(args))
     if status or result.artifact is None:
         return status or 1
     refuse_inputs("compile", {"-o": args.output}, policy_inputs(args.policy, result.texts))
@@ -127,6 +128,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("paths", nargs="+", type=Path, help="policy files or folders")
     p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
     p.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    add_lang(p)
     p.add_argument("--only-policies", action="store_true", help=ONLY_POLICIES_HELP)
     p.set_defaults(run=check_command)
 
@@ -135,4 +137,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-o", "--output", type=Path, required=True)
     p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
     p.add_argument("--strict", action="store_true")
+    add_lang(p)
     p.set_defaults(run=compile_command)

@@ -11,12 +11,13 @@ from ..api import decide, state
 from ..runtime.artifact import ArtifactError
 from ..runtime.clock import TimeError, parse_instant
 from ..runtime.engine import Engine, Record
-from ..runtime.explain import decision_text, record_text, why_not, why_not_text
+from ..runtime.explain import decision_text, record_text, rendered_decision
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
 from ..runtime.source_files import label
 from ..runtime.trace import LEVELS
-from .output import Stop, load_policy, one_stdin
+from ..runtime.why_not import losses, render_causes, why_not, why_not_text
+from .output import Stop, add_lang, language, load_policy, one_stdin
 from .simulate import read_log
 
 
@@ -65,10 +66,11 @@ def explain_command(args: argparse.Namespace) -> int:
                           where=label(event_path))
     except (InputError, ArtifactError, ValueError) as err:
         raise Stop(f"policyc explain: {err}\n") from None
+    lang = language(args)
     if args.format == "json":
-        _dump(decision.to_dict(args.level))
+        _dump(rendered_decision(decision.to_dict(args.level), lang, router.display_names))
     else:
-        sys.stdout.write(decision_text(decision, args.level))
+        sys.stdout.write(decision_text(decision, args.level, lang, router.display_names))
     return 0
 
 
@@ -83,31 +85,54 @@ def _explain_log(router: Router, args: argparse.Namespace) -> int:
         when = f" at {args.at}" if args.at else ""
         raise Stop(f"policyc explain: buyer {args.buyer!r} has no routing record{when} "
                    f"in {args.log}\n", 1)
+    lang = language(args)
     if args.format == "json":
-        _dump({"buyer": args.buyer, "records": records})
-    else:
-        sys.stdout.write("\n".join(record_text(r, args.level) for r in records))
+        _dump({"buyer": args.buyer, "records": [rendered_decision(r, lang, router.display_names)
+                                                for r in records]})
+        return 0
+    runs = {r["slot"]: r for r in replayed if r["kind"] == "pool_run"}
+    sys.stdout.write("\n".join(
+        record_text(r, args.level, lang, router.display_names, runs.get(r.get("pool_run", "")))
+        for r in records))
     return 0
 
 
 def why_not_command(args: argparse.Namespace) -> int:
-    """policyc why-not POLICY --agent A (--state S | --log L --at T)."""
-    if (args.state is None) == (args.log is None) or (args.log is not None and not args.at):
-        raise Stop("policyc why-not: give --state, or --log and --at\n")
+    """policyc why-not POLICY --agent A (--state S [--at T] | --log L [--at T]).
+
+    With a log, the state is the log replayed up to --at (else to its end), and
+    the answer also counts the picks the agent lost in it, to whom and on which figure.
+    """
+    if (args.state is None) == (args.log is None):
+        raise Stop("policyc why-not: give --state, or --log\n")
     one_stdin("why-not", {"POLICY": args.policy, "--state": args.state, "--log": args.log})
+    lost = None
     try:
         router = load_policy(args.policy, "why-not", 1)
         if args.log is not None:
-            shop = _replay(router, args.log, _at(args.at), "summary")[0].shop
+            engine, replayed = _replay(router, args.log, _at(args.at), "fails")
+            if engine.state is None:
+                raise InputError(label(args.log), "the log has no event before --at")
+            shop = engine.state
+            lost = losses(replayed, args.agent)
         else:
             shop = state(router, read_json(args.state, "state"), label(args.state))
-    except (InputError, ArtifactError, ValueError, AssertionError) as err:
-        raise Stop(f"policyc why-not: {err or 'the log has no event before --at'}\n") from None
-    causes = why_not(router, shop, args.agent)
+            at = _at(args.at)
+            if at is not None:
+                shop.at = at
+    except (InputError, ArtifactError, ValueError) as err:
+        raise Stop(f"policyc why-not: {err}\n") from None
+    lang = language(args)
+    causes = render_causes(why_not(router, shop, args.agent), lang)
     if args.format == "json":
-        _dump({"agent": args.agent, "receives_chats": not causes, "causes": causes})
+        out: dict[str, object] = {"agent": args.agent, "receives_chats": not causes,
+                                  "causes": causes}
+        if lost is not None:
+            out["log"] = lost
+        _dump(out)
     else:
-        sys.stdout.write(why_not_text(args.agent, causes))
+        sys.stdout.write(why_not_text(args.agent, causes, lang, lost,
+                                      router.display_names.get(args.agent)))
     return 0
 
 
@@ -124,13 +149,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--level", choices=LEVELS, default="fails",
                    help="trace detail: summary, fails (why higher steps lost), full")
+    add_lang(p)
     p.set_defaults(run=explain_command)
 
     p = sub.add_parser("why-not", help="why an agent receives no new chats")
     p.add_argument("policy", type=Path)
     p.add_argument("--state", type=Path, help="state snapshot (JSON; - reads standard input)")
     p.add_argument("--log", type=Path, help="event log (JSON Lines; - reads standard input)")
-    p.add_argument("--at", help="with --log: the moment to ask about (ISO 8601)")
+    p.add_argument("--at", help="the moment to ask about (ISO 8601): with --log, the log is "
+                                "replayed up to it (default: to its end); with --state, the "
+                                "snapshot is read at it (default: its `at`)")
     p.add_argument("--agent", required=True)
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_lang(p)
     p.set_defaults(run=why_not_command)

@@ -10,6 +10,7 @@ the status, so the commands need no error plumbing of their own.
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 from ..api import PolicyError, load
 from ..runtime.artifact import ArtifactError, read_artifact
 from ..runtime.atomic_write import write_atomic
+from ..runtime.catalog import choose
 from ..runtime.router import Router
 from ..runtime.source_files import STDIN
 
@@ -74,6 +76,25 @@ def write_output(path: Path, text: str | Iterable[str]) -> None:
         write_atomic(path, text)
     except OSError as err:
         raise cannot_write(path, err) from None
+
+
+def _lang_flag(text: str) -> str:
+    try:
+        return choose(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def add_lang(parser: argparse.ArgumentParser) -> None:
+    """`--lang`: the language of every message a person reads (catalog.LANGUAGES)."""
+    parser.add_argument("--lang", type=_lang_flag, default=None,
+                        help="zh-Hans, zh-Hant or en (default: the locale's LANGUAGE, LC_ALL, "
+                             "LC_MESSAGES or LANG, else en)")
+
+
+def language(args: argparse.Namespace) -> str:
+    """The language a command speaks: `--lang`, else the locale's."""
+    return getattr(args, "lang", None) or choose(None)
 
 
 Inputs = list[tuple[str, Path]]  # (what it is, for a person: "the policy", path)

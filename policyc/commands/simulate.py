@@ -12,6 +12,7 @@ from typing import Any
 
 from ..progress import Progress, progress
 from ..runtime.atomic_write import make_folder
+from ..runtime.catalog import N_, say
 from ..runtime.counters import counters_text
 from ..runtime.engine import Engine
 from ..runtime.inputs import InputError, read_events
@@ -23,7 +24,9 @@ from ..runtime.trace import LEVELS
 from ..workload.counts import agent_counts
 from .output import (
     Stop,
+    add_lang,
     cannot_write,
+    language,
     load_policy,
     one_stdin,
     policy_inputs,
@@ -81,23 +84,28 @@ def _counts(items: Any) -> dict[str, int]:
     return dict(sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def render_text(s: dict[str, Any]) -> str:
+def render_text(s: dict[str, Any], lang: str = "en") -> str:
     """The `summarize` report as text; long lists are cut (the JSON has them all)."""
     def line(counts: dict[str, int]) -> str:
-        return ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
+        return ", ".join(f"{k} {v}" for k, v in counts.items()) or say(lang, N_("none"))
 
-    out = [f"simulated {s['events']} events from {s['log']} ({s['policy'][:19]}...)",
-           f"records:  {s['records']} ({line(s['kinds'])})",
-           f"outcomes: {line(s['outcomes'])}",
-           f"reasons:  {line(s['reasons'])}",
-           f"closed on tick: {line(s['closed'])}"]
-    out.append("agents:" if s["agents"] else "agents: nobody was assigned a chat")
+    out = [say(lang, N_("simulated {events} events from {log} ({policy}...)"),
+               events=s["events"], log=s["log"], policy=s["policy"][:19]),
+           say(lang, N_("records:  {n} ({kinds})"), n=s["records"], kinds=line(s["kinds"])),
+           say(lang, N_("outcomes: {counts}"), counts=line(s["outcomes"])),
+           say(lang, N_("reasons:  {counts}"), counts=line(s["reasons"])),
+           say(lang, N_("closed on tick: {counts}"), counts=line(s["closed"]))]
+    out.append(say(lang, N_("agents:")) if s["agents"]
+               else say(lang, N_("agents: nobody was assigned a chat")))
     width = max((len(a) for a in s["agents"]), default=0)
     for agent, row in s["agents"].items():
-        out.append(f"  {agent:<{width}}  {row['assigned']:>4} assigned, {row['open']:>3} open"
-                   f"  ({line(row['reasons'])})")
+        out.append(f"  {agent:<{width}}  " + say(
+            lang, N_("{assigned} assigned, {open} open  ({reasons})"),
+            assigned=f"{row['assigned']:>4}", open=f"{row['open']:>3}",
+            reasons=line(row["reasons"])))
     still = {p: rows for p, rows in s["waiting"].items() if rows}
-    out.append("still waiting:" if still else "still waiting: none")
+    out.append(say(lang, N_("still waiting:")) if still
+               else say(lang, N_("still waiting: none")))
     for place, rows in still.items():
         names = ", ".join(r["buyer"] + (f" (for {r['agent']})" if "agent" in r else "")
                           for r in rows[:10])
@@ -169,7 +177,7 @@ def simulate_command(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     else:
-        sys.stdout.write(render_text(summary))
+        sys.stdout.write(render_text(summary, language(args)))
     return 0
 
 
@@ -259,6 +267,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue a killed run from its journal (same policy and log); "
                         "the output is as if it had never stopped")
+    add_lang(p)
     from ..bulk_replay import add_flags
     add_flags(p)
     p.set_defaults(run=simulate_command)

@@ -12,51 +12,57 @@ from typing import Any
 
 from ..policy_test_file import discover
 from ..policy_tests import CaseResult, Coverage, Run, Unusable, run_files
-from .output import Stop, refuse_inputs, write_output
+from ..runtime.catalog import N_, say
+from .output import Stop, add_lang, language, refuse_inputs, write_output
 
 
-def _case_line(r: CaseResult) -> str:
+def _case_line(r: CaseResult, lang: str) -> str:
     rules = f"  [{', '.join(r.case.rules)}]" if r.case.rules else ""
-    return f"{'PASS' if r.passed else 'FAIL'}  {r.case.span.file}:{r.case.span.line}  " \
-           f"{r.case.name}{rules}"
+    verdict = say(lang, N_("PASS") if r.passed else N_("FAIL"))
+    return f"{verdict}  {r.case.span.file}:{r.case.span.line}  {r.case.name}{rules}"
 
 
-def failure_text(r: CaseResult) -> str:
+def failure_text(r: CaseResult, lang: str = "en") -> str:
     """What a failed case shows: expected against actual, then the trace (fails level)."""
-    lines = ["expected vs actual:", *(f"  {d}" for d in r.diff())]
+    lines = [say(lang, N_("expected vs actual:")), *(f"  {d}" for d in r.diff())]
     if r.trace:
-        lines += ["trace (fails):", *(f"  {t}" for t in r.trace.splitlines())]
+        lines += [say(lang, N_("trace (fails):")), *(f"  {t}" for t in r.trace.splitlines())]
     return "\n".join(lines)
 
 
-def coverage_lines(c: Coverage) -> list[str]:
+def coverage_lines(c: Coverage, lang: str = "en") -> list[str]:
     """One policy's coverage: counts, then each node and binding no case reached."""
     nodes = c.nodes - len(c.missed_nodes)
     bindings = c.bindings - len(c.missed_bindings)
-    out = [f"  {c.policy}: {nodes}/{c.nodes} graph nodes, {bindings}/{c.bindings} bindings "
-           f"reached by {c.cases} case(s)"]
-    out += [f"    node not reached:    {node}{f' ({label})' if label else ''} at {span}"
+    out = ["  " + say(lang, N_("{policy}: {nodes}/{all_nodes} graph nodes, {bindings}/"
+                               "{all_bindings} bindings reached by {cases} case(s)"),
+                      policy=c.policy, nodes=nodes, all_nodes=c.nodes, bindings=bindings,
+                      all_bindings=c.bindings, cases=c.cases)]
+    out += ["    " + say(lang, N_("node not reached:    {node} at {span}"),
+                         node=node + (f" ({label})" if label else ""), span=span)
             for node, label, span in c.missed_nodes]
-    out += [f"    binding not reached: {b} at {span}" for b, span in c.missed_bindings]
+    out += ["    " + say(lang, N_("binding not reached: {binding} at {span}"), binding=b, span=span)
+            for b, span in c.missed_bindings]
     return out
 
 
-def summary(run: Run) -> str:
+def summary(run: Run, lang: str = "en") -> str:
     """`N passed, M failed`."""
-    return f"{len(run.results) - run.failed} passed, {run.failed} failed"
+    return say(lang, N_("{passed} passed, {failed} failed"),
+               passed=len(run.results) - run.failed, failed=run.failed)
 
 
-def text(run: Run) -> str:
+def text(run: Run, lang: str = "en") -> str:
     """The text report: a line per case (failures with their diff), coverage, summary."""
     out: list[str] = []
     for r in run.results:
-        out.append(_case_line(r))
+        out.append(_case_line(r, lang))
         if not r.passed:
-            out.extend(f"      {line}" for line in failure_text(r).splitlines())
-    out.append("coverage:")
+            out.extend(f"      {line}" for line in failure_text(r, lang).splitlines())
+    out.append(say(lang, N_("coverage:")))
     for c in run.coverage:
-        out.extend(coverage_lines(c))
-    out.append(summary(run))
+        out.extend(coverage_lines(c, lang))
+    out.append(summary(run, lang))
     return "\n".join(out) + "\n"
 
 
@@ -175,8 +181,8 @@ def test_command(args: argparse.Namespace) -> int:
     run = run_files(files)
     if run.unusable and args.format != "junit":
         raise Stop("".join(f"{b.error}\n" for b in run.unusable))
-    render = {"json": to_json, "junit": junit}.get(args.format, text)
-    report = render(run)
+    lang = language(args)
+    report = {"json": to_json, "junit": junit}.get(args.format, lambda r: text(r, lang))(run)
     # A test file that cannot be run is unusable input (2) even when the JUnit report,
     # written anyway so CI shows the good files, lists it as an error.
     status = 2 if run.unusable else 1 if run.failed else 0
@@ -187,7 +193,8 @@ def test_command(args: argparse.Namespace) -> int:
         inputs += [("a policy under test", Path(c.policy)) for c in run.coverage]
         refuse_inputs("test", {"-o": args.output}, inputs)
         write_output(args.output, report)
-        print(f"{summary(run)}; wrote {args.output}")
+        print(say(lang, N_("{summary}; wrote {path}"), summary=summary(run, lang),
+                  path=args.output))
     sys.stderr.write("".join(f"{b.error}\n" for b in run.unusable))
     return status
 
@@ -199,4 +206,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="test files, policies (their <stem>.test.yaml) or folders (default: .)")
     p.add_argument("--format", choices=("text", "json", "junit"), default="text")
     p.add_argument("-o", "--output", type=Path, help="write the report to FILE")
+    add_lang(p)
     p.set_defaults(run=test_command)

@@ -23,11 +23,13 @@ from starlette.routing import Route
 
 from ..compiler import compile_file, render
 from ..dsl.diagnostic import Severity
+from ..runtime.catalog import choose
 from ..runtime.clock import TimeError, format_instant, parse_instant
-from ..runtime.explain import record_text, why_not, why_not_text
+from ..runtime.explain import record_text
 from ..runtime.inputs import InputError, check_event, check_snapshot
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
+from ..runtime.why_not import render_causes, why_not, why_not_text
 from .app import Service
 from .bodies import check_events, json_object, split_events, strictly
 from .openapi import describe
@@ -197,6 +199,14 @@ def _at(request: Request) -> float | None:
         raise InputError("query/at", str(err)) from None
 
 
+def _lang(request: Request) -> str:
+    """`?lang=`: the language of the text answers (en, zh-Hans, zh-Hant); default en."""
+    try:
+        return choose(request.query_params.get("lang") or "en")
+    except ValueError as err:
+        raise InputError("query/lang", str(err)) from None
+
+
 def _format(request: Request) -> str:
     fmt = request.query_params.get("format", "json")
     if fmt not in ("json", "text"):
@@ -216,7 +226,8 @@ async def _explain(request: Request) -> tuple[Response, int]:
         raise Refused(problem(404, "buyer", f"buyer {buyer!r} has no routing record{when} "
                                             f"in the log of {shop.name}"))
     if fmt == "text":
-        return PlainTextResponse("\n".join(record_text(r) for _, r in found)), 0
+        lang = _lang(request)
+        return PlainTextResponse("\n".join(record_text(r, "fails", lang) for _, r in found)), 0
     used = {r["policy"] for _, r in found}
     revisions = [v.to_dict() for v in shop.revisions if v.policy in used]
     return JSONResponse({"shop": shop.name, "buyer": buyer, "revisions": revisions,
@@ -232,9 +243,11 @@ async def _why_not(request: Request) -> tuple[Response, int]:
     if engine is None or engine.state is None:
         raise Refused(problem(404, "query/at", f"the log of {shop.name} has no event "
                                                + ("yet" if at is None else "by then")))
-    causes = why_not(engine.router, engine.shop, agent)
+    lang = _lang(request)
+    causes = render_causes(why_not(engine.router, engine.shop, agent), lang)
     if fmt == "text":
-        return PlainTextResponse(why_not_text(agent, causes)), 0
+        return PlainTextResponse(why_not_text(agent, causes, lang, None,
+                                              engine.router.display_names.get(agent))), 0
     recent = [dict(r, seq=seq) for seq, r in shop.records() if r.get("agent") == agent][-5:]
     return JSONResponse({"shop": shop.name, "agent": agent, "policy": policy,
                          "at": format_instant(engine.shop.at, engine.router.tz),

@@ -1,0 +1,167 @@
+"""Message catalogs: every message a person reads is in every language, placeholders intact.
+
+The message ids are extracted from the source now (as `make catalogs` does), so a
+new `N_("...")` that nobody translated fails here, as does a translation that
+drops or renames a `{placeholder}`, or a compiled .mo older than its .po.
+"""
+
+from __future__ import annotations
+
+import gettext
+import json
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from policyc.cli import main
+from policyc.page_words import PAGE_WORDS, page_words
+from policyc.runtime import catalog, vocabulary, words
+from policyc.runtime.catalog import FOLDERS, LANGUAGES, LOCALE_DIR, choose, from_environment
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYWORDS = {"N_": None, "say": (2,), "say_n": (2, 3)}
+
+
+def _extracted() -> set[str]:
+    ids: set[str] = set()
+    for folder in ("dsl", "compiler", "runtime", "policyc"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+                ROOT / folder, [("**.py", "python")], keywords=KEYWORDS, comment_tags=()):
+            ids.update([message] if isinstance(message, str) else message)
+    return ids
+
+
+EXTRACTED = _extracted()
+
+
+def _fields(text: str) -> set[str]:
+    return {f"{name}!{conv}" for _, name, _, conv in string.Formatter().parse(text)
+            if name is not None}
+
+
+def _po(lang: str) -> dict[str, str]:
+    path = LOCALE_DIR / FOLDERS[lang] / "LC_MESSAGES" / "policyc.po"
+    with path.open("rb") as f:
+        # obsolete entries are kept apart by read_po; plural forms are not used
+        return {str(m.id): str(m.string) for m in read_po(f) if m.id}
+
+
+def test_extraction_finds_the_messages() -> None:
+    assert len(EXTRACTED) > 200
+    assert "did you mean `{word}`?" in EXTRACTED
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_message_is_translated_with_its_placeholders(lang: str) -> None:
+    po = _po(lang)
+    missing = sorted(EXTRACTED - po.keys())
+    assert not missing, f"{lang} lacks {missing[:5]} (run `make catalogs` and translate)"
+    untranslated = sorted(m for m in EXTRACTED if not po[m])
+    assert not untranslated, f"{lang} leaves {untranslated[:5]} untranslated"
+    broken = sorted(m for m in EXTRACTED if _fields(po[m]) != _fields(m))
+    assert not broken, f"{lang} changes the placeholders of {broken[:5]}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_compiled_catalog_is_the_po(lang: str) -> None:
+    mo = gettext.translation("policyc", LOCALE_DIR, languages=[FOLDERS[lang]])
+    stale = sorted(m for m, text in _po(lang).items() if mo.gettext(m) != text)
+    assert not stale, f"{lang}: .mo is older than .po for {stale[:3]} (run `make catalogs`)"
+
+
+def test_chinese_catalogs_say_something_else() -> None:
+    hans, hant = _po("zh-Hans"), _po("zh-Hant")
+    assert hans["assigned to an agent"] == "已分配给客服"
+    assert hant["assigned to an agent"] == "已分配給客服"
+    same = [m for m in EXTRACTED if hans[m] == hant[m] and any(c >= "\u4e00" for c in hans[m])]
+    assert len(same) < len(EXTRACTED) // 4  # Traditional is not Simplified copied
+
+
+WORD_TABLES = [
+    (words.OUTCOME_WORDS, vocabulary.OUTCOMES),
+    (words.REASON_WORDS, tuple(vocabulary.REASONS)),
+    (words.SELECTION_WORDS, vocabulary.SELECTIONS),
+    (words.WHY_WORDS, vocabulary.DROP_WHYS),
+    (words.SOURCE_WORDS, vocabulary.SOURCES),
+    (words.ORDER_STATE_WORDS, vocabulary.ORDER_STATES),
+    (words.FIGURE_WORDS, vocabulary.STRATEGIES),
+    (words.FIELD_WORDS, tuple(vocabulary.FIELDS)),
+    (words.DAY_WORDS, vocabulary.WEEKDAYS),
+]
+
+
+@pytest.mark.parametrize(("table", "codes"), WORD_TABLES,
+                         ids=["outcomes", "reasons", "selections", "whys", "sources",
+                              "order_states", "figures", "fields", "days"])
+def test_every_contract_code_has_a_plain_phrase(table: dict[str, str],
+                                                codes: tuple[str, ...]) -> None:
+    assert sorted(table) == sorted(codes)
+
+
+@pytest.mark.parametrize(("env", "lang"), [
+    ({}, "en"),
+    ({"LANG": "C.UTF-8"}, "en"),
+    ({"LANG": "zh_CN.UTF-8"}, "zh-Hans"),
+    ({"LANG": "zh_TW.UTF-8"}, "zh-Hant"),
+    ({"LANG": "zh_HK.UTF-8"}, "zh-Hant"),
+    ({"LC_ALL": "zh_SG", "LANG": "zh_TW"}, "zh-Hans"),
+    ({"LC_MESSAGES": "zh_TW.UTF-8", "LANG": "en_US.UTF-8"}, "zh-Hant"),
+    ({"LANGUAGE": "fr:zh_TW", "LANG": "en_US.UTF-8"}, "zh-Hant"),
+    ({"LANGUAGE": "fr", "LANG": "zh_CN.UTF-8"}, "zh-Hans"),
+    ({"LANG": "de_DE.UTF-8"}, "en"),
+])
+def test_the_locale_chooses_the_language(env: dict[str, str], lang: str) -> None:
+    assert from_environment(env) == lang
+
+
+def test_lang_flag_names_a_language() -> None:
+    assert choose("zh-Hant") == "zh-Hant"
+    assert choose("zh_TW") == "zh-Hant"
+    with pytest.raises(ValueError):
+        choose("klingon")
+
+
+def test_cli_speaks_the_locale_and_the_flag_wins(capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "zh_TW.UTF-8")
+    assert main(["check", "policies/shopee.yaml"]) == 0
+    assert "0 個錯誤，0 個警告，1 個提示" in capsys.readouterr().out
+    assert main(["check", "policies/shopee.yaml", "--lang", "en"]) == 0
+    assert "0 error(s), 0 warning(s), 1 note(s)" in capsys.readouterr().out
+    assert main(["check", "policies/shopee.yaml", "--lang", "klingon"]) == 2
+    assert "unknown language" in capsys.readouterr().err
+
+
+def test_a_missing_catalog_is_a_packaging_error(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    catalog.catalog.cache_clear()
+    monkeypatch.setattr(catalog, "LOCALE_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError):
+        catalog.say("zh-Hans", "assigned to an agent")
+    catalog.catalog.cache_clear()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_page_words_are_there_for_the_pages(lang: str) -> None:
+    page = page_words(lang, zone="Asia/Taipei", policy="shopee.yaml")
+    assert set(page) == set(PAGE_WORDS)
+    assert "Asia/Taipei" in page["axis_time"] and "shopee.yaml" in page["graph_title"]
+    if lang != "en":
+        assert page["summary"] != "Summary"
+
+
+def test_json_diagnostics_keep_the_code_and_say_the_message(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["check", "tests/broken/E203_unknown_source.yaml", "--format", "json",
+                 "--lang", "zh-Hans"]) == 1
+    [d] = json.loads(capsys.readouterr().out)["diagnostics"]
+    assert (d["code"], d["severity"]) == ("E203", "error")
+    assert d["message"] == "未知来源 `prodct_page`"
+    assert d["hint"] == "是不是想写 `product_page`？"
