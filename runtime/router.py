@@ -247,7 +247,7 @@ class Router:
             return ("assigned", "recent_contact", agent, None, "only_candidate",
                     "outcome:assigned:recent_contact")
         if (why == "offline" and agent is not None and agent.offline_since is not None
-                and at - agent.offline_since <= grace):
+                and at - agent.offline_since < grace):  # runs out at its end (timers.py)
             return ("waiting", "recent_contact_waiting", None, None, None,
                     "outcome:waiting:recent_contact_waiting")
         return None

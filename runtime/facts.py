@@ -1,0 +1,58 @@
+"""The agent facts a decision log carries, so `why-not --decisions` can answer from records alone.
+
+Why-not asks what an agent's status, open conversations, capacity and groups
+were at some instant. Those change on events that often make no record (a
+status change, a read), so every record carries, as `facts`, the changes of
+those four facts since the previous record's, each row with the instant it
+happened at: `{"agent", "at", "status", "open", "capacity", "groups"}`. The
+first record carries every agent's starting facts, so the rows of a log up to
+an instant give each agent's facts at that instant (the index of
+policyc/decision_log.py reads them so). A change is noted when the event or
+timer that made it has been applied, and rides on the first record made after
+that: the records of one event carry the changes of the events before it, the
+facts its decisions saw. Changes after a log's last record are in no record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .clock import format_instant
+from .state import ShopState
+
+Row = dict[str, Any]
+FIELDS = ("status", "open", "capacity", "groups")
+
+
+class FactsLog:
+    """The facts last said per agent, and the changed ones not yet on a record."""
+
+    def __init__(self, tz: str) -> None:
+        self.tz = tz
+        self.said: dict[str, tuple[object, ...]] = {}
+        self.pending: list[Row] = []
+
+    def note(self, shop: ShopState, at: float) -> None:
+        """After an event or timer at `at`: queue a row for each agent whose facts changed
+        (agents in id order, so the rows never depend on set order)."""
+        if not shop.touched:
+            return
+        when: str | None = None
+        for agent_id in sorted(shop.touched):
+            a = shop.agents[agent_id]
+            now = (a.status, a.open, a.capacity, tuple(a.groups))
+            if self.said.get(agent_id) == now:
+                continue
+            self.said[agent_id] = now
+            when = when or format_instant(at, self.tz)
+            self.pending.append({"agent": agent_id, "at": when, "status": a.status,
+                                 "open": a.open, "capacity": a.capacity,
+                                 "groups": list(a.groups)})
+        shop.touched.clear()
+
+    def take(self) -> list[Row] | None:
+        """The queued rows, for the next record (None when there are none)."""
+        if not self.pending:
+            return None
+        rows, self.pending = self.pending, []
+        return rows
