@@ -10,6 +10,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
+from ..decision_log import DecisionLogError, build_index, keep_revision
 from ..progress import Progress, progress
 from ..report import html as report_html
 from ..runtime.clock import parse_instant
@@ -156,6 +157,7 @@ def simulate_command(args: argparse.Namespace) -> int:
                                                   forced=args.progress))
         if args.output is not None:
             _write_records(args.output, engine, records)
+            _keep_decisions(args.output, router, args.trace)
     except JournalError as err:  # unusable, or not writable mid-run (disk full, ...)
         raise Stop(f"policyc simulate: {err}\n") from None
     summary = summarize(engine, records, len(events), str(args.log))
@@ -184,6 +186,18 @@ def _write_records(output: Path, engine: Engine, records: list[Record]) -> None:
         raise cannot_write(output, err) from None
 
 
+def _keep_decisions(output: Path, router: Router, trace: str | None) -> None:
+    """Beside the records: the policy revision that made them and their index, so
+    `explain --decisions` answers from them (policyc/decision_log.py)."""
+    try:
+        keep_revision(output, router)
+        build_index(output, trace)
+    except OSError as err:
+        raise cannot_write(output, err) from None
+    except DecisionLogError as err:
+        raise Stop(f"policyc simulate: {err}\n") from None
+
+
 def _engine(router: Router, events: list[dict[str, Any]], args: argparse.Namespace) -> Engine:
     """The engine for this run: journaled (runtime/journal.py) unless there is nowhere to."""
     path: Path | None = args.journal
@@ -210,7 +224,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("simulate", help="run the stateful engine over an event log")
     p.add_argument("policy", type=Path, help="policy file or compiled .json artifact")
     p.add_argument("--log", type=Path, required=True, help="events, JSON Lines in time order")
-    p.add_argument("-o", "--output", type=Path, help="write the routing records (JSON Lines)")
+    p.add_argument("-o", "--output", type=Path,
+                   help="write the routing records (JSON Lines), with the policy revision "
+                        "(OUTPUT.policies/) and an index (OUTPUT.index.sqlite) beside them")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--trace", choices=LEVELS, default=None,
                    help="put each routed decision's trace (this view of it) in the records")
