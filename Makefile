@@ -1,15 +1,22 @@
-# Two front-door targets: `make demo` and `make test`. Both create .venv on first use.
+# Two front-door targets: `make demo` and `make test`. Both create .venv on first use and
+# install it from requirements.lock (every package pinned, with hashes), never from ranges.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+LOCK := requirements.lock
+RUNTIME_LOCK := requirements-runtime.lock
 STAMP := $(VENV)/.installed
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-find-links --no-emit-index-url $(LOCK_FLAGS)
 
-.PHONY: demo test typecheck bench clean
+.PHONY: demo test typecheck bench lock lock-upgrade wheel-check hooks-check clean
 
-$(STAMP): pyproject.toml
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+# The lock, not pyproject's ranges, decides what is installed; the project itself goes in
+# editable with no dependency resolution and no build isolation (setuptools is locked too).
+$(STAMP): $(LOCK) pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -24,11 +31,27 @@ test: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/pyright
 
 bench: $(STAMP)
-	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.engine_bench --events 200000
+
+# Re-resolve both locks from pyproject.toml, keeping every pin that still satisfies it
+# (`make lock-upgrade` moves every pin to the newest release).
+lock: $(STAMP)
+	$(PIP_COMPILE) --extra dev --extra bench -o $(LOCK) pyproject.toml
+	$(PIP_COMPILE) -o $(RUNTIME_LOCK) pyproject.toml
+
+lock-upgrade:
+	$(MAKE) --no-print-directory lock LOCK_FLAGS=--upgrade
+
+# CI's release checks (.ci/run): the built wheel in a fresh venv, and the pre-commit hooks.
+wheel-check: $(STAMP)
+	bash .ci/wheel-check
+
+hooks-check: $(STAMP)
+	bash .ci/hooks-check
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache

@@ -14,6 +14,7 @@ import networkx as nx
 from policyc.dsl.diagnostic import Report
 from policyc.dsl.policy import Binding, Policy, Step
 from policyc.dsl.span import Span
+from policyc.runtime.overflow import pick_node, try_order
 from policyc.runtime.vocabulary import STEPS
 
 ENTRY = "entry"
@@ -99,61 +100,39 @@ class _Builder:
         if not step.params.get("enabled", True) or not live:
             self.edge(step.path, after, "designation off" if live else "no bindings")
             return
-        self.edge(step.path, live[0].path, "evaluate")
+        # The runtime's dispatch table goes straight to the first binding that can match,
+        # so the step has an edge to each binding, and one on when no binding matches.
+        for b in live:
+            self.binding(step, b, after)
+            self.edge(step.path, b.path, "first match")
+        if all(b.when is not None for b in live):
+            self.edge(step.path, after, "no match")
         if step.when is not None:
             self.edge(step.path, after, "condition false")
-        for binding, nxt in zip(live, [b.path for b in live[1:]] + [after], strict=True):
-            self.binding(step, binding, nxt, after)
 
-    def binding(self, step: Step, b: Binding, next_binding: str, after: str) -> None:
+    def binding(self, step: Step, b: Binding, after: str) -> None:
+        """A binding and the groups it tries, in the runtime's order (runtime/overflow.py)."""
         label = "matches" if b.when is not None else "always"
         self.node(b.path, "match", f"binding {b.path}", b.span, binding=b.path)
-        if b.when is not None:
-            self.edge(b.path, next_binding, "no match")
-        assigned = self.outcome("assigned", "source_group", b.span)
         if b.agents:
             pick = self.node(f"{b.path}.agents", "pick", "designated agents", b.span)
             self.edge(b.path, pick, label)
-            self.edge(pick, assigned, "picked")
+            self.edge(pick, self.outcome("assigned", "source_group", b.span), "picked")
             self.edge(pick, after, "nobody available")
             return
         previous = b.path
-        for ref in b.groups:
-            pick = self.group_pick(step, ref.name, after)
-            self.edge(previous, pick, label)
+        overflow: tuple[str, ...] = ()  # the groups the previous one overflows to
+        order = try_order([ref.name for ref in b.groups],
+                          lambda gid: [ref.name for ref in self.groups[gid].overflow])
+        for gid in order:
+            group = self.groups[gid]
+            pick = self.node(pick_node(step.path, b.path, gid), "pick", f"group {gid}",
+                             group.span, group=gid)
+            self.edge(pick, self.outcome("assigned", "source_group", group.span), "picked")
+            self.edge(previous, pick, "overflow" if gid in overflow else label)
             previous, label = pick, "nobody available"
-
-    def group_pick(self, step: Step, group_id: str, after: str) -> str:
-        """The pick node of one group, with its overflow groups (shared within a step).
-
-        Overflow chains may be thousands of groups long, so they are walked with a
-        stack rather than recursion, adding nodes and edges in depth-first order.
-        """
-        top = f"{step.path}.groups.{group_id}"
-        if top in self.g:
-            return top
-        stack = [(self.new_pick(step, group_id, after), iter(self.groups[group_id].overflow))]
-        while stack:
-            pick, overflow = stack[-1]
-            over = next(overflow, None)
-            if over is None:
-                stack.pop()
-                if stack:
-                    self.edge(stack[-1][0], pick, "overflow")
-            elif f"{step.path}.groups.{over.name}" in self.g:
-                self.edge(pick, f"{step.path}.groups.{over.name}", "overflow")
-            else:
-                child = self.new_pick(step, over.name, after)
-                stack.append((child, iter(self.groups[over.name].overflow)))
-        return top
-
-    def new_pick(self, step: Step, group_id: str, after: str) -> str:
-        pick = f"{step.path}.groups.{group_id}"
-        group = self.groups[group_id]
-        self.node(pick, "pick", f"group {group_id}", group.span, group=group_id)
-        self.edge(pick, self.outcome("assigned", "source_group", group.span), "picked")
-        self.edge(pick, after, "nobody available")
-        return pick
+            overflow = tuple(ref.name for ref in group.overflow)
+        self.edge(previous, after, "nobody available")
 
 
 def lower(policy: Policy) -> nx.DiGraph:
@@ -163,14 +142,15 @@ def lower(policy: Policy) -> nx.DiGraph:
 
 def verify(graph: nx.DiGraph, policy: Policy, report: Report) -> None:
     """Every path ends in an outcome (E208); overflow chains do not loop (E209)."""
-    overflow = nx.DiGraph([(u, v) for u, v, d in graph.edges(data=True)
-                           if d["label"] == "overflow"])
+    # The policy's overflow lists, not the graph: the runtime tries each group once, so a
+    # loop never shows in the graph, only in what the merchant wrote.
+    overflow = nx.DiGraph([(g.id, ref.name) for g in policy.groups for ref in g.overflow])
     try:
         cycle = nx.find_cycle(overflow)
     except nx.NetworkXNoCycle:
         cycle = []
     if cycle:
-        names = [u.rsplit(".", 1)[-1] for u, _ in cycle] + [cycle[0][0].rsplit(".", 1)[-1]]
+        names = [u for u, _ in cycle] + [cycle[0][0]]
         group = next(g for g in policy.groups if g.id == names[0])
         report.add("E209", "group overflow loops: " + " -> ".join(names), group.span)
     if DEAD_END in graph and nx.has_path(graph, ENTRY, DEAD_END):

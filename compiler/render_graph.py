@@ -18,13 +18,12 @@ from pathlib import Path
 import jinja2
 import networkx as nx
 
+from .graph_layout import BOX_H, BOX_W, layout
 from .templating import environment
 
 FORMATS = ("dot", "mermaid", "html")
 _TEMPLATES = {"dot": "graph.dot.j2", "mermaid": "graph.mmd.j2", "html": "graph.html.j2"}
 
-# Node box size and spacing of the HTML layout, in SVG pixels.
-BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 190, 58, 24, 56, 20
 
 # node type -> (fill, stroke) colours; DOT shape; Mermaid shape brackets.
 COLOURS: dict[str, tuple[str, str]] = {
@@ -80,8 +79,8 @@ class NodeView:
     line: int
     on_path: bool
     dropped: tuple[str, ...]
-    x: int = 0
-    y: int = 0
+    x: float = 0
+    y: float = 0
 
 
 @dataclass(frozen=True)
@@ -90,6 +89,9 @@ class EdgeView:
     target: NodeView
     label: str
     on_path: bool
+    path: str = ""  # the SVG path the HTML layout routes it along
+    label_x: float = 0
+    label_y: float = 0
 
 
 def _where(span: str) -> tuple[str, int]:
@@ -98,63 +100,28 @@ def _where(span: str) -> tuple[str, int]:
     return file, int(line) if line.isdigit() else 0
 
 
-def _layers(graph: nx.DiGraph) -> dict[str, int]:
-    """Each node's row: its longest distance from a source (shortest if there is a cycle)."""
-    if nx.is_directed_acyclic_graph(graph):
-        depth: dict[str, int] = {}
-        for node in nx.topological_sort(graph):
-            depth[node] = max((depth[p] + 1 for p in graph.predecessors(node)), default=0)
-        return depth
-    roots = [n for n in graph if graph.in_degree(n) == 0] or list(graph)[:1]
-    depth = {}
-    for root in roots:
-        for node, d in nx.single_source_shortest_path_length(graph, root).items():
-            depth[node] = min(depth.get(node, d), d)
-    return {n: depth.get(n, 0) for n in graph}
-
-
-def _place(graph: nx.DiGraph, layers: dict[str, int]) -> tuple[dict[str, int], int]:
-    """Each node's left x, rows centred; a row is ordered by where its parents stand
-    (the barycentre heuristic), which keeps most edges from crossing."""
-    rows: dict[int, list[str]] = {}
-    for node in graph:
-        rows.setdefault(layers[node], []).append(node)
-    widest = max((len(r) for r in rows.values()), default=1)
-    width = 2 * MARGIN + widest * BOX_W + (widest - 1) * GAP_X
-    order = {node: i for i, node in enumerate(graph)}
-    xs: dict[str, int] = {}
-    for depth in sorted(rows):
-        def centre(node: str) -> tuple[float, int]:
-            placed = [xs[p] for p in graph.predecessors(node) if p in xs]
-            return (sum(placed) / len(placed) if placed else float(width), order[node])
-        row = sorted(rows[depth], key=centre)
-        left = (width - len(row) * BOX_W - (len(row) - 1) * GAP_X) // 2
-        for i, node in enumerate(row):
-            xs[node] = left + i * (BOX_W + GAP_X)
-    return xs, width
-
-
 def view(graph: nx.DiGraph, highlight: Highlight | None = None
          ) -> tuple[list[NodeView], list[EdgeView], int, int]:
     """Nodes (in graph order, placed in rows), edges, and the drawing's width and height."""
     hl = highlight or Highlight()
     on_path = set(hl.path)
     taken = set(zip(hl.path, hl.path[1:], strict=False))
-    layers = _layers(graph)
-    xs, width = _place(graph, layers)
+    placed = layout(graph)
     nodes: dict[str, NodeView] = {}
     for index, node in enumerate(graph):
         data = graph.nodes[node]
-        x = xs[node]
+        box = placed.boxes[node]
         file, line = _where(str(data.get("span", "")))
         nodes[node] = NodeView(node, f"n{index}", str(data.get("type", "")),
                                str(data.get("label", node)), str(data.get("span", "")), file,
-                               line, node in on_path, tuple(hl.dropped.get(node, ())), x,
-                               MARGIN + layers[node] * (BOX_H + GAP_Y))
-    edges = [EdgeView(nodes[u], nodes[v], str(d.get("label", "")), (u, v) in taken)
-             for u, v, d in graph.edges(data=True)]
-    height = 2 * MARGIN + (max(layers.values(), default=0) + 1) * (BOX_H + GAP_Y)
-    return list(nodes.values()), edges, width, height
+                               line, node in on_path, tuple(hl.dropped.get(node, ())), box.x,
+                               box.y)
+    edges = []
+    for u, v, d in graph.edges(data=True):
+        route = placed.edges[(u, v)]
+        edges.append(EdgeView(nodes[u], nodes[v], str(d.get("label", "")), (u, v) in taken,
+                              route.path, route.label_x, route.label_y))
+    return list(nodes.values()), edges, placed.width, placed.height
 
 
 def _dot_quote(text: str) -> str:

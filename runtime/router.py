@@ -16,6 +16,7 @@ from .clock import local_minute_and_day, parse_instant
 from .conditions import Cond, Facts, compile_condition, first_failure
 from .decision import Decision
 from .dispatch import index_bindings, is_only_test_of
+from .overflow import pick_node, try_order
 from .snapshot import build_state
 from .state import AgentState, Pool, ShopState
 from .trace import Tracer, TraceStep
@@ -246,8 +247,11 @@ class Router:
         if why is None:
             return ("assigned", "recent_contact", agent, None, "only_candidate",
                     "outcome:assigned:recent_contact")
-        if (why == "offline" and agent is not None and agent.offline_since is not None
-                and at - agent.offline_since < grace):  # runs out at its end (timers.py)
+        # Waiting needs a grace (the compiler draws the waiting edge only then): with none,
+        # an offline_since later than the message must not make the buyer wait. The grace
+        # runs out at its end (runtime/timers.py fires it then).
+        if (grace and why == "offline" and agent is not None and agent.offline_since is not None
+                and at - agent.offline_since < grace):
             return ("waiting", "recent_contact_waiting", None, None, None,
                     "outcome:waiting:recent_contact_waiting")
         return None
@@ -333,19 +337,9 @@ class Router:
     def _flatten(self, step_id: str, b: BindingRow) -> list[Target]:
         """A binding's groups in the order they are tried: each, then its overflow chain,
         once each; each picks by the binding's, else the group's, else the shop's strategy."""
-        out: list[Target] = []
-        seen: set[str] = set()
-        todo = list(reversed(b.groups))
-        while todo:
-            gid = todo.pop()
-            if gid in seen:
-                continue
-            seen.add(gid)
-            group = self.groups[gid]
-            out.append((gid, f"{step_id}.groups.{gid}", f"group:{gid}", group["span"],
-                        b.select or group["select"] or self.strategy))
-            todo.extend(reversed(group["overflow"]))
-        return out
+        return [(gid, pick_node(step_id, b.id, gid), f"group:{gid}", self.groups[gid]["span"],
+                 b.select or self.groups[gid]["select"] or self.strategy)
+                for gid in try_order(b.groups, lambda gid: self.groups[gid]["overflow"])]
 
 
 def _fixed(kind: str) -> Callable[..., Outcome]:

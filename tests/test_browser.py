@@ -118,10 +118,12 @@ def _unfilter(kind: int, line: bytes, prior: bytes, bpp: int) -> bytes:
     return bytes(out)
 
 
-def colours(png: Path) -> Counter[tuple[int, int, int]]:
-    """How many pixels of each RGB colour the screenshot has."""
-    width, height, rows, bpp = decode_png(png.read_bytes())
-    assert (width, height) == (WIDTH, HEIGHT)
+def colours(png: Path, width: int | None = WIDTH,
+            height: int | None = HEIGHT) -> Counter[tuple[int, int, int]]:
+    """How many pixels of each RGB colour the screenshot has (of the given size, if given)."""
+    got_width, got_height, rows, bpp = decode_png(png.read_bytes())
+    assert width is None or got_width == width
+    assert height is None or got_height == height
     counted: Counter[tuple[int, int, int]] = Counter()
     for row in rows:
         counted.update(zip(row[0::bpp], row[1::bpp], row[2::bpp], strict=True))

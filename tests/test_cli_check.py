@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import jsonschema.validators
 import pytest
 
 from policyc.cli import main

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -207,7 +207,8 @@ def test_rule(case: Case) -> None:
     if case.replies is not None:
         assert decision.auto_replies == case.replies
     with_trace = decide(r, snapshot, message(**{"at": case.at, **case.event}), trace=True)
-    assert with_trace.to_dict("summary")["trace"][-1]["reason"] == decision.reason
+    steps = cast("list[dict[str, Any]]", with_trace.to_dict("summary")["trace"])
+    assert steps[-1]["reason"] == decision.reason
     without = {k: v for k, v in with_trace.to_dict().items() if k != "trace"}
     assert without == decision.to_dict()
 

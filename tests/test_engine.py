@@ -305,7 +305,8 @@ def _busy_jason(order: str = "oldest_first") -> Engine:
 def test_Y9_all_busy_chats_queue() -> None:
     e = _busy_jason()
     assert [x["buyer"] for x in e.waiting()["queue"]] == ["c1", "c2"]
-    assert e.wait.of("c1")["reason"] == "queued_all_busy"
+    entry = e.wait.of("c1")
+    assert entry is not None and entry["reason"] == "queued_all_busy"
 
 
 def test_Y9_close_pulls_oldest_queued() -> None:

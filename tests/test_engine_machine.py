@@ -263,7 +263,7 @@ class EngineMachine(RuleBasedStateMachine):
         """Move the buyer of a record where the record says, checking G2 and the queue order."""
         kind, buyer = r["kind"], r.get("buyer")
         by_hand = kind == "transfer" or r.get("cause", {}).get("type") == "pick"
-        if kind == "closed":
+        if kind == "closed" and buyer is not None:
             self.place[buyer] = "done"
             return
         if kind == "continued" or buyer is None or r.get("outcome") is None:

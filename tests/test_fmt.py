@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import cast
 
 import pytest
 import yaml
@@ -301,7 +302,8 @@ def yaml_texts(draw: st.DrawFn) -> str:
 
     def block(node: object, indent: int) -> list[str]:
         pad, lines = " " * indent, []
-        for key, value in (node.items() if isinstance(node, dict) else enumerate(node)):
+        items = node.items() if isinstance(node, dict) else enumerate(cast("list[object]", node))
+        for key, value in items:
             if c := draw(note):
                 lines.append(pad + c)
             if draw(st.booleans()) and draw(st.booleans()):

@@ -1,11 +1,13 @@
 """`policyc graph`: golden DOT and Mermaid for the Shopee policy, a well-formed offline HTML page,
-and the highlight of one message's path (hand-made here; `explain` can pass a real one).
+and the highlight of one message's path, taken from a real decision of the shipped example.
 
 Refresh the golden files with `POLICYC_REGOLD=1 .venv/bin/pytest tests/test_graph.py`.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -14,6 +16,7 @@ import networkx as nx
 import pytest
 from goldens import assert_golden
 
+from policyc.api import decide, load, state
 from policyc.cli import main
 from policyc.compiler import compile_file
 from policyc.compiler.render_graph import Highlight, highlight_of, render
@@ -21,10 +24,24 @@ from policyc.compiler.render_graph import Highlight, highlight_of, render
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "graph"
 SHOPEE = "policies/shopee.yaml"
-PATH = ("entry", "shop.grouping", "route[0]", "route[1]", "groups.presale",
-        "route[1].groups.presale", "outcome:assigned:source_group")
-HIGHLIGHT = Highlight(PATH, {"route[0]": ["chrissy: offline"],
-                             "route[1].groups.presale": ["elly: busy", "chrissy: offline"]})
+EXAMPLES = REPO / "policies" / "examples"
+
+
+def _real_decision() -> dict[str, object]:
+    """The shipped Shopee example decided for real, with elly busy so that the pick drops
+    someone: the highlight follows the recorded path and shows who was dropped and why."""
+    router = load(REPO / SHOPEE)
+    snapshot = json.loads((EXAMPLES / "shopee-state.json").read_text(encoding="utf-8"))
+    for agent in snapshot["agents"]:
+        if agent["id"] == "elly":
+            agent["status"] = "busy"
+    event = json.loads((EXAMPLES / "shopee-event.json").read_text(encoding="utf-8"))
+    return decide(router, state(router, snapshot), event, trace=True).to_dict("full")
+
+
+RECORD = _real_decision()
+HIGHLIGHT = highlight_of(RECORD)
+PATH = HIGHLIGHT.path
 
 
 @pytest.fixture
@@ -76,10 +93,14 @@ def test_highlight_marks_the_path_and_the_dropped() -> None:
     dot = render(graph, "dot", HIGHLIGHT)
     for node in PATH:
         assert re.search(rf'^  "{re.escape(node)}" \[.*penwidth=3', dot, re.M), node
-    assert re.search(r'"route\[0\]" -> "route\[1\]" \[label="nobody available", '
-                     r'color="#c0392b", penwidth=3\]', dot)
-    assert '"route[0]" -> "outcome:assigned:recent_contact" [label="picked"];' in dot
-    assert 'xlabel="dropped: elly: busy, chrissy: offline"' in dot
+    for a, b in itertools.pairwise(PATH):  # a walk of the graph, every edge of it drawn
+        assert graph.has_edge(a, b), (a, b)
+        assert re.search(rf'^  "{re.escape(a)}" -> "{re.escape(b)}" \[.*penwidth=3', dot, re.M)
+    assert PATH[0] == "entry" and graph.nodes[PATH[-1]]["type"] == "outcome"
+    assert PATH[-1] == f"outcome:{RECORD['outcome']}:{RECORD['reason']}"
+    assert HIGHLIGHT.dropped, "the example drops someone, so the picture shows why"
+    for node, why in HIGHLIGHT.dropped.items():
+        assert f'xlabel="dropped: {", ".join(why)}"' in dot, node
 
     mermaid = render(graph, "mermaid", HIGHLIGHT)
     keys = {n: f"n{i}" for i, n in enumerate(graph)}
@@ -87,7 +108,7 @@ def test_highlight_marks_the_path_and_the_dropped() -> None:
     assert taken and set(taken[1].split(",")) == {keys[n] for n in PATH}
     links = re.search(r"^  linkStyle (\S+) ", mermaid, re.M)
     assert links and len(links[1].split(",")) == len(PATH) - 1
-    assert "dropped: chrissy: offline" in mermaid
+    assert all(f"dropped: {', '.join(why)}" in mermaid for why in HIGHLIGHT.dropped.values())
 
     page = render(graph, "html", HIGHLIGHT)
     root = ET.fromstring(page)
@@ -96,7 +117,7 @@ def test_highlight_marks_the_path_and_the_dropped() -> None:
     assert marked == set(PATH)
     edges = [e for e in root.iter() if "edge" in (e.get("class") or "").split()]
     assert sum("on-path" in (e.get("class") or "") for e in edges) == len(PATH) - 1
-    assert "dropped: elly: busy, chrissy: offline" in page
+    assert all(f"dropped: {', '.join(why)}" in page for why in HIGHLIGHT.dropped.values())
 
 
 def test_no_highlight_marks_nothing() -> None:
@@ -137,12 +158,16 @@ def test_policy_that_does_not_compile_draws_nothing(tmp_path: Path,
 
 
 def test_highlight_of_a_decision_record() -> None:
-    record = {"outcome": "assigned", "path": list(PATH), "trace": [
+    record = {"outcome": "assigned", "path": ["entry", "route[1].groups.presale>presale"],
+              "trace": [
         {"node": "route[0]", "result": "nobody_available", "dropped": [
             {"agent": "chrissy", "why": "offline"}]},
-        {"node": "route[1].groups.presale", "dropped": [
+        {"node": "route[1].groups.presale>presale", "dropped": [
             {"agent": "elly", "why": "busy"}, {"agent": "chrissy", "why": "offline"}]},
         {"node": "outcome:assigned:source_group", "dropped": []},
     ]}
-    assert highlight_of(record) == HIGHLIGHT
+    assert highlight_of(record) == Highlight(
+        ("entry", "route[1].groups.presale>presale"),
+        {"route[0]": ["chrissy: offline"],
+         "route[1].groups.presale>presale": ["elly: busy", "chrissy: offline"]})
     assert highlight_of({"outcome": "queued"}) == Highlight()

@@ -23,7 +23,7 @@ def test_highlighted_dot_golden(capsys: pytest.CaptureFixture[str],
     assert_golden(GOLDEN, out)
     taken = [line for line in out.splitlines() if "penwidth=3" in line]
     # the example goes entry -> grouping -> recent contact -> bindings -> presale -> assigned
-    assert any('"route[1].groups.presale"' in line for line in taken)
+    assert any('"route[1].groups.presale>presale"' in line for line in taken)
     assert not any('"route[2]"' in line and "->" not in line for line in taken)
 
 

@@ -90,7 +90,7 @@ def test_every_path_is_counted_and_ends_in_an_outcome(policy: str) -> None:
 def test_every_node_span_points_into_the_source(policy: str) -> None:
     graph, texts = graph_of(policy)
     for node, span in graph.nodes(data="span"):
-        file, line, col = span.rsplit(":", 2)
+        file, line, col = str(span).rsplit(":", 2)
         assert file in texts, f"{node}: {span} names a file that was not compiled"
         lines = source_lines(texts[file])
         assert 1 <= int(line) <= len(lines), f"{node}: {span} is past the end of {file}"
@@ -150,5 +150,5 @@ def test_a_long_overflow_chain_compiles(tmp_path: Path) -> None:
     result = compile_file(tmp_path / "chain.yaml")
     assert result.compilation is not None and result.compilation.graph is not None
     graph = result.compilation.graph
-    assert graph.has_edge(f"route[0].groups.g{n - 2}", f"route[0].groups.g{n - 1}")
+    assert graph.has_edge(f"route[0].bindings[0]>g{n - 2}", f"route[0].bindings[0]>g{n - 1}")
     assert result.artifact is not None

@@ -27,12 +27,13 @@ def _bare_imports(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found = []
     for node in ast.walk(tree):
-        names: list[str] = []
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
+            names, line = [alias.name for alias in node.names], node.lineno
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        found += [f"{path.relative_to(ROOT)}:{node.lineno}: {n}"
+            names, line = [node.module], node.lineno
+        else:
+            continue
+        found += [f"{path.relative_to(ROOT)}:{line}: {n}"
                   for n in names if n.split(".")[0] in PARTS]
     return found
 

@@ -93,12 +93,12 @@ def test_histogram_bins_every_wait_once() -> None:
 # -- chart geometry -----------------------------------------------------------------------------
 
 def test_step_chart_path_and_axes() -> None:
-    # plot area 100 x 100 at (48, 16); depth axis 0..2; time 0..20 s
+    # plot area 100 x 100 at (64, 16); depth axis 0..2; time 0..20 s
     chart = charts.step_chart({"queue": [(0, 0), (10, 2), (20, 2)], "staging": [(0, 0), (20, 0)],
-                               "pool": [(0, 0), (20, 0)]}, width=164, height=156)
+                               "pool": [(0, 0), (20, 0)]}, width=180, height=172)
     assert [(ln.place, ln.d, ln.peak, ln.last) for ln in chart.lines] == [
-        ("queue", "M48.0,116.0H98.0V16.0H148.0V16.0", 2, 2),
-        ("staging", "M48.0,116.0H148.0V116.0", 0, 0)]  # an empty pool is not drawn
+        ("queue", "M64.0,116.0H114.0V16.0H164.0V16.0", 2, 2),
+        ("staging", "M64.0,116.0H164.0V116.0", 0, 0)]  # an empty pool is not drawn
     assert [(t.at, t.label) for t in chart.y_ticks] == [(116.0, "0"), (66.0, "1"), (16.0, "2")]
     assert [t.label for t in chart.x_ticks] == ["00:00"]
 
@@ -113,9 +113,9 @@ def test_time_ticks_fall_on_round_local_times() -> None:
 
 def test_bar_chart_places_one_bar_per_item() -> None:
     chart = charts.bar_chart([("amy", 10, ""), ("bo", 5, ""), ("cy", 0, "")], slot=100,
-                             height=140)
+                             height=156)
     assert [(b.x, b.y, b.w, b.h) for b in chart.bars] == [
-        (63.0, 16.0, 70.0, 84.0), (163.0, 58.0, 70.0, 42.0), (263.0, 100.0, 70.0, 0.0)]
+        (79.0, 16.0, 70.0, 84.0), (179.0, 58.0, 70.0, 42.0), (279.0, 100.0, 70.0, 0.0)]
     assert [t.label for t in chart.y_ticks] == ["0", "2", "4", "6", "8", "10"]
 
 
@@ -150,8 +150,8 @@ def test_report_page(log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert not re.search(r"<script|<link|<img|src=|@import|url\(|https?://(?!www\.w3\.org/2000/svg)",
                          page)  # self-contained
     svgs = {svg.get("id"): svg for svg in root.iter(f"{SVG}svg")}
-    assert set(svgs) == {"chart-depth", "chart-agents", "chart-waits"}
-    assert svgs["chart-depth"].get("class") == "chart step-chart"
+    assert set(svgs) == {"chart-depth", "chart-depth-narrow", "chart-agents", "chart-waits"}
+    assert svgs["chart-depth"].get("class") == "chart step-chart fluid wide"
     places = [p.get("class") for p in svgs["chart-depth"].iter(f"{SVG}path")]
     assert {"place-queue", "place-staging"} <= set(places)
     agent_bars = [g for g in svgs["chart-agents"].iter(f"{SVG}g") if g.get("class") == "bar"]
@@ -242,6 +242,6 @@ def test_report_of_an_empty_log_still_has_its_charts(tmp_path: Path,
                  str(out)]) == 0
     root = ET.fromstring(out.read_text(encoding="utf-8").removeprefix("<!DOCTYPE html>\n"))
     assert {svg.get("id") for svg in root.iter(f"{SVG}svg")} == {
-        "chart-depth", "chart-agents", "chart-waits"}
+        "chart-depth", "chart-depth-narrow", "chart-agents", "chart-waits"}
     assert "Nobody was assigned a chat." in capsys.readouterr().out + ET.tostring(
         root, encoding="unicode")

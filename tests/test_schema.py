@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -41,7 +42,7 @@ def loaded(text: str) -> object:
     return json.loads(json.dumps(yaml.safe_load(text), default=str))
 
 
-def errors(data: object) -> list[str]:
+def errors(data: Any) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
             for e in VALIDATOR.iter_errors(data)]
 

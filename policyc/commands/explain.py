@@ -61,7 +61,9 @@ def _at(text: str | None) -> float | None:
 def explain_command(args: argparse.Namespace) -> int:
     """policyc explain POLICY (--state S --event E | --log L --buyer B [--at T]), or
     explain [POLICY --log L] --decisions D --buyer B [--at T]."""
-    single = args.state is not None or args.event is not None
+    state_path: Path | None = args.state
+    event_path: Path | None = args.event
+    single = state_path is not None or event_path is not None
     if args.decisions is not None:
         if single or not args.buyer or (args.policy is None) != (args.log is None):
             raise Stop("policyc explain: give --decisions and --buyer (and, to compare a "
@@ -69,15 +71,15 @@ def explain_command(args: argparse.Namespace) -> int:
         return _explain_decisions(args)
     if args.policy is None:
         raise Stop("policyc explain: give POLICY (or --decisions to read recorded ones)\n")
-    if single == (args.log is not None) or (single and not (args.state and args.event)) or (
-            args.log is not None and not args.buyer):
+    replay = args.log is not None and args.buyer and not single
+    if not replay and (state_path is None or event_path is None or args.log is not None):
         raise Stop("policyc explain: give --state and --event, or --log and --buyer\n")
     try:
         router = load_policy(args.policy, "explain", 1)
-        if args.log is not None:
+        if replay or state_path is None or event_path is None:
             return _explain_log(router, args)
-        shop = state(router, read_json(args.state), str(args.state))
-        decision = decide(router, shop, read_json(args.event), trace=True, where=str(args.event))
+        shop = state(router, read_json(state_path), str(state_path))
+        decision = decide(router, shop, read_json(event_path), trace=True, where=str(event_path))
     except (InputError, ArtifactError, ValueError) as err:
         raise Stop(f"policyc explain: {err}\n") from None
     if args.format == "json":

@@ -163,7 +163,8 @@ def simulate_command(args: argparse.Namespace) -> int:
     summary = summarize(engine, records, len(events), str(args.log))
     if args.report is not None:
         page = report_html.render(summary, records, events, engine.waiting(),
-                                  title=f"{args.policy.name} on {args.log.name}")
+                                  title=f"{args.policy.name} on {args.log.name}",
+                                  timezone=engine.router.tz)
         write_output(args.report, page)
     if args.format == "json":
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")

@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from .series import Point
 
-LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 40  # margins of every chart, in SVG pixels
+# Margins of every chart, in SVG pixels: room for the tick labels and the axis titles.
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 56
 COLOURS = {"queue": "#2463a6", "staging": "#c99400", "waiting": "#7d4cc0", "pool": "#27ae60"}
 ALWAYS = ("queue", "staging")  # drawn even when they stayed empty
 X_STEPS = (60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -72,8 +73,9 @@ class BarChart:
 
 
 def step_chart(series: Mapping[str, Sequence[Point]], zone: tzinfo = UTC,
-               width: int = 960, height: int = 260) -> StepChart:
-    """Queue and staging (and waiting, pool when used) depths over the log's time span."""
+               width: int = 960, height: int = 260, max_ticks: int = 12) -> StepChart:
+    """Queue and staging (and waiting, pool when used) depths over the log's time span,
+    with at most `max_ticks` clock times on the time axis (fewer on a phone-sized chart)."""
     drawn = {p: pts for p, pts in series.items() if p in ALWAYS or max(d for _, d in pts) > 0}
     times = [t for pts in series.values() for t, _ in pts]
     start, end = min(times), max(times)
@@ -89,7 +91,8 @@ def step_chart(series: Mapping[str, Sequence[Point]], zone: tzinfo = UTC,
 
     lines = tuple(Line(p, COLOURS.get(p, "#555"), _step_path(pts, x, y),
                        max(d for _, d in pts), pts[-1][1]) for p, pts in drawn.items())
-    x_ticks = tuple(Tick(x(t), label) for t, label in _time_ticks(start, end, zone))
+    x_ticks = tuple(Tick(x(t), label)
+                    for t, label in _time_ticks(start, end, zone, max_ticks))
     y_ticks = tuple(Tick(y(v), str(v)) for v in _value_ticks(top_value))
     return StepChart(width, height, LEFT, TOP, plot_w, plot_h, lines, x_ticks, y_ticks)
 
@@ -140,9 +143,10 @@ def _value_ticks(top: int) -> list[int]:
     return list(range(0, top + 1, step))
 
 
-def _time_ticks(start: float, end: float, zone: tzinfo) -> list[tuple[float, str]]:
-    """Instants on round local times (every 1 min ... 1 day), at most 12, labelled HH:MM."""
-    step = next((s for s in X_STEPS if (end - start) / s <= 12), X_STEPS[-1])
+def _time_ticks(start: float, end: float, zone: tzinfo,
+                max_ticks: int = 12) -> list[tuple[float, str]]:
+    """Instants on round local times (every 1 min ... 1 day), at most `max_ticks`, HH:MM."""
+    step = next((s for s in X_STEPS if (end - start) / s <= max_ticks), X_STEPS[-1])
     offset = datetime.fromtimestamp(start, zone).utcoffset() or timedelta(0)
     shift = offset.total_seconds()
     first = math.ceil((start + shift) / step) * step - shift

@@ -9,11 +9,13 @@ the events and the engine's waiting chats at the end — computes the series
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 
@@ -21,6 +23,7 @@ from ..compiler.templating import environment
 from ..runtime.clock import parse_instant
 from . import charts, series
 
+IGNORED_SHOWN = 10  # ignored events the report lists one by one
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
@@ -42,20 +45,26 @@ def duration(seconds: float) -> str:
     return f"{days} d {hours} h"
 
 
-def _zone(events: Sequence[Mapping[str, Any]]) -> tzinfo:
-    """The log's own UTC offset (its first event's), for clock times on the axis."""
-    if not events:
-        return UTC
-    return datetime.fromisoformat(events[0]["at"]).tzinfo or UTC
+def _zone(events: Sequence[Mapping[str, Any]], timezone: str | None) -> tuple[tzinfo, str]:
+    """The shop's time zone for clock times on the axis, and its name; without one, the
+    log's own UTC offset (its first event's)."""
+    if timezone is not None:
+        return ZoneInfo(timezone), timezone
+    zone = datetime.fromisoformat(events[0]["at"]).tzinfo if events else None
+    return zone or UTC, str(zone or UTC)
 
 
 def render(summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
            events: Sequence[Mapping[str, Any]],
-           waiting: Mapping[str, Sequence[Mapping[str, Any]]], title: str) -> str:
-    """The report page of one simulation."""
+           waiting: Mapping[str, Sequence[Mapping[str, Any]]], title: str,
+           timezone: str | None = None) -> str:
+    """The report page of one simulation; clock times in `timezone` (the shop's)."""
     start, end = ((parse_instant(events[0]["at"]), parse_instant(events[-1]["at"]))
                   if events else (0.0, 0.0))
-    zone = _zone(events)
+    zone, zone_name = _zone(events, timezone)
+    # A long log may ignore thousands of events: the page counts them by event type and
+    # shows the first few, so its length does not grow with the log.
+    ignored = [r for r in records if r["kind"] == "ignored"]
     depths = series.depths(records, start, end)
     waited = series.waits(records)
     left = series.still_waiting(waiting, end)
@@ -68,7 +77,12 @@ def render(summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
         title=title, s=summary,
         span=(datetime.fromtimestamp(start, zone).isoformat(),
               datetime.fromtimestamp(end, zone).isoformat()),
-        depth_chart=charts.step_chart(depths, zone),
+        depth_chart=charts.step_chart(depths, zone, width=800, height=300),
+        depth_chart_narrow=charts.step_chart(depths, zone, width=360, height=260, max_ticks=4),
+        zone_name=zone_name,
+        ignored_by_type=Counter(r["event"]["type"] for r in ignored).most_common(),
+        ignored_examples=[f"{r['at']} {r['event']['type']}: {r['why']}"
+                          for r in ignored[:IGNORED_SHOWN]],
         agent_chart=charts.bar_chart(agents),
         wait_chart=charts.bar_chart(bins),
         assigned=len(waited),

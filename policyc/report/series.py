@@ -37,7 +37,7 @@ def depths(records: Iterable[Mapping[str, Any]], start: float, end: float
     that does not change the depth is left out, except the first and the last.
     """
     where: dict[str, str] = {}  # buyer -> the place it waits in
-    depth = dict.fromkeys(ORDER, 0)
+    depth: dict[str, int] = dict.fromkeys(ORDER, 0)
     series: dict[str, list[Point]] = {place: [(start, 0)] for place in ORDER}
     for rec in records:
         if rec["kind"] not in DECIDED:
