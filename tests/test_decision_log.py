@@ -8,6 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import jsonschema
 import pytest
 from test_explain_log import BUYERS
 
@@ -75,6 +76,8 @@ def test_why_not_decisions_equals_the_replay(agent: str, decisions: dict[str, Pa
                               "--agent", agent, "--at", at, "--format", "json")
         assert status == 0
         answer = json.loads(got)
+        jsonschema.validate(answer, json.loads(
+            (ROOT / "policyc" / "schemas" / "why-not.schema.json").read_text()))
         assert answer.pop("policy").startswith("sha256:")
         answer.pop("facts")
         assert answer == json.loads(want), (agent, at)
