@@ -27,6 +27,7 @@ class Conversation:
     message: dict[str, Any] | None = None  # the buyer's message that opened it
     opened: float = 0.0  # when its agent got it (Y14 first response time)
     answered: bool = False  # its agent has replied since it got it
-    stamp: int = 0  # bumped on every change: a timer set before it is stale (timers.py)
+    stamp: int = -1  # its live timer (-1: none); any other is stale (timers.py)
+    due: float = 0.0  # when its live timer fires
     unmoved: bool = False  # reassign_unreplied ran and kept it with its agent
 

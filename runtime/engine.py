@@ -98,9 +98,16 @@ class Engine:
         if self.state is None:
             self._start(self.router.state({"at": event["at"]}))
         out: list[Record] = []
-        self.time.fire_due(at, out)
-        self._step(at, lambda o: self._apply(event, at, o), out)
-        self.time.fire_due(at, out)
+        heap = self.time.timers.heap  # the checks inline: this runs once per event
+        if heap and heap[0].due <= at:
+            self.time.fire_due(at, out)
+        first = len(out)
+        self._apply(event, at, out)  # one step (`_step`), spelled out
+        if len(out) > first and self.facts.pending:
+            out[first]["facts"] = self.facts.take()
+        self.facts.note(self.shop, at)
+        if heap and heap[0].due <= at:
+            self.time.fire_due(at, out)
         return out
 
     def advance_to(self, at: float | str) -> list[Record]:

@@ -29,26 +29,32 @@ class FactsLog:
 
     def __init__(self, tz: str) -> None:
         self.tz = tz
-        self.said: dict[str, tuple[object, ...]] = {}
+        self.said: dict[str, tuple[str, int, int | None, list[str]]] = {}
         self.pending: list[Row] = []
+        self.stamp: tuple[float, str] = (float("nan"), "")  # the last instant formatted
 
     def note(self, shop: ShopState, at: float) -> None:
         """After an event or timer at `at`: queue a row for each agent whose facts changed
         (agents in id order, so the rows never depend on set order)."""
-        if not shop.touched:
+        touched = shop.touched
+        if not touched:
             return
         when: str | None = None
-        for agent_id in sorted(shop.touched):
+        for agent_id in sorted(touched) if len(touched) > 1 else touched:
             a = shop.agents[agent_id]
-            now = (a.status, a.open, a.capacity, tuple(a.groups))
-            if self.said.get(agent_id) == now:
+            said = self.said.get(agent_id)
+            if said is not None and said[0] == a.status and said[1] == a.open \
+                    and said[2] == a.capacity and said[3] == a.groups:
                 continue
-            self.said[agent_id] = now
-            when = when or format_instant(at, self.tz)
+            self.said[agent_id] = (a.status, a.open, a.capacity, list(a.groups))
+            if when is None:
+                if self.stamp[0] != at:
+                    self.stamp = (at, format_instant(at, self.tz))
+                when = self.stamp[1]
             self.pending.append({"agent": agent_id, "at": when, "status": a.status,
                                  "open": a.open, "capacity": a.capacity,
                                  "groups": list(a.groups)})
-        shop.touched.clear()
+        touched.clear()
 
     def take(self) -> list[Row] | None:
         """The queued rows, for the next record (None when there are none)."""

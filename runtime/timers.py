@@ -20,9 +20,12 @@ event is applied or a timer fires.
 
 A timeout is due when the time it measures has fully run (`>=`): a
 conversation read at 09:00 with `close_read_idle: 30m` closes at 09:30:00, and
-a timer due at t fires before an event at t. Timers are set lazily: each one
-carries its conversation's stamp, and a conversation that changed since has a
-newer stamp and a newer timer, so the stale one is skipped when it comes due.
+a timer due at t fires before an event at t. A conversation has at most one
+live timer (its `stamp`), never later than its next timeout: a change that
+makes the timeout later leaves the timer as it is (it looks again when it
+fires and moves on to the new instant), one that makes it earlier sets a new
+timer and the old one goes stale. Most reads, replies and messages so set no
+timer at all.
 """
 
 from __future__ import annotations
@@ -155,7 +158,9 @@ class Timekeeper:
         """Fire every timer due at or before `at`, each as its own step at its instant."""
         while (timer := self.timers.pop_due(at)) is not None:
             self.e._step(timer.due, partial(self.fire, timer), out)
-        self.e.shop.at = max(self.e.shop.at, at)
+        shop = self.e.shop
+        if shop.at < at:
+            shop.at = at
 
     def fire(self, timer: Timer, out: list[Record]) -> None:
         """What a timer does at its instant (nothing when it went stale); its records
@@ -165,10 +170,13 @@ class Timekeeper:
         now = {"type": "tick", "at": format_instant(at, self.e.router.tz)}  # the instant
         if timer.kind == "conversation":
             conv = self.e.conversations.get(timer.key)
-            found = None if conv is None or conv.stamp != timer.stamp else \
-                next_timeout(conv, self.e.timeouts)
-            if conv is None or found is None:
-                return  # stale: the conversation changed or ended since
+            if conv is None or conv.stamp != timer.stamp:
+                return  # stale: the conversation ended, or got an earlier timer
+            found = next_timeout(conv, self.e.timeouts)
+            if found is None or found[0] > timer.due:  # nothing due, or later: look again then
+                conv.stamp = -1
+                self.arm(conv)
+                return
             if found[1] == "reassign_unreplied":
                 self._reassign(conv, now, at, out)
                 return
@@ -195,13 +203,16 @@ class Timekeeper:
         self.arm_staging(at)
 
     def arm(self, conv: Conversation) -> None:
-        """Set the timer of a conversation's next timeout (any earlier one goes stale)."""
+        """After a change: make sure a timer fires no later than the conversation's next
+        timeout (one already set that fires earlier will look again then)."""
         found = next_timeout(conv, self.e.timeouts)
         if found is None:
-            conv.stamp = -1
+            return  # a timer still set finds nothing due when it fires
+        due = max(found[0], self.e.shop.at)
+        if conv.stamp >= 0 and conv.due <= due:
             return
-        conv.stamp = self.timers.seq
-        self.timers.set(max(found[0], self.e.shop.at), "conversation", conv.buyer, conv.stamp)
+        conv.stamp, conv.due = self.timers.seq, due
+        self.timers.set(due, "conversation", conv.buyer, conv.stamp)
 
     def arm_grace(self, buyer: str, awaited: str, at: float, later: bool = False) -> None:
         """S8: decide a chat waiting for its recent contact again when the grace runs out
