@@ -14,6 +14,9 @@ import json
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
+
+from policyc.runtime.atomic_write import write_atomic
 
 from .harness import IMPLS, QUICK, Settings, SizeResult, bench_size
 
@@ -110,9 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results, s))
     print(f"\n(total {time.perf_counter() - start:.0f} s)")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(as_json(results, s), f, indent=1)
-            f.write("\n")
+        write_atomic(Path(args.json), json.dumps(as_json(results, s), indent=1) + "\n")
     return 0
 
 

@@ -12,18 +12,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from policyc.dsl.diagnostic import Diagnostic, Report, has_errors
 from policyc.dsl.load import load_policy
 from policyc.dsl.policy import Binding, Policy, Step
 
+from .digraph import DecisionGraph
 from .emit import build_artifact
 from .graph import lower, verify
 from .lint import lint_bindings, lint_main_account, lint_roster, lint_route, lint_settings
 from .resolve import resolve_names
 from .typecheck import ExprChecker
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 Json = object
 
@@ -36,8 +39,13 @@ class Compilation:
     digest: str
     report: Report = field(default_factory=Report)
     conditions: dict[str, Json] = field(default_factory=dict)
-    graph: nx.DiGraph | None = None
+    lowered: DecisionGraph | None = None
     artifact: dict[str, object] | None = None
+
+    @property
+    def graph(self) -> nx.DiGraph | None:
+        """The decision graph as networkx, for the renderers (imports networkx)."""
+        return None if self.lowered is None else self.lowered.to_networkx()
 
 
 def _resolve(c: Compilation) -> None:
@@ -63,13 +71,13 @@ def _lint(c: Compilation) -> None:
 
 
 def _lower(c: Compilation) -> None:
-    c.graph = lower(c.policy)
-    verify(c.graph, c.policy, c.report)
+    c.lowered = lower(c.policy)
+    verify(c.lowered, c.policy, c.report)
 
 
 def _emit(c: Compilation) -> None:
-    assert c.graph is not None
-    c.artifact = build_artifact(c.policy, c.conditions, c.graph, c.digest)
+    assert c.lowered is not None
+    c.artifact = build_artifact(c.policy, c.conditions, c.lowered, c.digest)
 
 
 STAGES: tuple[tuple[str, Callable[[Compilation], None]], ...] = (

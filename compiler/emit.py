@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import json
 
-import networkx as nx
-
 from policyc.dsl.policy import Policy
 from policyc.runtime.artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
 
+from .digraph import DecisionGraph
 from .graph import grouping_enabled, live_bindings
 
 Json = object
 
 
-def _graph_json(graph: nx.DiGraph) -> dict[str, object]:
-    nodes = [dict(id=n, **graph.nodes[n]) for n in graph.nodes]
-    edges = [{"from": u, "to": v, "label": d["label"]} for u, v, d in graph.edges(data=True)]
+def _graph_json(graph: DecisionGraph) -> dict[str, object]:
+    nodes = [dict(id=n, **attrs) for n, attrs in graph.nodes.items()]
+    edges = [{"from": u, "to": v, "label": d["label"]} for u, v, d in graph.edges()]
     return {"nodes": nodes, "edges": edges}
 
 
-def build_artifact(policy: Policy, conditions: dict[str, Json], graph: nx.DiGraph,
+def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionGraph,
                    digest: str) -> dict[str, object]:
     """The artifact as a JSON-ready dict."""
     member_of: dict[str, list[str]] = {a.id: [] for a in policy.agents}

@@ -9,13 +9,13 @@ outcome of CONTRACT.md, and no group overflow chain loops.
 
 from __future__ import annotations
 
-import networkx as nx
-
 from policyc.dsl.diagnostic import Report
 from policyc.dsl.policy import Binding, Policy, Step
 from policyc.dsl.span import Span
 from policyc.runtime.overflow import pick_node, try_order
 from policyc.runtime.vocabulary import STEPS
+
+from .digraph import DecisionGraph, find_cycle
 
 ENTRY = "entry"
 GROUPING = "shop.grouping"
@@ -41,7 +41,7 @@ class _Builder:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.groups = {g.id: g for g in policy.groups}
-        self.g: nx.DiGraph = nx.DiGraph()
+        self.g = DecisionGraph()
 
     def node(self, node_id: str, node_type: str, label: str, span: Span, **extra: object) -> str:
         self.g.add_node(node_id, type=node_type, label=label, span=str(span), **extra)
@@ -57,7 +57,7 @@ class _Builder:
     def edge(self, a: str, b: str, label: str) -> None:
         self.g.add_edge(a, b, label=label)
 
-    def build(self) -> nx.DiGraph:
+    def build(self) -> DecisionGraph:
         p = self.policy
         self.node(ENTRY, "entry", "buyer message", p.span)
         self.node(GROUPING, "gate", "grouping switch (S1, S3)", p.shop.span)
@@ -67,7 +67,7 @@ class _Builder:
         self.edge(GROUPING, nexts[0], "on")
         for step, after in zip(p.route, nexts[1:], strict=True):
             self.step(step, after)
-        if self.g.has_node(DEAD_END) or any(v == DEAD_END for _, v in self.g.edges):
+        if DEAD_END in self.g:  # an edge to it added the node
             self.node(DEAD_END, "dead_end", "no outcome", p.route[-1].span if p.route else p.span)
         return self.g
 
@@ -135,30 +135,26 @@ class _Builder:
         self.edge(previous, after, "nobody available")
 
 
-def lower(policy: Policy) -> nx.DiGraph:
+def lower(policy: Policy) -> DecisionGraph:
     """The decision graph of a resolved, type-checked policy."""
     return _Builder(policy).build()
 
 
-def verify(graph: nx.DiGraph, policy: Policy, report: Report) -> None:
+def verify(graph: DecisionGraph, policy: Policy, report: Report) -> None:
     """Every path ends in an outcome (E208); overflow chains do not loop (E209)."""
     # The policy's overflow lists, not the graph: the runtime tries each group once, so a
     # loop never shows in the graph, only in what the merchant wrote.
-    overflow = nx.DiGraph([(g.id, ref.name) for g in policy.groups for ref in g.overflow])
-    try:
-        cycle = nx.find_cycle(overflow)
-    except nx.NetworkXNoCycle:
-        cycle = []
+    cycle = find_cycle([(g.id, ref.name) for g in policy.groups for ref in g.overflow])
     if cycle:
         names = [u for u, _ in cycle] + [cycle[0][0]]
         group = next(g for g in policy.groups if g.id == names[0])
         report.add("E209", "group overflow loops: " + " -> ".join(names), group.span)
-    if DEAD_END in graph and nx.has_path(graph, ENTRY, DEAD_END):
+    if DEAD_END in graph and graph.reaches(ENTRY, DEAD_END):
         last = policy.route[-1] if policy.route else None
         report.add("E208", "a message can pass every route step without an outcome",
                    last.span if last else policy.span,
                    "end the route with a step that always decides: stage, queue, "
                    "offline_pool, offline_to_main or offline_to_assistant")
-    for node, data in graph.nodes(data=True):
+    for node, data in graph.nodes.items():
         if graph.out_degree(node) == 0 and data["type"] not in ("outcome", "dead_end"):
             report.add("E208", f"graph node {node} leads nowhere", policy.span)

@@ -41,14 +41,25 @@ class Box:
                 and self.y < other.y + other.h and other.y < self.y + self.h)
 
 
+Point = tuple[float, float]
+Cubic = tuple[Point, Point, Point, Point]  # a cubic Bezier: start, two controls, end
+
+
 @dataclass(frozen=True)
 class EdgeRoute:
-    """An edge as drawn: an SVG path through its virtual points, and its label's place."""
+    """An edge as drawn: cubic pieces end to end, and its label's place."""
 
-    path: str
-    points: tuple[tuple[float, float], ...]  # start, the virtual points' ends, end
+    segments: tuple[Cubic, ...]
     label_x: float
     label_y: float
+
+    @property
+    def path(self) -> str:
+        """The SVG path data of the pieces."""
+        (x, y), *_ = self.segments[0]
+        return f"M{x:.1f},{y:.1f}" + "".join(
+            f" C{a:.1f},{b:.1f} {c:.1f},{d:.1f} {e:.1f},{f:.1f}"
+            for _, (a, b), (c, d), (e, f) in self.segments)
 
 
 @dataclass(frozen=True)
@@ -172,17 +183,17 @@ def _route(graph: nx.DiGraph, u: str, v: str, boxes: dict[str, Box],
         x = x_of[item] + VIRTUAL_W / 2
         points += [(x, top[item[1]]), (x, top[item[1]] + BOX_H)]
     points.append((b.x + b.w / 2, b.y))
-    path = f"M{points[0][0]:.1f},{points[0][1]:.1f}"
-    for i, (x2, y2) in enumerate(points[1:], 1):
-        x1, y1 = points[i - 1]
-        if i % 2:  # a gap between rows: vertical tangents keep the curve inside the band
+    segments: list[Cubic] = []
+    for i, ((x1, y1), (x2, y2)) in enumerate(itertools.pairwise(points)):
+        if i % 2 == 0:  # a gap between rows: vertical tangents keep the curve inside the band
             mid = (y1 + y2) / 2
-            path += f" C{x1:.1f},{mid:.1f} {x2:.1f},{mid:.1f} {x2:.1f},{y2:.1f}"
+            segments.append(((x1, y1), (x1, mid), (x2, mid), (x2, y2)))
         else:  # straight down through a row, in the room left for it
-            path += f" L{x2:.1f},{y2:.1f}"
+            segments.append(((x1, y1), (x1, y1 + (y2 - y1) / 3), (x2, y1 + 2 * (y2 - y1) / 3),
+                             (x2, y2)))
     text = str(graph.edges[u, v].get("label", ""))
     label_x, label_y = _label_place(points[0], points[1], text, labels)
-    return EdgeRoute(path, tuple(points), label_x, label_y)
+    return EdgeRoute(tuple(segments), label_x, label_y)
 
 
 def _label_place(start: tuple[float, float], end: tuple[float, float], text: str,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
 import unicodedata
+from pathlib import Path, PurePath
+from urllib.parse import quote
 
-from policyc.dsl.diagnostic import CODES, Diagnostic, Severity
+from policyc.dsl.diagnostic import CODES, EXPLANATIONS, Diagnostic, Severity
 from policyc.dsl.span import source_lines
 
 TOOL_URI = "https://example.invalid/policyc"  # no public home yet; SARIF wants a URI
@@ -69,30 +74,83 @@ def to_json(diagnostics: list[Diagnostic]) -> str:
 
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
+# Where each rule's help points: the README's table of every code (its heading's anchor).
+DIAGNOSTICS_URI = f"{TOOL_URI}/blob/main/README.md#diagnostics"
+# The folder `policyc check` ran in; relative artifact URIs are resolved against it, as
+# code scanning resolves them against the checkout (no absolute path leaks into the log).
+SRCROOT = "%SRCROOT%"
+
+
+def _rule_name(title: str) -> str:
+    """A PascalCase name from a code's title, as SARIF rule names are written."""
+    # "S4-B" is one word (S4b); "a" is dropped, as "HasACycle" is not PascalCase.
+    words = re.findall(r"[A-Za-z0-9]+(?:-[A-Za-z0-9](?![A-Za-z0-9]))?", title)
+    return "".join(w[:1].upper() + w[1:].lower().replace("-", "") for w in words if w != "a")
+
+
+def _rule(code: str) -> dict[str, object]:
+    severity, title = CODES[code]
+    full = EXPLANATIONS[code]
+    markdown = (f"**{code}** ({severity.value}): {title}.\n\n{full}\n\n"
+                f"See the [table of diagnostic codes]({DIAGNOSTICS_URI}).")
+    return {"id": code, "name": _rule_name(title),
+            "shortDescription": {"text": title},
+            "fullDescription": {"text": full},
+            "help": {"text": f"{code}: {full} See {DIAGNOSTICS_URI}", "markdown": markdown},
+            "helpUri": DIAGNOSTICS_URI,
+            "defaultConfiguration": {"level": _SARIF_LEVEL[severity]}}
+
+
+def artifact_location(file: str) -> dict[str, str]:
+    """A SARIF artifactLocation: percent-encoded, relative to %SRCROOT% when inside it.
+
+    A file outside the working directory (an absolute or `../` path) becomes a
+    `file:` URI, the only absolute form code scanning accepts.
+    """
+    path = PurePath(file)
+    if path.is_absolute() or ".." in path.parts:
+        return {"uri": Path(os.path.abspath(file)).as_uri()}
+    return {"uri": quote(path.as_posix(), safe="/"), "uriBaseId": SRCROOT}
+
+
+def _region(d: Diagnostic) -> dict[str, int]:
+    start = (max(d.span.line, 1), max(d.span.col, 1))
+    region = {"startLine": start[0], "startColumn": start[1]}
+    end = (d.span.end_line, d.span.end_col)
+    if end[1] > 0 and end > start:
+        region.update(endLine=end[0], endColumn=end[1])
+    return region
+
+
+def _fingerprint(d: Diagnostic, seen: dict[str, int]) -> str:
+    """Stable across edits that move the finding: code, file and message, not the line."""
+    key = "\0".join((d.code, d.span.file, d.message))
+    seen[key] = seen.get(key, 0) + 1
+    return hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()[:32]
+
 
 def sarif(diagnostics: list[Diagnostic], version: str) -> str:
-    """SARIF 2.1.0, one run, every known code as a rule."""
-    rules = [{"id": code, "shortDescription": {"text": title},
-              "defaultConfiguration": {"level": _SARIF_LEVEL[sev]}}
-             for code, (sev, title) in CODES.items()]
+    """SARIF 2.1.0 as GitHub code scanning ingests it: one run, every known code a rule."""
     index = {code: i for i, code in enumerate(CODES)}
+    seen: dict[str, int] = {}
     results = []
     for d in diagnostics:
-        region: dict[str, int] = {"startLine": d.span.line, "startColumn": d.span.col}
-        if d.span.end_line >= d.span.line and d.span.end_col > 0:
-            region.update(endLine=d.span.end_line, endColumn=max(d.span.end_col, 1))
         message = d.message + (f" (hint: {d.hint})" if d.hint else "")
         results.append({
             "ruleId": d.code, "ruleIndex": index[d.code], "level": _SARIF_LEVEL[d.severity],
             "message": {"text": message},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": d.span.file}, "region": region}}],
+                "artifactLocation": artifact_location(d.span.file), "region": _region(d)}}],
+            "partialFingerprints": {"policycFinding/v1": _fingerprint(d, seen)},
         })
+    driver = {"name": "policyc", "version": version, "semanticVersion": version,
+              "informationUri": TOOL_URI, "rules": [_rule(code) for code in CODES]}
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "policyc", "version": version,
-                                      "informationUri": TOOL_URI, "rules": rules}},
+        "runs": [{"tool": {"driver": driver},
+                  "originalUriBaseIds": {SRCROOT: {"description": {
+                      "text": "The working directory policyc check ran in."}}},
                   "results": results}],
     }
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"

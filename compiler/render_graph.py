@@ -18,7 +18,8 @@ from pathlib import Path
 import jinja2
 import networkx as nx
 
-from .graph_layout import BOX_H, BOX_W, layout
+from . import graphviz
+from .graph_layout import BOX_H, BOX_W, Layout, layout
 from .templating import environment
 
 FORMATS = ("dot", "mermaid", "html")
@@ -100,13 +101,19 @@ def _where(span: str) -> tuple[str, int]:
     return file, int(line) if line.isdigit() else 0
 
 
+def placed_graph(graph: nx.DiGraph) -> Layout:
+    """Graphviz's layout where `dot` is installed, else (or when it fails) the built-in one."""
+    dot = graphviz.available()
+    return (graphviz.layout(graph, dot) if dot else None) or layout(graph)
+
+
 def view(graph: nx.DiGraph, highlight: Highlight | None = None
          ) -> tuple[list[NodeView], list[EdgeView], int, int]:
     """Nodes (in graph order, placed in rows), edges, and the drawing's width and height."""
     hl = highlight or Highlight()
     on_path = set(hl.path)
     taken = set(zip(hl.path, hl.path[1:], strict=False))
-    placed = layout(graph)
+    placed = placed_graph(graph)
     nodes: dict[str, NodeView] = {}
     for index, node in enumerate(graph):
         data = graph.nodes[node]

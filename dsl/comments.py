@@ -87,6 +87,8 @@ def _scan(text: str, lines: list[str], starts: list[int]
             reference = (token.start_mark.line + 1, token.start_mark.column + 1)
         if isinstance(token, yaml.ScalarToken):
             a, b = token.start_mark.index, token.end_mark.index
+            if token.style in ("|", ">"):  # the header line (`|  # note`) may hold a comment
+                a = _next_line(text, a)
             covered[a:b] = b"\x01" * (b - a)
     comments: list[_Comment] = []
     blank: set[int] = set()
@@ -103,6 +105,12 @@ def _scan(text: str, lines: list[str], starts: list[int]
                 break
             i = line.find("#", i + 1)
     return comments, blank, reference
+
+
+def _next_line(text: str, index: int) -> int:
+    """Where the line after the one holding `index` starts (the end of text if none)."""
+    found = LINE_BREAK.search(text, index)
+    return found.end() if found else len(text)
 
 
 def attach(text: str, root: YNode) -> Notes:

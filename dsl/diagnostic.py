@@ -67,6 +67,87 @@ CODES: dict[str, tuple[Severity, str]] = {
 }
 
 
+# code -> what the finding means and what to do about it, for readers who meet the
+# code without its message (SARIF rule help, code-scanning pages). Data keyed by
+# code, like CODES, so the words can move to per-language catalogs unchanged.
+EXPLANATIONS: dict[str, str] = {
+    "E100": "The named policy, folder or included file does not exist or cannot be opened. "
+            "Check the path and the file's permissions.",
+    "E101": "The file is not valid YAML (an unclosed bracket or quote, a bad indent). "
+            "Fix the YAML at the marked place; nothing else is checked until it parses.",
+    "E102": "The file is over the 8 MiB size limit, so it is not read at all. "
+            "Split the policy into included roster and pin files.",
+    "E103": "YAML aliases (`*name`) would expand into more values than the limit allows, "
+            "as an alias bomb does. Write the values out or use fewer nested aliases.",
+    "E104": "The file is not UTF-8 text (for example saved as Big5 or GBK). "
+            "Save it as UTF-8.",
+    "E105": "Lists and maps are nested deeper than the limit of 64 levels. "
+            "Flatten the structure.",
+    "E110": "A `when:` expression does not parse. Comparisons use `==`, `!=`, `<`, `>`, "
+            "`in`; combine them with `and`, `or`, `not`.",
+    "E120": "A value has the wrong type, such as a single name where a list is expected. "
+            "Write the value in the type the key takes.",
+    "E121": "The key is not part of the policy language here, usually a misspelling; "
+            "it would otherwise be ignored silently. Use the suggested key.",
+    "E122": "A key that must be present is missing, such as `timezone` in `shop:`. "
+            "Add it.",
+    "E123": "The value is outside what the key accepts (a score over 100, a malformed "
+            "duration or time). Use a value in the documented range and form.",
+    "E124": "The same key is written twice in one map, so one of the values would be lost. "
+            "Keep one.",
+    "E201": "An agent id is used that the roster does not define. "
+            "Fix the spelling or add the agent to the roster.",
+    "E202": "A group id is used that `groups:` does not define. "
+            "Fix the spelling or add the group.",
+    "E203": "An expression names a source, order state, intent or day that does not exist. "
+            "Use one of the known names (the hint suggests the nearest).",
+    "E204": "An expression reads a field that does not exist, such as `order.stat`. "
+            "Use one of the documented fields.",
+    "E205": "An expression compares values of different types, such as a yes/no field "
+            "with a string. Compare like with like.",
+    "E206": "Two agents or two groups share an id, so references to it are ambiguous. "
+            "Give each a unique id.",
+    "E207": "An agent is a member of two groups; the platform allows one group per agent "
+            "(S2). Remove the agent from one group.",
+    "E208": "Some message can pass every route step without getting an outcome. "
+            "End the route with a step that always decides, such as `stage` or `queue`.",
+    "E209": "Group overflow targets form a loop (a overflows to b, b back to a). "
+            "Break the chain.",
+    "E210": "An auto-reply text is longer than the platform's 1000-character limit. "
+            "Shorten it.",
+    "E211": "An included roster or pin file is missing, unreadable or not of the expected "
+            "form. Fix the include path or the included file.",
+    "E212": "The roster has no agent with `role: main`, or more than one. "
+            "Mark exactly one agent as the main account.",
+    "W301": "A group has no members, so its sources can never be served by it. "
+            "Add members or remove the group.",
+    "W302": "A group member has no chat permission, so it never receives chats through "
+            "the group. Grant the permission or remove the member.",
+    "W303": "A buyer is pinned to an agent without chat permission, so the pin never "
+            "takes effect. Pin to an agent who can chat.",
+    "W304": "An earlier binding matches every message this one would, so this one never "
+            "applies. Reorder the bindings or narrow the earlier one.",
+    "W305": "A source listed in `shop.sources` is named by no binding, so its chats always "
+            "fall through to the later route steps. Bind it or remove it.",
+    "W306": "At some times of the week no binding covers a source (for example outside a "
+            "`time in` window). Add a binding for the remaining hours.",
+    "W307": "A route step comes after a step that always decides, so it is never reached. "
+            "Remove it or move it earlier.",
+    "W308": "A designated binding is switched on but names no group or agent, so it takes "
+            "no chats. Give it a target or switch it off.",
+    "W309": "Working hours are empty or end before they start. "
+            "Check `from:` and `to:`.",
+    "W310": "An auto-reply is enabled with empty text, so the platform's default text is "
+            "sent. Write the text or rely on the default on purpose.",
+    "W311": "Grouping is switched on but no group has a member, so routing behaves as if "
+            "grouping were off (S3). Add members or switch grouping off.",
+    "I401": "With `include_main_account: false` the main account receives chats only when "
+            "an agent forwards them (S4-B). This is a note, not a fault.",
+    "I402": "The main account is in no group and receives chats only as the last resort, "
+            "when every other agent is offline (S4-C). This is a note, not a fault.",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One finding about a policy, located at `span`."""
@@ -84,6 +165,10 @@ class Diagnostic:
     @property
     def title(self) -> str:
         return CODES[self.code][1]
+
+    @property
+    def explanation(self) -> str:
+        return EXPLANATIONS[self.code]
 
     def sort_key(self) -> tuple[str, int, int, str]:
         """Diagnostics are shown in file order, then by code at the same place."""

@@ -27,6 +27,7 @@ rewritten: expanding them would change what the author wrote.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -42,6 +43,7 @@ from .yaml_tree import YMap, YNode, YScalar, YSeq, parse_text
 
 WIDTH = 100
 INDENT = 2
+_NEWLINE = re.compile("\r\n|\r|\n")  # the line endings a file may be kept in
 
 
 @dataclass
@@ -334,7 +336,14 @@ def _render(line: _Line) -> str:
 
 
 def format_text(text: str, file: str) -> Formatted:
-    """Format one policy text; diagnostics (and no text) when it cannot be read."""
+    """Format one policy text; diagnostics (and no text) when it cannot be read.
+
+    The result keeps the file's line ending (that of its first line break), so a
+    CRLF file stays CRLF, and its byte-order mark if it has one; the layout itself
+    is worked out on `\\n` lines.
+    """
+    newline = next((m.group() for m in _NEWLINE.finditer(text)), "\n")
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     report = Report()
     root = parse_text(text, file, report)
@@ -350,5 +359,6 @@ def format_text(text: str, file: str) -> Formatted:
     if parse_text(out, file, Report()) is None:  # a shape the layout rules do not cover
         return Formatted(None, report.items, (Span(file, 1, 1),
                                               "fmt cannot lay this file out as valid YAML"))
-    return Formatted(out, report.items)
+    return Formatted(bom + (out if newline == "\n" else out.replace("\n", newline)),
+                     report.items)
 

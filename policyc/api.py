@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .compiler import compile_file, render
 from .runtime.artifact import read_artifact
 from .runtime.decision import Decision
 from .runtime.explain import decision_text
@@ -27,6 +26,8 @@ def load(path: str | Path) -> Router:
     path = Path(path)
     if path.suffix == ".json":
         return Router(read_artifact(path))
+    from .compiler import compile_file, render  # an artifact needs no compiler (start-up)
+
     result = compile_file(path)
     if result.artifact is None:
         raise PolicyError(render.text(result.diagnostics, result.texts))

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .runtime.artifact import ArtifactError, read_artifact
+from .runtime.atomic_write import write_atomic
 from .runtime.clock import TimeError, parse_instant
 from .runtime.router import Router
 
@@ -79,8 +80,7 @@ def keep_revision(log: Path, router: Router) -> Path:
     folder = revisions_dir(log)
     path = folder / f"{_hex(router.policy_hash)}.json"
     if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, json.dumps(router.artifact, ensure_ascii=False).encode("utf-8"))
+        write_atomic(path, json.dumps(router.artifact, ensure_ascii=False))
     return path
 
 
@@ -97,15 +97,6 @@ def load_revision(log: Path, policy_hash: str) -> Router:
     if artifact["policy"] != policy_hash:
         raise DecisionLogError(f"{path}: holds policy {artifact['policy']}, not {policy_hash}")
     return Router(artifact)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    with temp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
 
 
 def _lines(log: Path) -> Iterator[tuple[int, int, int, bytes]]:

@@ -12,8 +12,9 @@ lines and the decision's trace. Reading the files: `policy_test_file.py`.
 from __future__ import annotations
 
 import difflib
+import time
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -254,23 +255,45 @@ def coverage(artifact: dict[str, Any], policy: str, results: list[CaseResult]) -
 # -- a whole run -----------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
+class Unusable:
+    """A test file that could not be run: its name and the located reason."""
+
+    file: str
+    error: TestFileError
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
-    """Every case's result, and each policy's coverage, in the order the files came."""
+    """Every case's result, each policy's coverage and each unusable file, in file order.
+
+    `seconds` is the wall time per case (parallel to `results`); `file_seconds` the time
+    each test file took to read, check and compile before its cases ran.
+    """
 
     results: list[CaseResult]
     coverage: list[Coverage]
+    unusable: list[Unusable] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    file_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> int:
         return sum(not r.passed for r in self.results)
 
 
-def run_files(paths: list[Path]) -> tuple[Run | None, list[str]]:
-    """Load, check and run every test file; (None, located problems) when any is unusable."""
-    problems: list[str] = []
+def run_files(paths: list[Path]) -> Run:
+    """Load, check and run every test file; a file that cannot be run is kept as Unusable.
+
+    One broken file does not stop the others: a CI report still shows every good
+    file's cases, and the broken one as an error.
+    """
     routers: dict[Path, Router | None] = {}  # each policy compiled once, however many files
     ready: list[tuple[Path, Router, list[Ready]]] = []
+    unusable: list[Unusable] = []
+    file_seconds: dict[str, float] = {}
     for path in paths:
+        start = time.perf_counter()
         try:
             tests = load(path)
             router = _compiled(tests.policy, routers)
@@ -279,18 +302,20 @@ def run_files(paths: list[Path]) -> tuple[Run | None, list[str]]:
                                                        "has errors; run `policyc check` on it")
             ready.append((tests.policy.resolve(), router,
                           [prepare(case, router) for case in tests.cases]))
+            file_seconds[tests.name] = time.perf_counter() - start
         except TestFileError as err:
-            problems.append(str(err))
-    if problems:
-        return None, problems
+            unusable.append(Unusable(display_name(path), err, time.perf_counter() - start))
     results: list[CaseResult] = []
+    seconds: list[float] = []
     by_policy: dict[Path, tuple[Router, list[CaseResult]]] = {}
     for key, router, cases in ready:
-        ran = [run_case(r, router, display_name(key)) for r in cases]
-        results.extend(ran)
-        by_policy.setdefault(key, (router, []))[1].extend(ran)
+        for case in cases:
+            start = time.perf_counter()
+            results.append(run_case(case, router, display_name(key)))
+            seconds.append(time.perf_counter() - start)
+            by_policy.setdefault(key, (router, []))[1].append(results[-1])
     covered = [coverage(router.artifact, rs[0].policy, rs) for router, rs in by_policy.values()]
-    return Run(results, covered), []
+    return Run(results, covered, unusable, seconds, file_seconds)
 
 
 def _compiled(policy: Path, cache: dict[Path, Router | None]) -> Router | None:

@@ -53,6 +53,20 @@ __all__ = ["Conversation", "Engine", "Entry", "Event", "Record"]
 MOVERS = frozenset({"agent_status", "set_capacity", "membership", "close", "transfer", "pick"})
 
 
+def pick_why(agent: AgentState) -> str | None:
+    """Why an agent cannot pick a waiting chat by hand (None: it can). Picking is the
+    agent's own act, so busy and hidden agents may (S9, Y1 keep them from automatic
+    chats only) and so may admins kept out of automatic routing (Y4); but the cap holds
+    for every status (Y2), and an offline agent or one without chat permission cannot."""
+    if not agent.chat_permission:
+        return "no_chat_permission"
+    if agent.status == "offline":
+        return "offline"
+    if agent.capacity is not None and agent.open >= agent.capacity:
+        return "at_capacity"
+    return None
+
+
 class Engine:
     """Consumes events in time order; `feed` returns the records each one makes."""
 
@@ -462,8 +476,8 @@ class Engine:
     def _pick(self, event: Event, at: float, out: list[Record]) -> None:
         """Y9, Y4: an agent takes a queued (else pooled, else staged) chat by hand."""
         agent = self.shop.agents[event["agent"]]
-        why = agent.live_why()
-        if why is not None and why not in ("busy", "hidden"):
+        why = pick_why(agent)
+        if why is not None:
             out.append(records.ignored(event, f"{agent.id} cannot pick: {why}", self.policy))
             return
         buyer = event.get("buyer")

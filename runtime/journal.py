@@ -30,6 +30,9 @@ Why this design:
 - The records output is written from the journal (`write_output`), to a
   temporary file renamed over the output at the end, so an output file is
   either absent, the previous one, or complete.
+- One run at a time: `JournalLock` holds an exclusive lock on the journal from
+  before it is opened until its output is written; a second run gets a
+  JournalError instead of emptying the journal under the first.
 
 Tables: `meta(key, value)`; `events(seq, line, batch, records)` with `records`
 the event's records as JSON Lines text (exactly the output's bytes);
@@ -38,6 +41,8 @@ the event's records as JSON Lines text (exactly the output's bytes);
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -46,6 +51,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .atomic_write import write_atomic
 from .engine import Engine
 from .records import Event, Record
 from .router import Router
@@ -63,7 +69,44 @@ SCHEMA = (
 
 
 class JournalError(Exception):
-    """A journal that cannot be used: unreadable, or written for another policy or log."""
+    """A journal that cannot be used: unreadable, locked by another run, or written for
+    another policy or log."""
+
+
+class JournalLock:
+    """An exclusive lock on a journal for one run, on the file `JOURNAL.lock` beside it.
+
+    Without it, a run starting on a journal another run is writing would drop its
+    tables under it, and both would exit 0 with wrong output. `flock` on a file of
+    its own (never on the SQLite file: closing any descriptor of a file drops the
+    POSIX locks SQLite holds on it) is released by the kernel when the process
+    dies, so a killed run never leaves a stale lock and `--resume` needs no cleanup.
+    The lock file stays; it holds nothing.
+    """
+
+    def __init__(self, journal: Path) -> None:
+        # Beside the file itself: a journal named through a link is the same journal.
+        self.path = Path(f"{os.path.realpath(journal)}.lock")
+        try:
+            self.fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                                          0o666)
+        except OSError as err:
+            raise JournalError(f"{journal}: cannot open its lock file {self.path}: "
+                               f"{err.strerror}") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            self.release()
+            if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise JournalError(f"{journal}: another run is using this journal (it "
+                                   f"holds {self.path}); wait for it to end, or give "
+                                   "this run another -o or --journal") from None
+            raise JournalError(f"{journal}: cannot lock {self.path}: {err.strerror}") from None
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor drops the flock
+            self.fd = None
 
 
 def records_text(records: list[Record]) -> str:
@@ -132,12 +175,8 @@ class Journal:
                             (batch, rows[-1][0], rows[-1][1], log_sha256))
 
     def write_output(self, output: Path) -> None:
-        """Write the journaled records, in order, to `output` (atomically: temp file, rename)."""
-        temp = output.with_name(f".{output.name}.tmp")
-        with temp.open("w", encoding="utf-8") as handle:
-            for _, _, text in self.chunks():
-                handle.write(text)
-        os.replace(temp, output)
+        """Write the journaled records, in order, to `output` (runtime/atomic_write.py)."""
+        write_atomic(output, (text for _, _, text in self.chunks()))
 
     def close(self) -> None:
         self.db.close()
@@ -181,14 +220,20 @@ class JournaledEngine(Engine):
         self.fed = 0
         self.pending: list[tuple[int, int, str]] = []
         self.rebuilt: list[list[Record]] = []  # records of the journaled events, by seq
-        self.journal: Journal | None = Journal(path)
-        self.meta = {"format": FORMAT, "policy": router.policy_hash, "trace": trace or "none"}
-        labels = self.journal.meta() if resume else None
-        if labels is None:
-            self.journal.start(self.meta)
-            self.batches = 0
-        else:
-            self._rebuild(labels, events)
+        self.lock: JournalLock | None = JournalLock(path)
+        try:
+            self.journal: Journal | None = Journal(path)
+            self.meta = {"format": FORMAT, "policy": router.policy_hash,
+                         "trace": trace or "none"}
+            labels = self.journal.meta() if resume else None
+            if labels is None:
+                self.journal.start(self.meta)
+                self.batches = 0
+            else:
+                self._rebuild(labels, events)
+        except BaseException:
+            self.close()
+            raise
         if len(self.rebuilt) == self.total:  # nothing left to journal
             self._finish()
 
@@ -272,3 +317,12 @@ class JournaledEngine(Engine):
             journal.write_output(output)
         finally:
             journal.close()
+
+    def close(self) -> None:
+        """Close the journal and give up its lock (after `write_output`: another run
+        must not start the journal afresh while this one copies it out)."""
+        if getattr(self, "journal", None) is not None:
+            self._finish()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None

@@ -282,6 +282,17 @@ class Router:
 
     def _step_main_account(self, step: RouteStep, state: ShopState, facts: Facts, buyer: str,
                            at: float, tr: Tracer | None, path: list[str]) -> Outcome | None:
+        """S4-C: a main account in no group is the last resort, so any other agent taking
+        part in routing that is online (with room or not) keeps the chat from it; in a
+        group (S4-D) it is an ordinary agent and the step only asks whether it can take it."""
+        others = 0 if self.main_in_group else _online(state.pools["shop"])
+        if others:
+            if tr:
+                tr.add(step.id, step.id, step.span, "pick", "nobody_available", kept=[],
+                       dropped=[{"agent": self.main_id, "why": "main_account_last_resort"}],
+                       failed={"field": "other agents online", "actual": str(others),
+                               "expected": "0 (S4-C)"})
+            return None
         agent, why = self._one_agent(step, self.main_id or "", state, tr, {})
         if why is not None:
             return None
@@ -351,6 +362,12 @@ def _fixed(kind: str) -> Callable[..., Outcome]:
     outcome, reason = outcomes[0]
     result: Outcome = (outcome, reason, None, None, None, f"outcome:{outcome}:{reason}")
     return lambda *_: result
+
+
+def _online(pool: Pool) -> int:
+    """Members of a pool who are online, with room or at capacity (the count `shop.online`
+    reads); agents without chat permission or kept out by the policy are not members."""
+    return pool.counts[None] + pool.counts["at_capacity"]
 
 
 def _pool_detail(pool: Pool, agent: AgentState | None, strategy: str,

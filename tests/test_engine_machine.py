@@ -10,6 +10,10 @@ moving forward. After every event it checks:
   (`Engine.waiting()`), or finished with a record saying so;
 - G2: every automatic assignment went to an eligible agent (permitted, online,
   not excluded, a member of the group it came through) under its capacity;
+- S4-C: the main account in no group is chosen (`main_account_fallback`) only
+  when no other agent taking part in routing is online, with room or not;
+- Y9, Y2: a `pick` hands a chat only to an agent that is not offline, has chat
+  permission and was under its capacity (busy and hidden agents included);
 - S12, S2: after `membership` events the group pools agree with the agents'
   groups (tests/pools.py);
 - Y9: chats leave the queue in the policy's order (oldest or newest first);
@@ -116,6 +120,30 @@ timeouts:
   close_read_idle: 30m
   customer_no_response: 15m
 """,
+    # S4-C with the main account first in the route: every message asks whether another
+    # agent is online (ann at capacity 1 still is; di, without chat permission, is not).
+    "last_resort": """\
+policyc: 1
+shop:
+  id: machine-last-resort
+  timezone: Asia/Shanghai
+  grouping: on
+  include_main_account: true
+  sources: [product_page, order_page]
+roster:
+  - {id: boss, role: main, created_at: "2020-01-01T09:00:00+08:00", capacity: 2}
+  - {id: ann, created_at: "2020-02-01T09:00:00+08:00", capacity: 1}
+  - {id: bo, created_at: "2020-03-01T09:00:00+08:00", capacity: 1}
+  - {id: di, created_at: "2020-04-01T09:00:00+08:00", chat_permission: false}
+groups:
+  g: {members: [ann], sources: [product_page]}
+route:
+  - main_account
+  - bindings
+  - other_online
+  - {step: queue, when: shop.online > 0}
+  - stage
+""",
 }
 POLICIES = ("shopee", "youzan", "taobao", *VARIANTS)
 SOURCES = ("product_page", "order_page", "live_story", "micro_mall", "mini_program",
@@ -152,9 +180,13 @@ class EngineMachine(RuleBasedStateMachine):
         self.place: dict[str, str] = {}  # buyer -> with_agent | waiting | done (from records)
         self.queue: list[str] = []  # the queue as the records tell it, in arrival order
 
-    @initialize(name=st.sampled_from(POLICIES), trace=st.sampled_from([None, None, "full"]),
+    policies: tuple[str, ...] = POLICIES
+    warm_from = 1  # the first agent (often the main account) starts offline
+
+    @initialize(data=st.data(), trace=st.sampled_from([None, None, "full"]),
                 warm=st.lists(st.sampled_from([None, 1, 2]), max_size=4))
-    def start(self, name: str, trace: str | None, warm: list[int | None]) -> None:
+    def start(self, data: st.DataObject, trace: str | None, warm: list[int | None]) -> None:
+        name = data.draw(st.sampled_from(self.policies))
         self.name = name
         self.trace = trace
         self.artifact = artifact(name)
@@ -165,7 +197,8 @@ class EngineMachine(RuleBasedStateMachine):
         self.order = self.artifact["settings"]["queue"]["order"]
         self.main = self.artifact["shop"]["main"]
         self.reach_hidden = any(s["params"].get("reach_hidden") for s in self.artifact["route"])
-        for agent, capacity in zip(self.agents[1:], warm, strict=False):  # a shop at work,
+        warm_agents = self.agents[self.warm_from:]
+        for agent, capacity in zip(warm_agents, warm, strict=False):  # a shop at work,
             self.feed({"type": "agent_status", "at": self.at(0), "agent": agent,  # small caps
                        "status": "online"})
             self.feed({"type": "set_capacity", "at": self.at(0), "agent": agent,
@@ -248,6 +281,9 @@ class EngineMachine(RuleBasedStateMachine):
 
     # -- one event, checked ----------------------------------------------------------------
     def feed(self, event: Event) -> None:
+        picker = self.engine.shop.agents.get(event["agent"]) \
+            if event["type"] == "pick" and self.engine.state is not None else None
+        before = None if picker is None else (picker.open, picker.capacity, picker.status)
         records = self.engine.feed(event)
         self.events.append(event)
         self.records.extend(records)
@@ -258,6 +294,8 @@ class EngineMachine(RuleBasedStateMachine):
             self.place[event["buyer"]] = "done"  # a close by the agent records nothing
         for r in records:
             self.follow(r, event)
+        if before is not None:
+            self.picked_under_capacity(event, records, before)
 
     def follow(self, r: Record, event: Event) -> None:
         """Move the buyer of a record where the record says, checking G2 and the queue order."""
@@ -277,6 +315,8 @@ class EngineMachine(RuleBasedStateMachine):
             self.place[buyer] = "with_agent"
             if not by_hand:
                 self.eligible(r)
+            if r["reason"] == "main_account_fallback":
+                self.last_resort(r)
         elif outcome == "main_account":
             self.place[buyer] = "with_agent" if self.main in self.engine.shop.agents else "done"
         elif outcome in WAITING:
@@ -305,6 +345,30 @@ class EngineMachine(RuleBasedStateMachine):
             assert agent.capacity is None or agent.open <= agent.capacity, r
         if r["reason"] == "source_group" and r["group"] is not None:
             assert r["group"] in agent.groups, r  # a member now (S12)
+
+    def last_resort(self, r: Record) -> None:
+        """S4-C: the main account in no group takes a chat only when every other agent
+        taking part in routing (chat permission, not kept out by the policy) is not online."""
+        if self.artifact["shop"]["main_in_group"]:
+            return  # S4-D: an ordinary agent
+        online = [a.id for a in self.engine.shop.agents.values()
+                  if a.id != self.main and a.status == "online" and a.chat_permission
+                  and a.static_why is None]
+        hypothesis.event(f"main account fallback, others online: {bool(online)}")
+        assert not online, (online, r)
+
+    def picked_under_capacity(self, event: Event, records: list[Record],
+                              before: tuple[int, int | None, str]) -> None:
+        """Y9, Y2: a pick that handed a chat out went to an agent under its cap, not offline."""
+        given = [r for r in records if r["kind"] == "release"]
+        if not given:
+            return
+        open_before, capacity, status = before
+        agent = self.engine.shop.agents[event["agent"]]
+        hypothesis.event(f"pick by a {status} agent")
+        assert len(given) == 1 and given[0]["agent"] == agent.id, records
+        assert status != "offline" and agent.chat_permission, (status, records)
+        assert capacity is None or open_before < capacity, (open_before, capacity, records)
 
     # -- after every step ----------------------------------------------------------------------
     @invariant()
@@ -340,3 +404,18 @@ EngineMachine.TestCase.settings = settings(
     max_examples=60, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TestEngineMachine = EngineMachine.TestCase
+
+
+class LastResortMachine(EngineMachine):
+    """The same checks on the `last_resort` shop with the main account warm too: there
+    S4-C is asked on every message and agents at small caps pick, which the run over
+    every policy reaches too rarely to catch a slip."""
+
+    policies = ("last_resort",)
+    warm_from = 0
+
+
+LastResortMachine.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+TestLastResortMachine = LastResortMachine.TestCase

@@ -105,6 +105,66 @@ def test_fmt_rewrites_then_check_passes(tmp_path: Path) -> None:
     assert_same_meaning(FIXTURES / "unformatted.yaml", target)
 
 
+# -- line endings and block scalars (issues 8 and 14) ------------------------------------
+
+@pytest.mark.parametrize("policy", SHIPPED, ids=lambda p: p.name)
+def test_check_passes_on_a_crlf_copy_of_a_formatted_policy(policy: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    target = tmp_path / policy.name
+    for include in policy.parent.glob("*.yaml"):  # the includes it names, beside it
+        shutil.copy(include, tmp_path / include.name)
+    target.write_bytes(policy.read_bytes().replace(b"\n", b"\r\n"))
+    assert main(["fmt", "--check", str(target)]) == 0, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_fmt_rewrites_a_file_keeping_its_line_endings(newline: str, tmp_path: Path) -> None:
+    source = (FIXTURES / "unformatted.yaml").read_text(encoding="utf-8")
+    target = tmp_path / "p.yaml"
+    target.write_bytes(source.replace("\n", newline).encode())
+    assert main(["fmt", str(target)]) == 0
+    written = target.read_bytes().decode()
+    assert written == formatted(source).replace("\n", newline)
+    assert main(["fmt", "--check", str(target)]) == 0
+
+
+def test_fmt_keeps_a_byte_order_mark(tmp_path: Path) -> None:
+    source = (FIXTURES / "unformatted.yaml").read_text(encoding="utf-8")
+    target = tmp_path / "p.yaml"
+    target.write_bytes(b"\xef\xbb\xbf" + source.replace("\n", "\r\n").encode())
+    assert main(["fmt", str(target)]) == 0
+    written = target.read_bytes()
+    assert written == b"\xef\xbb\xbf" + formatted(source).replace("\n", "\r\n").encode()
+    assert main(["fmt", "--check", str(target)]) == 0
+
+
+def test_a_comment_on_a_block_scalar_line_is_kept(tmp_path: Path) -> None:
+    text = (
+        "policyc: 1\n"
+        "auto_replies:\n"
+        "  queued:\n"
+        "    text: |  # note: shown while the buyer waits\n"
+        "      please wait,\n"
+        "      an agent comes soon\n"
+        "    enabled: true\n"
+    )
+    assert formatted(text) == (
+        "policyc: 1\n"
+        "\n"
+        "auto_replies:\n"
+        "  queued:\n"
+        "    enabled: true\n"
+        '    text: "please wait,\\nan agent comes soon\\n"  # note: shown while the buyer waits\n'
+    )
+    folded = text.replace("text: |", "text: >-")
+    assert "# note: shown while the buyer waits" in formatted(folded)
+    target = tmp_path / "p.yaml"
+    target.write_text(text, encoding="utf-8")
+    assert main(["fmt", str(target)]) == 0
+    assert "# note: shown while the buyer waits" in target.read_text(encoding="utf-8")
+
+
 def test_folders_hold_only_policies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "roster.yaml").write_text("roster:\n-   {id: a}\n", encoding="utf-8")
     (tmp_path / "p.yaml").write_text(formatted((FIXTURES / "unformatted.yaml").read_text()))

@@ -13,7 +13,7 @@ from ..compiler.emit import dumps
 from ..dsl.diagnostic import Diagnostic, Severity
 from ..dsl.load import display_name
 from ..dsl.span import file_span
-from .output import write_output
+from .output import policy_inputs, refuse_inputs, write_output
 
 _POLICY_MARK = re.compile(rb"^policyc\s*:", re.MULTILINE)
 
@@ -112,6 +112,7 @@ def compile_command(args: argparse.Namespace) -> int:
         _emit(result.diagnostics, result.texts, args.format)
     if status or result.artifact is None:
         return status or 1
+    refuse_inputs("compile", {"-o": args.output}, policy_inputs(args.policy, result.texts))
     write_output(args.output, dumps(result.artifact))
     if args.format == "text":
         print(f"wrote {args.output} ({result.artifact['policy']})")

@@ -159,6 +159,9 @@ def render_json(args: argparse.Namespace, s: StaticDiff, r: ReplayDiff,
 # -- command ----------------------------------------------------------------------------
 def diff_command(args: argparse.Namespace) -> int:
     """policyc diff OLD NEW --log EVENTS.jsonl [--format text|json] [--examples N]."""
+    if args.log.is_dir():  # many shops' logs, in parallel (policyc/bulk_replay.py)
+        from .. import bulk_replay
+        return bulk_replay.diff_folder(args)
     # Either policy having errors leaves nothing to compare: unusable input (2).
     old, new = load_policy(args.old, "diff", 2), load_policy(args.new, "diff", 2)
     # Each event must make sense under both policies: agents and groups of both.
@@ -201,4 +204,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--examples", type=_count, default=3, metavar="N",
                    help="show the first N changed messages with both traces (default 3)")
+    from ..bulk_replay import add_flags
+    add_flags(p)
     p.set_defaults(run=diff_command)

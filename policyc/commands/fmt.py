@@ -12,6 +12,7 @@ from ..dsl.diagnostic import Diagnostic, Report
 from ..dsl.format import format_text
 from ..dsl.load import display_name
 from ..dsl.yaml_tree import read_file
+from ..runtime.atomic_write import write_atomic
 from .check import ONLY_POLICIES_HELP, no_policies, policy_files
 
 # Diagnostics that mean the file cannot be read as YAML at all (exit 2);
@@ -29,7 +30,7 @@ def _read(path: Path, name: str) -> tuple[str | None, list[Diagnostic]]:
     report = Report()
     if read_file(path, report, name) is None:
         return None, report.items
-    return path.read_bytes().decode("utf-8-sig"), []
+    return path.read_bytes().decode("utf-8"), []  # a byte-order mark stays, as fmt keeps it
 
 
 def diff(before: str, after: str, name: str) -> str:
@@ -60,7 +61,8 @@ def _format_one(path: Path, check: bool) -> int:
         sys.stdout.write(diff(text, result.text, name))
         return 1
     try:
-        path.write_text(result.text, encoding="utf-8")
+        # Atomic (a full disk leaves the policy as it was), text as is: its own line endings.
+        write_atomic(path, result.text)
     except OSError as err:
         print(f"policyc: cannot write {name}: {err.strerror or err}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ from ..dsl.diagnostic import has_errors
 from ..dsl.load import display_name
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
-from .output import Stop, write_output
+from .output import Stop, policy_inputs, refuse_inputs, write_output
 
 
 def graph_command(args: argparse.Namespace) -> int:
@@ -44,6 +44,10 @@ def graph_command(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return 1 if errors else 0
+    inputs = policy_inputs(args.policy, result.texts)
+    inputs += [(f"the {flag} input", path) for flag, path in
+               (("--state", args.state), ("--event", args.event)) if path is not None]
+    refuse_inputs("graph", {"-o": args.output}, inputs)
     write_output(args.output, text)
     print(f"wrote {args.output}", file=sys.stderr)
     return 1 if errors else 0

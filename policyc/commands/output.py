@@ -1,5 +1,8 @@
 """How a command stops early, loads its policy and writes its output file, said once.
 
+Every output goes through `write_output` (atomic: runtime/atomic_write.py) after
+`refuse_inputs` made sure it names none of the command's inputs.
+
 A command that cannot go on raises `Stop` with the message for a person and
 the exit status; `cli.main` writes the message to standard error and returns
 the status, so the commands need no error plumbing of their own.
@@ -7,10 +10,13 @@ the status, so the commands need no error plumbing of their own.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..api import PolicyError, load
 from ..runtime.artifact import ArtifactError
+from ..runtime.atomic_write import write_atomic
 from ..runtime.router import Router
 
 
@@ -44,10 +50,45 @@ def cannot_write(path: Path, err: OSError) -> Stop:
     return Stop(f"policyc: cannot write {path}: {err.strerror or err}\n")
 
 
-def write_output(path: Path, text: str) -> None:
-    """Write `text` to `path`, creating folders; Stop (2) when it cannot be written."""
+def write_output(path: Path, text: str | Iterable[str]) -> None:
+    """Write `text` to `path` atomically (runtime/atomic_write.py), creating folders;
+    Stop (2) when it cannot be written, the old file left as it was."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text)
     except OSError as err:
         raise cannot_write(path, err) from None
+
+
+Inputs = list[tuple[str, Path]]  # (what it is, for a person: "the policy", path)
+
+
+def refuse_inputs(command: str, outputs: dict[str, Path | None], inputs: Inputs) -> None:
+    """Stop (2) when an output (by its flag) names one of the command's inputs, or
+    another output: writing it would destroy what the command reads (`compile x.yaml
+    -o x.yaml`). Paths are compared resolved, and as the same file (hard or soft links)."""
+    named = [(flag, path) for flag, path in outputs.items() if path is not None]
+    for i, (flag, path) in enumerate(named):
+        for what, source in [*inputs, *((f"the {f} output", p) for f, p in named[:i])]:
+            if _same_file(path, source):
+                raise Stop(f"policyc {command}: {flag} {path} is {what} ({source}); "
+                           "refusing to overwrite it: name another file\n")
+
+
+def policy_inputs(policy: Path, files: Iterable[object]) -> Inputs:
+    """The policy and the files it includes (`files`: the names the compiler recorded,
+    tried against the working folder and against the policy's own folder)."""
+    inputs: Inputs = [("the policy", policy)]
+    for name in files:
+        for candidate in (Path(str(name)), policy.parent / str(name)):
+            if candidate.exists() and not _same_file(candidate, policy):
+                inputs.append(("a file the policy includes", candidate))
+    return inputs
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..decision_log import DecisionLogError, build_index, keep_revision
 from ..progress import Progress, progress
-from ..report import html as report_html
+from ..runtime.atomic_write import make_folder
 from ..runtime.clock import parse_instant
 from ..runtime.counters import counters_text
 from ..runtime.engine import Engine
@@ -22,7 +22,7 @@ from ..runtime.offline_pool import runs_summary, runs_text
 from ..runtime.records import DECIDED, Record
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
-from .output import Stop, cannot_write, load_policy, write_output
+from .output import Stop, cannot_write, load_policy, policy_inputs, refuse_inputs, write_output
 
 
 def read_log(path: Path, agents: AbstractSet[str],
@@ -146,22 +146,33 @@ def replay(engine: Engine, events: list[dict[str, Any]], bar: Progress) -> list[
 
 def simulate_command(args: argparse.Namespace) -> int:
     """policyc simulate POLICY --log EVENTS.jsonl [-o DECISIONS.jsonl]."""
+    if args.log.is_dir():  # many shops' logs, in parallel (policyc/bulk_replay.py)
+        from .. import bulk_replay
+        return bulk_replay.simulate_folder(args)
     router = load_policy(args.policy, "simulate", 1)
+    journal = _journal_path(args)
+    _refuse_inputs(args, router, journal)
     try:
         events = read_log(args.log, router.agent_ids, set(router.groups))
     except InputError as err:
         raise Stop(f"{err}\n") from None
     try:
-        engine = _engine(router, events, args)
-        records = replay(engine, events, progress(len(events), sys.stderr, "replaying",
-                                                  forced=args.progress))
-        if args.output is not None:
-            _write_records(args.output, engine, records)
-            _keep_decisions(args.output, router, args.trace)
-    except JournalError as err:  # unusable, or not writable mid-run (disk full, ...)
+        engine = _engine(router, events, args, journal)
+        try:
+            records = replay(engine, events, progress(len(events), sys.stderr, "replaying",
+                                                      forced=args.progress))
+            if args.output is not None:
+                _write_records(args.output, engine, records)
+                _keep_decisions(args.output, router, args.trace)
+        finally:
+            if isinstance(engine, JournaledEngine):
+                engine.close()  # the journal's lock is held until its output is written
+    except JournalError as err:  # unusable, locked, or not writable mid-run (disk full, ...)
         raise Stop(f"policyc simulate: {err}\n") from None
     summary = summarize(engine, records, len(events), str(args.log))
     if args.report is not None:
+        from ..report import html as report_html  # jinja2, only when a report is asked for
+
         page = report_html.render(summary, records, events, engine.waiting(),
                                   title=f"{args.policy.name} on {args.log.name}",
                                   timezone=engine.router.tz)
@@ -174,17 +185,14 @@ def simulate_command(args: argparse.Namespace) -> int:
 
 
 def _write_records(output: Path, engine: Engine, records: list[Record]) -> None:
-    """The records as JSON Lines; a journaled run copies them from its journal, atomically."""
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(engine, JournaledEngine):
+    """The records as JSON Lines, atomically; a journaled run copies them from its journal."""
+    if isinstance(engine, JournaledEngine):
+        try:
             engine.write_output(output)
-        else:
-            with output.open("w", encoding="utf-8") as handle:
-                for rec in records:
-                    handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    except OSError as err:
-        raise cannot_write(output, err) from None
+        except OSError as err:
+            raise cannot_write(output, err) from None
+    else:
+        write_output(output, (json.dumps(rec, ensure_ascii=False) + "\n" for rec in records))
 
 
 def _keep_decisions(output: Path, router: Router, trace: str | None) -> None:
@@ -199,17 +207,39 @@ def _keep_decisions(output: Path, router: Router, trace: str | None) -> None:
         raise Stop(f"policyc simulate: {err}\n") from None
 
 
-def _engine(router: Router, events: list[dict[str, Any]], args: argparse.Namespace) -> Engine:
+def _journal_path(args: argparse.Namespace) -> Path | None:
+    """The journal this run keeps: `--journal`, else `OUTPUT.journal.sqlite` beside `-o`."""
+    if args.no_journal:
+        return None
+    if args.journal is not None:
+        return Path(args.journal)
+    if args.output is not None and (args.output.is_file() or not args.output.exists()):
+        return Path(f"{args.output}.journal.sqlite")
+    return None
+
+
+def _refuse_inputs(args: argparse.Namespace, router: Router, journal: Path | None) -> None:
+    """No output may name the log or the policy (or its includes), nor another output."""
+    inputs = [("the --log input", args.log)]
+    if args.policy.suffix != ".json":
+        inputs += policy_inputs(args.policy, router.artifact.get("files") or [])
+    else:
+        inputs.append(("the policy", args.policy))
+    refuse_inputs("simulate", {"-o": args.output, "--report": args.report,
+                               "--journal": journal}, inputs)
+
+
+def _engine(router: Router, events: list[dict[str, Any]], args: argparse.Namespace,
+            path: Path | None) -> Engine:
     """The engine for this run: journaled (runtime/journal.py) unless there is nowhere to."""
-    path: Path | None = args.journal
-    if path is None and args.output is not None and not args.no_journal and \
-            (args.output.is_file() or not args.output.exists()):
-        path = Path(f"{args.output}.journal.sqlite")
-    if path is None or args.no_journal:
+    if path is None:
         if args.resume:
             raise JournalError("--resume needs a journal (-o FILE or --journal FILE)")
         return Engine(router, trace=args.trace)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        make_folder(path.parent)
+    except OSError as err:
+        raise JournalError(f"{path}: cannot make the journal's folder: {err.strerror}") from None
     return JournaledEngine(router, path, args.log.read_text(encoding="utf-8"), events,
                            trace=args.trace, resume=args.resume, batch=args.journal_batch)
 
@@ -246,4 +276,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue a killed run from its journal (same policy and log); "
                         "the output is as if it had never stopped")
+    from ..bulk_replay import add_flags
+    add_flags(p)
     p.set_defaults(run=simulate_command)

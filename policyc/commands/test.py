@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from ..policy_test_file import discover
-from ..policy_tests import CaseResult, Coverage, Run, run_files
-from .output import Stop, write_output
+from ..policy_tests import CaseResult, Coverage, Run, Unusable, run_files
+from .output import Stop, refuse_inputs, write_output
 
 
 def _case_line(r: CaseResult) -> str:
@@ -82,31 +83,78 @@ def to_json(run: Run) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-def junit(run: Run) -> str:
-    """JUnit XML: a testsuite per test file, a testcase per case, a failure with the diff."""
-    root = ET.Element("testsuites", name="policyc test", tests=str(len(run.results)),
-                      failures=str(run.failed), errors="0")
-    suites: dict[str, ET.Element] = {}
-    for r in run.results:
-        suite = suites.get(r.case.file)
-        if suite is None:
-            suite = suites[r.case.file] = ET.SubElement(root, "testsuite", name=r.case.file)
-            props = ET.SubElement(suite, "properties")
-            ET.SubElement(props, "property", name="policy", value=r.policy)
-        case = ET.SubElement(suite, "testcase", name=r.case.name,
-                             classname=_classname(r.case.file), file=r.case.file,
-                             line=str(r.case.span.line))
+# XML 1.0 cannot hold these characters at all, not even as character references.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """`text` with the characters XML cannot carry written as visible `\\uXXXX` escapes."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.6f}"  # JUnit's (Surefire's) time: plain decimal seconds
+
+
+def _element(parent: ET.Element, tag: str, text: str | None = None,
+             **attributes: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, {k: _xml(v) for k, v in attributes.items()})
+    if text is not None:
+        element.text = _xml(text)
+    return element
+
+
+def _suite(root: ET.Element, file: str, cases: list[tuple[CaseResult, float]],
+           setup: float, coverage: list[str] | None) -> None:
+    policy = cases[0][0].policy
+    failures = sum(not r.passed for r, _ in cases)
+    suite = _element(root, "testsuite", name=file, tests=str(len(cases)),
+                     failures=str(failures), errors="0", skipped="0", file=file,
+                     time=_seconds(setup + sum(t for _, t in cases)))
+    props = _element(suite, "properties")
+    _element(props, "property", name="policy", value=policy)
+    for r, seconds in cases:
+        case = _element(suite, "testcase", name=r.case.name, classname=_classname(file),
+                        time=_seconds(seconds))
         if not r.passed:
-            failure = ET.SubElement(case, "failure", message="expected and actual differ",
-                                    type="PolicyTestFailure")
-            failure.text = failure_text(r)
-    for name, suite in suites.items():
-        mine = [r for r in run.results if r.case.file == name]
-        suite.set("tests", str(len(mine)))
-        suite.set("failures", str(sum(not r.passed for r in mine)))
-        suite.set("errors", "0")
-    out = ET.SubElement(root, "system-out")
-    out.text = "\n".join(line for c in run.coverage for line in coverage_lines(c))
+            _element(case, "failure", f"{r.case.span}\n{failure_text(r)}",
+                     message="expected and actual differ", type="PolicyTestFailure")
+    if coverage:
+        _element(suite, "system-out", "coverage:\n" + "\n".join(coverage))
+
+
+def _broken_suite(root: ET.Element, broken: Unusable) -> None:
+    suite = _element(root, "testsuite", name=broken.file, tests="1", failures="0",
+                     errors="1", skipped="0", file=broken.file, time=_seconds(broken.seconds))
+    case = _element(suite, "testcase", name="read the test file",
+                    classname=_classname(broken.file), time=_seconds(broken.seconds))
+    _element(case, "error", str(broken.error), message=broken.error.message,
+             type="TestFileError")
+
+
+def junit(run: Run) -> str:
+    """JUnit XML (the Jenkins/Ant junit-10.xsd shape): a testsuite per test file.
+
+    A testcase per case, a failure with the located diff; a file that could not be
+    run is a suite with one errored case. A policy's coverage goes in the
+    `system-out` of its first file's suite (the schema allows none directly
+    under `testsuites`, where strict readers reject it).
+    """
+    by_file: dict[str, list[tuple[CaseResult, float]]] = {}
+    for r, seconds in zip(run.results, run.seconds, strict=True):
+        by_file.setdefault(r.case.file, []).append((r, seconds))
+    total = sum(run.seconds) + sum(run.file_seconds.values()) + sum(
+        b.seconds for b in run.unusable)
+    root = ET.Element("testsuites", name="policyc test",
+                      tests=str(len(run.results) + len(run.unusable)),
+                      failures=str(run.failed), errors=str(len(run.unusable)),
+                      time=_seconds(total))
+    coverage = {c.policy: coverage_lines(c) for c in run.coverage}
+    for file, cases in by_file.items():  # a policy's coverage in its first file's suite
+        _suite(root, file, cases, run.file_seconds.get(file, 0.0),
+               coverage.pop(cases[0][0].policy, None))
+    for broken in run.unusable:
+        _broken_suite(root, broken)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -124,17 +172,23 @@ def test_command(args: argparse.Namespace) -> int:
                     "<policy>.test.yaml and sits beside its policy)"]
     if problems:
         raise Stop("".join(p + "\n" for p in problems))
-    run, problems = run_files(files)
-    if run is None:
-        raise Stop("".join(p + "\n" for p in problems))
+    run = run_files(files)
+    if run.unusable and args.format != "junit":
+        raise Stop("".join(f"{b.error}\n" for b in run.unusable))
     render = {"json": to_json, "junit": junit}.get(args.format, text)
     report = render(run)
-    status = 1 if run.failed else 0
+    # A test file that cannot be run is unusable input (2) even when the JUnit report,
+    # written anyway so CI shows the good files, lists it as an error.
+    status = 2 if run.unusable else 1 if run.failed else 0
     if args.output is None:
         sys.stdout.write(report)
-        return status
-    write_output(args.output, report)
-    print(f"{summary(run)}; wrote {args.output}")
+    else:
+        inputs = [("a test file", f) for f in files]
+        inputs += [("a policy under test", Path(c.policy)) for c in run.coverage]
+        refuse_inputs("test", {"-o": args.output}, inputs)
+        write_output(args.output, report)
+        print(f"{summary(run)}; wrote {args.output}")
+    sys.stderr.write("".join(f"{b.error}\n" for b in run.unusable))
     return status
 
 
