@@ -155,7 +155,10 @@ def build_index(log: Path, trace: str | None = None) -> Path:
             if isinstance(rec.get("buyer"), str):
                 db.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
                            (seq, rec["buyer"], rec["kind"], at, policy, offset, length))
-            for row in rec.get("facts") or ():
+            facts = rec.get("facts") or []
+            if not isinstance(facts, list):
+                raise DecisionLogError(f"{where}: facts: expected a list of rows")
+            for row in facts:
                 if not isinstance(row, dict) or not isinstance(row.get("agent"), str):
                     raise DecisionLogError(f"{where}: facts: a row without an agent")
                 db.execute("INSERT INTO facts VALUES (?, ?, ?, ?)",
@@ -180,15 +183,20 @@ class DecisionLog:
     """A decision log read through its index (rebuilt first when missing or stale)."""
 
     def __init__(self, log: Path) -> None:
-        if not log.is_file():
+        if not log.exists():
             raise DecisionLogError(f"{log}: no such file")
+        if not log.is_file():
+            raise DecisionLogError(f"{log}: not a regular file (a decision log is one)")
         self.log = log
         self.rebuilt = False
         path = index_path(log)
-        if not self._fresh(path):
-            build_index(log)
-            self.rebuilt = True
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            if not self._fresh(path):
+                build_index(log)
+                self.rebuilt = True
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        except (OSError, sqlite3.Error) as err:
+            raise DecisionLogError(f"{path}: cannot build or open the index: {err}") from None
 
     def _fresh(self, path: Path) -> bool:
         """The index exists and was built from the log as it is now."""

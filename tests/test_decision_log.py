@@ -5,6 +5,7 @@ policy revision that made each record; a replay with another policy is refused o
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -222,6 +223,14 @@ def test_bad_decision_logs_exit_2_with_the_line(tmp_path: Path,
     status, _, err = _run(capsys, "why-not", "--decisions", str(bad.with_name("x.jsonl")),
                           "--agent", "a")
     assert status == 2
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text('{"kind": "route", "at": "2026-11-23T09:00:00+08:00", "facts": 7}\n')
+    status, _, err = _run(capsys, "why-not", "--decisions", str(odd), "--agent", "a")
+    assert status == 2 and "odd.jsonl:1: facts" in err
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    status, _, err = _run(capsys, "explain", "--decisions", str(fifo), "--buyer", "b1")
+    assert status == 2 and "not a regular file" in err
 
 
 def test_a_buyer_without_records_exits_1_and_a_missing_revision_2(
