@@ -216,7 +216,7 @@ class DecisionLog:
 
     def meta(self, key: str) -> str | None:
         """One of the index's labels (format, log_size, log_mtime_ns, trace)."""
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self._first("SELECT value FROM meta WHERE key = ?", (key,))
         return None if row is None else str(row[0])
 
     def buyer_records(self, buyer: str, at: float | None = None) -> list[dict[str, Any]]:
@@ -227,10 +227,9 @@ class DecisionLog:
         if at is not None:
             query += " AND at = ?"
             args = (buyer, at)
-        rows = self.db.execute(query + " ORDER BY seq", args).fetchall()
         out: list[dict[str, Any]] = []
         with self.log.open("rb") as handle:
-            for seq, offset, length in rows:
+            for seq, offset, length in self._rows(query + " ORDER BY seq", args):
                 handle.seek(offset)
                 out.append(_record(handle.read(length), f"{self.log} (record {seq + 1})"))
         return out
@@ -242,23 +241,31 @@ class DecisionLog:
         if at is not None:
             query += " AND at <= ?"
             args = (agent, at)
-        row = self.db.execute(query + " ORDER BY at DESC, seq DESC, rowid DESC LIMIT 1",
-                              args).fetchone()
+        row = self._first(query + " ORDER BY at DESC, seq DESC, rowid DESC LIMIT 1", args)
         return None if row is None else dict(json.loads(row[0]))
 
     def policy_at(self, at: float | None) -> str | None:
         """The policy hash of the last record at or before `at` (else the first record's;
         the last record's when `at` is None)."""
+        row = None
         if at is not None:
-            row = self.db.execute("SELECT policy FROM policies WHERE at <= ? "
-                                  "ORDER BY at DESC, seq DESC LIMIT 1", (at,)).fetchone()
-            if row is not None:
-                return str(row[0])
-            row = self.db.execute("SELECT policy FROM policies ORDER BY seq LIMIT 1").fetchone()
-        else:
-            row = self.db.execute("SELECT policy FROM policies ORDER BY seq DESC LIMIT 1"
-                                  ).fetchone()
+            row = self._first("SELECT policy FROM policies WHERE at <= ? "
+                              "ORDER BY at DESC, seq DESC LIMIT 1", (at,))
+        order = "DESC" if at is None else ""
+        row = row or self._first(f"SELECT policy FROM policies ORDER BY seq {order} LIMIT 1")
         return None if row is None else str(row[0])
 
+    def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[Any]:
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.Error as err:
+            raise DecisionLogError(f"{index_path(self.log)}: {err} (remove it: it is "
+                                   "rebuilt from the log)") from None
+
+    def _first(self, sql: str, args: tuple[object, ...] = ()) -> Any:
+        rows = self._rows(sql, args)
+        return rows[0] if rows else None
+
     def close(self) -> None:
+        """Close the index."""
         self.db.close()

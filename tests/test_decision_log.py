@@ -253,3 +253,14 @@ def test_a_buyer_without_records_exits_1_and_a_missing_revision_2(
 def test_bad_argument_mixes_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = _run(capsys, *args)
     assert status == 2 and "Traceback" not in err
+
+
+def test_a_broken_index_is_exit_2_naming_it(revised: tuple[Path, Path, Path],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    _, _, out = revised
+    db = sqlite3.connect(index_path(out))
+    db.execute("DROP TABLE records")
+    db.commit()
+    db.close()
+    status, _, err = _run(capsys, "explain", "--decisions", str(out), "--buyer", "b1")
+    assert status == 2 and "index.sqlite" in err and "Traceback" not in err
