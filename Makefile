@@ -36,6 +36,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.engine_bench --events 200000
+	$(BIN)/python -m bench.lint_bench
 	$(BIN)/python -m bench.startup
 
 # Re-resolve both locks from pyproject.toml, keeping every pin that still satisfies it

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policyc.dsl.diagnostic import Report
+from policyc.dsl.diagnostic import Report, token
 from policyc.dsl.policy import Binding, Policy, Step
 from policyc.dsl.schema import MAX_REPLY_CHARS
 from policyc.runtime.vocabulary import STEPS
@@ -18,16 +18,17 @@ def lint_roster(policy: Policy, report: Report) -> None:
     permitted = {a.id: a.chat_permission for a in policy.agents}
     for group in policy.groups:
         if not group.members:
-            report.add("W301", f"group `{group.id}` has no members; chats bound to it "
+            report.add("W301", f"group `{token(group.id)}` has no members; chats bound to it "
                                "fall through to the next step", group.span)
         for member in group.members:
             if permitted.get(member.name) is False:
-                report.add("W302", f"`{member.name}` has no chat permission and will never "
-                                   f"receive chats from group `{group.id}`", member.span)
+                report.add("W302", f"`{token(member.name)}` has no chat permission and will never "
+                                   f"receive chats from group `{token(group.id)}`", member.span)
     for pin in policy.pins:
         if permitted.get(pin.agent.name) is False:
-            report.add("W303", f"buyer `{pin.buyer}` is pinned to `{pin.agent.name}`, "
-                               "who has no chat permission", pin.agent.span)
+            report.add("W303", f"buyer `{token(pin.buyer)}` is pinned to "
+                               f"`{token(pin.agent.name)}`, who has no chat permission",
+                       pin.agent.span)
     if policy.shop.grouping and not grouping_enabled(policy):
         report.add("W311", "grouping is on but no group has a member, so it is treated as "
                            "off (S3): every chat goes to the main account", policy.shop.span)
@@ -88,15 +89,15 @@ def lint_main_account(policy: Policy, report: Report) -> None:
     if policy.shop.exclude_admins or not policy.shop.include_main_account:
         why = ("admins and the main account are excluded (Y4)" if policy.shop.exclude_admins
                else "`include_main_account` is off (S4-B)")
-        report.add("I401", f"main account `{main.id}` receives no chats unless forwarded: "
+        report.add("I401", f"main account `{token(main.id)}` receives no chats unless forwarded: "
                            f"{why}", policy.shop.span)
     elif not in_group:
         if last_resort:
-            report.add("I402", f"main account `{main.id}` receives chats only when every other "
-                               "agent is offline (S4-C)", policy.shop.span)
+            report.add("I402", f"main account `{token(main.id)}` receives chats only when "
+                               "every other agent is offline (S4-C)", policy.shop.span)
         elif not any(s.kind == "other_online" and s.params.get("include_main")
                      for s in policy.route):
-            report.add("I401", f"main account `{main.id}` is in no group and no route step "
+            report.add("I401", f"main account `{token(main.id)}` is in no group and no route step "
                                "picks it: it receives no chats unless forwarded", policy.shop.span)
 
 

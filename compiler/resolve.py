@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policyc.dsl.diagnostic import Report
+from policyc.dsl.diagnostic import Report, token
 from policyc.dsl.policy import Policy, Ref
 from policyc.dsl.validate import did_you_mean
 
@@ -26,7 +26,8 @@ class _Refs:
             key = (code, ref.name)
             if key not in self.hints and len(self.hints) < MAX_HINTED:
                 self.hints[key] = did_you_mean(ref.name, tuple(known))
-            self.report.add(code, f"unknown {what} `{ref.name}`", ref.span, self.hints.get(key))
+            self.report.add(code, f"unknown {what} `{token(ref.name)}`", ref.span,
+                            self.hints.get(key))
 
 
 def resolve_names(policy: Policy, report: Report) -> None:
@@ -34,7 +35,7 @@ def resolve_names(policy: Policy, report: Report) -> None:
     agents: dict[str, object] = {}
     for agent in policy.agents:
         if agent.id in agents:
-            report.add("E206", f"agent `{agent.id}` is listed twice", agent.span)
+            report.add("E206", f"agent `{token(agent.id)}` is listed twice", agent.span)
         agents[agent.id] = agent
     groups: dict[str, object] = {g.id: g for g in policy.groups}
     intents: dict[str, object] = {i.name: i for i in policy.intents}
@@ -54,7 +55,8 @@ def resolve_names(policy: Policy, report: Report) -> None:
         for member in group.members:
             first = owner.setdefault(member.name, group.id)
             if first != group.id and policy.shop.one_group_per_agent:
-                report.add("E207", f"agent `{member.name}` is in group `{first}` and `{group.id}`",
+                report.add("E207", f"agent `{token(member.name)}` is in group `{token(first)}` "
+                                   f"and `{token(group.id)}`",
                            member.span, "S2: an agent belongs to one group; set "
                            "`shop.one_group_per_agent: false` to allow several")
 

@@ -12,15 +12,22 @@ runtime turns into closures:
 
 from __future__ import annotations
 
-from policyc.dsl.diagnostic import Report
+from policyc.dsl.diagnostic import Report, token
 from policyc.dsl.expr import BoolOp, Compare, Expr, In, Literal, Name, Not, SetLit, TimeRange
 from policyc.dsl.validate import did_you_mean
 from policyc.runtime.vocabulary import ENUMS, FIELDS
 
 Json = list[object] | object
 
+# A literal's type. A duration is its own type: no field holds one, so `shop.online > 10m`
+# (a count against 600 seconds) is a mismatch rather than a comparison with 600.
 _LITERAL_TYPES = {"string": "str", "number": "int", "bool": "bool", "time": "time",
-                  "duration": "int", "none": "none"}
+                  "duration": "duration", "none": "none"}
+
+# The fields an event may leave out, so `== none` / `!= none` / `in {none}` can hold;
+# every other field always has a value, and `none` there is a mistake the runtime
+# would meet as a comparison with None. `order.state` spells its absence "none".
+NULLABLE_FIELDS = ("order.state", "order.id", "item.id", "intent")
 
 
 class ExprChecker:
@@ -65,7 +72,7 @@ class ExprChecker:
         dotted = name.dotted
         if dotted in FIELDS:
             return dotted
-        self.report.add("E204", f"unknown field `{dotted}`", name.span,
+        self.report.add("E204", f"unknown field `{token(dotted)}`", name.span,
                         did_you_mean(dotted, tuple(FIELDS)) or
                         "fields: " + ", ".join(FIELDS))
         return None
@@ -79,15 +86,16 @@ class ExprChecker:
             if expr.dotted in FIELDS:
                 self._mismatch(expr, "compare a field with a value, not with another field")
             else:
-                self._mismatch(expr, f"`{expr.dotted}` is not a value of `{field}`; "
+                self._mismatch(expr, f"`{token(expr.dotted)}` is not a value of `{field}`; "
                                      "quote text values")
             return _MISSING
         if isinstance(expr, Literal):
             kind = _LITERAL_TYPES[expr.kind]
             if kind == "none":
-                if ftype == "enum:order_state":
-                    return "none"
-                return None
+                if field not in NULLABLE_FIELDS:
+                    self._mismatch(expr, f"`{field}` always has a value; it is never none")
+                    return _MISSING
+                return "none" if ftype == "enum:order_state" else None
             if ftype.startswith("enum:") and kind == "str":
                 return self._symbol(str(expr.value), ftype[5:], expr)
             if kind == ftype or (ftype == "set" and kind == "str"):
@@ -106,7 +114,7 @@ class ExprChecker:
         hint = did_you_mean(word, values)
         if enum == "intent" and not values:
             hint = "declare the policy's intents under `intents:`"
-        self.report.add("E203", f"unknown {label} `{word}`", where.span, hint)
+        self.report.add("E203", f"unknown {label} `{token(word)}`", where.span, hint)
         return _MISSING
 
     # -- comparisons -----------------------------------------------------------
@@ -121,15 +129,15 @@ class ExprChecker:
         field = self._field(left)
         if field is None:
             return None
-        value = self._const(right, field)
-        if value is _MISSING:
+        if FIELDS[field] == "set":
+            self._mismatch(expr, f"`{field}` is a set; test membership with `\"x\" in {field}`")
             return None
         ordered = FIELDS[field] in ("int", "time")
         if op not in ("==", "!=") and not ordered:
             self._mismatch(expr, f"`{field}` can only be compared with == or !=")
             return None
-        if FIELDS[field] == "set":
-            self._mismatch(expr, f"`{field}` is a set; test membership with `\"x\" in {field}`")
+        value = self._const(right, field)
+        if value is _MISSING:
             return None
         return ["cmp", op, field, value]
 
@@ -156,12 +164,12 @@ class ExprChecker:
         field = self._field(item)
         if field is None:
             return None
+        if FIELDS[field] == "set":  # its value is a list: no set of values can hold it
+            self._mismatch(item, f"`{field}` is a set; test one value with `\"x\" in {field}`")
+            return None
         if isinstance(container, TimeRange):
             if field != "time":
                 self._mismatch(container, "a time range only applies to `time`")
-                return None
-            if container.start < 0 or container.end < 0:
-                self._mismatch(container, "a time range is HH:MM..HH:MM")
                 return None
             return ["time_in", container.start, container.end]
         if not isinstance(container, SetLit):
@@ -185,4 +193,5 @@ _MISSING = _Missing()
 
 def _describe(kind: str) -> str:
     return {"str": "text", "int": "a number", "bool": "true/false", "time": "a time of day",
-            "set": "a set of text", "none": "none"}.get(kind, kind.replace("enum:", "a "))
+            "set": "a set of text", "none": "none", "duration": "a duration"}.get(
+                kind, kind.replace("enum:", "a "))

@@ -49,6 +49,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E210": (Severity.ERROR, "auto-reply text longer than 1000 characters"),
     "E211": (Severity.ERROR, "included file problem"),
     "E212": (Severity.ERROR, "no main account"),
+    "E213": (Severity.ERROR, "literal out of range in expression (time, number, text)"),
     # W3xx: lint — the policy works, but probably not as meant
     "W301": (Severity.WARNING, "group has no members"),
     "W302": (Severity.WARNING, "group member has no chat permission"),
@@ -66,6 +67,24 @@ CODES: dict[str, tuple[Severity, str]] = {
     "I402": (Severity.INFO, "main account receives only last-resort chats (S4-C)"),
 }
 
+
+# Diagnostics quote what the user wrote, never more than this many characters of it:
+# a message must not carry a file's content (an included secret, a huge literal).
+QUOTE_LIMIT = 40
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` as a message quotes it: repr-escaped (control characters, bidi marks) and cut
+    to `limit` characters, an ellipsis showing the cut."""
+    shown = repr(text[:limit])
+    return shown if len(text) <= limit else f"{shown[:-1]}…{shown[-1]}"
+
+
+def token(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """Like `quoted`, without the quotes: for names a message puts in backticks."""
+    if len(text) <= limit and text.isprintable():
+        return text
+    return quoted(text, limit)[1:-1]
 
 # code -> what the finding means and what to do about it, for readers who meet the
 # code without its message (SARIF rule help, code-scanning pages). Data keyed by
@@ -115,10 +134,15 @@ EXPLANATIONS: dict[str, str] = {
             "Break the chain.",
     "E210": "An auto-reply text is longer than the platform's 1000-character limit. "
             "Shorten it.",
-    "E211": "An included roster or pin file is missing, unreadable or not of the expected "
-            "form. Fix the include path or the included file.",
+    "E211": "An included roster or pin file is missing, unreadable, not of the expected "
+            "form, or not allowed: includes are relative paths to regular files inside the "
+            "policy's folder (no absolute paths, no `..` or symlink out of it). Fix the "
+            "include path or the included file.",
     "E212": "The roster has no agent with `role: main`, or more than one. "
             "Mark exactly one agent as the main account.",
+    "E213": "An expression holds a literal no field can take: a time of day that does not "
+            "exist (`99:99`), a number over 15 characters, text over 1000 characters or a "
+            "duration of more than 12 digits. Write a value in range.",
     "W301": "A group has no members, so its sources can never be served by it. "
             "Add members or remove the group.",
     "W302": "A group member has no chat permission, so it never receives chats through "

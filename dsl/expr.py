@@ -11,7 +11,7 @@ from typing import cast
 import lark
 from lark import Lark, Token, Transformer, v_args
 
-from .diagnostic import Report
+from .diagnostic import Report, quoted, token
 from .span import Span
 
 
@@ -90,26 +90,37 @@ class Not:
 Expr = Name | Literal | SetLit | TimeRange | Compare | In | BoolOp | Not
 
 
+# Digits are ASCII only: str.isdigit() also accepts `²` or `٣`, which int() refuses.
+_HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+_DURATION = re.compile(r"([0-9]{1,12})([smhd])")
+
+
 def parse_minutes(text: str) -> int | None:
     """`09:30` -> 570; None when not a valid time of day (24:00 is allowed as end of day)."""
-    hours, _, minutes = text.partition(":")
-    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+    match = _HHMM.fullmatch(text)
+    if match is None:
         return None
-    h, m = int(hours), int(minutes)
+    h, m = int(match[1]), int(match[2])
     if m > 59 or h > 24 or (h == 24 and m != 0):
         return None
     return h * 60 + m
 
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# The longest duration a policy may write: ten years (the validator says so, located).
+MAX_DURATION_SECONDS = 3650 * 86400
 
 
 def parse_duration(text: str) -> int | None:
-    """`10m` -> 600, `72h` -> 259200, `3d` -> 259200; None when not a duration."""
-    text = text.strip()
-    if len(text) < 2 or text[-1] not in _UNIT_SECONDS or not text[:-1].isdigit():
+    """`10m` -> 600, `72h` -> 259200, `3d` -> 259200; None when not a duration.
+
+    At most 12 digits are read, so a 5000-digit duration is refused rather than
+    handed to int(); the range (MAX_DURATION_SECONDS) is the caller's to check.
+    """
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
         return None
-    return int(text[:-1]) * _UNIT_SECONDS[text[-1]]
+    return int(match[1]) * _UNIT_SECONDS[match[2]]
 
 
 @lru_cache(maxsize=1)
@@ -121,6 +132,12 @@ def _parser() -> Lark:
 _ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t", "r": "\r"}
 _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.DOTALL)
 _ESCAPE_HINT = r"the escapes are \\ \" \' \n \t \r and \uXXXX"
+_TIME_HINT = "write HH:MM from 00:00 to 24:00"
+# Bounds on what one expression may hold, so a hostile literal costs a located error
+# rather than gigabytes (lark keeps several copies of every token) or int()'s limit.
+MAX_EXPR_CHARS = 20_000
+MAX_TEXT_CHARS = 1_000
+MAX_NUMBER_CHARS = 15
 
 
 def _unescape(body: str) -> str | None:
@@ -149,7 +166,8 @@ class _ToAst(Transformer[Token, Expr]):
         self.base = base
         self.col_offset = col_offset
         self.verbatim = verbatim
-        self.problems: list[tuple[Span, str]] = []  # found while building; reported as E110
+        # found while building: (code, span, message, hint)
+        self.problems: list[tuple[str, Span, str, str | None]] = []
 
     def _at(self, line: int | None, col: int | None, end_col: int | None = None) -> Span:
         if not self.verbatim:
@@ -208,34 +226,55 @@ class _ToAst(Transformer[Token, Expr]):
     def name(self, meta: lark.tree.Meta, items: list[Token]) -> Expr:
         return Name(tuple(str(t) for t in items), self._meta(meta))
 
+    def _literal_problem(self, tok: Token, message: str, hint: str) -> None:
+        self.problems.append(("E213", self._tok(tok), message, hint))
+
     def string(self, items: list[Token]) -> Expr:
         tok = items[0]
         body = str(tok)[1:-1]
         text = _unescape(body) if "\\" in body else body
         if text is None:
-            self.problems.append((self._tok(tok), f"unknown escape sequence in {tok}"))
+            self.problems.append(("E110", self._tok(tok),
+                                  f"unknown escape sequence in {token(str(tok))}", _ESCAPE_HINT))
             text = body
+        elif len(text) > MAX_TEXT_CHARS:
+            self._literal_problem(tok, f"text of {len(text):,} characters in an expression",
+                                  f"quoted text is at most {MAX_TEXT_CHARS} characters")
         return Literal("string", text, self._tok(tok))
 
     def number(self, items: list[Token]) -> Expr:
         tok = items[0]
+        if len(tok) > MAX_NUMBER_CHARS:
+            self._literal_problem(tok, f"number {quoted(str(tok))} is too long",
+                                  f"numbers are at most {MAX_NUMBER_CHARS} characters")
+            return Literal("number", 0, self._tok(tok))
         value: object = float(tok) if "." in tok else int(tok)
         return Literal("number", value, self._tok(tok))
 
     def time(self, items: list[Token]) -> Expr:
         tok = items[0]
         minutes = parse_minutes(str(tok))
+        if minutes is None:
+            self._literal_problem(tok, f"`{tok}` is not a time of day", _TIME_HINT)
         return Literal("time", minutes, self._tok(tok))
 
     def duration(self, items: list[Token]) -> Expr:
         tok = items[0]
-        return Literal("duration", parse_duration(str(tok)), self._tok(tok))
+        seconds = parse_duration(str(tok))
+        if seconds is None:
+            self._literal_problem(tok, f"duration {quoted(str(tok))} is too long",
+                                  "durations are at most 12 digits and a unit")
+        return Literal("duration", seconds, self._tok(tok))
 
     @v_args(meta=True)
     def range(self, meta: lark.tree.Meta, items: list[Token]) -> Expr:
-        start, end = (parse_minutes(str(t)) for t in items)
-        return TimeRange(start if start is not None else -1, end if end is not None else -1,
-                         self._meta(meta))
+        ends = []
+        for tok in items:
+            minutes = parse_minutes(str(tok))
+            if minutes is None:
+                self._literal_problem(tok, f"`{tok}` is not a time of day", _TIME_HINT)
+            ends.append(minutes or 0)
+        return TimeRange(ends[0], ends[1], self._meta(meta))
 
     @v_args(meta=True)
     def true(self, meta: lark.tree.Meta, _: list[Token]) -> Expr:
@@ -285,7 +324,7 @@ def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str) -> tuple[int,
         found = err.char
     else:
         found = lines[line - 1][col - 1:col]
-    return line, col, f"unexpected {found or 'end'!r} in expression"
+    return line, col, f"unexpected {quoted(found or 'end')} in expression"
 
 
 # Deeper expressions are refused: every later stage walks expressions recursively.
@@ -316,6 +355,11 @@ def parse_expr(text: str, base: Span, report: Report, col_offset: int = 0,
     if not text.strip():
         report.add("E110", "expression is empty", base)
         return None
+    if len(text) > MAX_EXPR_CHARS:
+        report.add("E110", f"expression is {len(text):,} characters long", base,
+                   hint=f"an expression is at most {MAX_EXPR_CHARS:,} characters; "
+                        "split it into several bindings or steps")
+        return None
     try:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedInput as err:
@@ -325,7 +369,7 @@ def parse_expr(text: str, base: Span, report: Report, col_offset: int = 0,
         report.add("E110", message, span, hint=_hint_for(source_line, col))
         return None
     except lark.exceptions.LarkError as err:
-        report.add("E110", f"expression error: {err}", base)
+        report.add("E110", f"expression error: {type(err).__name__}", base)
         return None
     builder = _ToAst(base, col_offset, verbatim)
     too_deep = _too_deep(tree)
@@ -334,6 +378,6 @@ def parse_expr(text: str, base: Span, report: Report, col_offset: int = 0,
                    builder._meta(too_deep.meta), hint="split it into several route steps")
         return None
     expr = builder.transform(tree)
-    for span, message in builder.problems:
-        report.add("E110", message, span, hint=_ESCAPE_HINT)
+    for code, span, message, hint in builder.problems:
+        report.add(code, message, span, hint=hint)
     return None if builder.problems else expr

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from .diagnostic import Diagnostic, Report, has_errors
+from .diagnostic import Diagnostic, Report, has_errors, quoted
 from .policy import Policy, build
 from .schema import PINS_FILE, POLICY, ROSTER_FILE, T
 from .validate import V, Validator
@@ -35,27 +37,42 @@ def display_name(path: Path) -> str:
 
 
 class _Includes:
-    """Resolves `roster: roster.yaml` style includes relative to the including file."""
+    """Resolves `roster: roster.yaml` style includes relative to the including file.
+
+    An include is part of the policy, so it must live beside it: a relative path
+    that stays inside the policy's folder once symlinks are resolved, naming a
+    regular file. Anything else (an absolute path, `..` out of the folder, a link
+    to /etc/passwd, /proc/self/status, a pipe) is refused before it is opened, so
+    no diagnostic can echo the content of a file the policy's author does not own.
+    """
 
     def __init__(self, base: Path, report: Report, hasher: hashlib._Hash,
                  texts: dict[str, str]) -> None:
         self.base = base
+        self.folder = base.absolute().parent
         self.report = report
         self.hasher = hasher
         self.texts = texts
+        self.seen = {base.resolve()}  # the policy itself cannot be included again
 
     def __call__(self, node: YScalar, item: T) -> V | None:
-        target = (self.base.parent / node.text)
-        name = display_name(target)
-        if name in self.texts:
-            self.report.add("E211", f"{node.text!r} is included twice", node.span)
+        target = self._confined(node)
+        if target is None:
             return None
+        if target in self.seen:
+            self.report.add("E211", f"{quoted(node.text)} is included twice", node.span)
+            return None
+        self.seen.add(target)
+        name = display_name(self.base.parent / node.text)
         sub = Report()
-        tree = _read(target, name, sub, self.hasher, self.texts)
+        # The hash names an include by its path from the policy's folder, never by
+        # where the command was run: the same files give the same hash from anywhere.
+        key = PurePosixPath(*target.relative_to(self.folder.resolve()).parts).as_posix()
+        tree = _read(target, name, sub, self.hasher, self.texts, key)
         for d in sub.items:
             if d.code == "E100":  # the file could not be read: point at the include line
-                self.report.add("E211", f"included file {node.text!r}: {d.message}", node.span,
-                                d.hint)
+                self.report.add("E211", f"included file {quoted(node.text)}: {d.message}",
+                                node.span, d.hint)
             else:
                 self.report.add(d.code, d.message, d.span, d.hint)
         if tree is None:
@@ -68,25 +85,59 @@ class _Includes:
             return fields.get(wrapper_key) if isinstance(fields, dict) else None
         return validator.check(tree, item)
 
+    def _confined(self, node: YScalar) -> Path | None:
+        """The included file's resolved path, or None after saying why it is refused."""
+        target, why, hint = _confine(self.folder, node.text)
+        if why is not None:
+            self.report.add("E211", f"included file {quoted(node.text)} {why}", node.span, hint)
+        return target
+
+
+_CONFINED_HINT = "included files live in the policy's folder or below it"
+
+
+def _confine(folder: Path, written: str) -> tuple[Path | None, str | None, str | None]:
+    """(resolved path, None, None) for an include the policy may read, else
+    (None, why not, hint). Checked before anything is opened."""
+    if Path(written).is_absolute() or written.startswith("~"):
+        return None, "is an absolute path", _CONFINED_HINT
+    try:
+        target = (folder / written).resolve()  # `..` and every symlink on the way
+        inside = target.is_relative_to(folder.resolve())
+        mode = os.stat(target).st_mode if inside else 0
+    except OSError as err:
+        return None, f"cannot be read: {err.strerror or err}", None
+    except (ValueError, RuntimeError):  # a NUL byte in the path, a symlink loop
+        return None, "cannot be resolved", _CONFINED_HINT
+    if not inside:
+        return None, "is outside the policy's folder", _CONFINED_HINT
+    if not stat.S_ISREG(mode):
+        return None, "is not a regular file", "include a YAML file, not a folder, pipe or device"
+    return target, None, None
+
 
 def _read(path: Path, name: str, report: Report, hasher: hashlib._Hash,
-          texts: dict[str, str]) -> YNode | None:
-    """Read one file once: hash it, keep its text for the caret display, compose it."""
+          texts: dict[str, str], key: str) -> YNode | None:
+    """Read one file once: hash it under `key`, keep its text for the caret display, compose it."""
     text = read_source(path, report, name)
     if text is None:
         return None
     texts[name] = text
-    hasher.update(name.encode() + b"\0" + text.encode("utf-8", "surrogatepass") + b"\0")
+    hasher.update(key.encode() + b"\0" + text.encode("utf-8", "surrogatepass") + b"\0")
     return parse_text(text, name, report)
 
 
 def load_policy(path: Path) -> Loaded:
-    """Load and validate one policy file; never raises on bad input."""
+    """Load and validate one policy file; never raises on bad input.
+
+    The digest covers the policy's text and each included file's path (from the
+    policy's folder) and text, so it names the policy's content wherever it is read.
+    """
     report = Report()
     name = display_name(path)
     texts: dict[str, str] = {}
     hasher = hashlib.sha256()
-    tree = _read(path, name, report, hasher, texts)
+    tree = _read(path, name, report, hasher, texts, "")
     if tree is None:
         return Loaded(None, report.items, texts)
     if not isinstance(tree, YMap):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from policyc.runtime.formats import RANGES
 from policyc.runtime.vocabulary import (  # noqa: F401  (DEFAULT_REPLIES: Y10 texts, re-exported)
     DEFAULT_REPLIES,
     ORDER_STATES,
@@ -65,22 +66,32 @@ DURATION = T("duration", doc="a number with a unit: 30s, 10m, 72h, 3d")
 TIME = T("time", doc="a time of day, HH:MM, shop-local")
 
 
+# The largest count a policy may write (chats, agents): every number has a bound, so a
+# 5000-digit one is a located range error, not arithmetic on it at run time.
+MAX_COUNT = 100_000
+
+
 def int_range(lo: int | None = None, hi: int | None = None, nullable: bool = False) -> T:
     return T("int", min=lo, max=hi, nullable=nullable)
 
 
+RATE = RANGES["rate"]
 AGENT = obj(
     F("id", IDENT, required=True, doc="the account's id, as events name it"),
     F("role", enum(ROLES), default="agent", doc="main account, admin or sub-account"),
     F("created_at", T("datetime"), required=True,
       doc="account creation time (ISO 8601); breaks S5 ties"),
     F("chat_permission", BOOL, default=True, doc="only permitted accounts get chats (S2)"),
-    F("capacity", int_range(1, 10_000, nullable=True), default=None,
+    F("capacity", int_range(*RANGES["capacity"], nullable=True), default=None,
       doc="max concurrent conversations (Y2); null = no limit"),
-    F("score", int_range(0, 100), default=80, doc="ability score for weighted assignment (Y6)"),
-    F("reception_rate", T("num", min=0, max=1), default=None, doc="platform metric (T14)"),
-    F("conversion_rate", T("num", min=0, max=1), default=None, doc="platform metric (T14)"),
-    F("efficiency", T("num", min=0, max=10), default=1.0,
+    F("score", int_range(*RANGES["score"]), default=80,
+      doc="ability score for weighted assignment (Y6)"),
+    F("reception_rate", T("num", min=RATE[0], max=RATE[1]), default=None,
+      doc="platform metric (T14)"),
+    F("conversion_rate", T("num", min=RATE[0], max=RATE[1]), default=None,
+      doc="platform metric (T14)"),
+    F("efficiency", T("num", min=RANGES["efficiency"][0], max=RANGES["efficiency"][1]),
+      default=1.0,
       doc="historical efficiency factor for weighted assignment (Y6)"),
 )
 
@@ -173,7 +184,7 @@ POLICY = obj(
     F("route", list_of(T("step")), required=True, doc="the decision steps, in order"),
     F("queue", obj(
         F("order", enum(("oldest_first", "newest_first")), default="oldest_first"),
-        F("take_on_online", T("int", min=0, nullable=True), default=None,
+        F("take_on_online", T("int", min=0, max=MAX_COUNT, nullable=True), default=None,
           doc="queued chats an agent takes on coming online; null = its spare capacity"),
     ), default={}),
     F("staging", obj(
@@ -204,9 +215,10 @@ POLICY = obj(
         F("target", enum(("routing_rules", "groups", "agents")), default="routing_rules"),
         F("groups", list_of(IDENT), default=[]),
         F("agents", list_of(IDENT), default=[]),
-        F("min_online", int_range(0), default=1, doc="T5"),
-        F("max_avg_pending", T("int", min=0, nullable=True), default=None, doc="T5"),
-        F("per_agent", int_range(1), default=10, doc="T6"),
+        F("min_online", int_range(0, MAX_COUNT), default=1, doc="T5"),
+        F("max_avg_pending", T("int", min=0, max=MAX_COUNT, nullable=True), default=None,
+          doc="T5"),
+        F("per_agent", int_range(1, MAX_COUNT), default=10, doc="T6"),
         F("hard_cap", int_range(1, 5000), default=5000, doc="T6"),
     ), default=None),
 )

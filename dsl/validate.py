@@ -9,19 +9,23 @@ run reports as much as it can.
 
 from __future__ import annotations
 
-import difflib
+import math
 import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .diagnostic import Report
-from .expr import parse_duration, parse_expr, parse_minutes
+from policyc.runtime.clock import YEARS
+from policyc.runtime.shape import did_you_mean as did_you_mean  # the one hint, shared
+
+from .diagnostic import Report, quoted, token
+from .expr import MAX_DURATION_SECONDS, parse_duration, parse_expr, parse_minutes
 from .schema import EXPR, IDENT, STEP_KINDS, F, T
 from .span import Span
 from .yaml_tree import YMap, YNode, YScalar, YSeq
 
+_LONG_DURATION = re.compile(r"[0-9]{13,}[smhd]")
 _IDENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@\-]{0,127}$")
 
 
@@ -32,12 +36,6 @@ class V(NamedTuple):
     value: object
     span: Span
     given: bool = True
-
-
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
-    """A hint naming the closest known word, if any is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
 
 
 def expression_text(s: YScalar) -> str:
@@ -101,7 +99,7 @@ class Validator:
         if s is None:
             return None
         if not _IDENT.match(s.text):
-            self._bad(s, f"{s.text!r} is not a valid name",
+            self._bad(s, f"{quoted(s.text)} is not a valid name",
                       "names use letters, digits and _ - . @, up to 128 characters")
             return None
         return V(s.text, s.span)
@@ -111,7 +109,7 @@ class Validator:
         if s is None:
             return None
         if not isinstance(s.value, bool):
-            self._bad(s, f"expected true/false (or on/off), found {s.text!r}")
+            self._bad(s, f"expected true/false (or on/off), found {quoted(s.text)}")
             return None
         return V(s.value, s.span)
 
@@ -126,16 +124,19 @@ class Validator:
         if s is None:
             return None
         value = s.value
+        # .nan passes every range test and .inf overflows; a huge int meets the range test.
+        infinite = isinstance(value, float) and not math.isfinite(value)
         if isinstance(value, bool) or not isinstance(value, int | float) or (
             kind is int and not isinstance(value, int)
-        ):
+        ) or infinite:
             self._bad(s, f"expected {'a whole number' if kind is int else 'a number'}, "
-                         f"found {s.text!r}")
+                         f"found {quoted(s.text)}")
             return None
         if (t.min is not None and value < t.min) or (t.max is not None and value > t.max):
             lo = "" if t.min is None else f" at least {t.min}"
             hi = "" if t.max is None else f" at most {t.max}"
-            self._bad(s, f"{s.text} is out of range: must be{lo}{' and' if lo and hi else ''}{hi}")
+            both = " and" if lo and hi else ""
+            self._bad(s, f"{token(s.text)} is out of range: must be{lo}{both}{hi}")
             return None
         return V(kind(value), s.span)
 
@@ -144,8 +145,15 @@ class Validator:
         if s is None:
             return None
         seconds = parse_duration(s.text)
+        if seconds is None and _LONG_DURATION.fullmatch(s.text):
+            seconds = MAX_DURATION_SECONDS + 1  # too many digits to read: surely too long
         if seconds is None:
-            self._bad(s, f"{s.text!r} is not a duration", "write a number and a unit: 10m, 72h, 3d")
+            self._bad(s, f"{quoted(s.text)} is not a duration",
+                      "write a number and a unit: 10m, 72h, 3d")
+            return None
+        if seconds > MAX_DURATION_SECONDS:
+            self._bad(s, f"{quoted(s.text)} is longer than {MAX_DURATION_SECONDS // 86400}d",
+                      "durations are at most ten years")
             return None
         return V(seconds, s.span)
 
@@ -155,7 +163,8 @@ class Validator:
             return None
         minutes = parse_minutes(s.text)
         if minutes is None:
-            self._bad(s, f"{s.text!r} is not a time of day", "write HH:MM, e.g. 09:00 or 21:30")
+            self._bad(s, f"{quoted(s.text)} is not a time of day",
+                      "write HH:MM, e.g. 09:00 or 21:30")
             return None
         return V(minutes, s.span)
 
@@ -166,11 +175,14 @@ class Validator:
         try:
             moment = datetime.fromisoformat(s.text)
         except ValueError:
-            self._bad(s, f"{s.text!r} is not an ISO 8601 date-time",
+            self._bad(s, f"{quoted(s.text)} is not an ISO 8601 date-time",
                       "e.g. 2024-03-01T09:00:00+08:00")
             return None
         if moment.tzinfo is None:
-            self._bad(s, f"{s.text!r} has no UTC offset", "add one, e.g. +08:00")
+            self._bad(s, f"{quoted(s.text)} has no UTC offset", "add one, e.g. +08:00")
+            return None
+        if not YEARS[0] <= moment.year <= YEARS[1]:  # what the runtime's clock accepts
+            self._bad(s, f"{s.text!r}: the year is outside {YEARS[0]}-{YEARS[1]}")
             return None
         return V(moment.isoformat(), s.span)
 
@@ -180,8 +192,9 @@ class Validator:
             return None
         try:
             ZoneInfo(s.text)
-        except (ZoneInfoNotFoundError, ValueError):
-            self._bad(s, f"unknown time zone {s.text!r}", "use an IANA name such as Asia/Taipei")
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `Asia` is a folder
+            self._bad(s, f"unknown time zone {quoted(s.text)}",
+                      "use an IANA name such as Asia/Taipei")
             return None
         return V(s.text, s.span)
 
@@ -190,7 +203,7 @@ class Validator:
         if s is None:
             return None
         if s.text not in t.values:
-            self._bad(s, f"{s.text!r} is not one of: {', '.join(t.values)}",
+            self._bad(s, f"{quoted(s.text)} is not one of: {', '.join(t.values)}",
                       did_you_mean(s.text, t.values))
             return None
         return V(s.text, s.span)
@@ -234,8 +247,8 @@ class Validator:
         ident = _IDENT.match
         for key, value in node.items:
             if key.text in seen:
-                self.report.add("E124", f"{key.text!r} is given twice (first at {seen[key.text]})",
-                                key.span)
+                self.report.add("E124", f"{quoted(key.text)} is given twice "
+                                        f"(first at {seen[key.text]})", key.span)
                 continue
             seen[key.text] = key.span
             if pins and type(value) is YScalar and ident(value.text):
@@ -261,13 +274,13 @@ class Validator:
         for key, value in node.items:
             name = key.text
             if name in seen:
-                self.report.add("E124", f"{name!r} is given twice (first at {seen[name]})",
+                self.report.add("E124", f"{quoted(name)} is given twice (first at {seen[name]})",
                                 key.span)
                 continue
             seen[name] = key.span
             spec = by_name.get(name)
             if spec is None:
-                self.report.add("E121", f"unknown key {name!r}", key.span,
+                self.report.add("E121", f"unknown key {quoted(name)}", key.span,
                                 did_you_mean(name, list(by_name)))
                 continue
             checked = self.check(value, spec.type)
@@ -277,7 +290,7 @@ class Validator:
             if spec.name in out or spec.name in seen:
                 continue
             if spec.required:
-                self.report.add("E122", f"missing required key {spec.name!r}", node.span)
+                self.report.add("E122", f"missing required key {quoted(spec.name)}", node.span)
             else:
                 out[spec.name] = self._default(spec, node.span)
         return V(out, node.span)
@@ -315,7 +328,7 @@ class Validator:
                             "kinds: " + ", ".join(STEP_KINDS))
             return None
         if kind_node.text not in STEP_KINDS:
-            self._bad(kind_node, f"unknown step kind {kind_node.text!r}",
+            self._bad(kind_node, f"unknown step kind {quoted(kind_node.text)}",
                       did_you_mean(kind_node.text, tuple(STEP_KINDS)))
             return None
         fields = (F("step", IDENT, required=True), F("when", EXPR, default=None),

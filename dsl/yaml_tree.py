@@ -16,7 +16,10 @@ from typing import NamedTuple, NoReturn, Protocol, cast
 
 import yaml
 
-from .diagnostic import Report
+from policyc.runtime.shape import InputError
+from policyc.runtime.source_files import open_source
+
+from .diagnostic import Report, token
 from .span import Span, file_span, source_lines
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -316,10 +319,10 @@ def parse_text(text: str, file: str, report: Report) -> YNode | None:
         where = err.context_mark
         if err.problem and err.context and where is not None:  # e.g. an unclosed quote
             problem += f" {err.context} at {where.line + 1}:{where.column + 1}"
-        report.add("E101", f"YAML syntax error: {problem}", span)
+        report.add("E101", f"YAML syntax error: {token(problem, 200)}", span)
         return None
     except yaml.YAMLError as err:
-        report.add("E101", f"YAML syntax error: {err}", file_span(file))
+        report.add("E101", f"YAML syntax error: {token(str(err), 200)}", file_span(file))
         return None
     finally:
         loader.dispose()
@@ -334,29 +337,38 @@ def parse_text(text: str, file: str, report: Report) -> YNode | None:
 
 
 def read_source(path: Path, report: Report, display: str | None = None) -> str | None:
-    """The text of one policy file, refusing unreadable, huge or binary files.
+    """The text of one policy file, refusing unreadable, huge, binary or irregular files.
 
-    At most MAX_BYTES + 1 bytes are read, so a device or pipe named as a policy
-    or an include (`roster: /dev/zero`) is refused as too large, not read forever.
+    The file is opened without blocking and must be a regular file
+    (runtime/source_files.py), so a FIFO, a device or a folder named as a policy or
+    an include (`roster: /dev/zero`) is refused before a byte is read; at most
+    MAX_BYTES + 1 bytes are read.
     """
     name = display or str(path)
     try:
-        with path.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size  # 0 for pipes and devices
-            raw = b"" if size > MAX_BYTES else handle.read(MAX_BYTES + 1)
-    except IsADirectoryError:
-        report.add("E100", "is a directory, not a policy file", file_span(name))
+        with open_source(path, "policy", stdin=False) as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except InputError as err:
+        if err.message.startswith("file is"):
+            _too_big(report, name, f"{os.stat(path).st_size:,} bytes")
+        else:
+            message = "cannot read file: No such file or directory" \
+                if err.message == "no such file" else err.message  # the wording E100 keeps
+            report.add("E100", message, file_span(name))
         return None
     except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
         report.add("E100", f"cannot read file: {getattr(err, 'strerror', None) or err}",
                    file_span(name))
         return None
-    if size > MAX_BYTES or len(raw) > MAX_BYTES:
-        shown = f"{size:,} bytes" if size > MAX_BYTES else f"over {MAX_BYTES:,} bytes"
-        report.add("E102", f"file is {shown}; policy files are limited to {MAX_BYTES:,}",
-                   file_span(name), hint="split the roster or pins into included files")
+    if len(raw) > MAX_BYTES:
+        _too_big(report, name, f"over {MAX_BYTES:,} bytes")
         return None
     return _decode(raw, name, report)
+
+
+def _too_big(report: Report, name: str, shown: str) -> None:
+    report.add("E102", f"file is {shown}; policy files are limited to {MAX_BYTES:,}",
+               file_span(name), hint="split the roster or pins into included files")
 
 
 def read_file(path: Path, report: Report, display: str | None = None) -> YNode | None:

@@ -1,15 +1,16 @@
 """Policy test files: find `<policy>.test.yaml` files and read them into cases.
 
 The file is read with the policy reader (`dsl/yaml_tree.py`), so every case,
-state and event keeps its `file:line:col`; shape problems (unknown keys, a case
-with both `event:` and `events:`, an unknown policy) are TestFileError values
-located there. Whether a state or event is valid CONTRACT.md input is checked
-later, against the policy (`policy_tests.prepare`).
+state and event keeps its `file:line:col`. `TEST_FILE` is its shape (runtime
+shapes, so `policyc/schemas/test-file.schema.json` is generated from it): an
+unknown key anywhere, a wrong value, a case with both `event:` and `events:`, an
+unknown policy are TestFileError values located there. A case's state and events
+have the CONTRACT.md shapes; they are checked against them and the policy's
+roster when the case runs (`policy_tests.prepare`).
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,14 +21,79 @@ from .dsl.diagnostic import Report
 from .dsl.load import display_name
 from .dsl.span import Span, file_span
 from .dsl.yaml_tree import YMap, YNode, YScalar, YSeq, read_file
+from .runtime.formats import ANY, EVENT, MESSAGE, NAME, SNAPSHOT
+from .runtime.records import KINDS
+from .runtime.shape import (
+    Custom,
+    InputError,
+    Instant,
+    Items,
+    Key,
+    Nullable,
+    Record,
+    Shape,
+    ShapeError,
+    Text,
+    check,
+)
+from .runtime.shape_schema import json_schema
+from .runtime.vocabulary import OUTCOMES, REASONS, SELECTIONS
 
 SUFFIXES = (".test.yaml", ".test.yml")
-FILE_KEYS = ("policy", "cases")
-CASE_KEYS = ("name", "rule", "state", "event", "events", "expect", "expect_records")
-EXPECT_KEYS = ("outcome", "agent", "group", "reason", "selection", "auto_replies")
-POOL_RUN_KEYS = ("online", "cap", "in_scope", "over_cap", "distributed", "failed", "failures")
-RECORD_KEYS = ("kind", "buyer", *EXPECT_KEYS, "why", "routed_by", *POOL_RUN_KEYS)
 _SKIP_DIRS = {"node_modules", "__pycache__"}
+
+
+# -- the shape of a test file -------------------------------------------------------
+
+def _when_run(shape: Shape, doc: str) -> Custom:
+    """A part checked when its case runs, against the policy too (`policy_tests.prepare`)."""
+    return Custom("checked when the case runs", lambda value, at: None,
+                  {**json_schema(shape), "description": doc})
+
+
+def _rule_ids(value: object, at: str) -> None:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(i, str | int) and not isinstance(i, bool) and str(i)
+                            for i in items):
+        raise ShapeError(at, "`rule:` is a rule id (S8) or a list of them")
+
+
+# A single `event:` is a message; its `type` and `at` default to message and the state's.
+TEST_MESSAGE = Record("`message` event", (
+    Key("type", Text(("message",))), Key("at", Instant()),
+    *(k for k in MESSAGE.keys if k.name != "at")))
+OUTCOME_KEYS = (
+    Key("outcome", Text(OUTCOMES)), Key("agent", Nullable(NAME)), Key("group", Nullable(NAME)),
+    Key("reason", Text(tuple(REASONS))), Key("selection", Nullable(Text(SELECTIONS))),
+    Key("auto_replies", Items(Text(("welcome", "queued", "after_hours")))))
+POOL_RUN_KEYS = ("online", "cap", "in_scope", "over_cap", "distributed", "failed", "failures")
+EXPECT = Record("an expectation", OUTCOME_KEYS,
+                doc="fields the decision (or the last routing record) must have")
+EXPECT_RECORD = Record("an expected record", (
+    Key("kind", Text(KINDS)), Key("buyer", NAME), *OUTCOME_KEYS,
+    Key("why", ANY), Key("routed_by", ANY), *(Key(k, ANY) for k in POOL_RUN_KEYS)),
+    doc="fields one engine record must have, in order")
+CASE = Record("a case", (
+    Key("name", Text(), required=True, doc="unique in the file"),
+    Key("rule", Custom("rule ids", _rule_ids, {"anyOf": [
+        {"type": ["string", "integer"]}, {"type": "array", "items": {"type": ["string",
+                                                                             "integer"]}}]}),
+        doc="the ROUTING.md rule id(s) the case proves"),
+    Key("state", _when_run(SNAPSHOT, "the state snapshot (CONTRACT.md)")),
+    Key("event", _when_run(TEST_MESSAGE, "one message, decided by the router")),
+    Key("events", _when_run(Items(EVENT), "events fed in order through the engine")),
+    Key("expect", EXPECT),
+    Key("expect_records", Items(EXPECT_RECORD)),
+), doc="exactly one of `event:` and `events:`; `expect:` or (with `events:`) `expect_records:`")
+TEST_FILE = Record("a test file", (
+    Key("policy", Text(max_len=4096), doc="the policy, relative to this file "
+                                          "(default: <stem>.yaml beside it)"),
+    Key("cases", Items(CASE), required=True),
+), doc="policyc policy tests (`policyc test`)")
+FILE_KEYS = tuple(TEST_FILE.by_name)
+CASE_KEYS = tuple(CASE.by_name)
+EXPECT_KEYS = tuple(EXPECT.by_name)
+RECORD_KEYS = tuple(EXPECT_RECORD.by_name)
 
 
 class TestFileError(ValueError):
@@ -121,6 +187,7 @@ def load(path: Path) -> TestFile:
         raise TestFileError(first.span if first else file_span(name),
                             first.message if first else "cannot read the file")
     where = _mapping(root, "a test file is a mapping with `cases:` (and `policy:`)")
+    _check_shape(root)
     fields = _fields(where, FILE_KEYS, "test file")
     policy, span = _policy(path, name, fields.get("policy"))
     if "cases" not in fields:
@@ -209,14 +276,35 @@ def _mapping(node: YNode, message: str) -> YMap:
     return node
 
 
+def _check_shape(root: YNode) -> None:
+    """The whole file against TEST_FILE; the first misfit, located at its YAML node."""
+    try:
+        check(TEST_FILE, plain(root))
+    except InputError as err:
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in err.pointer.split("/")[1:]]
+        span = locate_key(root, parts) if err.message.startswith("unknown key") \
+            else locate(root, parts)
+        node = find(root, parts)
+        where = f"{err.pointer.lstrip('/')}: " if err.pointer else ""
+        raise TestFileError(span, f"{where}{err.message}{quote_hint(node)}") from None
+
+
+def locate_key(node: YNode, pointer: list[str]) -> Span:
+    """Where the last key of a JSON pointer is written (the key, not its value)."""
+    parent = find(node, pointer[:-1])
+    if isinstance(parent, YMap):
+        for key, _ in parent.items:
+            if key.text == pointer[-1]:
+                return key.span
+    return parent.span
+
+
 def _fields(node: YMap, known: tuple[str, ...], what: str) -> dict[str, YNode]:
     """A mapping's values by key; unknown and repeated keys are errors."""
     out: dict[str, YNode] = {}
     for key, value in node.items:
         if key.text not in known:
-            close = difflib.get_close_matches(key.text, known, n=1)
-            hint = f"; did you mean `{close[0]}`?" if close else f" (known: {', '.join(known)})"
-            raise TestFileError(key.span, f"unknown {what} key `{key.text}`{hint}")
+            raise TestFileError(key.span, f"unknown key `{key.text}` in {what}")
         if key.text in out:
             raise TestFileError(key.span, f"`{key.text}` is given twice")
         out[key.text] = value

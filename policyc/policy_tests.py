@@ -21,7 +21,16 @@ from typing import Any
 from .compiler import compile_file
 from .dsl.load import display_name
 from .dsl.yaml_tree import YNode, YSeq
-from .policy_test_file import Case, TestFileError, find, load, locate, plain, quote_hint
+from .policy_test_file import (
+    Case,
+    TestFileError,
+    find,
+    load,
+    locate,
+    locate_key,
+    plain,
+    quote_hint,
+)
 from .runtime.clock import TimeError, parse_instant
 from .runtime.engine import Engine
 from .runtime.explain import record_text
@@ -129,10 +138,12 @@ def _check(run: Any, node: YNode, label: str) -> None:
     try:
         run()
     except InputError as err:
-        pointer = [p for p in err.where.split("/") if p]
+        pointer = [p.replace("~1", "/").replace("~0", "~") for p in err.pointer.split("/") if p]
         field = "/".join([label, *pointer])
         found = find(node, pointer)
-        raise TestFileError(found.span, f"{field}: {err.message}{quote_hint(found)}") from None
+        span = locate_key(node, pointer) if err.message.startswith("unknown key") \
+            else found.span
+        raise TestFileError(span, f"{field}: {err.message}{quote_hint(found)}") from None
     except (TimeError, ValueError, KeyError, TypeError) as err:
         raise TestFileError(node.span, f"{label}: {err}") from None
 

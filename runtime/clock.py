@@ -8,6 +8,12 @@ from zoneinfo import ZoneInfo
 
 from .vocabulary import WEEKDAYS
 
+# The years an input time may name: wide enough for any shop's history and plans,
+# narrow enough that a window, a grace period or a UTC offset added to one never
+# leaves what `datetime` can hold (year 1 at +14:00, year 9999 at -14:00 did).
+YEARS = (1900, 2999)
+MAX_TIME_LENGTH = 64
+
 
 class TimeError(ValueError):
     """A time string that is not ISO 8601 with an offset."""
@@ -17,12 +23,16 @@ def parse_instant(text: object) -> float:
     """`2026-11-23T09:00:05+08:00` -> epoch seconds; an offset is required."""
     if not isinstance(text, str):
         raise TimeError(f"expected an ISO 8601 time string, found {type(text).__name__}")
+    if len(text) > MAX_TIME_LENGTH or not text.isascii():
+        raise TimeError(f"{text[:MAX_TIME_LENGTH]!r} is not an ISO 8601 time")
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as err:
         raise TimeError(f"{text!r} is not an ISO 8601 time") from err
     if moment.tzinfo is None:
         raise TimeError(f"{text!r} has no UTC offset")
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        raise TimeError(f"{text!r}: the year is outside {YEARS[0]}-{YEARS[1]}")
     return moment.timestamp()
 
 

@@ -1,185 +1,146 @@
 """Check events and state snapshots (CONTRACT.md) before deciding; errors say where.
 
-Locations are `FILE:LINE` for JSON Lines and `FILE: /json/pointer` for one
-JSON document, so a merchant can find the bad field.
+The shapes are the tables of `formats.py`; this module adds what a table cannot
+say (agents in the roster, groups in the policy, one buyer waiting once, a log
+in time order) and names a file of the wrong kind as such. Locations are
+`FILE:LINE: pointer` for JSON Lines and `FILE/json/pointer` for one JSON document.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
-from .clock import TimeError, parse_instant
-from .vocabulary import ORDER_STATES, ROLES, SOURCES, STATUSES
+from . import source_files
+from .clock import parse_instant
+from .formats import EVENT, SNAPSHOT
+from .shape import InputError, check
 
-EVENT_TYPES: dict[str, tuple[str, ...]] = {
-    "message": ("buyer", "source"),
-    "agent_status": ("agent", "status"),
-    "read": ("agent", "buyer"),
-    "reply": ("agent", "buyer"),
-    "close": ("agent", "buyer"),
-    "transfer": ("agent", "buyer"),
-    "pick": ("agent",),
-    "set_capacity": ("agent", "capacity"),
-    "membership": ("agent", "group", "member"),
-    "tick": (),
-}
+__all__ = ["InputError", "check_event", "check_snapshot", "looks_like", "read_events",
+           "read_json"]
+
+EVENT_TYPES: tuple[str, ...] = tuple(EVENT.variants)
+_STATE_KEYS = frozenset(k.name for k in SNAPSHOT.keys) - {"at"}
 
 
-class InputError(ValueError):
-    """A bad event or state file; `where` locates it."""
-
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(f"{where}: {message}")
-        self.where = where
-        self.message = message
-
-
-def read_json(path: Path) -> Any:
-    """Parse one JSON file, raising InputError with line:col on bad JSON."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(str(path), "no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(str(path), f"cannot read: {err}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path}:{err.lineno}:{err.colno}", f"not JSON: {err.msg}") from None
+def looks_like(value: object) -> str | None:
+    """What kind of policyc file a parsed JSON value seems to be, if it is plainly one."""
+    if isinstance(value, list):
+        return "a JSON list (a log has one event per line)"
+    if not isinstance(value, dict):
+        return None
+    if "type" in value:
+        return "an event"
+    if value.get("format") == "policyc.artifact":
+        return "a compiled artifact"
+    if "cases" in value:
+        return "a policy test file"
+    if "policyc" in value or "roster" in value:
+        return "a policy"
+    if "outcome" in value and "reason" in value:
+        return "a decision record"
+    if _STATE_KEYS & value.keys():
+        return "a state snapshot"
+    return None
 
 
-def _str(obj: dict[str, Any], key: str, where: str, nullable: bool = False) -> None:
-    value = obj.get(key)
-    if value is None and nullable:
-        return
-    if not isinstance(value, str) or not value:
-        raise InputError(f"{where}/{key}", f"expected a non-empty string, found {value!r}")
+def _not_a_log(line: str) -> str:
+    """What a first line that is not JSON suggests the file is instead."""
+    text = line.strip()
+    if text in ("{", "["):
+        return " (a pretty-printed JSON file? a log has one event per line)"
+    head = text.split(":", 1)[0]
+    if text.startswith(("#", "---")) or (":" in text and head.replace("_", "").isalnum()):
+        return " (this looks like YAML, a policy or a test file, not a JSON Lines log)"
+    return ""
 
 
-def _enum(obj: dict[str, Any], key: str, values: tuple[str, ...], where: str,
-          nullable: bool = False) -> None:
-    value = obj.get(key)
-    if value is None and nullable:
-        return
-    if value not in values:
-        raise InputError(f"{where}/{key}", f"{value!r} is not one of {', '.join(values)}")
+def _kind_guard(value: object, expected: str, where: str) -> None:
+    seems = looks_like(value)
+    if seems is not None and seems != expected:
+        raise InputError(where, f"this looks like {seems}, not {expected}")
 
 
-def _int(obj: dict[str, Any], key: str, where: str, nullable: bool = False) -> None:
-    value = obj.get(key)
-    if value is None and nullable:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InputError(f"{where}/{key}", f"expected a whole number >= 0, found {value!r}")
-
-
-def _time(obj: dict[str, Any], key: str, where: str, nullable: bool = False) -> None:
-    value = obj.get(key)
-    if value is None and nullable:
-        return
-    if key not in obj:
-        raise InputError(f"{where}/{key}", f"missing `{key}` (an ISO 8601 time with offset)")
-    try:
-        parse_instant(value)
-    except TimeError as err:
-        raise InputError(f"{where}/{key}", str(err)) from None
+def read_json(path: Path | str, kind: str = "state") -> Any:
+    """Parse one JSON file of `kind` (regular file, capped; `-` is standard input)."""
+    return source_files.read_json(path, kind)
 
 
 def check_event(event: Any, where: str, agents: AbstractSet[str],
                 groups: AbstractSet[str] | None = None) -> dict[str, Any]:
-    """Validate one event object; unknown types and missing fields are errors.
+    """Validate one event object; unknown types, keys and missing fields are errors.
 
-    With `groups` (the policy's), a `membership` event naming another group is one too.
+    With `groups` (the policy's), an event naming another group is one too.
     """
-    if not isinstance(event, dict):
-        raise InputError(where, f"an event is a JSON object, found {type(event).__name__}")
-    kind = event.get("type")
-    if kind not in EVENT_TYPES:
-        raise InputError(f"{where}/type", f"unknown event type {kind!r}; known: "
-                                           + ", ".join(EVENT_TYPES))
-    _time(event, "at", where)
-    for key in EVENT_TYPES[kind]:
-        if key not in event:
-            raise InputError(f"{where}/{key}", f"`{kind}` event lacks `{key}`")
-    if "buyer" in event:
-        _str(event, "buyer", where)
-    if "agent" in event:
-        _str(event, "agent", where)
-        if event["agent"] not in agents:
-            raise InputError(f"{where}/agent", f"unknown agent {event['agent']!r}")
-    if kind == "message":
-        _enum(event, "source", SOURCES, where)
-        _enum(event, "order_state", ORDER_STATES, where, nullable=True)
-        for key in ("item_id", "order_id", "intent"):
-            _str(event, key, where, nullable=True)
-        if not isinstance(event.get("wants_human", True), bool):
-            raise InputError(f"{where}/wants_human", "expected true or false")
-        tags = event.get("buyer_tags", [])
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise InputError(f"{where}/buyer_tags", "expected a list of strings")
-    if kind == "agent_status":
-        _enum(event, "status", STATUSES, where)
-    if kind == "set_capacity":
-        _int(event, "capacity", where, nullable=True)
-    if kind == "membership":  # S12: an agent joins or leaves a group
-        _str(event, "group", where)
-        if groups is not None and event["group"] not in groups:
-            raise InputError(f"{where}/group", f"unknown group {event['group']!r}")
-        if not isinstance(event["member"], bool):
-            raise InputError(f"{where}/member", "expected true (joins) or false (leaves)")
-    if kind == "transfer":
-        if ("to_agent" in event) == ("to_group" in event):
-            raise InputError(where, "a transfer names exactly one of `to_agent`, `to_group`")
-        if "to_agent" in event and event["to_agent"] not in agents:
-            raise InputError(f"{where}/to_agent", f"unknown agent {event['to_agent']!r}")
-    return event
+    _kind_guard(event, "an event", where)
+    check(EVENT, event, where)
+    for key in ("agent", "to_agent"):
+        if key in event and event[key] not in agents:
+            raise InputError(where, f"unknown agent {event[key]!r}", f"/{key}")
+    if groups is not None:
+        for key in ("group", "to_group"):
+            if key in event and event[key] not in groups:
+                raise InputError(where, f"unknown group {event[key]!r}", f"/{key}")
+    if event["type"] == "transfer" and ("to_agent" in event) == ("to_group" in event):
+        raise InputError(where, "a transfer names exactly one of `to_agent`, `to_group`")
+    checked: dict[str, Any] = event
+    return checked
 
 
 def check_snapshot(state: Any, where: str, agents: AbstractSet[str]) -> dict[str, Any]:
     """Validate a state snapshot; agents must be in the policy's roster."""
-    if not isinstance(state, dict):
-        raise InputError(where, "a state snapshot is a JSON object")
-    _time(state, "at", where)
-    rows = state.get("agents", [])
-    if not isinstance(rows, list):
-        raise InputError(f"{where}/agents", "expected a list")
-    seen: set[str] = set()
-    for i, row in enumerate(rows):
-        at = f"{where}/agents/{i}"
-        if not isinstance(row, dict):
-            raise InputError(at, "an agent is a JSON object")
-        _str(row, "id", at)
+    _kind_guard(state, "a state snapshot", where)
+    check(SNAPSHOT, state, where)
+    for i, row in enumerate(state.get("agents", [])):
         if row["id"] not in agents:
-            raise InputError(f"{at}/id", f"unknown agent {row['id']!r} (not in the roster)")
-        if row["id"] in seen:
-            raise InputError(f"{at}/id", f"agent {row['id']!r} is listed twice")
-        seen.add(row["id"])
-        _enum(row, "status", STATUSES, at)
-        for key in ("unread", "pending", "open", "assigned"):
-            _int(row, key, at, nullable=True)
-        _time(row, "offline_since", at, nullable=True)
-        _time(row, "created_at", at, nullable=True)
-        _enum(row, "role", ROLES, at, nullable=True)
-        _int(row, "capacity", at, nullable=True)
-        _int(row, "score", at, nullable=True)
-        if "chat_permission" in row and not isinstance(row["chat_permission"], bool):
-            raise InputError(f"{at}/chat_permission", "expected true or false")
-    contacts = state.get("contacts", [])
-    if not isinstance(contacts, list):
-        raise InputError(f"{where}/contacts", "expected a list")
-    for i, row in enumerate(contacts):
-        at = f"{where}/contacts/{i}"
-        if not isinstance(row, dict):
-            raise InputError(at, "a contact is a JSON object")
-        _str(row, "buyer", at)
-        _str(row, "agent", at)
+            raise InputError(where, f"unknown agent {row['id']!r} (not in the roster)",
+                             f"/agents/{i}/id")
+    for i, row in enumerate(state.get("contacts", [])):
         if row["agent"] not in agents:
-            raise InputError(f"{at}/agent", f"unknown agent {row['agent']!r}")
-        _time(row, "at", at)
-    for key in ("queue", "staging", "pool"):
-        if not isinstance(state.get(key, []), list):
-            raise InputError(f"{where}/{key}", "expected a list of waiting chats")
-    return state
+            raise InputError(where, f"unknown agent {row['agent']!r}", f"/contacts/{i}/agent")
+    waiting: dict[str, str] = {}
+    for place in ("queue", "staging", "pool"):
+        for i, entry in enumerate(state.get(place, [])):
+            at = f"/{place}/{i}"
+            if entry["buyer"] in waiting:
+                raise InputError(where, f"buyer {entry['buyer']!r} already waits in "
+                                        f"{waiting[entry['buyer']]}", f"{at}/buyer")
+            waiting[entry["buyer"]] = place
+            if "event" in entry and entry["event"]["buyer"] != entry["buyer"]:
+                raise InputError(where, f"the message is from {entry['event']['buyer']!r}, "
+                                        f"the chat is {entry['buyer']!r}'s", f"{at}/event/buyer")
+    checked: dict[str, Any] = state
+    return checked
+
+
+def read_events(path: Path | str, agents: AbstractSet[str], groups: AbstractSet[str],
+                keep: list[str] | None = None) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """Stream a JSON Lines log: (line number, line text, checked event), in time order.
+
+    An InputError names `FILE:LINE: field: message` of the first bad line; `keep`
+    collects the text of every line, blank ones too (the journal digests it).
+    """
+    name = source_files.label(path)
+    last = float("-inf")
+    for number, line in source_files.json_lines(path, "log", keep):
+        where = f"{name}:{number}"
+        try:
+            value = source_files.parse_json(line, where, lines=True)
+        except InputError as err:
+            first = last == float("-inf") and err.message.startswith("not JSON:")
+            raise InputError(where, err.message + (_not_a_log(line) if first else "")) \
+                from None
+        try:
+            event = check_event(value, "", agents, groups)
+        except InputError as err:
+            field = err.pointer.lstrip("/")
+            raise InputError(where, f"{field}: {err.message}" if field else err.message) \
+                from None
+        at = parse_instant(event["at"])
+        if at < last:
+            raise InputError(where, f"at: {event['at']} is earlier than the event before it "
+                                    "(a log is in time order)")
+        last = at
+        yield number, line, event

@@ -55,6 +55,7 @@ from .atomic_write import write_atomic
 from .engine import Engine
 from .records import Event, Record
 from .router import Router
+from .source_files import is_blank, split_lines
 
 FORMAT = "policyc-journal/1"
 BATCH = 64  # events per transaction
@@ -115,8 +116,11 @@ def records_text(records: list[Record]) -> str:
 
 
 def event_lines(log_text: str) -> list[int]:
-    """The 1-based line number of each event of a log (blank lines hold none)."""
-    return [n for n, line in enumerate(log_text.splitlines(), 1) if line.strip()]
+    """The 1-based line number of each event of a log (blank lines hold none).
+
+    Lines split as the log reader splits them (on `\\n` only: runtime/source_files.py).
+    """
+    return [n for n, line in enumerate(split_lines(log_text), 1) if not is_blank(line)]
 
 
 class Journal:
@@ -214,7 +218,7 @@ class JournaledEngine(Engine):
         self.lines = event_lines(log_text)
         if len(self.lines) != self.total:
             raise JournalError(f"{len(events)} events but {len(self.lines)} non-blank lines")
-        self.log_lines = log_text.splitlines(keepends=True)
+        self.log_lines = split_lines(log_text)
         self.sha = hashlib.sha256()
         self.hashed = 0  # log lines fed to `sha` so far
         self.fed = 0

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .artifact import check_artifact
 from .clock import local_minute_and_day, parse_instant
 from .conditions import Cond, Facts, compile_condition, first_failure
 from .decision import Decision
@@ -55,8 +56,10 @@ class BindingRow:
 class Router:
     """A loaded policy: decides events against states built by `state()`."""
 
-    def __init__(self, artifact: dict[str, Any]) -> None:
-        self.artifact = artifact
+    def __init__(self, artifact: dict[str, Any], origin: str = "artifact") -> None:
+        # The one contract with the compiler (runtime/artifact.py): checked whoever built
+        # it, so a mismatch is an ArtifactError naming the field, never a KeyError below.
+        self.artifact = check_artifact(artifact, origin)
         self.policy_hash: str = artifact["policy"]
         shop = artifact["shop"]
         self.tz: str = shop["timezone"]

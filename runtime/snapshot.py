@@ -29,7 +29,7 @@ _OVERRIDES = ("role", "created_at", "chat_permission", "capacity", "score")
 
 
 def build_state(router: Router, snapshot: dict[str, Any]) -> ShopState:
-    """Build an indexed shop state from a (validated) CONTRACT.md snapshot."""
+    """Build an indexed shop state from a CONTRACT.md snapshot checked by `inputs.py`."""
     live = {row["id"]: row for row in snapshot.get("agents", [])}
     # A snapshot may override roster facts, `created_at` among them, so the S5
     # tie-break order (rank) is taken after the overrides.
@@ -57,9 +57,10 @@ def build_state(router: Router, snapshot: dict[str, Any]) -> ShopState:
         known = state.contacts.get(row["buyer"])
         if known is None or at >= known[1]:
             state.contacts[row["buyer"]] = (row["agent"], at)
-    state.queue = list(snapshot.get("queue", []))
-    state.staging = list(snapshot.get("staging", []))
-    state.pool = list(snapshot.get("pool", []))
+    # Copies: the engine fills in and moves these entries; the caller's snapshot stays as given.
+    state.queue = [dict(e) for e in snapshot.get("queue", [])]
+    state.staging = [dict(e) for e in snapshot.get("staging", [])]
+    state.pool = [dict(e) for e in snapshot.get("pool", [])]
     _build_pools(router, state)
     return state
 

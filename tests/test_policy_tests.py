@@ -196,9 +196,11 @@ BAD = [
     ("unknown agent in the state", CASE.replace("id: elly", "id: ely"),
      "bad.test.yaml:4:60: state/agents/0/id: unknown agent 'ely'"),
     ("unknown expect key", CASE.replace("{agent: elly}", "{agnt: elly}"),
-     "bad.test.yaml:6:14: unknown expectation key `agnt`; did you mean `agent`?"),
+     "bad.test.yaml:6:14: cases/0/expect/agnt: unknown key `agnt` in an expectation; "
+     "did you mean `agent`?"),
     ("unknown case key", CASE.replace("    expect:", "    expected:"),
-     "bad.test.yaml:6:5: unknown case key `expected`; did you mean `expect`?"),
+     "bad.test.yaml:6:5: cases/0/expected: unknown key `expected` in a case; "
+     "did you mean `expect`?"),
     ("no cases", "policy: shopee.yaml\ncases: []\n",
      "bad.test.yaml:2:8: `cases:` is a non-empty list"),
     ("event and events", CASE.replace("    expect:", "    events: []\n    expect:"),
@@ -212,6 +214,16 @@ BAD = [
     ("unquoted number as buyer", CASE.replace("buyer: b-1", "buyer: 18767120425"),
      "bad.test.yaml:5:20: event/buyer: expected a non-empty string, found 18767120425 "
      "(a number to YAML; write it in quotes)"),
+    # issue 8: a misspelt state key was ignored and the case passed
+    ("misspelt state key", CASE.replace("agents:", "agnets:"),
+     "bad.test.yaml:4:46: state/agnets: unknown key `agnets` in a state snapshot; "
+     "did you mean `agents`?"),
+    ("misspelt event key", CASE.replace("source: product_page", "source: product_page, "
+                                                                "buyer_tag: vip"),
+     "bad.test.yaml:5:47: event/buyer_tag: unknown key `buyer_tag` in `message` event; "
+     "did you mean `buyer_tags`?"),
+    ("misspelt expected outcome", CASE.replace("{agent: elly}", "{outcome: asigned}"),
+     "bad.test.yaml:6:23: cases/0/expect/outcome: 'asigned' is not one of"),
     ("two cases with one name", CASE + CASE.split("cases:\n")[1],
      "bad.test.yaml:7:5: a second case named 'a case'"),
 ]

@@ -13,6 +13,8 @@ from ..compiler.emit import dumps
 from ..dsl.diagnostic import Diagnostic, Severity
 from ..dsl.load import display_name
 from ..dsl.span import file_span
+from ..runtime.shape import InputError
+from ..runtime.source_files import open_source
 from .output import policy_inputs, refuse_inputs, write_output
 
 _POLICY_MARK = re.compile(rb"^policyc\s*:", re.MULTILINE)
@@ -62,10 +64,10 @@ ONLY_POLICIES_HELP = ("skip named files that are not policies (no top-level `pol
 
 
 def _is_policy(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
+    try:  # a FIFO or a device is refused unread (runtime/source_files.py)
+        with open_source(path, "policy", stdin=False) as handle:
             return bool(_POLICY_MARK.search(handle.read(65536)))
-    except OSError:
+    except (OSError, InputError):
         return True  # let the compiler report why it cannot be read
 
 

@@ -24,7 +24,7 @@ from ..diffing import (
 )
 from ..runtime.explain import record_text
 from ..runtime.inputs import InputError
-from .output import Stop, load_policy
+from .output import Stop, load_policy, one_stdin
 from .simulate import numbered_log
 
 LEVEL = "fails"  # the trace view examples show
@@ -163,6 +163,7 @@ def diff_command(args: argparse.Namespace) -> int:
         from .. import bulk_replay
         return bulk_replay.diff_folder(args)
     # Either policy having errors leaves nothing to compare: unusable input (2).
+    one_stdin("diff", {"OLD": args.old, "NEW": args.new, "--log": args.log})
     old, new = load_policy(args.old, "diff", 2), load_policy(args.new, "diff", 2)
     # Each event must make sense under both policies: agents and groups of both.
     agents = old.agent_ids & new.agent_ids

@@ -24,9 +24,10 @@ from ..runtime.engine import Engine, Record
 from ..runtime.explain import decision_text, record_text, why_not, why_not_text
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
+from ..runtime.source_files import label
 from ..runtime.state import ShopState
 from ..runtime.trace import LEVELS, TraceStep, view
-from .output import Stop, load_policy
+from .output import Stop, load_policy, one_stdin
 from .simulate import read_log
 
 
@@ -74,12 +75,15 @@ def explain_command(args: argparse.Namespace) -> int:
     replay = args.log is not None and args.buyer and not single
     if not replay and (state_path is None or event_path is None or args.log is not None):
         raise Stop("policyc explain: give --state and --event, or --log and --buyer\n")
+    one_stdin("explain", {"POLICY": args.policy, "--state": state_path, "--event": event_path,
+                          "--log": args.log})
     try:
         router = load_policy(args.policy, "explain", 1)
         if replay or state_path is None or event_path is None:
             return _explain_log(router, args)
-        shop = state(router, read_json(state_path), str(state_path))
-        decision = decide(router, shop, read_json(event_path), trace=True, where=str(event_path))
+        shop = state(router, read_json(state_path, "state"), label(state_path))
+        decision = decide(router, shop, read_json(event_path, "event"), trace=True,
+                          where=label(event_path))
     except (InputError, ArtifactError, ValueError) as err:
         raise Stop(f"policyc explain: {err}\n") from None
     if args.format == "json":
@@ -221,12 +225,13 @@ def why_not_command(args: argparse.Namespace) -> int:
         raise Stop("policyc why-not: give POLICY (or --decisions to read recorded ones)\n")
     if (args.state is None) == (args.log is None) or (args.log is not None and not args.at):
         raise Stop("policyc why-not: give --state, or --log and --at\n")
+    one_stdin("why-not", {"POLICY": args.policy, "--state": args.state, "--log": args.log})
     try:
         router = load_policy(args.policy, "why-not", 1)
         if args.log is not None:
             shop = _replay(router, args.log, _at(args.at), "summary")[0].shop
         else:
-            shop = state(router, read_json(args.state), str(args.state))
+            shop = state(router, read_json(args.state, "state"), label(args.state))
     except (InputError, ArtifactError, ValueError, AssertionError) as err:
         raise Stop(f"policyc why-not: {err or 'the log has no event before --at'}\n") from None
     causes = why_not(router, shop, args.agent)
@@ -306,10 +311,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `explain` and `why-not` to the command line."""
     p = sub.add_parser("explain", help="decide one event and show why")
     p.add_argument("policy", type=Path, nargs="?",
-                   help="policy file or compiled .json artifact (not needed with --decisions)")
-    p.add_argument("--state", type=Path, help="state snapshot (JSON)")
-    p.add_argument("--event", type=Path, help="one message event (JSON)")
-    p.add_argument("--log", type=Path, help="event log (JSON Lines) to replay")
+                   help="policy file or compiled .json artifact (- reads an artifact from "
+                        "standard input; not needed with --decisions)")
+    p.add_argument("--state", type=Path, help="state snapshot (JSON; - reads standard input)")
+    p.add_argument("--event", type=Path, help="one message event (JSON; - reads standard input)")
+    p.add_argument("--log", type=Path, help="event log (JSON Lines; - reads standard input)")
     p.add_argument("--buyer", help="with --log: the buyer whose records to show")
     p.add_argument("--at", help="with --log: only the record at this time (ISO 8601)")
     _decisions_arguments(p, "read the buyer's records from this decision log (simulate -o) "
@@ -322,8 +328,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("why-not", help="why an agent receives no new chats")
     p.add_argument("policy", type=Path, nargs="?",
                    help="policy file or compiled .json artifact (not needed with --decisions)")
-    p.add_argument("--state", type=Path, help="state snapshot (JSON)")
-    p.add_argument("--log", type=Path, help="event log (JSON Lines) to replay")
+    p.add_argument("--state", type=Path, help="state snapshot (JSON; - reads standard input)")
+    p.add_argument("--log", type=Path, help="event log (JSON Lines; - reads standard input)")
     p.add_argument("--at", help="with --log: the moment to ask about (ISO 8601)")
     p.add_argument("--agent", required=True)
     _decisions_arguments(p, "answer from the agent facts and policy revision recorded in "

@@ -14,6 +14,7 @@ from ..dsl.diagnostic import has_errors
 from ..dsl.load import display_name
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
+from ..runtime.source_files import STDIN, label
 from .output import Stop, policy_inputs, refuse_inputs, write_output
 
 
@@ -30,17 +31,22 @@ def graph_command(args: argparse.Namespace) -> int:
     highlight = None
     if (args.state is None) != (args.event is None):
         raise Stop("policyc graph: --state and --event go together\n")
+    if str(args.state) == str(args.event) == STDIN:
+        raise Stop("policyc graph: only one of --state and --event can be - (standard input)\n")
     if args.state is not None and result.artifact is not None:
         try:
             router = Router(result.artifact)
-            shop = state(router, read_json(args.state), str(args.state))
-            decision = decide(router, shop, read_json(args.event), trace=True,
-                              where=str(args.event))
+            shop = state(router, read_json(args.state, "state"), label(args.state))
+            decision = decide(router, shop, read_json(args.event, "event"), trace=True,
+                              where=label(args.event))
         except (InputError, ValueError) as err:
             raise Stop(f"policyc graph: {err}\n") from None
         highlight = highlight_of(decision.to_dict("full"))
-    text = render_graph(graph, args.format, highlight=highlight,
-                        title=display_name(args.policy), texts=result.texts)
+    # Only the policy's own text goes into the page: an included roster or pins file
+    # may hold buyer ids or worse, and the graph links to policy lines only.
+    name = display_name(args.policy)
+    own = {name: result.texts[name]} if name in result.texts else {}
+    text = render_graph(graph, args.format, highlight=highlight, title=name, texts=own)
     if args.output is None:
         sys.stdout.write(text)
         return 1 if errors else 0

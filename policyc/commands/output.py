@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..api import PolicyError, load
-from ..runtime.artifact import ArtifactError
+from ..runtime.artifact import ArtifactError, read_artifact
 from ..runtime.atomic_write import write_atomic
 from ..runtime.router import Router
+from ..runtime.source_files import STDIN
 
 
 class Stop(Exception):
@@ -35,14 +36,30 @@ def load_policy(path: Path, command: str, policy_errors: int) -> Router:
     A missing file or a broken artifact is unusable input (2); a policy with
     errors stops with its diagnostics and `policy_errors` as the status.
     """
+    if str(path) == STDIN:  # a compiled artifact piped in (a YAML policy has includes)
+        try:
+            return Router(read_artifact(STDIN))
+        except ArtifactError as err:
+            raise Stop(f"policyc {command}: {err}\n") from None
     if not path.is_file():
-        raise Stop(f"{path}: no such file\n")
+        raise Stop(f"{path}: {'not a regular file' if path.exists() else 'no such file'}\n")
+    if path.suffix == ".jsonl":
+        raise Stop(f"{path}: this looks like an event log (JSON Lines), not a policy or a "
+                   "compiled artifact\n")
     try:
         return load(path)
     except PolicyError as err:
         raise Stop(err.report, policy_errors) from None
     except ArtifactError as err:
         raise Stop(f"policyc {command}: {err}\n") from None
+
+
+def one_stdin(command: str, paths: dict[str, Path | None]) -> None:
+    """Stop unless at most one of the inputs (by their command-line names) is `-`."""
+    piped = [name for name, path in paths.items() if path is not None and str(path) == STDIN]
+    if len(piped) > 1:
+        raise Stop(f"policyc {command}: only one of {' and '.join(piped)} can be - "
+                   "(standard input)\n")
 
 
 def cannot_write(path: Path, err: OSError) -> Stop:

@@ -13,60 +13,38 @@ from typing import Any
 from ..decision_log import DecisionLogError, build_index, keep_revision
 from ..progress import Progress, progress
 from ..runtime.atomic_write import make_folder
-from ..runtime.clock import parse_instant
 from ..runtime.counters import counters_text
 from ..runtime.engine import Engine
-from ..runtime.inputs import InputError, check_event
+from ..runtime.inputs import InputError, read_events
 from ..runtime.journal import JournaledEngine, JournalError
 from ..runtime.offline_pool import runs_summary, runs_text
 from ..runtime.records import DECIDED, Record
 from ..runtime.router import Router
 from ..runtime.trace import LEVELS
-from .output import Stop, cannot_write, load_policy, policy_inputs, refuse_inputs, write_output
+from .output import (
+    Stop,
+    cannot_write,
+    load_policy,
+    one_stdin,
+    policy_inputs,
+    refuse_inputs,
+    write_output,
+)
 
 
 def read_log(path: Path, agents: AbstractSet[str],
-             groups: AbstractSet[str]) -> list[dict[str, Any]]:
-    """The events of a JSON Lines log, checked; InputError names `FILE:LINE` of a bad one."""
-    return [event for _, event in numbered_log(path, agents, groups)]
+             groups: AbstractSet[str], keep: list[str] | None = None) -> list[dict[str, Any]]:
+    """The events of a JSON Lines log, checked; InputError names `FILE:LINE` of a bad one.
+
+    The log is streamed (runtime/source_files.py); `keep` collects its lines' text.
+    """
+    return [event for _, event in numbered_log(path, agents, groups, keep)]
 
 
-def numbered_log(path: Path, agents: AbstractSet[str],
-                 groups: AbstractSet[str]) -> list[tuple[int, dict[str, Any]]]:
+def numbered_log(path: Path, agents: AbstractSet[str], groups: AbstractSet[str],
+                 keep: list[str] | None = None) -> list[tuple[int, dict[str, Any]]]:
     """`read_log` with each event's line number (blank lines are skipped, so they differ)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(str(path), "no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(str(path), f"cannot read: {err}") from None
-    events: list[tuple[int, dict[str, Any]]] = []
-    last = float("-inf")
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            event = check_event(_json(line, where), where, agents, groups)
-        except InputError as err:
-            field = err.where[len(where):].lstrip("/")
-            raise InputError(where, f"{field}: {err.message}" if field else err.message) from None
-        if event["type"] == "transfer" and "to_group" in event and event["to_group"] not in groups:
-            raise InputError(where, f"to_group: unknown group {event['to_group']!r}")
-        at = parse_instant(event["at"])
-        if at < last:
-            raise InputError(where, f"at: {event['at']} is earlier than the event before it "
-                                    "(a log is in time order)")
-        last = at
-        events.append((number, event))
-    return events
-
-
-def _json(line: str, where: str) -> Any:
-    try:
-        return json.loads(line)
-    except json.JSONDecodeError as err:
-        raise InputError(where, f"not JSON: {err.msg} (column {err.colno})") from None
+    return [(number, event) for number, _, event in read_events(path, agents, groups, keep)]
 
 
 def summarize(engine: Engine, records: list[Record], events: int, log: str) -> dict[str, Any]:
@@ -146,18 +124,20 @@ def replay(engine: Engine, events: list[dict[str, Any]], bar: Progress) -> list[
 
 def simulate_command(args: argparse.Namespace) -> int:
     """policyc simulate POLICY --log EVENTS.jsonl [-o DECISIONS.jsonl]."""
+    one_stdin("simulate", {"POLICY": args.policy, "--log": args.log})
     if args.log.is_dir():  # many shops' logs, in parallel (policyc/bulk_replay.py)
         from .. import bulk_replay
         return bulk_replay.simulate_folder(args)
     router = load_policy(args.policy, "simulate", 1)
     journal = _journal_path(args)
     _refuse_inputs(args, router, journal)
+    lines: list[str] | None = [] if journal is not None else None  # the journal digests them
     try:
-        events = read_log(args.log, router.agent_ids, set(router.groups))
+        events = read_log(args.log, router.agent_ids, set(router.groups), lines)
     except InputError as err:
         raise Stop(f"{err}\n") from None
     try:
-        engine = _engine(router, events, args, journal)
+        engine = _engine(router, events, args, journal, "".join(lines or ()))
         try:
             records = replay(engine, events, progress(len(events), sys.stderr, "replaying",
                                                       forced=args.progress))
@@ -230,8 +210,8 @@ def _refuse_inputs(args: argparse.Namespace, router: Router, journal: Path | Non
 
 
 def _engine(router: Router, events: list[dict[str, Any]], args: argparse.Namespace,
-            path: Path | None) -> Engine:
-    """The engine for this run: journaled (runtime/journal.py) unless there is nowhere to."""
+            path: Path | None, log_text: str) -> Engine:
+    """The engine for this run: journaled to `path` (with the log's text) unless None."""
     if path is None:
         if args.resume:
             raise JournalError("--resume needs a journal (-o FILE or --journal FILE)")
@@ -240,7 +220,7 @@ def _engine(router: Router, events: list[dict[str, Any]], args: argparse.Namespa
         make_folder(path.parent)
     except OSError as err:
         raise JournalError(f"{path}: cannot make the journal's folder: {err.strerror}") from None
-    return JournaledEngine(router, path, args.log.read_text(encoding="utf-8"), events,
+    return JournaledEngine(router, path, log_text, events,
                            trace=args.trace, resume=args.resume, batch=args.journal_batch)
 
 
@@ -253,8 +233,10 @@ def _positive(text: str) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `simulate` to the command line."""
     p = sub.add_parser("simulate", help="run the stateful engine over an event log")
-    p.add_argument("policy", type=Path, help="policy file or compiled .json artifact")
-    p.add_argument("--log", type=Path, required=True, help="events, JSON Lines in time order")
+    p.add_argument("policy", type=Path, help="policy file or compiled .json artifact "
+                                             "(- reads an artifact from standard input)")
+    p.add_argument("--log", type=Path, required=True,
+                   help="events, JSON Lines in time order (- reads standard input)")
     p.add_argument("-o", "--output", type=Path,
                    help="write the routing records (JSON Lines), with the policy revision "
                         "(OUTPUT.policies/) and an index (OUTPUT.index.sqlite) beside them")
