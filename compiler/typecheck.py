@@ -98,6 +98,11 @@ class ExprChecker:
                 return "none" if ftype == "enum:order_state" else None
             if ftype.startswith("enum:") and kind == "str":
                 return self._symbol(str(expr.value), ftype[5:], expr)
+            if kind == "int" and isinstance(expr.value, float):
+                # Every numeric field counts something (agents, chats): the artifact and
+                # the runtime compare whole numbers only.
+                self._mismatch(expr, f"`{field}` holds a whole number, not {expr.value:g}")
+                return _MISSING
             if kind == ftype or (ftype == "set" and kind == "str"):
                 return expr.value
             self._mismatch(expr, f"`{field}` holds {_describe(ftype)}, not {_describe(kind)}")
