@@ -83,7 +83,8 @@ def prepare(folder: Path, events: int, agents: int) -> tuple[Path, Path, Path, d
         policy.write_text(text, encoding="utf-8")
         day.write_text(log, encoding="utf-8")
         costs["generate_s"] = time.perf_counter() - start
-    if not decisions.exists() or decisions.stat().st_mtime < day.stat().st_mtime:
+    if not decisions.exists() or decisions.stat().st_mtime < day.stat().st_mtime \
+            or _recorded_policy(decisions) != _policy_hash(policy):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "policyc", "simulate", str(policy), "--log",
                         str(day), "-o", str(decisions), "--trace", "fails", "--no-journal"],
@@ -96,6 +97,19 @@ def prepare(folder: Path, events: int, agents: int) -> tuple[Path, Path, Path, d
                    cwd=ROOT, check=True)
     costs["index_s"] = time.perf_counter() - start
     return policy, day, decisions, costs
+
+
+def _recorded_policy(decisions: Path) -> str | None:
+    """The policy hash the first record names (records of an older policyc may differ)."""
+    with decisions.open(encoding="utf-8") as handle:
+        first = handle.readline()
+    return json.loads(first).get("policy") if first.strip() else None
+
+
+def _policy_hash(policy: Path) -> str:
+    from policyc.api import load
+
+    return load(policy).policy_hash
 
 
 def busiest_buyer(decisions: Path) -> tuple[str, int]:
