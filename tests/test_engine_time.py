@@ -167,7 +167,8 @@ def test_T2_spring_forward_through_simulate(tmp_path: Path,
     log.write_text("".join(json.dumps(e) + "\n" for e in (
         {"type": "tick", "at": "2026-03-29T00:00:00+01:00"},
         {"type": "message", "at": "2026-03-29T05:00:00+02:00", "buyer": "b1",
-         "source": "product_page"})))
+         "source": "product_page"},
+        {"type": "tick", "at": "2026-03-29T06:00:00+02:00"})))  # the reproduction
     out = tmp_path / "records.jsonl"
     assert main(["simulate", str(policy), "--log", str(log), "-o", str(out),
                  "--no-journal"]) == 0
