@@ -153,6 +153,8 @@ class Day:
         self.plan()
         while self.todo:
             minute, _, planned = heapq.heappop(self.todo)
+            for rec in self.engine.advance_to(self.at(minute)):  # the shop as it is by then
+                self.react(rec, minute)
             ready = self.ready(planned, minute)
             if ready is None:
                 continue

@@ -1,12 +1,11 @@
-"""Open conversations (a buyer with an agent) and the timeouts that end or move them (S11, Y11).
+"""Open conversations: a buyer with an agent, and the facts its timeouts run from (S11, Y11).
 
-The engine keeps one `Conversation` per buyer with an agent; `expired` says
-which of them a `tick` at a given time closes or routes again, and why.
+The engine keeps one `Conversation` per buyer with an agent; when its next
+timeout is due is `runtime/timers.py`'s `next_timeout`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,29 +27,7 @@ class Conversation:
     message: dict[str, Any] | None = None  # the buyer's message that opened it
     opened: float = 0.0  # when its agent got it (Y14 first response time)
     answered: bool = False  # its agent has replied since it got it
+    stamp: int = -1  # its live timer (-1: none); any other is stale (timers.py)
+    due: float = 0.0  # when its live timer fires
+    unmoved: bool = False  # reassign_unreplied ran and kept it with its agent
 
-
-def expired(conversations: Iterable[Conversation], timeouts: dict[str, int | None],
-            at: float) -> list[tuple[Conversation, str]]:
-    """The conversations a tick at `at` ends or moves, each with the timeout's name.
-
-    S11 `close_read_idle` never closes an unread conversation; Y11
-    `agent_no_response` / `customer_no_response` close; `reassign_unreplied`
-    routes an unanswered one again (the engine decides whether it moves).
-    """
-    idle = timeouts.get("close_read_idle")
-    silent = timeouts.get("customer_no_response")
-    slow = timeouts.get("agent_no_response")
-    reassign = timeouts.get("reassign_unreplied")
-    found: list[tuple[Conversation, str]] = []
-    for conv in conversations:
-        if idle is not None and not conv.unread and at - conv.last_update > idle:
-            found.append((conv, "close_read_idle"))
-        elif slow is not None and conv.pending and at - conv.since > slow:
-            found.append((conv, "agent_no_response"))
-        elif (silent is not None and not conv.pending and conv.replied is not None
-              and at - conv.replied > silent):
-            found.append((conv, "customer_no_response"))
-        elif reassign is not None and conv.pending and at - conv.since > reassign:
-            found.append((conv, "reassign_unreplied"))
-    return found

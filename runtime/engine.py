@@ -9,35 +9,48 @@ routing outcome is one record (runtime/records.py), so G1 holds visibly: each
 that is neither in a conversation nor handed to the main account, assistant or
 exclusion is listed by `waiting()`.
 
-Four concerns live beside it: who takes staged chats and how many
+Time is discrete-event (runtime/timers.py): every rule that acts when time
+passes (S11 and Y11 timeouts, `reassign_unreplied`, the S8 grace, S7
+`even_split` leftovers, T2 pool slots) is a timer in one heap, fired at its own
+instant before any later event is applied; `tick` events and `advance_to`
+only move time. A record a timer makes has that instant as its `at`, and as
+its event (or `cause`) a `{"type": "tick", "at": ...}` naming the instant.
+
+Five concerns live beside it: who takes staged chats and how many
 (runtime/staging.py, S7), the offline pool's scheduled runs
-(runtime/offline_pool.py, T2-T8, fired by `tick`), the auto replies a buyer
-message gets (runtime/auto_replies.py, Y10), and the shop and agent counters
-(runtime/counters.py, S13, Y14, `counters()`). All of them read event times
-only, so replaying the same events rebuilds the same state (G3; the journal
-relies on it).
+(runtime/offline_pool.py, T2-T8), the auto replies a buyer message gets
+(runtime/auto_replies.py, Y10), the shop and agent counters
+(runtime/counters.py, S13, Y14, `counters()`), and the agent facts each record
+carries (runtime/facts.py). All of them read event and timer times only, so
+replaying the same events rebuilds the same state (G3; the journal relies on it).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from . import records
 from .auto_replies import AutoReplies
-from .clock import format_instant, parse_instant
-from .conversation import Conversation, expired
+from .clock import parse_instant
+from .conversation import Conversation
 from .counters import Counters
 from .decision import Decision
-from .offline_pool import NOTE, OfflinePool, newest, note_message
+from .facts import FactsLog
+from .offline_pool import OfflinePool, newest, note_message
 from .records import Event, Record
 from .router import Router
 from .staging import Staging
 from .state import AgentState, ShopState
+from .timers import Timekeeper
 from .transfers import transfer_target
 from .waiting import PLACES, Entry, Waiting
 
 __all__ = ["Conversation", "Engine", "Entry", "Event", "Record"]
+
+# Events after which a `reassign_unreplied` that kept its chat is tried again: the
+# ones that change who can take chats.
+MOVERS = frozenset({"agent_status", "set_capacity", "membership", "close", "transfer", "pick"})
 
 
 def pick_why(agent: AgentState) -> str | None:
@@ -76,6 +89,8 @@ class Engine:
         self.replies = AutoReplies(settings, router.tz, router.language)
         self.tally = Counters(router.tz)
         self.pool = OfflinePool(router, settings.get("offline_pool"))
+        self.time = Timekeeper(self)  # runtime/timers.py
+        self.facts = FactsLog(router.tz)
         if snapshot is not None:
             self._start(router.state(snapshot))
 
@@ -83,16 +98,59 @@ class Engine:
         self.state = state
         self.places = Waiting(state, self.router.settings["queue"]["order"])
         self.tally.start(state.agents.values(), state.at)
-        self.pool.start(state.at)
+        state.touched.update(state.agents)  # the first record carries every agent's facts
+        slot = self.pool.first_slot(state.at)
+        if slot is not None:
+            self.time.timers.set(slot, "pool")
 
     # -- the front door ----------------------------------------------------------
     def feed(self, event: Event) -> list[Record]:
-        """Apply one (validated) event; the records it made, in order."""
+        """Apply one (validated) event; the records it made, in order. Every timer due at
+        or before the event's time fires first, each at its own instant; timers the
+        event sets for its own instant fire after it."""
         at = parse_instant(event["at"])
         if self.state is None:
             self._start(self.router.state({"at": event["at"]}))
-        self.shop.at = at
         out: list[Record] = []
+        heap = self.time.timers.heap  # the checks inline: this runs once per event
+        if heap and heap[0].due <= at:
+            self.time.fire_due(at, out)
+        first = len(out)
+        self._apply(event, at, out)  # one step (`_step`), spelled out
+        if len(out) > first and self.facts.pending:
+            out[first]["facts"] = self.facts.take()
+        self.facts.note(self.shop, at)
+        if heap and heap[0].due <= at:
+            self.time.fire_due(at, out)
+        return out
+
+    def advance_to(self, at: float | str) -> list[Record]:
+        """Move time to `at` (epoch seconds, or ISO 8601 with an offset) without an event:
+        fire every timer due at or before it, each at its own instant, in time order
+        (ties: runtime/timers.py); the records they made, in order. A live caller calls
+        it from its own clock; `tick` events do the same. Time never goes back
+        (ValueError); before any event the shop starts at `at`."""
+        return self.time.advance_to(at)
+
+    def next_due(self) -> str | None:
+        """When the next timer is due (ISO 8601, shop time), or None: nothing fires before
+        it, so a live caller may sleep until then (the timer may find nothing to do)."""
+        return self.time.next_due()
+
+    def _step(self, at: float, apply: Callable[[list[Record]], None],
+              out: list[Record]) -> None:
+        """Apply one event or timer at `at`; the first record it makes carries the agent
+        facts changed before it (runtime/facts.py)."""
+        first = len(out)
+        apply(out)
+        if len(out) > first:
+            rows = self.facts.take()
+            if rows is not None:
+                out[first]["facts"] = rows
+        self.facts.note(self.shop, at)
+
+    def _apply(self, event: Event, at: float, out: list[Record]) -> None:
+        self.shop.at = at
         match event["type"]:
             case "message":
                 self._message(event, at, out)
@@ -109,8 +167,10 @@ class Engine:
             case "membership":
                 self._membership(event, out)
             case "tick":
-                self._tick(event, at, out)
-        return out
+                pass  # time has reached `at`: the timers due by then fired before it
+        if event["type"] in MOVERS:
+            self.time.retry_unmoved(at)
+        self.time.arm_staging(at)
 
     def run(self, events: list[Event]) -> list[Record]:
         """Feed every event in order; all their records, in order."""
@@ -176,9 +236,11 @@ class Engine:
         if not conv.pending:
             conv.pending = True
             conv.since = at
+            conv.unmoved = False  # a new unanswered message: reassign_unreplied runs anew
             agent.pending += 1
         conv.last_update = at
         self.shop.touch(agent)
+        self.time.arm(conv)
 
     def _settle(self, d: Decision, message: Event, at: float) -> None:
         """Put a decided chat where its outcome says: a conversation or a waiting place."""
@@ -201,6 +263,8 @@ class Engine:
             if d.outcome == "pooled":
                 note_message(entry, message)
             self.wait.hold(entry)
+            if awaited is not None and d.reason == "recent_contact_waiting":
+                self.time.arm_grace(d.buyer, awaited, at)
 
     def _open(self, buyer: str, agent_id: str, group: str | None, reason: str,
               at: float, message: Event | None, cause: str) -> str | None:
@@ -209,9 +273,11 @@ class Engine:
         agent = self.shop.agents[agent_id]
         if group is None and agent.groups:
             group = agent.groups[0]
-        self.conversations[buyer] = Conversation(buyer, agent_id, group, reason, at, since=at,
-                                                 message=message, opened=at)
+        conv = Conversation(buyer, agent_id, group, reason, at, since=at, message=message,
+                            opened=at)
+        self.conversations[buyer] = conv
         self.tally.assigned(agent_id, cause, at)
+        self.time.arm(conv)
         return group
 
     # -- handing out waiting chats ---------------------------------------------------
@@ -357,10 +423,13 @@ class Engine:
                 agent.pending -= 1
         conv.last_update = at
         self.shop.touch(agent)
+        self.time.arm(conv)
 
     def _detach(self, conv: Conversation) -> AgentState:
         """Take a conversation off its agent's counters (close or transfer away)."""
         del self.conversations[conv.buyer]
+        self.time.unmoved.pop(conv.buyer, None)
+        conv.stamp = -1  # its timers are stale
         agent = self.shop.agents[conv.agent]
         agent.open -= 1
         agent.unread -= conv.unread
@@ -376,6 +445,7 @@ class Engine:
         agent.unread += conv.unread
         agent.pending += conv.pending
         self.shop.touch(agent)
+        self.time.arm(conv)
 
     def _close(self, conv: Conversation, event: Event, at: float,
                out: list[Record]) -> None:
@@ -425,72 +495,3 @@ class Engine:
         why = "nothing to pick" if buyer is None else \
             f"{buyer} is not waiting in the queue, pool or staging"
         out.append(records.ignored(event, why, self.policy))
-
-    # -- time --------------------------------------------------------------------
-    def _tick(self, event: Event, at: float, out: list[Record]) -> None:
-        """Timeouts (S11, Y11) close conversations; S8 waits past their grace are routed."""
-        for conv, why in expired(self.conversations.values(), self.timeouts, at):
-            if conv.buyer not in self.conversations:
-                continue
-            if why == "reassign_unreplied":
-                self._reassign(conv, event, at, out)
-            else:
-                out.append(records.closed(event, conv.buyer, conv.agent, why, self.policy))
-                self._close(conv, event, at, out)
-        for entry in self.wait.with_reason("recent_contact_waiting"):
-            self._retry(entry, event, at, out)
-        if self.staging.mode == "even_split" and self.shop.staging:
-            self._deal_staging(event, at, out)
-        for slot in self.pool.due(at):
-            self._pool_run(slot, event, at, out)
-
-    def _pool_run(self, slot: float, event: Event, at: float, out: list[Record]) -> None:
-        """T2-T8: one scheduled run of the offline pool (runtime/offline_pool.py): its
-        `pool_run` record, then a `release` record per chat it distributed."""
-        plan = self.pool.plan(self.shop, self.wait.lists["pool"], slot)
-        given: list[Record] = []
-        failed: Counter[str] = Counter()
-        for entry in plan.take:
-            choice = self.pool.choose(self.shop, entry, event["at"], self.trace)
-            if isinstance(choice, str):
-                failed[choice] += 1
-                continue
-            self._hand_out(entry, choice.agent, "pool_distribution", event, at, given,
-                           choice.group, choice.selection)
-            rec = given[-1]
-            rec.update(pool_run=format_instant(slot, self.router.tz), note=NOTE,
-                       routed_by=choice.routed_by)
-            if choice.decision is not None:  # G4: the route's own path (and trace) to it
-                routed = choice.decision.to_dict(self.trace_level)
-                rec.update({k: routed[k] for k in ("path", "trace") if k in routed})
-        out.append(self.pool.record(plan, event, [r["buyer"] for r in given], failed,
-                                    self.policy))
-        out.extend(given)
-
-    def _reassign(self, conv: Conversation, event: Event, at: float,
-                  out: list[Record]) -> None:
-        """`timeouts.reassign_unreplied`: an unanswered conversation is routed again, and
-        moves only when the route assigns it to another agent (so a returning buyer's
-        agent who is still online keeps it, by recent contact)."""
-        message = conv.message or {"type": "message", "buyer": conv.buyer, "source": "unknown"}
-        self._detach(conv)
-        d = self.router.decide(self.shop, dict(message, at=event["at"]), trace=self.trace)
-        if d.outcome != "assigned" or d.agent == conv.agent:
-            self._attach(conv)
-            return
-        d.auto_replies = ()
-        self._settle(d, message, at)
-        rec = records.from_decision("release", d, self.trace_level, message, event)
-        rec["why"] = "reassign_unreplied"
-        out.append(rec)
-
-    def _deal_staging(self, event: Event, at: float, out: list[Record]) -> None:
-        """S7 even_split: staged chats still left on a tick are dealt one by one
-        (runtime/staging.py `Staging.dealer`)."""
-        while self.shop.staging:
-            agent = self.staging.dealer(self.shop)
-            entry = self.wait.next("staging")
-            if agent is None or entry is None:
-                return
-            self._hand_out(entry, agent, "staging_release", event, at, out)
-

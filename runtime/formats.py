@@ -150,12 +150,20 @@ DECISION = Record("a decision", DECISION_KEYS,
                   doc="one routing outcome (CONTRACT.md), as `policyc explain --format json` "
                       "prints it")
 
-_ROUTED = (BUYER_KEY, *DECISION_KEYS,
+FACTS_KEY = Key("facts", Items(Record("an agent-facts row", (
+    AGENT_KEY, Key("at", Instant(), required=True),
+    Key("status", Text(STATUSES), required=True), Key("open", COUNT, required=True),
+    Key("capacity", Nullable(Whole(0, COUNT_MAX)), required=True),
+    Key("groups", Items(NAME), required=True)))),
+    doc="agents whose facts changed since the previous record, each with its instant "
+        "(runtime/facts.py)")
+_ROUTED = (BUYER_KEY, *DECISION_KEYS, FACTS_KEY,
            Key("cause", EVENT, doc="the event that handed the chat out"),
            Key("auto_reply_texts", ANY), Key("note", ANY), Key("routed_by", ANY),
            Key("pool_run", ANY), Key("why", ANY))
 _OTHER = (Key("at", Instant(), required=True),
-          Key("event", EVENT, required=True), Key("policy", POLICY_HASH, required=True))
+          Key("event", EVENT, required=True), Key("policy", POLICY_HASH, required=True),
+          FACTS_KEY)
 RECORD = Tagged("kind", "record kind", {
     **{kind: Record(f"a `{kind}` record", _ROUTED)
        for kind in ("route", "continued", "release", "transfer")},

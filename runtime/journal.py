@@ -9,7 +9,7 @@ ends with exactly the records, byte for byte, of a run that was never stopped.
 Why this design:
 
 - The engine is deterministic (G3) and its state is large and changing (heaps,
-  waiting places, conversations), so the journal stores no engine state: it
+  timers, waiting places, conversations), so the journal stores no engine state: it
   stores what the engine *said*. To resume, a fresh engine is fed the events
   already journaled again, which rebuilds its state exactly; each event's
   records are compared with the journaled ones, byte for byte, so a changed
@@ -306,6 +306,13 @@ class JournaledEngine(Engine):
         if self.journal is not None:
             self.journal.close()
             self.journal = None
+
+    def advance_to(self, at: float | str) -> list[Record]:
+        """Refused: the journal holds each log event's records (timers included, as the
+        event that came after them), so time moving without an event would make records
+        no journal row holds. A journaled replay moves time with its log's events."""
+        raise JournalError("a journaled replay moves time only with its log's events; "
+                           "use an Engine to call advance_to")
 
     def write_output(self, output: Path) -> None:
         """Rewrite the records output from the (complete) journal."""

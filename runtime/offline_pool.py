@@ -3,16 +3,20 @@
 Chats the route pools (outcome `pooled`, T1) stay in the pool until a run, or
 an agent's `pick` (without a buyer: the chat with the latest message, `newest`),
 takes them; an agent coming online takes none. The engine
-asks this module three things on every `tick`, and does the moving itself:
+asks this module three things, and does the moving itself:
 
-- **When** (T2, `due`): a run is due at every hour and half hour inside each
-  `offline_pool.windows` entry, both ends included, in shop-local time
-  (09:00-09:30 runs at 09:00 and at 09:30; a window whose end is before its
-  start runs over midnight). Runs fire on `tick` events only: a tick at or
-  after a slot fires every slot since the previous tick (never one before the
-  engine's first event), each once, oldest first, on the shop as it is at that
-  tick.
-- **What** (T3, T5, T6, `plan`): a run looks back 24 hours from its slot. Scope
+- **When** (T2, `next_slot`): a run is due at every hour and half hour inside
+  each `offline_pool.windows` entry, both ends included, in shop-local wall
+  time (09:00-09:30 runs at 09:00 and at 09:30; a window whose end is before
+  its start runs over midnight). The engine keeps the next slot as a timer
+  (runtime/timers.py) and fires it at its own instant, on the shop as it is at
+  that instant, whatever events or ticks come after (never a slot before the
+  engine's first event). On a daylight-saving change the wall clock decides: a
+  local time that does not exist that day (spring forward: 02:00 and 02:30 in
+  Europe/Berlin) has no run, and one that happens twice (fall back) runs once,
+  at its first occurrence; so slots always fire once each, in time order.
+- **What** (T3, T5, T6, `plan`): a run looks back 24 hours from its slot, at
+  messages received by the slot (never a later one). Scope
   `wants_human_24h` takes a pooled chat whose latest message that asked for a
   human (`wants_human: true`; absent counts as false, as in conditions) is that
   recent; `all_24h` one whose latest message is. Older chats stay in the pool,
@@ -94,45 +98,49 @@ class Choice:
 
 @dataclass
 class OfflinePool:
-    """The pool's settings (`offline_pool:`, or none) and how far its slots have fired."""
+    """The pool's settings (`offline_pool:`, or none) and its slots' minutes of the day."""
 
     router: Router
     settings: dict[str, Any] | None
-    after: float | None = None  # every slot up to here has fired (or came before the start)
     minutes: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.minutes = _slot_minutes(self.settings["windows"] if self.settings else [])
 
-    def start(self, at: float) -> None:
-        """The engine's first moment: a slot at it is due, none before (event times are
-        whole seconds or finer, slots whole minutes)."""
-        self.after = at - 0.5
-
     # -- when -------------------------------------------------------------------------
-    def due(self, at: float) -> list[float]:
-        """The slots a tick at `at` fires, oldest first; they count as fired."""
-        if not self.minutes or self.after is None or at <= self.after:
-            return []
+    def first_slot(self, start: float) -> float | None:
+        """The first slot at or after the engine's first moment (event times are whole
+        seconds or finer, slots whole minutes)."""
+        return self.next_slot(start - 0.5)
+
+    def next_slot(self, after: float) -> float | None:
+        """The first slot strictly after `after`, in shop-local wall time; None without
+        windows. Local times skipped by a clock change have no slot, repeated ones the
+        first (see the module's docstring)."""
+        if not self.minutes:
+            return None
         tz = zone(self.router.tz)
-        day = datetime.fromtimestamp(self.after, tz).date()
-        last = datetime.fromtimestamp(at, tz).date()
-        found: list[float] = []
-        while day <= last:
-            found.extend(s for m in self.minutes if self.after < (s := _instant(day, m, tz)) <= at)
+        day = datetime.fromtimestamp(after, tz).date()
+        for _ in range(3):  # every day has a slot unless all fall in a clock change's gap
+            for m in self.minutes:
+                slot = _instant(day, m, tz)
+                if slot is not None and slot > after:
+                    return slot
             day += timedelta(days=1)
-        self.after = at
-        return found
+        return None
 
     # -- what -------------------------------------------------------------------------
     def plan(self, shop: ShopState, pool: list[Entry], slot: float) -> Plan:
+        """The run at `slot` on the shop as it is then: its head count, cap, the chats in
+        scope and the ones it will try, or why it fails as a whole."""
         cfg = self.settings
         assert cfg is not None
         online = [a for a in self._target(shop) if a.status == "online"]
         avg = sum(a.pending for a in online) / len(online) if online else None
         cap = min(len(online) * cfg["per_agent"], cfg["hard_cap"], HARD_CAP)
         scoped = [(recent, i, e) for i, e in enumerate(pool)
-                  if (recent := _latest(e, cfg["scope"])) is not None and slot - recent <= DAY]
+                  if (recent := _latest(e, cfg["scope"])) is not None
+                  and 0 <= slot - recent <= DAY]
         scoped.sort(key=lambda row: (-row[0], -row[1]))  # T3: newest first
         failure = None
         if len(online) < max(cfg["min_online"], 1):
@@ -194,7 +202,7 @@ class OfflinePool:
         return agent
 
     # -- records ----------------------------------------------------------------------
-    def record(self, plan: Plan, tick: dict[str, Any], given: list[str],
+    def record(self, plan: Plan, event: dict[str, Any], given: list[str],
                failed: Counter[str], policy: str) -> dict[str, Any]:
         """The `pool_run` record of T8."""
         cfg = self.settings
@@ -202,9 +210,9 @@ class OfflinePool:
         if plan.failure is not None:
             failed = Counter({plan.failure: plan.in_scope})
         return {
-            "kind": "pool_run", "at": tick["at"], "slot": format_instant(plan.slot,
+            "kind": "pool_run", "at": event["at"], "slot": format_instant(plan.slot,
                                                                          self.router.tz),
-            "event": tick, "operator": "system", "target": cfg["target"], "scope": cfg["scope"],
+            "event": event, "operator": "system", "target": cfg["target"], "scope": cfg["scope"],
             "online": plan.online,
             "avg_pending": None if plan.avg_pending is None else round(plan.avg_pending, 2),
             "cap": plan.cap, "in_scope": plan.in_scope,
@@ -253,8 +261,15 @@ def _slot_minutes(windows: list[dict[str, int]]) -> list[int]:
     return sorted(minutes)
 
 
-def _instant(day: date, minute: int, tz: Any) -> float:
-    return datetime.combine(day, time(minute // 60, minute % 60), tz).timestamp()
+def _instant(day: date, minute: int, tz: Any) -> float | None:
+    """The instant the local wall clock shows `minute` on `day`: its first occurrence
+    when it shows it twice (fold 0), None when it never does (a spring-forward gap)."""
+    wall = time(minute // 60, minute % 60)
+    epoch = datetime.combine(day, wall, tz).timestamp()
+    back = datetime.fromtimestamp(epoch, tz)
+    if back.date() != day or back.time() != wall:
+        return None
+    return epoch
 
 
 # -- reports ---------------------------------------------------------------------------

@@ -12,15 +12,19 @@ the event that handed it out as `cause`. Kinds:
   route when its agent came back (Y8, S8), the S8 grace ran out, or an
   unanswered conversation moved on (`why`: `reassign_unreplied`);
 - `transfer`: a conversation forwarded by an agent (S10, Y12);
-- `closed`: a conversation the engine closed on a `tick` (`why`: S11
-  `close_read_idle`, Y11 `customer_no_response` / `agent_no_response`); no outcome;
+- `closed`: a conversation a timeout closed (`why`: S11 `close_read_idle`, Y11
+  `customer_no_response` / `agent_no_response`), at the timeout's instant; no outcome;
 - `ignored`: an event that changed nothing (`why` says what was missing); no outcome;
 - `membership`: an agent joined or left a group while the shop runs (S12; with
   `left`, the groups S2 took it out of; `groups`, its groups after); no outcome,
   no buyer: the change itself moves no chat;
-- `pool_run`: one scheduled run of the offline pool on a `tick` (T8: slot, head
+- `pool_run`: one scheduled run of the offline pool at its slot (T8: slot, head
   count, cap, distributed, failures with reasons; runtime/offline_pool.py); no
   outcome. The chats it gives out follow it as `release` records.
+
+A record a timer made (runtime/timers.py) names the instant it fired at as
+`{"type": "tick", "at": ...}`, its `event` or `cause`. Any record may carry
+`facts`, the agent facts changed since the previous record (runtime/facts.py).
 """
 
 from __future__ import annotations

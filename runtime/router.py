@@ -268,9 +268,10 @@ class Router:
             return ("assigned", "recent_contact", agent, None, "only_candidate",
                     "outcome:assigned:recent_contact")
         # Waiting needs a grace (the compiler draws the waiting edge only then): with none,
-        # an offline_since later than the message must not make the buyer wait.
+        # an offline_since later than the message must not make the buyer wait. The grace
+        # runs out at its end (runtime/timers.py fires it then).
         if (grace and why == "offline" and agent is not None and agent.offline_since is not None
-                and at - agent.offline_since <= grace):
+                and at - agent.offline_since < grace):
             return ("waiting", "recent_contact_waiting", None, None, None,
                     "outcome:waiting:recent_contact_waiting")
         return None

@@ -8,8 +8,9 @@ asks this module who and how many:
   `first_online`; in `even_split`, the staged chats divided by itself and the
   agents who may still come online (at most the cap);
 - an agent reading a chat while it is `alone` online takes more, up to the cap;
-- in `even_split`, chats still staged on a tick go one by one to the `dealer`'s
-  choice, by the shop's strategy.
+- in `even_split`, chats still staged after an event go one by one, at that
+  instant (a `staging` timer, runtime/timers.py), to the `dealer`'s choice, by
+  the shop's strategy.
 
 Each hand-out stops when the agent's unread reaches the cap.
 """
@@ -54,7 +55,7 @@ class Staging:
                        for a in shop.agents.values())
 
     def dealer(self, shop: ShopState) -> AgentState | None:
-        """even_split on a tick: the available agent under the cap the shop's strategy
+        """even_split, leftovers: the available agent under the cap the shop's strategy
         picks (fewest unread: evenly by count), ties to the earliest created."""
         takers = self._takers(shop, lambda a: a.eligible and a.unread < self.cap)
         return min(takers, key=lambda a: (self.key(a), a.rank)) if takers else None

@@ -195,12 +195,14 @@ class ShopState:
         self.staging: list[dict[str, object]] = []
         self.pool: list[dict[str, object]] = []
         self.pools: dict[str, Pool] = {}
+        self.touched: set[str] = set()  # agents changed since the engine last looked (facts)
 
     def touch(self, agent: AgentState) -> None:
         """Re-index an agent after any of its live facts changed."""
         old, new = agent.why, agent.live_why()
         agent.why = new
         agent.version += 1
+        self.touched.add(agent.id)
         for pool in agent.pools:
             if old != new:
                 pool.counts[old] -= 1
@@ -220,12 +222,14 @@ class ShopState:
             self.leave(agent, g)
         agent.groups.append(gid)
         self.pools[f"group:{gid}"].add(agent)
+        self.touched.add(agent.id)
         return left
 
     def leave(self, agent: AgentState, gid: str) -> None:
         """S12: take an agent out of a group; its open conversations stay with it (S11)."""
         agent.groups.remove(gid)
         self.pools[f"group:{gid}"].remove(agent)
+        self.touched.add(agent.id)
 
     def set_status(self, agent: AgentState, status: str, at: float) -> None:
         if status == "offline" and agent.status != "offline":

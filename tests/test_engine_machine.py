@@ -281,6 +281,11 @@ class EngineMachine(RuleBasedStateMachine):
 
     # -- one event, checked ----------------------------------------------------------------
     def feed(self, event: Event) -> None:
+        if self.engine.state is not None:  # the timers due by then, each on its own state
+            early = self.engine.advance_to(event["at"])
+            self.records.extend(early)
+            for r in early:
+                self.follow(r, {"type": "tick", "at": event["at"]})
         picker = self.engine.shop.agents.get(event["agent"]) \
             if event["type"] == "pick" and self.engine.state is not None else None
         before = None if picker is None else (picker.open, picker.capacity, picker.status)

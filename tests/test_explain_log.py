@@ -22,7 +22,7 @@ BUYERS = [
     ("returning buyer waiting for its agent (S8 grace)", "shopee", "b-015",
      "recent_contact_waiting"),
     ("transferred to an agent (S10, Y12)", "shopee", "b-041", "transfer_to_agent"),
-    ("transferred to a group (S10)", "shopee", "b-011", "transfer_to_group"),
+    ("transferred to a group (S10)", "taobao", "b-007", "transfer_to_group"),
     ("queued buyer (Y9)", "youzan", "b-008", "queue_pull"),
     ("pinned buyer waiting for its agent (Y8)", "youzan", "18767120425", "pinned_agent_waiting"),
     ("pooled, then distributed by a pool run (T1, T2-T8)", "taobao", "b-001",

@@ -10,6 +10,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
+from ..decision_log import DecisionLogError, build_index, keep_revision
 from ..progress import Progress, progress
 from ..runtime.atomic_write import make_folder
 from ..runtime.catalog import N_, say
@@ -161,6 +162,7 @@ def simulate_command(args: argparse.Namespace) -> int:
                                                       forced=args.progress))
             if args.output is not None:
                 _write_records(args.output, engine, records)
+                _keep_decisions(args.output, router, args.trace)
         finally:
             if isinstance(engine, JournaledEngine):
                 engine.close()  # the journal's lock is held until its output is written
@@ -190,6 +192,18 @@ def _write_records(output: Path, engine: Engine, records: list[Record]) -> None:
             raise cannot_write(output, err) from None
     else:
         write_output(output, (json.dumps(rec, ensure_ascii=False) + "\n" for rec in records))
+
+
+def _keep_decisions(output: Path, router: Router, trace: str | None) -> None:
+    """Beside the records: the policy revision that made them and their index, so
+    `explain --decisions` answers from them (policyc/decision_log.py)."""
+    try:
+        keep_revision(output, router)
+        build_index(output, trace)
+    except OSError as err:
+        raise cannot_write(output, err) from None
+    except DecisionLogError as err:
+        raise Stop(f"policyc simulate: {err}\n") from None
 
 
 def _journal_path(args: argparse.Namespace) -> Path | None:
@@ -248,7 +262,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--agents", type=agent_counts, metavar="N..M",
                    help="with --workload: a staffing sweep, one run per agent count "
                         "(N..M, N or N,M,...): service level, waits, occupancy")
-    p.add_argument("-o", "--output", type=Path, help="write the routing records (JSON Lines)")
+    p.add_argument("-o", "--output", type=Path,
+                   help="write the routing records (JSON Lines), with the policy revision "
+                        "(OUTPUT.policies/) and an index (OUTPUT.index.sqlite) beside them")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--trace", choices=LEVELS, default=None,
                    help="put each routed decision's trace (this view of it) in the records")
