@@ -2,7 +2,7 @@
 
 The Elly example of issue 15: replaying policies/logs/shopee-day.jsonl under
 shopee.yaml with `presale` reduced to [elly] (policies/workloads/shopee-elly.yaml)
-leaves 63 of the log's agent actions ignored; on the workload model of the same
+leaves 54 of the log's agent actions ignored; on the workload model of the same
 day (policies/workloads/shopee-day.yaml) there are none, and `diff` counts the
 replay's distortion. Determinism: same model, seed and policy give the same
 bytes, in this process and under other hash seeds.
@@ -48,13 +48,13 @@ def records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def test_replayed_log_ignores_63_actions_under_the_elly_policy(
+def test_replayed_log_ignores_54_actions_under_the_elly_policy(
         capsys: pytest.CaptureFixture[str]) -> None:
     """Today's figure: the log's actions name chrissy on chats elly now holds."""
     status, summary = run_json(capsys, "simulate", ELLY, "--log", LOG, "--format", "json",
                                "--no-journal")
     assert status == 0
-    assert summary["kinds"]["ignored"] == 63
+    assert summary["kinds"]["ignored"] == 54
 
 
 def test_workload_run_of_the_elly_policy_ignores_nothing(
@@ -76,8 +76,8 @@ def test_diff_on_the_workload_counts_the_replay_distortion(
         capsys: pytest.CaptureFixture[str]) -> None:
     status, doc = run_json(capsys, "diff", SHOPEE, ELLY, "--workload", DAY, "--format", "json")
     assert status == 1
-    assert doc["replay"]["distortion"] == {"actions": 157, "old": 0, "new": 63}
-    assert doc["replay"]["ignored"] == {"old": 0, "new": 63}
+    assert doc["replay"]["distortion"] == {"actions": 150, "old": 0, "new": 54}
+    assert doc["replay"]["ignored"] == {"old": 0, "new": 54}
     work = doc["workload"]
     assert work["figures"]["ignored"] == {"old": 0, "new": 0}
     assert work["changed"]
@@ -85,7 +85,7 @@ def test_diff_on_the_workload_counts_the_replay_distortion(
     assert elly["new_chats"] > elly["old_chats"]
     main(["diff", SHOPEE, ELLY, "--workload", DAY, "--examples", "0"])
     text = capsys.readouterr().out
-    assert "replay distortion: 63 of the log's 157 agent actions no longer fit" in text
+    assert "replay distortion: 54 of the log's 150 agent actions no longer fit" in text
 
 
 def test_diff_of_a_policy_with_itself_on_a_workload_is_no_change(
@@ -93,7 +93,7 @@ def test_diff_of_a_policy_with_itself_on_a_workload_is_no_change(
     status, doc = run_json(capsys, "diff", SHOPEE, SHOPEE, "--workload", DAY,
                            "--format", "json")
     assert status == 0 and not doc["changed"]
-    assert doc["replay"]["distortion"] == {"actions": 157, "old": 0, "new": 0}
+    assert doc["replay"]["distortion"] == {"actions": 150, "old": 0, "new": 0}
 
 
 def test_same_model_and_seed_give_the_same_bytes(tmp_path: Path,
