@@ -31,7 +31,7 @@ test: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
-	$(BIN)/pyright
+	$(BIN)/pyright --project pyproject.toml  # this checkout's config, whatever lies above it
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
