@@ -11,6 +11,7 @@ import itertools
 from pathlib import Path
 
 import pytest
+from chain_policy import overflow_chain
 
 from policyc.commands.check import policy_files
 from policyc.compiler import compile_file, graphviz
@@ -72,17 +73,8 @@ def test_shipped_graph_layout_has_no_overlap_and_no_edge_through_a_box(policy: s
 def test_a_layout_with_long_edges_routes_them_around_the_boxes(tmp_path: Path) -> None:
     """Twelve groups each overflowing to the next: every `nobody available` edge from the
     chain to the next route step skips rows, and must pass them between the boxes."""
-    n = 12
-    lines = ["policyc: 1", "shop: {id: s, timezone: UTC, sources: [product_page]}", "roster:",
-             '  - {id: boss, role: main, created_at: "2024-01-01T09:00:00+08:00"}']
-    lines += [f'  - {{id: a{i}, created_at: "2024-01-01T09:00:00+08:00"}}' for i in range(n)]
-    lines.append("groups:")
-    for i in range(n):
-        lines += [f"  g{i}:", f"    members: [a{i}]"]
-        lines += [f"    overflow: [g{i + 1}]"] if i + 1 < n else []
-    lines += ["bindings:", "  - when: source == product_page", "    to: [g0]",
-              "route: [bindings, other_online, stage]"]
-    (tmp_path / "chain.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "chain.yaml").write_text(
+        overflow_chain(12, "[bindings, other_online, stage]"), encoding="utf-8")
     placed, edges = _layout_of(tmp_path / "chain.yaml")
     long_edges = [e for e in edges if len(placed.edges[e].segments) > 1]
     assert long_edges, "the chain has edges that skip rows"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from chain_policy import overflow_chain
 
 from policyc.commands.check import policy_files
 from policyc.compiler import compile_file
@@ -136,17 +137,9 @@ def test_artifacts_do_not_depend_on_the_hash_seed() -> None:
 def test_a_long_overflow_chain_compiles(tmp_path: Path) -> None:
     """3,000 groups each overflowing to the next (the graph builder used to recurse)."""
     n = 3000
-    lines = ["policyc: 1", "shop: {id: s, timezone: UTC, sources: [product_page]}", "roster:",
-             '  - {id: boss, role: main, created_at: "2024-01-01T09:00:00+08:00"}']
-    lines += [f'  - {{id: a{i}, created_at: "2024-01-01T09:00:00+08:00"}}' for i in range(n)]
-    lines.append("groups:")
-    for i in range(n):
-        lines += [f"  g{i}:", f"    members: [a{i}]"]
-        lines += [f"    overflow: [g{i + 1}]"] if i + 1 < n else []
-    lines += ["  g0x:", "    members: [boss]", "    overflow: [g0]",
-              "bindings:", "  - when: source == product_page", "    to: [g0x]",
-              "route: [bindings, stage]"]
-    (tmp_path / "chain.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = overflow_chain(n, "[bindings, stage]", bound="g0x",
+                          extra=("  g0x:", "    members: [boss]", "    overflow: [g0]"))
+    (tmp_path / "chain.yaml").write_text(text, encoding="utf-8")
     result = compile_file(tmp_path / "chain.yaml")
     assert result.compilation is not None and result.compilation.graph is not None
     graph = result.compilation.graph

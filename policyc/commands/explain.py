@@ -156,7 +156,9 @@ def _explain_decisions(args: argparse.Namespace) -> int:
     log = _open_decisions(args.decisions, "explain")
     try:
         recorded = log.buyer_records(args.buyer, _at(args.at))
-        runs = _pool_runs(log.buyer_records(""))  # pool runs name no buyer
+        # Pool runs name no buyer (indexed under ""); read them only for a pool release.
+        released = any(r.get("pool_run") for r in recorded)
+        runs = _pool_runs(log.buyer_records("")) if released else {}
     except (DecisionLogError, InputError) as err:
         raise Stop(f"policyc explain: {err}\n") from None
     finally:
