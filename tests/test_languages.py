@@ -184,3 +184,18 @@ def test_sarif_and_github_annotations_speak_the_language(
     assert line.startswith("::error file=tests/broken/E110_single_equals.yaml,line=15,col=18,")
     assert {"zh-Hans": "title=E110 表达式语法错误::表达式中出现了意外的 '='",
             "zh-Hant": "title=E110 運算式語法錯誤::運算式中出現了意外的 '='"}[lang] in line
+
+
+def test_simulate_summary_says_pool_runs_and_counters_in_traditional(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["simulate", "policies/taobao.yaml", "--log", "policies/logs/taobao-day.jsonl",
+                 "--lang", "zh-Hant", "--no-journal"]) == 0
+    out = capsys.readouterr().out
+    assert "\n離線池執行 12 次（分出 5 個對話，失敗 5 個，超出上限 0 個）\n" in out
+    assert "  失敗的執行：上線且未掛起的客服不足 1\n" in out
+    assert "範圍內 5 個中分出 5 個，上線 3 位，上限 30" in out
+    assert "\n計數（2026-11-23T23:59:30+08:00）：進行中 27，未讀 0，未分配 3" in out
+    assert "  a-chen  離線 進行中 12，未讀 0；今日接入 19，關閉 6" in out
+    for english in (" open", "unread", "online", "offline pool runs", "counters at"):
+        assert english not in out, english
