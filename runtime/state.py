@@ -23,7 +23,7 @@ class AgentState:
     """One agent: roster facts from the policy, live facts from the state snapshot."""
 
     __slots__ = (
-        "assigned", "capacity", "chat_permission", "conversion_rate", "created_at",
+        "assigned", "attributes", "capacity", "chat_permission", "conversion_rate", "created_at",
         "efficiency", "groups", "id", "offline_since", "open", "pending", "pools", "rank",
         "reception_rate", "role", "score", "span", "static_why", "status", "unread", "version",
         "why",
@@ -41,6 +41,7 @@ class AgentState:
         self.conversion_rate: float = float(spec["conversion_rate"] or 0.0)  # type: ignore[arg-type]
         self.groups: list[str] = list(spec["groups"])  # type: ignore[call-overload]
         self.span: str = str(spec["span"])
+        self.attributes: dict[str, object] = dict(spec.get("attributes") or {})  # type: ignore[call-overload]
         self.rank = rank
         self.status = "offline"
         self.unread = 0
@@ -196,6 +197,9 @@ class ShopState:
         self.pool: list[dict[str, object]] = []
         self.pools: dict[str, Pool] = {}
         self.touched: set[str] = set()  # agents changed since the engine last looked (facts)
+        # Pools of a group's members who meet a requirement (runtime/snapshot.py): a group
+        # id -> (pool, whether an agent belongs), so S12 joins and leaves keep them whole.
+        self.filtered: dict[str, list[tuple[Pool, Callable[[AgentState], bool]]]] = {}
 
     def touch(self, agent: AgentState) -> None:
         """Re-index an agent after any of its live facts changed."""
@@ -222,6 +226,9 @@ class ShopState:
             self.leave(agent, g)
         agent.groups.append(gid)
         self.pools[f"group:{gid}"].add(agent)
+        for pool, meets in self.filtered.get(gid, ()):
+            if meets(agent):
+                pool.add(agent)
         self.touched.add(agent.id)
         return left
 
@@ -229,6 +236,9 @@ class ShopState:
         """S12: take an agent out of a group; its open conversations stay with it (S11)."""
         agent.groups.remove(gid)
         self.pools[f"group:{gid}"].remove(agent)
+        for pool, _meets in self.filtered.get(gid, ()):
+            if agent in pool.members or agent in pool.static_dropped:
+                pool.remove(agent)
         self.touched.add(agent.id)
 
     def set_status(self, agent: AgentState, status: str, at: float) -> None:
