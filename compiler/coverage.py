@@ -13,7 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from policyc.runtime.calendars import week_open
+from policyc.dsl.diagnostic import Words
+from policyc.runtime.catalog import N_
 from policyc.runtime.vocabulary import WEEKDAYS
+from policyc.runtime.words import DAY_WORDS
 
 Json = object
 # Answers `calendar.<name>` at a point of the week (None: not fixed by the grid).
@@ -193,7 +196,8 @@ class Masks:
 
 
 def describe_gap(points: list[Point]) -> str:
-    """A short human description of the first uncovered stretch, e.g. `sat 00:00-09:00`."""
+    """The first uncovered stretch in words a catalog can say again, e.g. `Saturday
+    00:00-09:00`."""
     first = points[0]
     end = first
     for p in points[1:]:
@@ -202,8 +206,9 @@ def describe_gap(points: list[Point]) -> str:
         else:
             break
     stop = end.minute + 30
-    return (f"{WEEKDAYS[first.day]} {first.minute // 60:02d}:{first.minute % 60:02d}"
-            f"-{stop // 60:02d}:{stop % 60:02d}")
+    return Words(N_("{day} {start}-{end}"), day=Words(DAY_WORDS[WEEKDAYS[first.day]]),
+                 start=f"{first.minute // 60:02d}:{first.minute % 60:02d}",
+                 end=f"{stop // 60:02d}:{stop % 60:02d}")
 
 
 @dataclass

@@ -116,7 +116,8 @@ def _lint_calendar_dates(policy: Policy, lowered: list[Json], sources: list[str]
                 ref = next(r for r in policy.shop.sources if r.name == source)
                 report.add("W314", N_("no binding covers source `{source}` on {date} at "
                                       "{gap} (a calendar's holiday or date)"), ref.span,
-                           source=source, date=day, gap=describe_gap(gaps).split(" ", 1)[1])
+                           source=source, date=day, gap=str(describe_gap(gaps).args["start"])
+                           + "-" + str(describe_gap(gaps).args["end"]))
 
 
 def lint_unreachable_groups(policy: Policy, report: Report) -> None:

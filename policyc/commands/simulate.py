@@ -172,9 +172,11 @@ def simulate_command(args: argparse.Namespace) -> int:
     if args.report is not None:
         from ..report import html as report_html  # jinja2, only when a report is asked for
 
+        lang = language(args)
         page = report_html.render(summary, records, events, engine.waiting(),
-                                  title=f"{args.policy.name} on {args.log.name}",
-                                  timezone=engine.router.tz)
+                                  title=say(lang, N_("{policy} on {log}"),
+                                            policy=args.policy.name, log=args.log.name),
+                                  timezone=engine.router.tz, lang=lang)
         write_output(args.report, page)
     if args.format == "json":
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
