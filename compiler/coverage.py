@@ -12,8 +12,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from policyc.runtime.calendars import week_open
 from policyc.dsl.diagnostic import Words
+from policyc.runtime.calendars import week_open
 from policyc.runtime.catalog import N_
 from policyc.runtime.vocabulary import WEEKDAYS
 from policyc.runtime.words import DAY_WORDS

@@ -116,8 +116,19 @@ def _lint_calendar_dates(policy: Policy, lowered: list[Json], sources: list[str]
                 ref = next(r for r in policy.shop.sources if r.name == source)
                 report.add("W314", N_("no binding covers source `{source}` on {date} at "
                                       "{gap} (a calendar's holiday or date)"), ref.span,
-                           source=source, date=day, gap=str(describe_gap(gaps).args["start"])
-                           + "-" + str(describe_gap(gaps).args["end"]))
+                           source=source, date=day, gap=_hours(gaps))
+
+
+def _hours(points: list[Point]) -> str:
+    """The first stretch of uncovered half hours of one day, e.g. `00:00-09:00`."""
+    end = points[0]
+    for p in points[1:]:
+        if p.minute != end.minute + 30:
+            break
+        end = p
+    stop = end.minute + 30
+    return (f"{points[0].minute // 60:02d}:{points[0].minute % 60:02d}-"
+            f"{stop // 60:02d}:{stop % 60:02d}")
 
 
 def lint_unreachable_groups(policy: Policy, report: Report) -> None:

@@ -202,7 +202,7 @@ class ExprChecker:
         field = self._field(item)
         if field is None:
             return None
-        if self.fields[field].startswith("set"):  # its value is a list: no set of values can hold it
+        if self.fields[field].startswith("set"):  # a list: no set of values can hold it
             self._mismatch(item, N_("`{field}` is a set; test one value with `\"x\" in {field}`"),
                            field=field)
             return None

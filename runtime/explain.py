@@ -69,6 +69,8 @@ def _value(lang: str, field: str, value: object) -> str:
 def failed_text(lang: str, failed: Mapping[str, Any]) -> str:
     """Why a condition or a step's own test failed, from the trace's `failed` data."""
     field = str(failed["field"])
+    if field == "recent_contact" and failed.get("window") == "any time":
+        return say(lang, N_("this buyer was never served before (the window has no limit)"))
     if field in _STEP_FAILED:
         actual = failed["actual"]
         if actual in ("none", "none matched"):

@@ -302,13 +302,13 @@ class Router:
                              at: float, tr: Tracer | None, path: list[str]) -> Outcome | None:
         contact = state.contacts.get(buyer)
         window, grace = step.params["window"], step.params["grace"]
-        if contact is None or at - contact[1] > window:
-            if tr:
+        if contact is None or (window is not None and at - contact[1] > window):
+            if tr:  # (with no window, only a buyer never served gets here)
                 actual = "none" if contact is None else f"{(at - contact[1]) / 3600:.1f}h ago"
+                within = "any time" if window is None else f"{window // 3600}h"
                 tr.add(step.id, step.id, step.span, "pick", "nobody_available",
                        failed={"field": "recent_contact", "actual": actual,
-                               "expected": f"within {window // 3600}h",
-                               "window": f"{window // 3600}h"})
+                               "expected": f"within {within}", "window": within})
             return None
         agent_id = contact[0]
         if agent_id == self.main_id and not self.main_in_group:

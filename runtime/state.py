@@ -74,6 +74,10 @@ def _weight(a: AgentState) -> float:
     return a.assigned / w if w > 0 else float("inf")
 
 
+def _per_rate(open_chats: int, rate: float) -> float:
+    return (open_chats + 1) / rate if rate > 0 else float("inf")
+
+
 def strategy_key(name: str, busy_threshold: int) -> Callable[[AgentState], Primary]:
     """The primary sort key of a selection strategy (smaller is picked first)."""
     keys: dict[str, Callable[[AgentState], Primary]] = {
@@ -82,8 +86,11 @@ def strategy_key(name: str, busy_threshold: int) -> Callable[[AgentState], Prima
         "balanced": lambda a: a.assigned,
         "weighted": _weight,
         "least_busy": lambda a: (1, a.pending) if a.pending > busy_threshold else (0, a.unread),
-        "best_reception_rate": lambda a: -a.reception_rate,
-        "best_conversion_rate": lambda a: -a.conversion_rate,
+        # T14 with load: open chats (plus the one to give) per unit of rate, so the best
+        # rate wins among equally loaded agents and chats spread in proportion to the rates
+        # (0.31 / 0.27 / 0.22 share 20 chats 8 / 7 / 5), never all to the best one.
+        "best_reception_rate": lambda a: _per_rate(a.open, a.reception_rate),
+        "best_conversion_rate": lambda a: _per_rate(a.open, a.conversion_rate),
     }
     return keys[name]
 

@@ -57,8 +57,8 @@ SELECTION_WORDS: dict[str, str] = {
     "balanced": N_("fewest chats received so far"),
     "weighted": N_("fewest chats received for its weight"),
     "least_busy": N_("least busy (pending replies)"),
-    "best_reception_rate": N_("best reception rate"),
-    "best_conversion_rate": N_("best conversion rate"),
+    "best_reception_rate": N_("best reception rate for the chats already open"),
+    "best_conversion_rate": N_("best conversion rate for the chats already open"),
     "only_candidate": N_("the only candidate"),
 }
 
@@ -121,8 +121,8 @@ FIGURE_WORDS: dict[str, str] = {
     "balanced": N_("{agent} {assigned} received"),
     "weighted": N_("{agent} {assigned} received at weight {weight}"),
     "least_busy": N_("{agent} {pending} pending"),
-    "best_reception_rate": N_("{agent} {reception_rate}"),
-    "best_conversion_rate": N_("{agent} {conversion_rate}"),
+    "best_reception_rate": N_("{agent} {reception_rate} with {open} open"),
+    "best_conversion_rate": N_("{agent} {conversion_rate} with {open} open"),
 }
 
 DAY_WORDS: dict[str, str] = {
