@@ -67,7 +67,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W312": (Severity.WARNING, N_("name mixes look-alike scripts or looks like another name")),
     "W313": (Severity.WARNING, N_("bidi control character in a name or reply text")),
     "W314": (Severity.WARNING,
-             N_("source is covered by no binding on a calendar's holiday or date")),
+             N_("source is covered by no binding on a calendar holiday or date")),
     "W315": (Severity.WARNING, N_("group has members but nothing routes to it")),
     # I4xx: information the merchant should know
     "I401": (Severity.INFO, N_("main account receives no chats unless forwarded (S4-B)")),
