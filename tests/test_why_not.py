@@ -132,7 +132,8 @@ def test_an_eligible_agent_that_always_loses_the_pick(tmp_path: Path,
     assert loss["mine"]["conversion_rate"] == 0.05
     assert loss["theirs"]["conversion_rate"] == 0.31
     assert "ann was a candidate 5 times, won 0, lost 5" in text
-    assert "lost 5 times to bob on best conversion rate for the chats already open: ann 0.05 with 0 open against bob 0.31" in text
+    assert ("lost 5 times to bob on best conversion rate for the chats already open: "
+            "ann 0.05 with 0 open against bob 0.31") in text
     assert "ann's conversion rate rises above bob's" in text
 
 
