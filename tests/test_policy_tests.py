@@ -174,6 +174,7 @@ def test_junit_of_the_shipped_tests(capsys: pytest.CaptureFixture[str],
     assert {s.get("name") for s in root.iter("testsuite")} == {
         "policies/cosmetics.test.yaml", "policies/shopee.test.yaml",
         "policies/shopee-zh.test.yaml", "policies/taobao.test.yaml",
+        "policies/taobao-zh.test.yaml",
         "policies/youzan.test.yaml", "policies/workloads/sale-day-shop.test.yaml",
         "policies/workloads/shopee-elly.test.yaml"}
 
