@@ -217,3 +217,14 @@ def test_simulate_summary_says_pool_runs_and_counters_in_traditional(
     assert "  a-chen  離線 進行中 8，未讀 0；今日接入 13，關閉 4" in out
     for english in (" open", "unread", "online", "offline pool runs", "counters at"):
         assert english not in out, english
+
+
+def test_workload_run_summary_in_traditional(capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["simulate", "policies/workloads/sale-day-shop.yaml", "--workload",
+                 "policies/workloads/sale-day.yaml", "--lang", "zh-Hant"]) == 0
+    out = capsys.readouterr().out
+    assert "\n工作量模型 policies/workloads/sale-day.yaml（亂數種子 1111）：797 個對話" in out
+    assert "內的服務水準 " in out and "；佔用率 " in out
+    assert "service level" not in out and "taken by an agent" not in out

@@ -118,7 +118,8 @@ def simulate_workload(args: argparse.Namespace, router: Router) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
-        sys.stdout.write(render_text(report, language(args)) + workload_text(report["workload"]))
+        sys.stdout.write(render_text(report, language(args))
+                         + workload_text(report["workload"], language(args)))
     return 0
 
 
@@ -148,22 +149,26 @@ def workload_summary(bound: Bound, run: Run) -> dict[str, Any]:
             **summary(run.book, bound.model.target)}
 
 
-def workload_text(w: dict[str, Any]) -> str:
-    """Waits, service level and occupancy of one run, for a person."""
+def workload_text(w: dict[str, Any], lang: str = "en") -> str:
+    """Waits, service level and occupancy of one run, for a person, in `lang`."""
     from .sweep import minutes
 
     sl = "-" if w["service_level"] is None else f"{w['service_level'] * 100:.1f} %"
     occ = "-" if w["occupancy"] is None else f"{w['occupancy'] * 100:.1f} %"
-    lines = [f"workload {w['model']} (seed {w['seed']}): {w['chats']} chats, "
-             f"{w['served']} taken by an agent, {w['unserved']} never",
-             f"  service level {sl} within {minutes(w['target'])}; mean wait "
-             f"{minutes(w['mean_wait'])}, p90 {minutes(w['p90_wait'])}, longest "
-             f"{minutes(w['max_wait'])}; occupancy {occ}",
-             f"  agent actions generated for the agent who held each chat; ignored: "
-             f"{w['ignored']}"]
+    lines = [say(lang, N_("workload {model} (seed {seed}): {chats} chats, {served} taken by an "
+                          "agent, {unserved} never"), model=w["model"], seed=w["seed"],
+                 chats=w["chats"], served=w["served"], unserved=w["unserved"]),
+             "  " + say(lang, N_("service level {level} within {target}; mean wait {mean}, "
+                                 "p90 {p90}, longest {longest}; occupancy {occupancy}"),
+                        level=sl, target=minutes(w["target"]), mean=minutes(w["mean_wait"]),
+                        p90=minutes(w["p90_wait"]), longest=minutes(w["max_wait"]),
+                        occupancy=occ),
+             "  " + say(lang, N_("agent actions generated for the agent who held each chat; "
+                                 "ignored: {ignored}"), ignored=w["ignored"])]
     if w["fitted"]:
-        lines.append("  fitted from the log: " + ", ".join(
-            f"{k} ({n} samples)" for k, n in w["fitted"].items() if n))
+        lines.append("  " + say(lang, N_("fitted from the log: {fits}"), fits=", ".join(
+            say(lang, N_("{what} ({n} samples)"), what=k, n=n)
+            for k, n in w["fitted"].items() if n)))
     return "\n".join(lines) + "\n"
 
 
