@@ -37,6 +37,7 @@ from .conversation import Conversation
 from .counters import Counters
 from .decision import Decision
 from .facts import FactsLog
+from .horizon import Horizon
 from .offline_pool import OfflinePool, newest, note_message
 from .records import Event, Record
 from .router import Router
@@ -70,6 +71,12 @@ def pick_why(agent: AgentState) -> str | None:
 class Engine:
     """Consumes events in time order; `feed` returns the records each one makes."""
 
+    # The shop state and its waiting places, set by the snapshot, else by the first event
+    # (`_start`); until then `state` and `places` are None. Plain attributes, not
+    # properties: the engine reads them several times an event.
+    shop: ShopState
+    wait: Waiting
+
     def __init__(self, router: Router, snapshot: dict[str, Any] | None = None,
                  trace: str | None = None) -> None:
         self.router = router
@@ -91,12 +98,13 @@ class Engine:
         self.pool = OfflinePool(router, settings.get("offline_pool"))
         self.time = Timekeeper(self)  # runtime/timers.py
         self.facts = FactsLog(router.tz)
+        self.horizon = Horizon(router.tz, router.contact_memory)  # runtime/horizon.py
         if snapshot is not None:
             self._start(router.state(snapshot))
 
     def _start(self, state: ShopState) -> None:
-        self.state = state
-        self.places = Waiting(state, self.router.settings["queue"]["order"])
+        self.state = self.shop = state
+        self.places = self.wait = Waiting(state, self.router.settings["queue"]["order"])
         self.tally.start(state.agents.values(), state.at)
         state.touched.update(state.agents)  # the first record carries every agent's facts
         slot = self.pool.first_slot(state.at)
@@ -122,6 +130,8 @@ class Engine:
         self.facts.note(self.shop, at)
         if heap and heap[0].due <= at:
             self.time.fire_due(at, out)
+        if at > self.horizon.due:  # after all at `at`: what it forgets, no later rule reads
+            self.horizon.sweep(self.shop, at)
         return out
 
     def advance_to(self, at: float | str) -> list[Record]:
@@ -168,9 +178,10 @@ class Engine:
                 self._membership(event, out)
             case "tick":
                 pass  # time has reached `at`: the timers due by then fired before it
-        if event["type"] in MOVERS:
+        if self.time.unmoved and event["type"] in MOVERS:
             self.time.retry_unmoved(at)
-        self.time.arm_staging(at)
+        if self.shop.staging:
+            self.time.arm_staging(at)
 
     def run(self, events: list[Event]) -> list[Record]:
         """Feed every event in order; all their records, in order."""
@@ -188,18 +199,6 @@ class Engine:
     def waiting(self) -> dict[str, list[Entry]]:
         """Chats not with an agent, by place (queue, staging, waiting, pool)."""
         return self.wait.snapshot() if self.places else {}
-
-    @property
-    def shop(self) -> ShopState:
-        """The shop state (set by the snapshot, else by the first event)."""
-        assert self.state is not None, "no event fed yet"
-        return self.state
-
-    @property
-    def wait(self) -> Waiting:
-        """The waiting places (set with the shop state)."""
-        assert self.places is not None, "no event fed yet"
-        return self.places
 
     # -- messages ----------------------------------------------------------------
     def _message(self, event: Event, at: float, out: list[Record]) -> None:
@@ -353,7 +352,7 @@ class Engine:
         """Y2: a raised cap lets the agent take queued chats up to its new spare capacity."""
         agent = self.shop.agents[event["agent"]]
         agent.capacity = event["capacity"]
-        self.shop.touch(agent)
+        self.shop.touch(agent, facts=True)
         if agent.status == "online":
             self._offer(agent, event, at, out, self._spare(agent), staging=False)
 
@@ -413,16 +412,20 @@ class Engine:
 
     def _mark(self, conv: Conversation, agent: AgentState, at: float, read: bool,
               replied: bool) -> None:
+        changed = False  # the agent's counters (a read of a read chat changes none)
         if read and conv.unread:
             conv.unread = False
             agent.unread -= 1
+            changed = True
         if replied:
             conv.replied = at
             if conv.pending:
                 conv.pending = False
                 agent.pending -= 1
+                changed = True
         conv.last_update = at
-        self.shop.touch(agent)
+        if changed:
+            self.shop.touch(agent)
         self.time.arm(conv)
 
     def _detach(self, conv: Conversation) -> AgentState:
@@ -434,7 +437,7 @@ class Engine:
         agent.open -= 1
         agent.unread -= conv.unread
         agent.pending -= conv.pending
-        self.shop.touch(agent)
+        self.shop.touch(agent, facts=True)
         return agent
 
     def _attach(self, conv: Conversation) -> None:
@@ -444,7 +447,7 @@ class Engine:
         agent.open += 1
         agent.unread += conv.unread
         agent.pending += conv.pending
-        self.shop.touch(agent)
+        self.shop.touch(agent, facts=True)
         self.time.arm(conv)
 
     def _close(self, conv: Conversation, event: Event, at: float,

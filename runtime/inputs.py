@@ -8,7 +8,7 @@ in time order) and names a file of the wrong kind as such. Locations are
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
@@ -116,11 +116,13 @@ def check_snapshot(state: Any, where: str, agents: AbstractSet[str]) -> dict[str
 
 
 def read_events(path: Path | str, agents: AbstractSet[str], groups: AbstractSet[str],
-                keep: list[str] | None = None) -> Iterator[tuple[int, str, dict[str, Any]]]:
+                keep: Callable[[str], None] | None = None
+                ) -> Iterator[tuple[int, str, dict[str, Any]]]:
     """Stream a JSON Lines log: (line number, line text, checked event), in time order.
 
     An InputError names `FILE:LINE: field: message` of the first bad line; `keep`
-    collects the text of every line, blank ones too (the journal digests it).
+    is handed the text of every line as it is read, blank ones too (the journal
+    digests it).
     """
     name = source_files.label(path)
     last = float("-inf")

@@ -18,6 +18,7 @@ from .conditions import Cond, Facts, compile_condition, first_failure
 from .decision import Decision
 from .dispatch import index_bindings, is_only_test_of
 from .figures import compared, tie_break
+from .horizon import contact_memory
 from .overflow import pick_node, try_order
 from .snapshot import build_state
 from .state import AgentState, Pool, ShopState
@@ -108,6 +109,10 @@ class Router:
         self.targets: dict[tuple[str, str], list[Target]] = {
             (step.id, b.id): self._flatten(step.id, b)
             for step in self.route if step.kind == "bindings" for b in self.bindings}
+        # How long the engine remembers a contact (runtime/horizon.py); a trace names an
+        # older one as none, forgotten yet or not.
+        self.contact_memory = contact_memory(
+            s.params["window"] for s in self.route if s.kind == "recent_contact")
         replies = self.settings.get("auto_replies") or {}
         self.replies_on = {k for k, v in replies.items() if v.get("enabled")}
 
@@ -247,7 +252,8 @@ class Router:
         window, grace = step.params["window"], step.params["grace"]
         if contact is None or at - contact[1] > window:
             if tr:
-                actual = "none" if contact is None else f"{(at - contact[1]) / 3600:.1f}h ago"
+                actual = "none" if contact is None or at - contact[1] > self.contact_memory \
+                    else f"{(at - contact[1]) / 3600:.1f}h ago"
                 tr.add(step.id, step.id, step.span, "pick", "nobody_available",
                        failed={"field": "recent_contact", "actual": actual,
                                "expected": f"within {window // 3600}h",

@@ -57,6 +57,7 @@ def build_state(router: Router, snapshot: dict[str, Any]) -> ShopState:
         known = state.contacts.get(row["buyer"])
         if known is None or at >= known[1]:
             state.contacts[row["buyer"]] = (row["agent"], at)
+    state.contact_times.extend(sorted((at, buyer) for buyer, (_, at) in state.contacts.items()))
     # Copies: the engine fills in and moves these entries; the caller's snapshot stays as given.
     state.queue = [dict(e) for e in snapshot.get("queue", [])]
     state.staging = [dict(e) for e in snapshot.get("staging", [])]

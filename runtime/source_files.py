@@ -14,7 +14,7 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -159,11 +159,12 @@ def read_json(path: Path | str, kind: str) -> Any:
 
 
 def json_lines(path: Path | str, kind: str = "log",
-               keep: list[str] | None = None) -> Iterator[tuple[int, str]]:
+               keep: Callable[[str], None] | None = None) -> Iterator[tuple[int, str]]:
     """The non-blank lines of a JSON Lines file with their 1-based numbers, streamed.
 
     Lines end at `\\n` only; a line longer than LINE_CAP or a file beyond the cap is
-    an InputError at its line. `keep` collects every line's text, blank ones too.
+    an InputError at its line. `keep` is handed every line's text as it is read, blank
+    ones too.
     """
     handle = open_source(path, kind)
     name = label(path)
@@ -179,10 +180,10 @@ def json_lines(path: Path | str, kind: str = "log",
             if raw.strip(_BLANK):
                 line = decode(raw, f"{name}:{number}")
                 if keep is not None:
-                    keep.append(line)
+                    keep(line)
                 yield number, line
             elif keep is not None:
-                keep.append(raw.decode("ascii"))
+                keep(raw.decode("ascii"))
     except OSError as err:
         raise InputError(name, f"cannot read: {err.strerror or err}") from None
     finally:

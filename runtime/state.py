@@ -12,7 +12,7 @@ capacity" without scanning.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 
 Primary = object
@@ -190,19 +190,26 @@ class ShopState:
         self.agents = agents
         self.at = at
         self.contacts: dict[str, tuple[str, float]] = {}
+        # (at, buyer) of each contact as made, oldest first: what `forget_contacts` walks.
+        self.contact_times: deque[tuple[float, str]] = deque()
         self.welcomed: dict[str, str] = {}
         self.queue: list[dict[str, object]] = []
         self.staging: list[dict[str, object]] = []
         self.pool: list[dict[str, object]] = []
         self.pools: dict[str, Pool] = {}
-        self.touched: set[str] = set()  # agents changed since the engine last looked (facts)
+        # Agents whose status, open chats, capacity or groups (the facts a record carries,
+        # runtime/facts.py) may have changed since the engine last looked; a read or a
+        # reply changes none of them, so it is not noted.
+        self.touched: set[str] = set()
 
-    def touch(self, agent: AgentState) -> None:
-        """Re-index an agent after any of its live facts changed."""
+    def touch(self, agent: AgentState, facts: bool = False) -> None:
+        """Re-index an agent after any of its live facts changed (`facts`: one a record
+        carries, so the engine notes it)."""
         old, new = agent.why, agent.live_why()
         agent.why = new
         agent.version += 1
-        self.touched.add(agent.id)
+        if facts:
+            self.touched.add(agent.id)
         for pool in agent.pools:
             if old != new:
                 pool.counts[old] -= 1
@@ -237,7 +244,7 @@ class ShopState:
         elif status != "offline":
             agent.offline_since = None
         agent.status = status
-        self.touch(agent)
+        self.touch(agent, facts=True)
 
     def assign(self, agent: AgentState, buyer: str, at: float) -> None:
         """The state change an assignment makes: one more unread, pending and open chat."""
@@ -246,4 +253,16 @@ class ShopState:
         agent.open += 1
         agent.assigned += 1
         self.contacts[buyer] = (agent.id, at)
-        self.touch(agent)
+        self.contact_times.append((at, buyer))
+        self.touch(agent, facts=True)
+
+    def forget_contacts(self, before: float) -> None:
+        """Drop the contacts last made before `before` (a buyer's later contact stays):
+        the engine keeps only those a route step can still reach, so a shop's memory of
+        its buyers does not grow with the length of its history."""
+        times, contacts = self.contact_times, self.contacts
+        while times and times[0][0] < before:
+            at, buyer = times.popleft()
+            known = contacts.get(buyer)
+            if known is not None and known[1] == at:
+                del contacts[buyer]
