@@ -17,7 +17,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from policyc.cli import main
-from policyc.page_words import PAGE_WORDS, page_words
+from policyc.compiler.page_words import PAGE_WORDS, page_words
 from policyc.runtime import catalog, vocabulary, words
 from policyc.runtime.catalog import FOLDERS, LANGUAGES, LOCALE_DIR, choose, from_environment
 

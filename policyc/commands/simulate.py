@@ -14,6 +14,7 @@ from ..decision_log import DecisionLogError, build_index, keep_revision
 from ..progress import NoProgress, Progress, progress
 from ..replay_summary import Tally, render_text
 from ..runtime.atomic_write import make_folder
+from ..runtime.catalog import N_, say
 from ..runtime.engine import Engine
 from ..runtime.inputs import InputError, read_events
 from ..runtime.journal import JournaledEngine, JournalError
@@ -99,9 +100,11 @@ def simulate_command(args: argparse.Namespace) -> int:
     if args.report is not None:
         from ..report import html as report_html  # jinja2, only when a report is asked for
 
+        lang = language(args)
         page = report_html.render(summary, run.kept, run.kept_events, engine.waiting(),
-                                  title=f"{args.policy.name} on {args.log.name}",
-                                  timezone=engine.router.tz)
+                                  title=say(lang, N_("{policy} on {log}"),
+                                            policy=args.policy.name, log=args.log.name),
+                                  timezone=engine.router.tz, lang=lang)
         write_output(args.report, page)
     if args.format == "json":
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
