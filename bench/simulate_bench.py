@@ -1,7 +1,7 @@
 """`python -m bench.simulate_bench`: `policyc simulate` end to end against parsing the same log.
 
 Generates (deterministically, bench/engine_bench.py's busy day, 500 agents) a
-log of `--events` events, and takes its first quarter as a second, shorter log
+log of `--events` events, and takes its first half as a second, shorter log
 (a prefix of a log is a log). For each log it runs, each in a fresh process,
 `--repeats` times interleaved:
 
@@ -57,7 +57,7 @@ def parse_loop(policy: Path, log: Path) -> None:
 
 
 def write_logs(folder: Path, agents: int, events: int, log: Path | None) -> None:
-    """The policy, the long log (generated, or read from `log`) and its first quarter."""
+    """The policy, the long log (generated, or read from `log`) and its first half."""
     if log is not None and log.exists():
         text = log.read_text(encoding="utf-8")
     else:
@@ -66,7 +66,7 @@ def write_logs(folder: Path, agents: int, events: int, log: Path | None) -> None
             log.write_text(text, encoding="utf-8")
     (folder / "shop.yaml").write_text(policy_yaml(agents), encoding="utf-8")
     lines = text.splitlines(keepends=True)
-    for name, n in (("short", len(lines) // 4), ("long", len(lines))):
+    for name, n in (("short", len(lines) // 2), ("long", len(lines))):
         (folder / f"{name}.jsonl").write_text("".join(lines[:n]), encoding="utf-8")
 
 
@@ -83,14 +83,16 @@ def run(argv: list[str]) -> tuple[float, float, float]:
     return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024
 
 
-def commands(policy: Path, log: Path, out: Path, journal: bool) -> dict[str, list[str]]:
+def commands(policy: Path, log: Path, out: Path, journal: bool,
+             with_output: bool = True) -> dict[str, list[str]]:
     simulate = [sys.executable, "-m", "policyc", "simulate", str(policy), "--log", str(log)]
     found = {
         "parse": [sys.executable, "-m", "bench.simulate_bench", "--parse-only", str(policy),
                   str(log)],
         "simulate": [*simulate, "--format", "json"],
-        "simulate -o": [*simulate, "-o", str(out), "--no-journal"],
     }
+    if with_output:
+        found["simulate -o"] = [*simulate, "-o", str(out), "--no-journal"]
     if journal:
         found["simulate -o (journal)"] = [*simulate, "-o", str(out)]
     return found
@@ -103,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--agents", type=int, default=500)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--journal", action="store_true", help="also time the journaled -o run")
+    ap.add_argument("--no-output", action="store_true",
+                    help="time the report-only run alone (no -o), e.g. for long logs")
     ap.add_argument("--log", type=Path, help="write the generated log here, or read it")
     ap.add_argument("--parse-only", nargs=2, type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--write-logs", type=Path, help=argparse.SUPPRESS)
@@ -125,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
         for _ in range(args.repeats):
             for name, log in logs.items():
-                for what, cmd in commands(policy, log, folder / "out.jsonl",
-                                          args.journal).items():
+                for what, cmd in commands(policy, log, folder / "out.jsonl", args.journal,
+                                          not args.no_output).items():
                     results.setdefault((name, what), []).append(run(cmd))
         sizes = {name: sum(1 for _ in log.open(encoding="utf-8")) for name, log in logs.items()}
     ok = True

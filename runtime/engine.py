@@ -127,7 +127,8 @@ class Engine:
         self._apply(event, at, out)  # one step (`_step`), spelled out
         if len(out) > first and self.facts.pending:
             out[first]["facts"] = self.facts.take()
-        self.facts.note(self.shop, at)
+        if self.shop.touched:  # most events (reads, replies) change no agent fact
+            self.facts.note(self.shop, at)
         if heap and heap[0].due <= at:
             self.time.fire_due(at, out)
         if at > self.horizon.due:  # after all at `at`: what it forgets, no later rule reads
@@ -157,7 +158,8 @@ class Engine:
             rows = self.facts.take()
             if rows is not None:
                 out[first]["facts"] = rows
-        self.facts.note(self.shop, at)
+        if self.shop.touched:
+            self.facts.note(self.shop, at)
 
     def _apply(self, event: Event, at: float, out: list[Record]) -> None:
         self.shop.at = at

@@ -81,6 +81,11 @@ class Router:
                                               if a.get("name")}
         self.groups: dict[str, dict[str, Any]] = {g["id"]: g for g in artifact["groups"]}
         self.pins: dict[str, list[str]] = artifact["pins"]
+        # A platform's pin table has a million rows, and JSON gives each row its own copy
+        # of the agent's id and of the mode: the rows share the roster's and the modes'.
+        shared = {a: a for a in self.agent_ids} | {"strict": "strict", "prefer": "prefer"}
+        for row in self.pins.values():
+            row[0], row[1] = shared.get(row[0], row[0]), shared.get(row[1], row[1])
         self.settings: dict[str, Any] = artifact["settings"]
         self.route = [RouteStep(r["id"], r["kind"], r["span"], r["params"], r["when"],
                                 compile_condition(r["when"]) if r["when"] else None)

@@ -132,6 +132,12 @@ def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _DECODER = json.JSONDecoder(parse_constant=_no_constant, object_pairs_hook=_no_repeats)
 
 
+def parse_json_line(text: str) -> Any:
+    """`parse_json` of one line of a log, for the reader's loop: ValueError or
+    RecursionError when it is not JSON this reader accepts (then `parse_json` says why)."""
+    return _DECODER.decode(text)
+
+
 def parse_json(text: str, where: str, lines: bool = False) -> Any:
     """One JSON document; InputError at `where` (with line:col unless `lines`) when it is not.
 
@@ -178,7 +184,12 @@ def json_lines(path: Path | str, kind: str = "log",
             if total > CAPS[kind]:
                 raise InputError(f"{name}:{number}", too_big(kind))
             if raw.strip(_BLANK):
-                line = decode(raw, f"{name}:{number}")
+                try:  # as `decode`, without its codec lookup per line: a log has millions
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    line = decode(raw, f"{name}:{number}")  # says where, and stops
+                if line[:1] == "\ufeff":
+                    line = line[1:]
                 if keep is not None:
                     keep(line)
                 yield number, line
