@@ -173,6 +173,7 @@ def test_junit_of_the_shipped_tests(capsys: pytest.CaptureFixture[str],
     assert status == 0 and root.get("failures") == "0"
     assert {s.get("name") for s in root.iter("testsuite")} == {
         "policies/shopee.test.yaml", "policies/shopee-zh.test.yaml", "policies/taobao.test.yaml",
+        "policies/taobao-zh.test.yaml",
         "policies/youzan.test.yaml", "policies/workloads/sale-day-shop.test.yaml",
         "policies/workloads/shopee-elly.test.yaml"}
 
