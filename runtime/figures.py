@@ -35,8 +35,8 @@ FIGURES: dict[str, Callable[[AgentState, int], Figures]] = {
     "weighted": lambda a, t: {"assigned": a.assigned, "weight": _weight(a)},
     "least_busy": lambda a, t: {"pending": a.pending, "unread": a.unread,
                                 "busy": a.pending > t},
-    "best_reception_rate": lambda a, t: {"reception_rate": a.reception_rate},
-    "best_conversion_rate": lambda a, t: {"conversion_rate": a.conversion_rate},
+    "best_reception_rate": lambda a, t: {"reception_rate": a.reception_rate, "open": a.open},
+    "best_conversion_rate": lambda a, t: {"conversion_rate": a.conversion_rate, "open": a.open},
 }
 
 

@@ -3,12 +3,13 @@
 Two things the shop state keeps per buyer outlive their use: the last contact
 (S8, T10: `recent_contact` reads it only within its `window`) and the day a buyer
 was last welcomed (Y10: once a day). `Horizon.sweep` forgets contacts older
-than the policy's longest window plus a day (`CONTACT_MARGIN`: a trace still
-says how long ago a contact just past the window was; the router names an older
-one as none, whether or not it was forgotten yet, so no record depends on when
-a sweep ran) and, at each local midnight, the welcomes of earlier days. A sweep
-is due at most once a day or when the oldest remembered contact passes the
-horizon; checking costs the engine one comparison per event.
+than the policy's longest window plus a day (none when a window has no limit;
+`CONTACT_MARGIN`: a trace still says how long ago a contact just past the
+window was; the router names an older one as none, whether or not it was
+forgotten yet, so no record depends on when a sweep ran) and, at each local
+midnight, the welcomes of earlier days. A sweep is due at most once a day or
+when the oldest remembered contact passes the horizon; checking costs the
+engine one comparison per event.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ DEFAULT_WINDOW = 72 * 3600  # the DSL's `recent_contact` window when none is wri
 CONTACT_MARGIN = 24 * 3600
 
 
-def contact_memory(windows: Iterable[int]) -> float:
+def contact_memory(windows: Iterable[int | None]) -> float:
     """Seconds a contact is remembered: the longest window of the route's `recent_contact`
-    steps (the default window when it has none) plus CONTACT_MARGIN."""
-    return max(windows, default=DEFAULT_WINDOW) + CONTACT_MARGIN
+    steps (the default window when it has none) plus CONTACT_MARGIN; for ever when a
+    step's window has no limit (`window: null`)."""
+    found = list(windows)
+    if any(w is None for w in found):
+        return float("inf")
+    return max((w for w in found if w is not None), default=DEFAULT_WINDOW) + CONTACT_MARGIN
 
 
 class Horizon:
