@@ -352,8 +352,7 @@ class Engine:
     def _set_capacity(self, event: Event, at: float, out: list[Record]) -> None:
         """Y2: a raised cap lets the agent take queued chats up to its new spare capacity."""
         agent = self.shop.agents[event["agent"]]
-        agent.capacity = event["capacity"]
-        self.shop.touch(agent)
+        self.shop.set_capacity(agent, event["capacity"])
         if agent.status == "online":
             self._offer(agent, event, at, out, self._spare(agent), staging=False)
 

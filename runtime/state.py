@@ -239,6 +239,11 @@ class ShopState:
         agent.status = status
         self.touch(agent)
 
+    def set_capacity(self, agent: AgentState, capacity: int | None) -> None:
+        """Y2: a new cap on the agent's open conversations (None: no limit)."""
+        agent.capacity = capacity
+        self.touch(agent)
+
     def assign(self, agent: AgentState, buyer: str, at: float) -> None:
         """The state change an assignment makes: one more unread, pending and open chat."""
         agent.unread += 1
