@@ -2,19 +2,21 @@
 
 One `PolicycRouter` per column of the table: the decision alone (`policyc`),
 with its trace built and rendered as the CONTRACT.md trace entries
-(`pc+trace`), and emitted as the JSON line `simulate -o` writes for it, with no
-trace or at a trace level (`json`, `json:summary`, `json:fails`, `json:full`).
+(`pc+trace`), and emitted as the JSON line `simulate -o` writes for it
+(policyc/record_json.py), with no trace or with its trace made and shown at a
+level as `simulate --trace LEVEL` does (`json`, `json:summary`, `json:fails`,
+`json:full`).
 Every column also makes the decision's state update; status and capacity
 changes go to the state as the engine applies them.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from policyc import record_json
 from policyc.compiler import compile_file
 from policyc.runtime import records
 from policyc.runtime.clock import parse_instant
@@ -44,11 +46,6 @@ def compile_router(policy_yaml: str) -> Router:
     return Router(result.artifact)
 
 
-def record_line(record: dict[str, Any]) -> str:
-    """A record as `simulate -o` writes it (one JSON line)."""
-    return json.dumps(record, ensure_ascii=False) + "\n"
-
-
 class PolicycRouter:
     """decide(event) -> (outcome, agent, reason), applying the decision to a fresh state."""
 
@@ -57,6 +54,7 @@ class PolicycRouter:
         self.router = router
         self.state = router.state(snapshot)
         self.trace, self.make = MODES[mode] if mode else (trace, "trace" if trace else None)
+        self.level = self.make if self.make in LEVELS else "full"  # of the trace made
         self.out: object = None  # what was made of the last decision (kept: never optimised out)
 
     def decide(self, event: dict[str, Any]) -> Decision:
@@ -68,12 +66,12 @@ class PolicycRouter:
             else:
                 state.set_capacity(agent, event["capacity"])
             return change_of(event)
-        d = self.router.decide(self.state, event, trace=self.trace)
+        d = self.router.decide(self.state, event, trace=self.trace, level=self.level)
         self.router.apply(self.state, d)
         make = self.make
         if make == "trace":
             assert d.trace is not None
             self.out = [step.to_dict() for step in d.trace]
         elif make is not None:
-            self.out = record_line(records.from_decision("route", d, make))
+            self.out = record_json.line(records.from_decision("route", d, self.level))
         return (d.outcome, d.agent, d.reason)

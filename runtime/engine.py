@@ -217,7 +217,8 @@ class Engine:
             rec = records.made("continued", event["at"], buyer, event, entry["outcome"],
                                entry["reason"], None, None, self.policy)
         else:
-            d = self.router.decide(self.shop, event, trace=self.trace)
+            d = self.router.decide(self.shop, event, trace=self.trace, at=at,
+                                   level=self.trace_level)
             d.auto_replies = tuple(self.replies.for_message(self.shop, buyer, at, d.outcome,
                                                             entered_queue=True))
             self._settle(d, event, at)
@@ -299,7 +300,8 @@ class Engine:
                out: list[Record]) -> None:
         """Decide a waiting chat again now; record only when its outcome changed."""
         message = dict(entry["event"], at=event["at"])
-        d = self.router.decide(self.shop, message, trace=self.trace)
+        d = self.router.decide(self.shop, message, trace=self.trace, at=at,
+                               level=self.trace_level)
         if d.outcome == entry["outcome"] and d.reason == entry["reason"]:
             return
         self.wait.release(entry)

@@ -10,6 +10,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
+from .. import record_json
 from ..decision_log import DecisionLogError, build_index, keep_revision
 from ..progress import Progress, progress
 from ..runtime.atomic_write import make_folder
@@ -191,7 +192,7 @@ def _write_records(output: Path, engine: Engine, records: list[Record]) -> None:
         except OSError as err:
             raise cannot_write(output, err) from None
     else:
-        write_output(output, (json.dumps(rec, ensure_ascii=False) + "\n" for rec in records))
+        write_output(output, (record_json.line(rec) for rec in records))
 
 
 def _keep_decisions(output: Path, router: Router, trace: str | None) -> None:
