@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from policyc.dsl.diagnostic import Words
+from policyc.runtime.catalog import N_
 from policyc.runtime.vocabulary import WEEKDAYS
+from policyc.runtime.words import DAY_WORDS
 
 Json = object
 _SLOTS = 48  # half hours in a day
@@ -176,7 +179,8 @@ class Masks:
 
 
 def describe_gap(points: list[Point]) -> str:
-    """A short human description of the first uncovered stretch, e.g. `sat 00:00-09:00`."""
+    """The first uncovered stretch in words a catalog can say again, e.g. `Saturday
+    00:00-09:00`."""
     first = points[0]
     end = first
     for p in points[1:]:
@@ -185,8 +189,9 @@ def describe_gap(points: list[Point]) -> str:
         else:
             break
     stop = end.minute + 30
-    return (f"{WEEKDAYS[first.day]} {first.minute // 60:02d}:{first.minute % 60:02d}"
-            f"-{stop // 60:02d}:{stop % 60:02d}")
+    return Words(N_("{day} {start}-{end}"), day=Words(DAY_WORDS[WEEKDAYS[first.day]]),
+                 start=f"{first.minute // 60:02d}:{first.minute % 60:02d}",
+                 end=f"{stop // 60:02d}:{stop % 60:02d}")
 
 
 @dataclass

@@ -26,6 +26,12 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
                           "\u200e\u200f\u061c")
 
 
+# The scripts W312 names, as a merchant calls them.
+SCRIPT_WORDS: dict[str, str] = {"LATIN": N_("Latin"), "CYRILLIC": N_("Cyrillic"),
+                                "GREEK": N_("Greek"), "ARMENIAN": N_("Armenian"),
+                                "CHEROKEE": N_("Cherokee")}
+
+
 def _script(ch: str) -> str | None:
     if not ch.isalpha():
         return None
@@ -64,7 +70,9 @@ def lint_names(policy: Policy, report: Report) -> None:
         if len(mixed) > 1:
             report.add("W312", N_("{kind} `{name}` mixes {scripts} letters, which look alike"),
                        span, N_("write the name in one script"), kind=kind, name=name,
-                       scripts=" + ".join(s.title() for s in mixed))
+                       scripts=Words(" + ".join(f"{{s{i}}}" for i in range(len(mixed))),
+                                     **{f"s{i}": Words(SCRIPT_WORDS.get(s, s.title()))
+                                        for i, s in enumerate(mixed)}))
         key = skeleton(name)
         other = first_of.setdefault(key, (name, span))
         if other[0] != name:

@@ -120,15 +120,19 @@ def _rule_name(title: str) -> str:
     return "".join(w[:1].upper() + w[1:].lower().replace("-", "") for w in words if w != "a")
 
 
-def _rule(code: str) -> dict[str, object]:
-    severity, title = CODES[code]
-    full = EXPLANATIONS[code]
-    markdown = (f"**{code}** ({severity.value}): {title}.\n\n{full}\n\n"
-                f"See the [table of diagnostic codes]({DIAGNOSTICS_URI}).")
-    return {"id": code, "name": _rule_name(title),
+def _rule(code: str, lang: str = "en") -> dict[str, object]:
+    severity, english = CODES[code]
+    title, full = say(lang, english), say(lang, EXPLANATIONS[code])
+    table = say(lang, N_("See the [table of diagnostic codes]({uri})."), uri=DIAGNOSTICS_URI)
+    head = say(lang, N_("**{code}** ({severity}): {title}."), code=code,
+               severity=say(lang, _SEVERITY[severity]), title=title)
+    markdown = f"{head}\n\n{full}\n\n{table}"
+    see = say(lang, N_("See {uri}"), uri=DIAGNOSTICS_URI)
+    # The rule's name is an identifier code scanning shows and keys on: English always.
+    return {"id": code, "name": _rule_name(english),
             "shortDescription": {"text": title},
             "fullDescription": {"text": full},
-            "help": {"text": f"{code}: {full} See {DIAGNOSTICS_URI}", "markdown": markdown},
+            "help": {"text": f"{code}: {full} {see}", "markdown": markdown},
             "helpUri": DIAGNOSTICS_URI,
             "defaultConfiguration": {"level": _SARIF_LEVEL[severity]}}
 
@@ -155,34 +159,42 @@ def _region(d: Diagnostic) -> dict[str, int]:
 
 
 def _fingerprint(d: Diagnostic, seen: dict[str, int]) -> str:
-    """Stable across edits that move the finding: code, file and message, not the line."""
+    """Stable across edits that move the finding: code, file and message, not the line.
+    The English message, so the same finding keeps its fingerprint in every language."""
     key = "\0".join((d.code, d.span.file, d.message))
     seen[key] = seen.get(key, 0) + 1
     return hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()[:32]
 
 
-def sarif(diagnostics: list[Diagnostic], version: str) -> str:
-    """SARIF 2.1.0 as GitHub code scanning ingests it: one run, every known code a rule."""
+def _with_hint(d: Diagnostic, lang: str) -> str:
+    """The message and, when there is one, its hint in parentheses, in `lang`."""
+    shown = hint(d, lang)
+    said = message(d, lang)
+    return say(lang, N_("{message} (hint: {hint})"), message=said, hint=shown) if shown else said
+
+
+def sarif(diagnostics: list[Diagnostic], version: str, lang: str = "en") -> str:
+    """SARIF 2.1.0 as GitHub code scanning ingests it: one run, every known code a rule;
+    messages and rule texts in `lang` (rule ids, names and fingerprints stay the same)."""
     index = {code: i for i, code in enumerate(CODES)}
     seen: dict[str, int] = {}
     results = []
     for d in diagnostics:
-        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
         results.append({
             "ruleId": d.code, "ruleIndex": index[d.code], "level": _SARIF_LEVEL[d.severity],
-            "message": {"text": message},
+            "message": {"text": _with_hint(d, lang)},
             "locations": [{"physicalLocation": {
                 "artifactLocation": artifact_location(d.span.file), "region": _region(d)}}],
             "partialFingerprints": {"policycFinding/v1": _fingerprint(d, seen)},
         })
     driver = {"name": "policyc", "version": version, "semanticVersion": version,
-              "informationUri": TOOL_URI, "rules": [_rule(code) for code in CODES]}
+              "informationUri": TOOL_URI, "rules": [_rule(code, lang) for code in CODES]}
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{"tool": {"driver": driver},
                   "originalUriBaseIds": {SRCROOT: {"description": {
-                      "text": "The working directory policyc check ran in."}}},
+                      "text": say(lang, N_("The working directory policyc check ran in."))}}},
                   "results": results}],
     }
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
@@ -193,13 +205,13 @@ def _escape(value: str, prop: bool = False) -> str:
     return out.replace(":", "%3A").replace(",", "%2C") if prop else out
 
 
-def github(diagnostics: list[Diagnostic]) -> str:
-    """GitHub Actions workflow commands (`::error file=...::message`)."""
+def github(diagnostics: list[Diagnostic], lang: str = "en") -> str:
+    """GitHub Actions workflow commands (`::error file=...::message`), the title and the
+    message in `lang`."""
     kind = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
     lines = []
     for d in diagnostics:
         props = (f"file={_escape(d.span.file, True)},line={d.span.line},col={d.span.col},"
-                 f"title={_escape(d.code + ' ' + d.title, True)}")
-        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
-        lines.append(f"::{kind[d.severity]} {props}::{_escape(message)}")
+                 f"title={_escape(d.code + ' ' + say(lang, d.title), True)}")
+        lines.append(f"::{kind[d.severity]} {props}::{_escape(_with_hint(d, lang))}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -20,6 +20,7 @@ import networkx as nx
 
 from . import graphviz
 from .graph_layout import BOX_H, BOX_W, Layout, layout
+from .page_words import dropped_line, edge_label, node_label, node_type, page_words
 from .templating import environment
 
 FORMATS = ("dot", "mermaid", "html")
@@ -55,16 +56,18 @@ class Highlight:
     dropped: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
-def highlight_of(record: Mapping[str, object]) -> Highlight:
+def highlight_of(record: Mapping[str, object], lang: str = "en") -> Highlight:
     """The highlight of one decision record (`explain --format json`): its `path`, and
-    the `dropped` candidates of its trace steps as `agent: why` lines per node."""
+    the `dropped` candidates of its trace steps as `agent: why` lines per node, the why
+    said in `lang`."""
     path = record.get("path")
     dropped: dict[str, list[str]] = {}
     trace = record.get("trace")
     for step in trace if isinstance(trace, list) else ():
         if isinstance(step, dict) and isinstance(step.get("dropped"), list) and step["dropped"]:
             dropped.setdefault(str(step.get("node")), []).extend(
-                f"{d.get('agent')}: {d.get('why')}" if isinstance(d, dict) else str(d)
+                dropped_line(d.get("agent"), d.get("why"), lang) if isinstance(d, dict)
+                else str(d)
                 for d in step["dropped"])
     return Highlight(tuple(str(n) for n in path) if isinstance(path, list) else (), dropped)
 
@@ -76,6 +79,7 @@ class NodeView:
     type: str
     label: str
     span: str
+    type_shown: str
     file: str
     line: int
     on_path: bool
@@ -107,9 +111,10 @@ def placed_graph(graph: nx.DiGraph) -> Layout:
     return (graphviz.layout(graph, dot) if dot else None) or layout(graph)
 
 
-def view(graph: nx.DiGraph, highlight: Highlight | None = None
+def view(graph: nx.DiGraph, highlight: Highlight | None = None, lang: str = "en"
          ) -> tuple[list[NodeView], list[EdgeView], int, int]:
-    """Nodes (in graph order, placed in rows), edges, and the drawing's width and height."""
+    """Nodes (in graph order, placed in rows), edges, and the drawing's width and height;
+    labels and types are said in `lang`."""
     hl = highlight or Highlight()
     on_path = set(hl.path)
     taken = set(zip(hl.path, hl.path[1:], strict=False))
@@ -119,14 +124,16 @@ def view(graph: nx.DiGraph, highlight: Highlight | None = None
         data = graph.nodes[node]
         box = placed.boxes[node]
         file, line = _where(str(data.get("span", "")))
-        nodes[node] = NodeView(node, f"n{index}", str(data.get("type", "")),
-                               str(data.get("label", node)), str(data.get("span", "")), file,
-                               line, node in on_path, tuple(hl.dropped.get(node, ())), box.x,
-                               box.y)
+        code = str(data.get("type", ""))
+        nodes[node] = NodeView(node, f"n{index}", code,
+                               node_label(data, str(data.get("label", node)), lang),
+                               str(data.get("span", "")), node_type(code, lang), file, line,
+                               node in on_path, tuple(hl.dropped.get(node, ())), box.x, box.y)
     edges = []
     for u, v, d in graph.edges(data=True):
         route = placed.edges[(u, v)]
-        edges.append(EdgeView(nodes[u], nodes[v], str(d.get("label", "")), (u, v) in taken,
+        edges.append(EdgeView(nodes[u], nodes[v], edge_label(str(d.get("label", "")), lang),
+                              (u, v) in taken,
                               route.path, route.label_x, route.label_y))
     return list(nodes.values()), edges, placed.width, placed.height
 
@@ -149,15 +156,18 @@ def _environment() -> jinja2.Environment:
 
 
 def render(graph: nx.DiGraph, fmt: str, highlight: Highlight | None = None,
-           title: str = "policy", texts: Mapping[str, str] | None = None) -> str:
-    """The graph in `fmt` (dot, mermaid or html); `texts` (file -> text) feed the HTML source."""
+           title: str = "policy", texts: Mapping[str, str] | None = None,
+           lang: str = "en") -> str:
+    """The graph in `fmt` (dot, mermaid or html), its words in `lang`; `texts` (file ->
+    text) feed the HTML source."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown graph format {fmt!r}; one of {', '.join(FORMATS)}")
-    nodes, edges, width, height = view(graph, highlight)
+    nodes, edges, width, height = view(graph, highlight, lang)
     sources = {file: list(enumerate(text.splitlines(), 1))
                for file, text in (texts or {}).items()}
     return _environment().get_template(_TEMPLATES[fmt]).render(
-        title=title, nodes=nodes, edges=edges, width=width, height=height, sources=sources,
+        title=title, lang=lang, w=page_words(lang, policy=title), nodes=nodes, edges=edges,
+        width=width, height=height, sources=sources,
         file_ids={file: f"f{i}" for i, file in enumerate(sources)},
         box_w=BOX_W, box_h=BOX_H, highlighted=highlight is not None and bool(highlight.path),
         shapes=MERMAID_SHAPES if fmt == "mermaid" else DOT_SHAPES,

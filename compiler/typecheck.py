@@ -12,7 +12,7 @@ runtime turns into closures:
 
 from __future__ import annotations
 
-from policyc.dsl.diagnostic import Report, token
+from policyc.dsl.diagnostic import Report, Words, token
 from policyc.dsl.expr import BoolOp, Compare, Expr, In, Literal, Name, Not, SetLit, TimeRange
 from policyc.dsl.validate import did_you_mean
 from policyc.runtime.catalog import N_
@@ -62,10 +62,11 @@ class ExprChecker:
                 if field is None:
                     return None
                 if FIELDS[field] != "bool":
-                    self._mismatch(expr, f"`{field}` is not true/false; compare it with a value")
+                    self._mismatch(expr, N_("`{field}` is not true/false; compare it with a value"),
+                                   field=field)
                     return None
                 return ["field", field]
-        self._mismatch(expr, "expected a condition (true or false)")
+        self._mismatch(expr, N_("expected a condition (true or false)"))
         return None
 
     # -- operands --------------------------------------------------------------
@@ -85,16 +86,17 @@ class ExprChecker:
             return self._symbol(expr.parts[0], ftype[5:], expr)
         if isinstance(expr, Name):
             if expr.dotted in FIELDS:
-                self._mismatch(expr, "compare a field with a value, not with another field")
+                self._mismatch(expr, N_("compare a field with a value, not with another field"))
             else:
-                self._mismatch(expr, f"`{token(expr.dotted)}` is not a value of `{field}`; "
-                                     "quote text values")
+                self._mismatch(expr, N_("`{name}` is not a value of `{field}`; quote text "
+                                        "values"), name=token(expr.dotted), field=field)
             return _MISSING
         if isinstance(expr, Literal):
             kind = _LITERAL_TYPES[expr.kind]
             if kind == "none":
                 if field not in NULLABLE_FIELDS:
-                    self._mismatch(expr, f"`{field}` always has a value; it is never none")
+                    self._mismatch(expr, N_("`{field}` always has a value; it is never none"),
+                                   field=field)
                     return _MISSING
                 return "none" if ftype == "enum:order_state" else None
             if ftype.startswith("enum:") and kind == "str":
@@ -102,13 +104,15 @@ class ExprChecker:
             if kind == "int" and isinstance(expr.value, float):
                 # Every numeric field counts something (agents, chats): the artifact and
                 # the runtime compare whole numbers only.
-                self._mismatch(expr, f"`{field}` holds a whole number, not {expr.value:g}")
+                self._mismatch(expr, N_("`{field}` holds a whole number, not {value}"), field=field,
+                               value=f"{expr.value:g}")
                 return _MISSING
             if kind == ftype or (ftype == "set" and kind == "str"):
                 return expr.value
-            self._mismatch(expr, f"`{field}` holds {_describe(ftype)}, not {_describe(kind)}")
+            self._mismatch(expr, N_("`{field}` holds {kind}, not {other}"), field=field,
+                           kind=_describe(ftype), other=_describe(kind))
             return _MISSING
-        self._mismatch(expr, f"expected a value of `{field}`")
+        self._mismatch(expr, N_("expected a value of `{field}`"), field=field)
         return _MISSING
 
     def _symbol(self, word: str, enum: str, where: Expr) -> object:
@@ -131,17 +135,18 @@ class ExprChecker:
             left, right = right, left
             op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
         if not isinstance(left, Name):
-            self._mismatch(expr, "a comparison needs a field on one side")
+            self._mismatch(expr, N_("a comparison needs a field on one side"))
             return None
         field = self._field(left)
         if field is None:
             return None
         if FIELDS[field] == "set":
-            self._mismatch(expr, f"`{field}` is a set; test membership with `\"x\" in {field}`")
+            self._mismatch(expr, N_("`{field}` is a set; test membership with `\"x\" in {field}`"),
+                           field=field)
             return None
         ordered = FIELDS[field] in ("int", "time")
         if op not in ("==", "!=") and not ordered:
-            self._mismatch(expr, f"`{field}` can only be compared with == or !=")
+            self._mismatch(expr, N_("`{field}` can only be compared with == or !="), field=field)
             return None
         value = self._const(right, field)
         if value is _MISSING:
@@ -161,34 +166,36 @@ class ExprChecker:
             if field is None:
                 return None
             if FIELDS[field] != "set":
-                self._mismatch(container, f"`{field}` is not a set; write `{field} in {{...}}`")
+                self._mismatch(container, N_("`{field}` is not a set; write `{field} in {{...}}`"),
+                               field=field)
                 return None
             value = self._const(item, field)
             return None if value is _MISSING else ["has", field, value]
         if not isinstance(item, Name):
-            self._mismatch(item, "the left side of `in` must be a field")
+            self._mismatch(item, N_("the left side of `in` must be a field"))
             return None
         field = self._field(item)
         if field is None:
             return None
         if FIELDS[field] == "set":  # its value is a list: no set of values can hold it
-            self._mismatch(item, f"`{field}` is a set; test one value with `\"x\" in {field}`")
+            self._mismatch(item, N_("`{field}` is a set; test one value with `\"x\" in {field}`"),
+                           field=field)
             return None
         if isinstance(container, TimeRange):
             if field != "time":
-                self._mismatch(container, "a time range only applies to `time`")
+                self._mismatch(container, N_("a time range only applies to `time`"))
                 return None
             return ["time_in", container.start, container.end]
         if not isinstance(container, SetLit):
-            self._mismatch(container, "expected a set such as {a, b}")
+            self._mismatch(container, N_("expected a set such as {a, b}"))
             return None
         values = [self._const(i, field) for i in container.items]
         if any(v is _MISSING for v in values):
             return None
         return ["in", field, values]
 
-    def _mismatch(self, expr: Expr, message: str) -> None:
-        self.report.add("E205", message, expr.span)
+    def _mismatch(self, expr: Expr, message: str, **args: object) -> None:
+        self.report.add("E205", message, expr.span, None, **args)
 
 
 class _Missing:
@@ -198,7 +205,14 @@ class _Missing:
 _MISSING = _Missing()
 
 
+_KIND_WORDS = {"str": N_("text"), "int": N_("a number"), "bool": N_("true/false"),
+               "time": N_("a time of day"), "set": N_("a set of text"), "none": N_("none"),
+               "duration": N_("a duration"), "enum:source": N_("a source"),
+               "enum:order_state": N_("an order state"), "enum:intent": N_("an intent"),
+               "enum:day": N_("a day")}
+
+
 def _describe(kind: str) -> str:
-    return {"str": "text", "int": "a number", "bool": "true/false", "time": "a time of day",
-            "set": "a set of text", "none": "none", "duration": "a duration"}.get(
-                kind, kind.replace("enum:", "a "))
+    if kind in _KIND_WORDS:
+        return Words(_KIND_WORDS[kind])
+    return kind.replace("enum:", "a ")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from policyc.runtime.catalog import N_
+
 from .span import Span
 
 
@@ -24,49 +26,49 @@ class Severity(StrEnum):
 # code -> (severity, short title). Codes are stable: never reuse a retired one.
 CODES: dict[str, tuple[Severity, str]] = {
     # E1xx: the file cannot be read as a policy
-    "E100": (Severity.ERROR, "file cannot be read"),
-    "E101": (Severity.ERROR, "YAML syntax error"),
-    "E102": (Severity.ERROR, "file too large"),
-    "E103": (Severity.ERROR, "YAML aliases expand too far (alias bomb)"),
-    "E104": (Severity.ERROR, "file is not UTF-8 text"),
-    "E105": (Severity.ERROR, "YAML nesting too deep"),
-    "E110": (Severity.ERROR, "expression syntax error"),
-    "E120": (Severity.ERROR, "value has the wrong type"),
-    "E121": (Severity.ERROR, "unknown key"),
-    "E122": (Severity.ERROR, "missing required key"),
-    "E123": (Severity.ERROR, "invalid value"),
-    "E124": (Severity.ERROR, "duplicate key"),
+    "E100": (Severity.ERROR, N_("file cannot be read")),
+    "E101": (Severity.ERROR, N_("YAML syntax error")),
+    "E102": (Severity.ERROR, N_("file too large")),
+    "E103": (Severity.ERROR, N_("YAML aliases expand too far (alias bomb)")),
+    "E104": (Severity.ERROR, N_("file is not UTF-8 text")),
+    "E105": (Severity.ERROR, N_("YAML nesting too deep")),
+    "E110": (Severity.ERROR, N_("expression syntax error")),
+    "E120": (Severity.ERROR, N_("value has the wrong type")),
+    "E121": (Severity.ERROR, N_("unknown key")),
+    "E122": (Severity.ERROR, N_("missing required key")),
+    "E123": (Severity.ERROR, N_("invalid value")),
+    "E124": (Severity.ERROR, N_("duplicate key")),
     # E2xx: the policy reads but does not make sense
-    "E201": (Severity.ERROR, "unknown agent"),
-    "E202": (Severity.ERROR, "unknown group"),
-    "E203": (Severity.ERROR, "unknown name in expression (source, order state, intent, day)"),
-    "E204": (Severity.ERROR, "unknown field in expression"),
-    "E205": (Severity.ERROR, "type mismatch in expression"),
-    "E206": (Severity.ERROR, "duplicate agent or group id"),
-    "E207": (Severity.ERROR, "agent in two groups"),
-    "E208": (Severity.ERROR, "route can end with no outcome"),
-    "E209": (Severity.ERROR, "group overflow chain has a cycle"),
-    "E210": (Severity.ERROR, "auto-reply text longer than 1000 characters"),
-    "E211": (Severity.ERROR, "included file problem"),
-    "E212": (Severity.ERROR, "no main account"),
-    "E213": (Severity.ERROR, "literal out of range in expression (time, number, text)"),
+    "E201": (Severity.ERROR, N_("unknown agent")),
+    "E202": (Severity.ERROR, N_("unknown group")),
+    "E203": (Severity.ERROR, N_("unknown name in expression (source, order state, intent, day)")),
+    "E204": (Severity.ERROR, N_("unknown field in expression")),
+    "E205": (Severity.ERROR, N_("type mismatch in expression")),
+    "E206": (Severity.ERROR, N_("duplicate agent or group id")),
+    "E207": (Severity.ERROR, N_("agent in two groups")),
+    "E208": (Severity.ERROR, N_("route can end with no outcome")),
+    "E209": (Severity.ERROR, N_("group overflow chain has a cycle")),
+    "E210": (Severity.ERROR, N_("auto-reply text longer than 1000 characters")),
+    "E211": (Severity.ERROR, N_("included file problem")),
+    "E212": (Severity.ERROR, N_("no main account")),
+    "E213": (Severity.ERROR, N_("literal out of range in expression (time, number, text)")),
     # W3xx: lint — the policy works, but probably not as meant
-    "W301": (Severity.WARNING, "group has no members"),
-    "W302": (Severity.WARNING, "group member has no chat permission"),
-    "W303": (Severity.WARNING, "pin to an agent without chat permission"),
-    "W304": (Severity.WARNING, "binding is shadowed by an earlier one"),
-    "W305": (Severity.WARNING, "source is covered by no binding"),
-    "W306": (Severity.WARNING, "source is covered by no binding at some time of the week"),
-    "W307": (Severity.WARNING, "route step is unreachable"),
-    "W308": (Severity.WARNING, "designated binding switched on with no target"),
-    "W309": (Severity.WARNING, "working hours empty or inverted"),
-    "W310": (Severity.WARNING, "auto-reply text empty; the default text is used"),
-    "W311": (Severity.WARNING, "grouping is on but no group has a member (treated as off)"),
-    "W312": (Severity.WARNING, "name mixes look-alike scripts or looks like another name"),
-    "W313": (Severity.WARNING, "bidi control character in a name or reply text"),
+    "W301": (Severity.WARNING, N_("group has no members")),
+    "W302": (Severity.WARNING, N_("group member has no chat permission")),
+    "W303": (Severity.WARNING, N_("pin to an agent without chat permission")),
+    "W304": (Severity.WARNING, N_("binding is shadowed by an earlier one")),
+    "W305": (Severity.WARNING, N_("source is covered by no binding")),
+    "W306": (Severity.WARNING, N_("source is covered by no binding at some time of the week")),
+    "W307": (Severity.WARNING, N_("route step is unreachable")),
+    "W308": (Severity.WARNING, N_("designated binding switched on with no target")),
+    "W309": (Severity.WARNING, N_("working hours empty or inverted")),
+    "W310": (Severity.WARNING, N_("auto-reply text empty; the default text is used")),
+    "W311": (Severity.WARNING, N_("grouping is on but no group has a member (treated as off)")),
+    "W312": (Severity.WARNING, N_("name mixes look-alike scripts or looks like another name")),
+    "W313": (Severity.WARNING, N_("bidi control character in a name or reply text")),
     # I4xx: information the merchant should know
-    "I401": (Severity.INFO, "main account receives no chats unless forwarded (S4-B)"),
-    "I402": (Severity.INFO, "main account receives only last-resort chats (S4-C)"),
+    "I401": (Severity.INFO, N_("main account receives no chats unless forwarded (S4-B)")),
+    "I402": (Severity.INFO, N_("main account receives only last-resort chats (S4-C)")),
 }
 
 # E5xx: workload models (policyc/workload/), read with the same YAML reader and schema
@@ -122,93 +124,93 @@ def token(text: str, limit: int = QUOTE_LIMIT) -> str:
 
 # code -> what the finding means and what to do about it, for readers who meet the
 # code without its message (SARIF rule help, code-scanning pages). Data keyed by
-# code, like CODES, so the words can move to per-language catalogs unchanged.
+# code, like CODES; titles and explanations are catalog message ids (marked N_).
 EXPLANATIONS: dict[str, str] = {
-    "E100": "The named policy, folder or included file does not exist or cannot be opened. "
-            "Check the path and the file's permissions.",
-    "E101": "The file is not valid YAML (an unclosed bracket or quote, a bad indent). "
-            "Fix the YAML at the marked place; nothing else is checked until it parses.",
-    "E102": "The file is over the 8 MiB size limit, so it is not read at all. "
-            "Split the policy into included roster and pin files.",
-    "E103": "YAML aliases (`*name`) would expand into more values than the limit allows, "
-            "as an alias bomb does. Write the values out or use fewer nested aliases.",
-    "E104": "The file is not UTF-8 text (for example saved as Big5 or GBK). "
-            "Save it as UTF-8.",
-    "E105": "Lists and maps are nested deeper than the limit of 64 levels. "
-            "Flatten the structure.",
-    "E110": "A `when:` expression does not parse. Comparisons use `==`, `!=`, `<`, `>`, "
-            "`in`; combine them with `and`, `or`, `not`.",
-    "E120": "A value has the wrong type, such as a single name where a list is expected. "
-            "Write the value in the type the key takes.",
-    "E121": "The key is not part of the policy language here, usually a misspelling; "
-            "it would otherwise be ignored silently. Use the suggested key.",
-    "E122": "A key that must be present is missing, such as `timezone` in `shop:`. "
-            "Add it.",
-    "E123": "The value is outside what the key accepts (a score over 100, a malformed "
-            "duration or time). Use a value in the documented range and form.",
-    "E124": "The same key is written twice in one map, so one of the values would be lost. "
-            "Keep one.",
-    "E201": "An agent id is used that the roster does not define. "
-            "Fix the spelling or add the agent to the roster.",
-    "E202": "A group id is used that `groups:` does not define. "
-            "Fix the spelling or add the group.",
-    "E203": "An expression names a source, order state, intent or day that does not exist. "
-            "Use one of the known names (the hint suggests the nearest).",
-    "E204": "An expression reads a field that does not exist, such as `order.stat`. "
-            "Use one of the documented fields.",
-    "E205": "An expression compares values of different types, such as a yes/no field "
-            "with a string. Compare like with like.",
-    "E206": "Two agents or two groups share an id, so references to it are ambiguous. "
-            "Give each a unique id.",
-    "E207": "An agent is a member of two groups; the platform allows one group per agent "
-            "(S2). Remove the agent from one group.",
-    "E208": "Some message can pass every route step without getting an outcome. "
-            "End the route with a step that always decides, such as `stage` or `queue`.",
-    "E209": "Group overflow targets form a loop (a overflows to b, b back to a). "
-            "Break the chain.",
-    "E210": "An auto-reply text is longer than the platform's 1000-character limit. "
-            "Shorten it.",
-    "E211": "An included roster or pin file is missing, unreadable, not of the expected "
-            "form, or not allowed: includes are relative paths to regular files inside the "
-            "policy's folder (no absolute paths, no `..` or symlink out of it). Fix the "
-            "include path or the included file.",
-    "E212": "The roster has no agent with `role: main`, or more than one. "
-            "Mark exactly one agent as the main account.",
-    "E213": "An expression holds a literal no field can take: a time of day that does not "
-            "exist (`99:99`), a number over 15 characters, text over 1000 characters or a "
-            "duration of more than 12 digits. Write a value in range.",
-    "W301": "A group has no members, so its sources can never be served by it. "
-            "Add members or remove the group.",
-    "W302": "A group member has no chat permission, so it never receives chats through "
-            "the group. Grant the permission or remove the member.",
-    "W303": "A buyer is pinned to an agent without chat permission, so the pin never "
-            "takes effect. Pin to an agent who can chat.",
-    "W304": "An earlier binding matches every message this one would, so this one never "
-            "applies. Reorder the bindings or narrow the earlier one.",
-    "W305": "A source listed in `shop.sources` is named by no binding, so its chats always "
-            "fall through to the later route steps. Bind it or remove it.",
-    "W306": "At some times of the week no binding covers a source (for example outside a "
-            "`time in` window). Add a binding for the remaining hours.",
-    "W307": "A route step comes after a step that always decides, so it is never reached. "
-            "Remove it or move it earlier.",
-    "W308": "A designated binding is switched on but names no group or agent, so it takes "
-            "no chats. Give it a target or switch it off.",
-    "W309": "Working hours are empty or end before they start. "
-            "Check `from:` and `to:`.",
-    "W310": "An auto-reply is enabled with empty text, so the platform's default text is "
-            "sent. Write the text or rely on the default on purpose.",
-    "W311": "Grouping is switched on but no group has a member, so routing behaves as if "
-            "grouping were off (S3). Add members or switch grouping off.",
-    "W312": "An agent or group id mixes letters of scripts that look alike (Latin with "
-            "Cyrillic or Greek), or looks like another id once width, case and look-alike "
-            "letters are folded, so two names a merchant reads as one are different. "
-            "Write each name in one script and keep look-alike names apart.",
-    "W313": "A display name or an auto-reply text holds an invisible bidi control character "
-            "that reorders the text on screen. Remove it.",
-    "I401": "With `include_main_account: false` the main account receives chats only when "
-            "an agent forwards them (S4-B). This is a note, not a fault.",
-    "I402": "The main account is in no group and receives chats only as the last resort, "
-            "when every other agent is offline (S4-C). This is a note, not a fault.",
+    "E100": N_("The named policy, folder or included file does not exist or cannot be opened. "
+               "Check the path and the file's permissions."),
+    "E101": N_("The file is not valid YAML (an unclosed bracket or quote, a bad indent). "
+               "Fix the YAML at the marked place; nothing else is checked until it parses."),
+    "E102": N_("The file is over the 8 MiB size limit, so it is not read at all. "
+               "Split the policy into included roster and pin files."),
+    "E103": N_("YAML aliases (`*name`) would expand into more values than the limit allows, "
+               "as an alias bomb does. Write the values out or use fewer nested aliases."),
+    "E104": N_("The file is not UTF-8 text (for example saved as Big5 or GBK). "
+               "Save it as UTF-8."),
+    "E105": N_("Lists and maps are nested deeper than the limit of 64 levels. "
+               "Flatten the structure."),
+    "E110": N_("A `when:` expression does not parse. Comparisons use `==`, `!=`, `<`, `>`, "
+               "`in`; combine them with `and`, `or`, `not`."),
+    "E120": N_("A value has the wrong type, such as a single name where a list is expected. "
+               "Write the value in the type the key takes."),
+    "E121": N_("The key is not part of the policy language here, usually a misspelling; "
+               "it would otherwise be ignored silently. Use the suggested key."),
+    "E122": N_("A key that must be present is missing, such as `timezone` in `shop:`. "
+               "Add it."),
+    "E123": N_("The value is outside what the key accepts (a score over 100, a malformed "
+               "duration or time). Use a value in the documented range and form."),
+    "E124": N_("The same key is written twice in one map, so one of the values would be lost. "
+               "Keep one."),
+    "E201": N_("An agent id is used that the roster does not define. "
+               "Fix the spelling or add the agent to the roster."),
+    "E202": N_("A group id is used that `groups:` does not define. "
+               "Fix the spelling or add the group."),
+    "E203": N_("An expression names a source, order state, intent or day that does not exist. "
+               "Use one of the known names (the hint suggests the nearest)."),
+    "E204": N_("An expression reads a field that does not exist, such as `order.stat`. "
+               "Use one of the documented fields."),
+    "E205": N_("An expression compares values of different types, such as a yes/no field "
+               "with a string. Compare like with like."),
+    "E206": N_("Two agents or two groups share an id, so references to it are ambiguous. "
+               "Give each a unique id."),
+    "E207": N_("An agent is a member of two groups; the platform allows one group per agent "
+               "(S2). Remove the agent from one group."),
+    "E208": N_("Some message can pass every route step without getting an outcome. "
+               "End the route with a step that always decides, such as `stage` or `queue`."),
+    "E209": N_("Group overflow targets form a loop (a overflows to b, b back to a). "
+               "Break the chain."),
+    "E210": N_("An auto-reply text is longer than the platform's 1000-character limit. "
+               "Shorten it."),
+    "E211": N_("An included roster or pin file is missing, unreadable, not of the expected "
+               "form, or not allowed: includes are relative paths to regular files inside the "
+               "policy's folder (no absolute paths, no `..` or symlink out of it). Fix the "
+               "include path or the included file."),
+    "E212": N_("The roster has no agent with `role: main`, or more than one. "
+               "Mark exactly one agent as the main account."),
+    "E213": N_("An expression holds a literal no field can take: a time of day that does not "
+               "exist (`99:99`), a number over 15 characters, text over 1000 characters or a "
+               "duration of more than 12 digits. Write a value in range."),
+    "W301": N_("A group has no members, so its sources can never be served by it. "
+               "Add members or remove the group."),
+    "W302": N_("A group member has no chat permission, so it never receives chats through "
+               "the group. Grant the permission or remove the member."),
+    "W303": N_("A buyer is pinned to an agent without chat permission, so the pin never "
+               "takes effect. Pin to an agent who can chat."),
+    "W304": N_("An earlier binding matches every message this one would, so this one never "
+               "applies. Reorder the bindings or narrow the earlier one."),
+    "W305": N_("A source listed in `shop.sources` is named by no binding, so its chats always "
+               "fall through to the later route steps. Bind it or remove it."),
+    "W306": N_("At some times of the week no binding covers a source (for example outside a "
+               "`time in` window). Add a binding for the remaining hours."),
+    "W307": N_("A route step comes after a step that always decides, so it is never reached. "
+               "Remove it or move it earlier."),
+    "W308": N_("A designated binding is switched on but names no group or agent, so it takes "
+               "no chats. Give it a target or switch it off."),
+    "W309": N_("Working hours are empty or end before they start. "
+               "Check `from:` and `to:`."),
+    "W310": N_("An auto-reply is enabled with empty text, so the platform's default text is "
+               "sent. Write the text or rely on the default on purpose."),
+    "W311": N_("Grouping is switched on but no group has a member, so routing behaves as if "
+               "grouping were off (S3). Add members or switch grouping off."),
+    "W312": N_("An agent or group id mixes letters of scripts that look alike (Latin with "
+               "Cyrillic or Greek), or looks like another id once width, case and look-alike "
+               "letters are folded, so two names a merchant reads as one are different. "
+               "Write each name in one script and keep look-alike names apart."),
+    "W313": N_("A display name or an auto-reply text holds an invisible bidi control character "
+               "that reorders the text on screen. Remove it."),
+    "I401": N_("With `include_main_account: false` the main account receives chats only when "
+               "an agent forwards them (S4-B). This is a note, not a fault."),
+    "I402": N_("The main account is in no group and receives chats only as the last resort, "
+               "when every other agent is offline (S4-C). This is a note, not a fault."),
 }
 
 
@@ -257,17 +259,27 @@ class Report:
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
 
+    def again(self, d: Diagnostic) -> None:
+        """Record a finding another report made (an included file's), words and all."""
+        self.items.append(d)
+
     def add(self, code: str, message: str, span: Span, hint: str | None = None,
             **args: object) -> None:
         """Record a finding; an unregistered code is a programming error, so it raises.
 
         With `args`, `message` and `hint` are catalog message ids (marked `N_`) with
-        `{name}` placeholders that `args` fill; without, they are used as written.
+        `{name}` placeholders that `args` fill; without, they are used as written (and
+        looked up in the catalogs as they are). A `Words` message keeps its own id.
         """
         if code not in _ALL_CODES:
             raise KeyError(f"unregistered diagnostic code {code}")
         if hint is not None and not isinstance(hint, Words):
             hint = Words(hint, **args)
+        if isinstance(message, Words) and not args:  # said elsewhere, its words kept
+            self.items.append(Diagnostic(code, str(message), span, hint,
+                                         template=message.template,
+                                         args=tuple(sorted(message.args.items()))))
+            return
         if not args:
             self.items.append(Diagnostic(code, message, span, hint, template=message))
             return

@@ -11,6 +11,8 @@ from typing import cast
 import lark
 from lark import Lark, Token, Transformer, v_args
 
+from policyc.runtime.catalog import N_
+
 from .diagnostic import Report, quoted, token
 from .span import Span
 
@@ -131,8 +133,9 @@ def _parser() -> Lark:
 
 _ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t", "r": "\r"}
 _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.DOTALL)
-_ESCAPE_HINT = r"the escapes are \\ \" \' \n \t \r and \uXXXX"
-_TIME_HINT = "write HH:MM from 00:00 to 24:00"
+_ESCAPE_HINT = N_(r"the escapes are \\ \" \' \n \t \r and \uXXXX")
+_TIME_HINT = N_("write HH:MM from 00:00 to 24:00")
+_NOT_A_TIME = N_("`{text}` is not a time of day")
 # Bounds on what one expression may hold, so a hostile literal costs a located error
 # rather than gigabytes (lark keeps several copies of every token) or int()'s limit.
 MAX_EXPR_CHARS = 20_000
@@ -166,8 +169,8 @@ class _ToAst(Transformer[Token, Expr]):
         self.base = base
         self.col_offset = col_offset
         self.verbatim = verbatim
-        # found while building: (code, span, message, hint)
-        self.problems: list[tuple[str, Span, str, str | None]] = []
+        # found while building: (code, span, message, hint, the message's arguments)
+        self.problems: list[tuple[str, Span, str, str | None, dict[str, object]]] = []
 
     def _at(self, line: int | None, col: int | None, end_col: int | None = None) -> Span:
         if not self.verbatim:
@@ -226,27 +229,29 @@ class _ToAst(Transformer[Token, Expr]):
     def name(self, meta: lark.tree.Meta, items: list[Token]) -> Expr:
         return Name(tuple(str(t) for t in items), self._meta(meta))
 
-    def _literal_problem(self, tok: Token, message: str, hint: str) -> None:
-        self.problems.append(("E213", self._tok(tok), message, hint))
+    def _literal_problem(self, tok: Token, message: str, hint: str, **args: object) -> None:
+        self.problems.append(("E213", self._tok(tok), message, hint, args))
 
     def string(self, items: list[Token]) -> Expr:
         tok = items[0]
         body = str(tok)[1:-1]
         text = _unescape(body) if "\\" in body else body
         if text is None:
-            self.problems.append(("E110", self._tok(tok),
-                                  f"unknown escape sequence in {token(str(tok))}", _ESCAPE_HINT))
+            self.problems.append(("E110", self._tok(tok), N_("unknown escape sequence in {text}"),
+                                  _ESCAPE_HINT, {"text": token(str(tok))}))
             text = body
         elif len(text) > MAX_TEXT_CHARS:
-            self._literal_problem(tok, f"text of {len(text):,} characters in an expression",
-                                  f"quoted text is at most {MAX_TEXT_CHARS} characters")
+            self._literal_problem(tok, N_("text of {length} characters in an expression"),
+                                  N_("quoted text is at most {limit} characters"),
+                                  length=f"{len(text):,}", limit=MAX_TEXT_CHARS)
         return Literal("string", text, self._tok(tok))
 
     def number(self, items: list[Token]) -> Expr:
         tok = items[0]
         if len(tok) > MAX_NUMBER_CHARS:
-            self._literal_problem(tok, f"number {quoted(str(tok))} is too long",
-                                  f"numbers are at most {MAX_NUMBER_CHARS} characters")
+            self._literal_problem(tok, N_("number {text} is too long"),
+                                  N_("numbers are at most {limit} characters"),
+                                  text=quoted(str(tok)), limit=MAX_NUMBER_CHARS)
             return Literal("number", 0, self._tok(tok))
         value: object = float(tok) if "." in tok else int(tok)
         return Literal("number", value, self._tok(tok))
@@ -255,15 +260,16 @@ class _ToAst(Transformer[Token, Expr]):
         tok = items[0]
         minutes = parse_minutes(str(tok))
         if minutes is None:
-            self._literal_problem(tok, f"`{tok}` is not a time of day", _TIME_HINT)
+            self._literal_problem(tok, _NOT_A_TIME, _TIME_HINT, text=str(tok))
         return Literal("time", minutes, self._tok(tok))
 
     def duration(self, items: list[Token]) -> Expr:
         tok = items[0]
         seconds = parse_duration(str(tok))
         if seconds is None:
-            self._literal_problem(tok, f"duration {quoted(str(tok))} is too long",
-                                  "durations are at most 12 digits and a unit")
+            self._literal_problem(tok, N_("duration {text} is too long"),
+                                  N_("durations are at most 12 digits and a unit"),
+                                  text=quoted(str(tok)))
         return Literal("duration", seconds, self._tok(tok))
 
     @v_args(meta=True)
@@ -272,7 +278,7 @@ class _ToAst(Transformer[Token, Expr]):
         for tok in items:
             minutes = parse_minutes(str(tok))
             if minutes is None:
-                self._literal_problem(tok, f"`{tok}` is not a time of day", _TIME_HINT)
+                self._literal_problem(tok, _NOT_A_TIME, _TIME_HINT, text=str(tok))
             ends.append(minutes or 0)
         return TimeRange(ends[0], ends[1], self._meta(meta))
 
@@ -292,11 +298,11 @@ class _ToAst(Transformer[Token, Expr]):
 # Known mistakes and the message a merchant should see for them (lark's
 # match_examples idea: the table is also a test).
 _HINTS: tuple[tuple[str, str], ...] = (
-    ("=", "to compare, write `==`"),
-    ("&&", "write `and`"),
-    ("||", "write `or`"),
-    ("!", "write `not`"),
-    ("[", "sets are written with braces: {a, b}"),
+    ("=", N_("to compare, write `==`")),
+    ("&&", N_("write `and`")),
+    ("||", N_("write `or`")),
+    ("!", N_("write `not`")),
+    ("[", N_("sets are written with braces: {{a, b}}")),
 )
 
 
@@ -308,14 +314,15 @@ def _hint_for(text: str, col: int) -> str | None:
     return None
 
 
-def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str) -> tuple[int, int, str]:
-    """Line, column and message of a parse failure, in the merchant's words."""
+def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str
+                  ) -> tuple[int, int, str, dict[str, object]]:
+    """Line, column, message and its arguments of a parse failure, in the merchant's words."""
     lines = text.splitlines() or [""]
     at_end = isinstance(err, lark.exceptions.UnexpectedEOF) or (
         isinstance(err, lark.exceptions.UnexpectedToken) and err.token.type == "$END")
     if at_end:
         last = max((i for i, line in enumerate(lines) if line.strip()), default=0)
-        return last + 1, len(lines[last].rstrip()) + 1, "expression ends too early"
+        return last + 1, len(lines[last].rstrip()) + 1, N_("expression ends too early"), {}
     line = min(max(getattr(err, "line", 1) or 1, 1), len(lines))
     col = max(getattr(err, "column", 1) or 1, 1)
     if isinstance(err, lark.exceptions.UnexpectedToken):
@@ -324,7 +331,7 @@ def _syntax_error(err: lark.exceptions.UnexpectedInput, text: str) -> tuple[int,
         found = err.char
     else:
         found = lines[line - 1][col - 1:col]
-    return line, col, f"unexpected {quoted(found or 'end')} in expression"
+    return line, col, N_("unexpected {found} in expression"), {"found": quoted(found or "end")}
 
 
 # Deeper expressions are refused: every later stage walks expressions recursively.
@@ -353,31 +360,33 @@ def parse_expr(text: str, base: Span, report: Report, col_offset: int = 0,
     and give None.
     """
     if not text.strip():
-        report.add("E110", "expression is empty", base)
+        report.add("E110", N_("expression is empty"), base)
         return None
     if len(text) > MAX_EXPR_CHARS:
-        report.add("E110", f"expression is {len(text):,} characters long", base,
-                   hint=f"an expression is at most {MAX_EXPR_CHARS:,} characters; "
-                        "split it into several bindings or steps")
+        report.add("E110", N_("expression is {length} characters long"), base,
+                   hint=N_("an expression is at most {limit} characters; split it into "
+                           "several bindings or steps"),
+                   length=f"{len(text):,}", limit=f"{MAX_EXPR_CHARS:,}")
         return None
     try:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedInput as err:
-        line, col, message = _syntax_error(err, text)
+        line, col, message, args = _syntax_error(err, text)
         span = _ToAst(base, col_offset, verbatim)._at(line, col)
         source_line = (text.splitlines() or [""])[line - 1]
-        report.add("E110", message, span, hint=_hint_for(source_line, col))
+        report.add("E110", message, span, hint=_hint_for(source_line, col), **args)
         return None
     except lark.exceptions.LarkError as err:
-        report.add("E110", f"expression error: {type(err).__name__}", base)
+        report.add("E110", N_("expression error: {kind}"), base, kind=type(err).__name__)
         return None
     builder = _ToAst(base, col_offset, verbatim)
     too_deep = _too_deep(tree)
     if too_deep is not None:
-        report.add("E110", f"expression nests more than {MAX_EXPR_DEPTH} levels deep",
-                   builder._meta(too_deep.meta), hint="split it into several route steps")
+        report.add("E110", N_("expression nests more than {limit} levels deep"),
+                   builder._meta(too_deep.meta), hint=N_("split it into several route steps"),
+                   limit=MAX_EXPR_DEPTH)
         return None
     expr = builder.transform(tree)
-    for code, span, message, hint in builder.problems:
-        report.add(code, message, span, hint=hint)
+    for code, span, message, hint, args in builder.problems:
+        report.add(code, message, span, hint=hint, **args)
     return None if builder.problems else expr

@@ -8,10 +8,13 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .diagnostic import Diagnostic, Report, has_errors, quoted
+from policyc.runtime.catalog import N_
+
+from .diagnostic import Diagnostic, Report, Words, has_errors, quoted
 from .policy import Policy, build
 from .schema import PINS_FILE, POLICY, ROSTER_FILE, T
 from .validate import V, Validator
+from .yaml_problems import os_said
 from .yaml_tree import YMap, YNode, YScalar, YSeq, parse_text, read_source
 
 # An included file holds either the bare value or a mapping with this one key.
@@ -60,7 +63,8 @@ class _Includes:
         if target is None:
             return None
         if target in self.seen:
-            self.report.add("E211", f"{quoted(node.text)} is included twice", node.span)
+            self.report.add("E211", N_("{file} is included twice"), node.span,
+                            file=quoted(node.text))
             return None
         self.seen.add(target)
         name = display_name(self.base.parent / node.text)
@@ -71,10 +75,12 @@ class _Includes:
         tree = _read(target, name, sub, self.hasher, self.texts, key)
         for d in sub.items:
             if d.code == "E100":  # the file could not be read: point at the include line
-                self.report.add("E211", f"included file {quoted(node.text)}: {d.message}",
-                                node.span, d.hint)
+                problem = (Words(d.template, **dict(d.args)) if d.template is not None
+                           else d.message)
+                self.report.add("E211", N_("included file {file}: {problem}"), node.span,
+                                d.hint, file=quoted(node.text), problem=problem)
             else:
-                self.report.add(d.code, d.message, d.span, d.hint)
+                self.report.again(d)
         if tree is None:
             return None
         validator = Validator(self.report)
@@ -89,30 +95,32 @@ class _Includes:
         """The included file's resolved path, or None after saying why it is refused."""
         target, why, hint = _confine(self.folder, node.text)
         if why is not None:
-            self.report.add("E211", f"included file {quoted(node.text)} {why}", node.span, hint)
+            self.report.add("E211", N_("included file {file} {why}"), node.span, hint,
+                            file=quoted(node.text), why=why)
         return target
 
 
-_CONFINED_HINT = "included files live in the policy's folder or below it"
+_CONFINED_HINT = Words(N_("included files live in the policy's folder or below it"))
 
 
-def _confine(folder: Path, written: str) -> tuple[Path | None, str | None, str | None]:
+def _confine(folder: Path, written: str) -> tuple[Path | None, Words | None, Words | None]:
     """(resolved path, None, None) for an include the policy may read, else
     (None, why not, hint). Checked before anything is opened."""
     if Path(written).is_absolute() or written.startswith("~"):
-        return None, "is an absolute path", _CONFINED_HINT
+        return None, Words(N_("is an absolute path")), _CONFINED_HINT
     try:
         target = (folder / written).resolve()  # `..` and every symlink on the way
         inside = target.is_relative_to(folder.resolve())
         mode = os.stat(target).st_mode if inside else 0
     except OSError as err:
-        return None, f"cannot be read: {err.strerror or err}", None
+        return None, Words(N_("cannot be read: {why}"), why=os_said(err)), None
     except (ValueError, RuntimeError):  # a NUL byte in the path, a symlink loop
-        return None, "cannot be resolved", _CONFINED_HINT
+        return None, Words(N_("cannot be resolved")), _CONFINED_HINT
     if not inside:
-        return None, "is outside the policy's folder", _CONFINED_HINT
+        return None, Words(N_("is outside the policy's folder")), _CONFINED_HINT
     if not stat.S_ISREG(mode):
-        return None, "is not a regular file", "include a YAML file, not a folder, pipe or device"
+        return None, Words(N_("is not a regular file")), Words(
+            N_("include a YAML file, not a folder, pipe or device"))
     return target, None, None
 
 
@@ -141,7 +149,8 @@ def load_policy(path: Path) -> Loaded:
     if tree is None:
         return Loaded(None, report.items, texts)
     if not isinstance(tree, YMap):
-        report.add("E120", f"a policy is a YAML mapping, found {_what(tree)}", tree.span)
+        report.add("E120", N_("a policy is a YAML mapping, found {found}"), tree.span,
+                   found=_what(tree))
         return Loaded(None, report.items, texts)
     validator = Validator(report, include=_Includes(path, report, hasher, texts))
     root = validator.check(tree, POLICY)
@@ -152,5 +161,5 @@ def load_policy(path: Path) -> Loaded:
     return Loaded(policy, report.items, texts, digest)
 
 
-def _what(node: YNode) -> str:
-    return "a list" if isinstance(node, YSeq) else "a single value"
+def _what(node: YNode) -> Words:
+    return Words(N_("a list") if isinstance(node, YSeq) else N_("a single value"))

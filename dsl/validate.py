@@ -167,14 +167,18 @@ class Validator:
         if isinstance(value, bool) or not isinstance(value, int | float) or (
             kind is int and not isinstance(value, int)
         ) or infinite:
-            self._bad(s, f"expected {'a whole number' if kind is int else 'a number'}, "
-                         f"found {quoted(s.text)}")
+            self._bad(s, N_("expected a whole number, found {text}") if kind is int
+                      else N_("expected a number, found {text}"), text=quoted(s.text))
             return None
         if (t.min is not None and value < t.min) or (t.max is not None and value > t.max):
-            lo = "" if t.min is None else f" at least {t.min}"
-            hi = "" if t.max is None else f" at most {t.max}"
-            both = " and" if lo and hi else ""
-            self._bad(s, f"{token(s.text)} is out of range: must be{lo}{both}{hi}")
+            if t.min is not None and t.max is not None:
+                range_message = N_("{text} is out of range: must be at least {min} and at most "
+                                   "{max}")
+            elif t.min is not None:
+                range_message = N_("{text} is out of range: must be at least {min}")
+            else:
+                range_message = N_("{text} is out of range: must be at most {max}")
+            self._bad(s, range_message, text=token(s.text), min=t.min, max=t.max)
             return None
         return V(kind(value), s.span)
 
@@ -190,8 +194,9 @@ class Validator:
                       N_("write a number and a unit: 10m, 72h, 3d"), text=quoted(s.text))
             return None
         if seconds > MAX_DURATION_SECONDS:
-            self._bad(s, f"{quoted(s.text)} is longer than {MAX_DURATION_SECONDS // 86400}d",
-                      "durations are at most ten years")
+            self._bad(s, N_("{text} is longer than {days}d"),
+                      N_("durations are at most ten years"), text=quoted(s.text),
+                      days=MAX_DURATION_SECONDS // 86400)
             return None
         return V(seconds, s.span)
 
@@ -221,7 +226,8 @@ class Validator:
                       text=quoted(s.text))
             return None
         if not YEARS[0] <= moment.year <= YEARS[1]:  # what the runtime's clock accepts
-            self._bad(s, f"{s.text!r}: the year is outside {YEARS[0]}-{YEARS[1]}")
+            self._bad(s, N_("{text}: the year is outside {first}-{last}"), text=repr(s.text),
+                      first=YEARS[0], last=YEARS[1])
             return None
         return V(moment.isoformat(), s.span)
 

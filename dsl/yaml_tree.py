@@ -16,14 +16,19 @@ from typing import NamedTuple, NoReturn, Protocol, cast
 
 import yaml
 
+from policyc.runtime.catalog import N_
 from policyc.runtime.shape import InputError
 from policyc.runtime.source_files import open_source
 
-from .diagnostic import Report, token
+from .diagnostic import Report, Words
 from .span import Span, file_span, source_lines
+from .yaml_problems import os_said, refusal_said, said
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
+_TOO_DEEP = N_("values are nested more than {limit} levels deep")
+_SYNTAX = N_("YAML syntax error: {problem}")
+_CANNOT_READ = N_("cannot read file: {why}")
 # An alias may re-use a node, but the expanded tree may not grow more than
 # this many times the written one (plus some slack for small files).
 EXPANSION_FACTOR = 10
@@ -152,10 +157,11 @@ class _Composer:
             return file_span(self.file)
         return Span(self.file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
-    def fail(self, code: str, message: str, where: Span | yaml.Event) -> NoReturn:
+    def fail(self, code: str, message: str, where: Span | yaml.Event,
+             **args: object) -> NoReturn:
         if isinstance(where, yaml.Event):
             where = self.span(where.start_mark, where.end_mark)
-        self.report.add(code, message, where)
+        self.report.add(code, message, where, None, **args)
         raise _Failed
 
     def compose(self, loader: yaml.CSafeLoader | yaml.SafeLoader) -> YNode | None:
@@ -175,8 +181,8 @@ class _Composer:
             elif isinstance(event, yaml.DocumentStartEvent):
                 self.documents += 1
                 if self.documents > 1:
-                    self.fail("E101", "YAML syntax error: a policy file holds one document, "
-                                      "found a second", event)
+                    self.fail("E101", N_("YAML syntax error: a policy file holds one "
+                                         "document, found a second"), event)
             elif isinstance(event, yaml.StreamEndEvent) or event is None:
                 return self.root
 
@@ -223,18 +229,19 @@ class _Composer:
 
     def alias(self, event: yaml.AliasEvent) -> None:
         if event.anchor not in self.anchors:
-            self.fail("E101", f"YAML syntax error: alias *{event.anchor} names no anchor "
-                              "written before it", event)
+            self.fail("E101", N_("YAML syntax error: alias *{anchor} names no anchor "
+                                 "written before it"), event, anchor=event.anchor)
         node, size, height = self.anchors[event.anchor]
         self.expanded += size
         if self.expanded > EXPANSION_FACTOR * self.written + EXPANSION_SLACK:
-            self.fail("E103", "aliases expand this document far beyond its written size", event)
+            self.fail("E103", N_("aliases expand this document far beyond its written size"),
+                      event)
         self.check_depth(height, event)
         self.add(node, None, size, height)
 
     def check_depth(self, height: int, event: yaml.Event) -> None:
         if len(self.stack) + height > MAX_DEPTH:
-            self.fail("E105", f"values are nested more than {MAX_DEPTH} levels deep", event)
+            self.fail("E105", _TOO_DEEP, event, limit=MAX_DEPTH)
 
     def add(self, node: YNode, anchor: str | None, size: int, height: int) -> None:
         if anchor is not None:
@@ -244,7 +251,7 @@ class _Composer:
             return
         parent = self.stack[-1]
         if parent.is_map and len(parent.items) % 2 == 0 and not isinstance(node, YScalar):
-            self.fail("E120", "mapping keys must be plain names", node.span)
+            self.fail("E120", N_("mapping keys must be plain names"), node.span)
         parent.items.append(node)
         parent.size += size
         parent.height = max(parent.height, height + 1)
@@ -259,14 +266,14 @@ def _byte_span(raw: bytes, file: str, offset: int) -> Span:
 
 def _decode(raw: bytes, file: str, report: Report) -> str | None:
     if b"\x00" in raw:
-        report.add("E104", "file contains a NUL byte; is it a binary file?",
+        report.add("E104", N_("file contains a NUL byte; is it a binary file?"),
                    _byte_span(raw, file, raw.index(b"\x00")))
         return None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        report.add("E104", f"byte 0x{raw[err.start]:02x} is not valid UTF-8",
-                   _byte_span(raw, file, err.start))
+        report.add("E104", N_("byte 0x{byte} is not valid UTF-8"),
+                   _byte_span(raw, file, err.start), byte=f"{raw[err.start]:02x}")
         return None
 
 
@@ -311,23 +318,28 @@ def parse_text(text: str, file: str, report: Report) -> YNode | None:
         if "nesting depth" in str(err.problem):
             # PyYAML >= 6.0.3 caps flow nesting in its scanner, which runs ahead of the
             # events our composer counts: report our own limit at the bracket that broke it.
-            report.add("E105", f"values are nested more than {MAX_DEPTH} levels deep",
-                       _deep_bracket(text, file, mark.index if mark else len(text)))
+            report.add("E105", _TOO_DEEP,
+                       _deep_bracket(text, file, mark.index if mark else len(text)),
+                       limit=MAX_DEPTH)
             return None
         span = _within(text, file, mark.line + 1, mark.column + 1) if mark else file_span(file)
         problem = err.problem or err.context or "invalid YAML"
         where = err.context_mark
         if err.problem and err.context and where is not None:  # e.g. an unclosed quote
-            problem += f" {err.context} at {where.line + 1}:{where.column + 1}"
-        report.add("E101", f"YAML syntax error: {token(problem, 200)}", span)
+            report.add("E101", N_("YAML syntax error: {problem} {context} at {where}"), span,
+                       problem=said(problem), context=said(err.context),
+                       where=f"{where.line + 1}:{where.column + 1}")
+        else:
+            report.add("E101", _SYNTAX, span, problem=said(problem))
         return None
     except yaml.YAMLError as err:
-        report.add("E101", f"YAML syntax error: {token(str(err), 200)}", file_span(file))
+        report.add("E101", _SYNTAX, file_span(file), problem=said(str(err)))
         return None
     finally:
         loader.dispose()
     if root is None:
-        report.add("E120", "the file is empty; a policy is a YAML mapping", file_span(file))
+        report.add("E120", N_("the file is empty; a policy is a YAML mapping"),
+                   file_span(file))
     elif isinstance(root, YScalar) and root.span.line > 1:
         # An empty document (`---`): libyaml puts its null on the line after the last.
         inside = _within(text, file, root.span.line, root.span.col)
@@ -350,25 +362,23 @@ def read_source(path: Path, report: Report, display: str | None = None) -> str |
             raw = handle.read(MAX_BYTES + 1)
     except InputError as err:
         if err.message.startswith("file is"):
-            _too_big(report, name, f"{os.stat(path).st_size:,} bytes")
+            _too_big(report, name, Words(N_("{size} bytes"), size=f"{os.stat(path).st_size:,}"))
         else:
-            message = "cannot read file: No such file or directory" \
-                if err.message == "no such file" else err.message  # the wording E100 keeps
-            report.add("E100", message, file_span(name))
+            report.add("E100", refusal_said(err.message), file_span(name))
         return None
     except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
-        report.add("E100", f"cannot read file: {getattr(err, 'strerror', None) or err}",
-                   file_span(name))
+        report.add("E100", _CANNOT_READ, file_span(name), why=os_said(err))
         return None
     if len(raw) > MAX_BYTES:
-        _too_big(report, name, f"over {MAX_BYTES:,} bytes")
+        _too_big(report, name, Words(N_("over {size} bytes"), size=f"{MAX_BYTES:,}"))
         return None
     return _decode(raw, name, report)
 
 
 def _too_big(report: Report, name: str, shown: str) -> None:
-    report.add("E102", f"file is {shown}; policy files are limited to {MAX_BYTES:,}",
-               file_span(name), hint="split the roster or pins into included files")
+    report.add("E102", N_("file is {shown}; policy files are limited to {limit}"),
+               file_span(name), N_("split the roster or pins into included files"),
+               shown=shown, limit=f"{MAX_BYTES:,}")
 
 
 def read_file(path: Path, report: Report, display: str | None = None) -> YNode | None:

@@ -28,9 +28,11 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from .catalog import N_, say
 from .clock import format_instant, zone
 from .state import AgentState
 from .vocabulary import STATUSES
+from .words import STATUS_WORDS
 
 CAUSES = ("auto", "transfer_in", "transfer_out", "agent_initiated")
 Seconds = dict[str, float]  # status -> seconds
@@ -166,28 +168,38 @@ def _split_by_day(start: float, end: float, tz: str) -> Iterator[tuple[str, floa
         start = stop
 
 
-def counters_text(report: dict[str, Any], limit: int = 20) -> list[str]:
-    """The counters for a person: the shop in one line, then each agent seen today."""
+def counters_text(report: dict[str, Any], limit: int = 20, lang: str = "en") -> list[str]:
+    """The counters for a person, in `lang`: the shop in one line, then each agent seen
+    today."""
     if not report:
         return []
     shop = report["shop"]
-    out = [f"counters at {report['at']}: {shop['open']} open, {shop['unread']} unread, "
-           f"{shop['unassigned']} unassigned, {shop['closed_today']} closed today, "
-           f"{shop['agents_online']} agents online"]
+    out = [say(lang, N_("counters at {at}: {open} open, {unread} unread, {unassigned} "
+                        "unassigned, {closed} closed today, {online} agents online"),
+               at=report["at"], open=shop["open"], unread=shop["unread"],
+               unassigned=shop["unassigned"], closed=shop["closed_today"],
+               online=shop["agents_online"])]
     seen = {a: row for a, row in report["agents"].items()
             if row["status"] != "offline" or row["open"] or row["today"]["opened"]
             or row["today"]["closed"]}
     width = max((len(a) for a in seen), default=0)
+    statuses = {code: say(lang, text) for code, text in STATUS_WORDS.items()}
+    status_width = max(len(text) for text in statuses.values())
     for agent, row in list(seen.items())[:limit]:
         today = row["today"]
         first = today["first_response"]["average_seconds"]
-        out.append(f"  {agent:<{width}}  {row['status']:<7} {row['open']} open "
-                   f"{row['unread']} unread, today {today['opened']} opened "
-                   f"{today['closed']} closed, online {_hours(today['seconds']['online'])} "
-                   f"hidden {_hours(today['seconds']['hidden'])}"
-                   + (f", first response avg {first}s" if first is not None else ""))
+        shown = statuses.get(row["status"], row["status"])
+        out.append(f"  {agent:<{width}}  {shown:<{status_width}} " + say(
+            lang, N_("{open} open {unread} unread, today {opened} opened {closed} closed, "
+                     "online {online} hidden {hidden}"),
+            open=row["open"], unread=row["unread"], opened=today["opened"],
+            closed=today["closed"], online=_hours(today["seconds"]["online"]),
+            hidden=_hours(today["seconds"]["hidden"]))
+                   + (say(lang, N_(", first response avg {seconds}s"), seconds=first)
+                      if first is not None else ""))
     if len(seen) > limit:
-        out.append(f"  ... {len(seen) - limit} more agents (see --format json)")
+        out.append("  " + say(lang, N_("... {n} more agents (see --format json)"),
+                              n=len(seen) - limit))
     return out
 
 

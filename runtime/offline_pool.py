@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from .catalog import N_, say
 from .clock import format_instant, parse_instant, zone
 from .conditions import Facts
 from .decision import Decision
@@ -66,9 +67,11 @@ Entry = dict[str, Any]
 
 DAY = 24 * 3600
 HARD_CAP = 5000  # the platform's limit per run, whatever the policy says (T6)
-FEW_AGENTS = "not enough online unsuspended agents"
-PENDING_HIGH = "average pending too high"
-NO_TARGET_AGENT = "no agent of the target can take it"
+# Why a run or a chat failed: recorded as written (the records' contract), said in the
+# reader's language by `runs_text`.
+FEW_AGENTS = N_("not enough online unsuspended agents")
+PENDING_HIGH = N_("average pending too high")
+NO_TARGET_AGENT = N_("no agent of the target can take it")
 NOTE = "offline message distribution"  # what the agent sees (T8, "离线留言分配")
 
 
@@ -298,20 +301,27 @@ def runs_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def runs_text(s: dict[str, Any], limit: int = 10) -> list[str]:
-    """The report's lines for `runs_summary` (none when no run fired)."""
+def runs_text(s: dict[str, Any], limit: int = 10, lang: str = "en") -> list[str]:
+    """The report's lines for `runs_summary` in `lang` (none when no run fired)."""
     if not s.get("runs"):
         return []
-    out = [f"offline pool runs: {s['runs']} ({s['distributed']} chats distributed, "
-           f"{s['failed']} failed, {s['over_cap']} over the cap)"]
+    out = [say(lang, N_("offline pool runs: {runs} ({distributed} chats distributed, {failed} "
+                        "failed, {over_cap} over the cap)"), runs=s["runs"],
+               distributed=s["distributed"], failed=s["failed"], over_cap=s["over_cap"])]
     if s["failed_runs"]:
-        out.append("  runs failed: " + ", ".join(f"{k} {n}" for k, n in s["failed_runs"].items()))
+        out.append("  " + say(lang, N_("runs failed: {counts}"), counts=", ".join(
+            f"{say(lang, k)} {n}" for k, n in s["failed_runs"].items())))
     if s["failures"]:
-        out.append("  chats failed: " + ", ".join(f"{k} {n}" for k, n in s["failures"].items()))
+        out.append("  " + say(lang, N_("chats failed: {counts}"), counts=", ".join(
+            f"{say(lang, k)} {n}" for k, n in s["failures"].items())))
     for r in s["active"][:limit]:
-        why = "; ".join(f["reason"] for f in r["failures"])
-        out.append(f"  {r['slot']}  {r['distributed']} of {r['in_scope']} in scope distributed, "
-                   f"{r['online']} online, cap {r['cap']}" + (f" (failed: {why})" if why else ""))
+        why = "; ".join(say(lang, f["reason"]) for f in r["failures"])
+        out.append(f"  {r['slot']}  " + say(
+            lang, N_("{distributed} of {in_scope} in scope distributed, {online} online, "
+                     "cap {cap}"), distributed=r["distributed"], in_scope=r["in_scope"],
+            online=r["online"], cap=r["cap"])
+                   + (say(lang, N_(" (failed: {why})"), why=why) if why else ""))
     if len(s["active"]) > limit:
-        out.append(f"  ... {len(s['active']) - limit} more runs (see --format json)")
+        out.append("  " + say(lang, N_("... {n} more runs (see --format json)"),
+                              n=len(s["active"]) - limit))
     return out

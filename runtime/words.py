@@ -76,6 +76,11 @@ WHY_WORDS: dict[str, str] = {
     "not_best": N_("another agent was ahead"),
 }
 
+# An agent's status (vocabulary.STATUSES), as the counters say it.
+STATUS_WORDS: dict[str, str] = {
+    "online": N_("online"), "busy": N_("busy"), "hidden": N_("hidden"), "offline": N_("offline"),
+}
+
 STEP_RESULT_WORDS: dict[str, str] = {
     "matched": N_("matched"),
     "no_match": N_("did not match"),

@@ -9,7 +9,6 @@ variable CI is set (`.ci/run` installs the browser, so there it must run).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import struct
@@ -21,8 +20,6 @@ from pathlib import Path
 import pytest
 
 from policyc.cli import main
-from policyc.compiler import compile_file
-from policyc.compiler.render_graph import highlight_of, render
 
 REPO = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT = 1280, 2000
@@ -197,18 +194,14 @@ def test_graph_page_renders_its_nodes(chromium: str, tmp_path: Path) -> None:
 def test_graph_page_draws_a_highlighted_path(chromium: str, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """The path of the example message, from `explain --format json`, in red. (Rendered
-    through the API: `policyc graph` takes no --event/--state yet.)"""
+    """The path of the example message, decided by `policyc graph --state --event`, in red."""
     monkeypatch.chdir(REPO)
     examples = Path("policies/examples")
-    assert main(["explain", "policies/shopee.yaml", "--state", str(examples / "shopee-state.json"),
-                 "--event", str(examples / "shopee-event.json"), "--format", "json"]) == 0
-    record = json.loads(capsys.readouterr().out)
-    result = compile_file(Path("policies/shopee.yaml"))
-    assert result.compilation is not None and result.compilation.graph is not None
     page, png = tmp_path / "shopee-path.html", tmp_path / "shopee-path.png"
-    page.write_text(render(result.compilation.graph, "html", highlight_of(record),
-                           "policies/shopee.yaml", result.texts), encoding="utf-8")
+    assert main(["graph", "policies/shopee.yaml", "--format", "html", "--state",
+                 str(examples / "shopee-state.json"), "--event",
+                 str(examples / "shopee-event.json"), "-o", str(page)]) == 0
+    capsys.readouterr()
     screenshot(chromium, page, png, tmp_path / "profile")
     seen = colours(png)
     assert seen[rgb("#c0392b")] > 1000  # the taken edges and the boxes on the path

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext
 import json
+import re
 import string
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from policyc.cli import main
-from policyc.page_words import PAGE_WORDS, page_words
+from policyc.compiler import compile_file
+from policyc.compiler.page_words import PAGE_WORDS, page_words
+from policyc.dsl.diagnostic import CODES, Words
 from policyc.runtime import catalog, vocabulary, words
 from policyc.runtime.catalog import FOLDERS, LANGUAGES, LOCALE_DIR, choose, from_environment
 
@@ -38,8 +41,11 @@ EXTRACTED = _extracted()
 
 
 def _fields(text: str) -> set[str]:
-    return {f"{name}!{conv}" for _, name, _, conv in string.Formatter().parse(text)
-            if name is not None}
+    try:
+        return {f"{name}!{conv}" for _, name, _, conv in string.Formatter().parse(text)
+                if name is not None}
+    except ValueError:  # not a format string (PyYAML's "expected ',' or '}'"): its braces
+        return {"braces:" + "".join(c for c in text if c in "{}")}
 
 
 def _po(lang: str) -> dict[str, str]:
@@ -165,3 +171,100 @@ def test_json_diagnostics_keep_the_code_and_say_the_message(
     assert (d["code"], d["severity"]) == ("E203", "error")
     assert d["message"] == "未知来源 `prodct_page`"
     assert d["hint"] == "是不是想写 `product_page`？"
+
+
+# -- every diagnostic is said from the catalogs ---------------------------------------------
+# Each broken policy of tests/broken, each hostile file of test_diagnostics and the cases
+# below are checked; every diagnostic they give must carry a catalog message id (and so
+# must its hint and every argument that is itself words), or a merchant reading Chinese
+# would meet English.
+_POLICY = ("policyc: 1\nshop: {id: demo, timezone: Asia/Taipei}\nroster:\n"
+           '  - {id: boss, role: main, created_at: "2024-01-01T09:00:00+08:00"}\n'
+           "route:\n  - step: stage\n    when: 'WHEN'\n  - step: queue\n")
+WHEN = {
+    "E110_empty": "", "E110_escape": r'buyer.id == "\q"', "E110_and": "wants_human && x",
+    "E110_unexpected": "wants_human ==", "E205_not_bool": "buyer.id",
+    "E205_not_condition": '"x"', "E205_field_field": "buyer.id == order.id",
+    "E205_bare_word": "buyer.id == abc", "E205_none": "shop.online == none",
+    "E205_fraction": "shop.online > 0.5", "E205_kind": "time == 3",
+    "E205_no_field": "1 == 2", "E205_set_compare": 'buyer.tags == "x"',
+    "E205_ordered": 'buyer.id > "x"', "E205_not_a_set": '"x" in buyer.id',
+    "E205_left_of_in": '"x" in {"a"}', "E205_set_left": 'buyer.tags in {"a"}',
+    "E205_range": "day in 09:00..10:00", "E205_not_set": "buyer.id in 3",
+    "E205_enum": "source == 3", "E213_time": "time in 09:00..25:00",
+}
+_ROSTER = "roster: [{id: boss, role: main}]\n"
+FILES = {  # name -> policy text (includes point at files made beside it)
+    "E100_folder": None, "E120_list": "- a\n- b\n", "E120_empty": "",
+    "E120_key": "policyc: 1\n? [a]\n: b\n",
+    "E123_range": "policyc: 1\nshop: {id: demo, timezone: Asia/Taipei}\n"
+                  "roster: [{id: boss, role: main, capacity: 100000}]\n",
+    "E123_year": "policyc: 1\nshop: {id: demo, timezone: Asia/Taipei}\n"
+                 'roster: [{id: boss, role: main, created_at: "1066-10-14T09:00:00+00:00"}]\n',
+    "E123_whole": "policyc: 1\nshop: {id: demo, timezone: Asia/Taipei}\n"
+                  "roster: [{id: boss, role: main, capacity: 2.5}]\n",
+    "E211_twice": "policyc: 1\nshop: {id: demo, timezone: Asia/Taipei}\nroster: r.yaml\n"
+                  "pins: r.yaml\n",
+    "E211_absolute": "policyc: 1\nshop: {id: demo, timezone: Asia/Taipei}\n"
+                     "roster: /etc/passwd\n",
+    "E211_outside": "policyc: 1\nshop: {id: demo, timezone: Asia/Taipei}\nroster: ../r.yaml\n",
+    "E211_folder": "policyc: 1\nshop: {id: demo, timezone: Asia/Taipei}\nroster: sub\n",
+    "E211_missing": "policyc: 1\nshop: {id: demo, timezone: Asia/Taipei}\nroster: none.yaml\n",
+    "E101_in_include": "policyc: 1\nshop: {id: demo, timezone: Asia/Taipei}\nroster: bad.yaml\n",
+}
+
+
+def _unsaid(template: object, args: dict[str, object]) -> list[str]:
+    """The message ids in a diagnostic's words that no catalog holds."""
+    if not isinstance(template, str):
+        return ["(no message id)"]
+    lost = [] if template in EXTRACTED or not any(c.isalpha() for c in
+                                                   re.sub(r"\{\w+\}", "", template)) \
+        else [template]
+    for value in args.values():
+        if isinstance(value, Words):
+            lost += _unsaid(value.template, value.args)
+    return lost
+
+
+def _corpus(tmp_path: Path) -> list[Path]:
+    from test_diagnostics import HOSTILE
+
+    paths = sorted((ROOT / "tests" / "broken").glob("*.yaml"))
+    for name, (make, _expect) in HOSTILE.items():
+        if make is not None and "eight_megabyte" not in name and "million" not in name:
+            (tmp_path / f"{name}.yaml").write_bytes(make())
+            paths.append(tmp_path / f"{name}.yaml")
+    paths.append(tmp_path / "E100_missing.yaml")
+    for name, when in WHEN.items():
+        paths.append(tmp_path / f"{name}.yaml")
+        paths[-1].write_text(_POLICY.replace("WHEN", when), encoding="utf-8")
+    (tmp_path / "r.yaml").write_text(_ROSTER, encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text("roster: [\n", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    for name, text in FILES.items():
+        paths.append(tmp_path / (name if text is None else f"{name}.yaml"))
+        if text is None:
+            paths[-1].mkdir()
+        else:
+            paths[-1].write_text(text, encoding="utf-8")
+    return paths
+
+
+def test_every_diagnostic_is_said_from_the_catalogs(tmp_path: Path) -> None:
+    lost: dict[str, list[str]] = {}
+    codes: set[str] = set()
+    for path in _corpus(tmp_path):
+        found = compile_file(path).diagnostics
+        if path.stem in WHEN or path.stem in FILES:  # each case gives the finding it names
+            assert path.stem[:4] in {d.code for d in found}, (path.stem, found)
+        for d in found:
+            codes.add(d.code)
+            missing = _unsaid(d.template, dict(d.args))
+            if d.hint is not None:
+                missing += _unsaid(getattr(d.hint, "template", None),
+                                   getattr(d.hint, "args", {}))
+            if missing:
+                lost[f"{path.name} {d.code}: {d.message}"] = missing
+    assert not lost, "said in English only:\n" + "\n".join(f"{k} <- {v}" for k, v in lost.items())
+    assert set(CODES) <= codes  # the corpus meets every code of the policy language

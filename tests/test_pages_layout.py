@@ -1,6 +1,7 @@
 """The HTML pages read well on a phone and on a desktop, measured in headless Chromium.
 
-The simulate report and the decision graph page of the Taobao policy are opened on a
+The simulate report and the decision graph page of the Taobao policy (in English and in
+Traditional Chinese) and a staffing sweep page are opened on a
 screen 1440 and 375 CSS px wide (over the DevTools protocol, tests/chromium_page.py), a
 script measures the laid-out page, and a full-page screenshot is taken and decoded: the
 page never scrolls sideways at 375 px, no two node boxes of the graph overlap, and no text
@@ -57,12 +58,22 @@ def chromium() -> str:
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("pages")
-    report, graph = folder / "report.html", folder / "graph.html"
     log = REPO / "policies" / "logs" / "taobao-day.jsonl"
-    assert main(["simulate", str(TAOBAO), "--log", str(log), "--no-journal",
-                 "--report", str(report)]) == 0
-    assert main(["graph", str(TAOBAO), "--format", "html", "-o", str(graph)]) == 0
-    return {"report": report, "graph": graph}
+    pages: dict[str, Path] = {}
+    # Traditional Chinese too: CJK text is wider per character and breaks differently.
+    for lang, suffix in (("en", ""), ("zh-Hant", "-zh-Hant")):
+        report, graph = folder / f"report{suffix}.html", folder / f"graph{suffix}.html"
+        assert main(["simulate", str(TAOBAO), "--log", str(log), "--no-journal",
+                     "--report", str(report), "--lang", lang]) == 0
+        assert main(["graph", str(TAOBAO), "--format", "html", "-o", str(graph),
+                     "--lang", lang]) == 0
+        pages.update({f"report{suffix}": report, f"graph{suffix}": graph})
+    workloads = REPO / "policies" / "workloads"
+    pages["sweep"] = folder / "sweep.html"
+    assert main(["simulate", str(workloads / "sale-day-shop.yaml"), "--workload",
+                 str(workloads / "sale-day.yaml"), "--agents", "8..13", "--report",
+                 str(pages["sweep"])]) == 0
+    return pages
 
 
 def _measured(chromium: str, page: Path, width: int, tmp_path: Path) -> dict[str, Any]:
@@ -75,13 +86,14 @@ def _measured(chromium: str, page: Path, width: int, tmp_path: Path) -> dict[str
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", ["report", "graph"])
+@pytest.mark.parametrize("name", ["report", "graph", "report-zh-Hant", "graph-zh-Hant",
+                                  "sweep"])
 def test_page_fits_the_screen_and_its_text_is_readable(
         chromium: str, pages: dict[str, Path], name: str, width: int, tmp_path: Path) -> None:
     found = _measured(chromium, pages[name], width, tmp_path)
     assert found["scroll_width"] <= width, f"{name} scrolls sideways at {width} px: {found}"
     assert found["min_font"] >= 12, (
         f"{name} at {width} px draws {found['min_font_text']!r} at {found['min_font']:.1f} px")
-    if name == "graph":
+    if name.startswith("graph"):
         assert found["boxes"] > 20  # every node of the Taobao graph is drawn
         assert found["overlaps"] == [], f"node boxes overlap at {width} px"

@@ -28,7 +28,7 @@ def test_sweep_page_has_its_charts_and_table(tmp_path: Path,
     html = page.read_text(encoding="utf-8")
     assert html.count("<rect ") == 6 * 3  # a service-level bar and two wait bars per row
     assert 'id="chart-service"' in html and 'id="chart-waits"' in html
-    assert "<b>11 agents</b> are the fewest" in html
+    assert "<b>11 agents are the fewest" in html
     assert html.count("<tr>") == 1 + 6
 
 

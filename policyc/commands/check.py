@@ -13,12 +13,15 @@ from ..compiler.emit import dumps
 from ..dsl.diagnostic import Diagnostic, Severity
 from ..dsl.load import display_name
 from ..dsl.span import file_span
+from ..runtime.catalog import N_
 from ..runtime.shape import InputError
 from ..runtime.source_files import open_source
 from .output import add_lang, language, policy_inputs, refuse_inputs, write_output
 
 _POLICY_MARK = re.compile(rb"^policyc\s*:", re.MULTILINE)
 
+
+_NO_SUCH = N_("no such file or folder")
 
 def policy_files(paths: list[Path],
                  only_policies: bool = False) -> tuple[list[Path], list[Diagnostic]]:
@@ -38,8 +41,8 @@ def policy_files(paths: list[Path],
             if not only_policies or _is_policy(path):
                 files.append(path)
         else:
-            problems.append(Diagnostic("E100", "no such file or folder",
-                                       file_span(display_name(path))))
+            problems.append(Diagnostic("E100", _NO_SUCH, file_span(display_name(path)),
+                                       template=_NO_SUCH))
     return files, problems
 
 
@@ -77,9 +80,9 @@ def _emit(diagnostics: list[Diagnostic], texts: dict[str, str], fmt: str,
         case "json":
             out = render.to_json(diagnostics, lang)
         case "sarif":
-            out = render.sarif(diagnostics, __version__)
+            out = render.sarif(diagnostics, __version__, lang)
         case "github":
-            out = render.github(diagnostics)
+            out = render.github(diagnostics, lang)
         case _:
             out = render.text(diagnostics, texts, lang)
     sys.stdout.write(out)

@@ -15,17 +15,18 @@ from ..dsl.load import display_name
 from ..runtime.inputs import InputError, read_json
 from ..runtime.router import Router
 from ..runtime.source_files import STDIN, label
-from .output import Stop, policy_inputs, refuse_inputs, write_output
+from .output import Stop, add_lang, language, policy_inputs, refuse_inputs, write_output
 
 
 def graph_command(args: argparse.Namespace) -> int:
     """policyc graph POLICY [--format F] [-o FILE]: write the graph; exit 1 when the policy has
     errors (the graph is still written when the compiler got as far as building it)."""
+    lang = language(args)
     result = compile_file(args.policy)
     graph = result.compilation.graph if result.compilation else None
     errors = has_errors(result.diagnostics)
     if errors:
-        sys.stderr.write(render.text(result.diagnostics, result.texts))
+        sys.stderr.write(render.text(result.diagnostics, result.texts, lang))
     if graph is None:
         return 2 if any(d.code == "E100" for d in result.diagnostics) else 1
     highlight = None
@@ -41,12 +42,13 @@ def graph_command(args: argparse.Namespace) -> int:
                               where=label(args.event))
         except (InputError, ValueError) as err:
             raise Stop(f"policyc graph: {err}\n") from None
-        highlight = highlight_of(decision.to_dict("full"))
+        highlight = highlight_of(decision.to_dict("full"), lang)
     # Only the policy's own text goes into the page: an included roster or pins file
     # may hold buyer ids or worse, and the graph links to policy lines only.
     name = display_name(args.policy)
     own = {name: result.texts[name]} if name in result.texts else {}
-    text = render_graph(graph, args.format, highlight=highlight, title=name, texts=own)
+    text = render_graph(graph, args.format, highlight=highlight, title=name, texts=own,
+                        lang=lang)
     if args.output is None:
         sys.stdout.write(text)
         return 1 if errors else 0
@@ -68,4 +70,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="write to this file instead of standard output")
     p.add_argument("--state", type=Path, help="with --event: highlight this message's path")
     p.add_argument("--event", type=Path, help="one message event (JSON) to decide and highlight")
+    add_lang(p)
     p.set_defaults(run=graph_command)

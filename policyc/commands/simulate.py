@@ -109,16 +109,18 @@ def render_text(s: dict[str, Any], lang: str = "en") -> str:
     out.append(say(lang, N_("still waiting:")) if still
                else say(lang, N_("still waiting: none")))
     for place, rows in still.items():
-        names = ", ".join(r["buyer"] + (f" (for {r['agent']})" if "agent" in r else "")
+        names = ", ".join(r["buyer"] + (say(lang, N_(" (for {agent})"), agent=r["agent"])
+                                        if "agent" in r else "")
                           for r in rows[:10])
-        more = f", ... {len(rows) - 10} more" if len(rows) > 10 else ""
+        more = say(lang, N_(", ... {n} more"), n=len(rows) - 10) if len(rows) > 10 else ""
         out.append(f"  {place:<8} {len(rows):>4}: {names}{more}")
-    out.extend(runs_text(s.get("pool_runs") or {}))
-    out.extend(counters_text(s.get("counters") or {}))
+    out.extend(runs_text(s.get("pool_runs") or {}, lang=lang))
+    out.extend(counters_text(s.get("counters") or {}, lang=lang))
     for note in s["ignored"][:10]:
-        out.append(f"ignored: {note}")
+        out.append(say(lang, N_("ignored: {note}"), note=note))
     if len(s["ignored"]) > 10:
-        out.append(f"ignored: ... {len(s['ignored']) - 10} more (see --format json)")
+        out.append(say(lang, N_("ignored: ... {n} more (see --format json)"),
+                       n=len(s["ignored"]) - 10))
     return "\n".join(out) + "\n"
 
 
@@ -173,9 +175,11 @@ def simulate_command(args: argparse.Namespace) -> int:
     if args.report is not None:
         from ..report import html as report_html  # jinja2, only when a report is asked for
 
+        lang = language(args)
         page = report_html.render(summary, records, events, engine.waiting(),
-                                  title=f"{args.policy.name} on {args.log.name}",
-                                  timezone=engine.router.tz)
+                                  title=say(lang, N_("{policy} on {log}"),
+                                            policy=args.policy.name, log=args.log.name),
+                                  timezone=engine.router.tz, lang=lang)
         write_output(args.report, page)
     if args.format == "json":
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")

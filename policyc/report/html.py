@@ -19,30 +19,28 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from ..compiler.page_words import BIN_KEYS, page_words
+from ..compiler.page_words import duration as said_duration
 from ..compiler.templating import environment
 from ..runtime.clock import parse_instant
 from . import charts, series
 
 IGNORED_SHOWN = 10  # ignored events the report lists one by one
 
+@jinja2.pass_context
+def _duration(context: jinja2.runtime.Context, seconds: float) -> str:
+    """The `duration` filter: in the page's language (the template's `lang`)."""
+    return said_duration(seconds, str(context.get("lang", "en")))
+
+
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    return environment(Path(__file__).parent / "templates", {"duration": duration})
+    return environment(Path(__file__).parent / "templates", {"duration": _duration})
 
 
-def duration(seconds: float) -> str:
-    """`0 s`, `45 s`, `12 min`, `2 h 05 min`, `1 d 3 h`."""
-    s = round(seconds)
-    if s < 60:
-        return f"{s} s"
-    minutes = s // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d} min"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+def duration(seconds: float, lang: str = "en") -> str:
+    """`0 s`, `45 s`, `12 min`, `2 h 05 min`, `1 d 3 h` (in `lang`'s units)."""
+    return said_duration(seconds, lang)
 
 
 def _zone(events: Sequence[Mapping[str, Any]], timezone: str | None) -> tuple[tzinfo, str]:
@@ -57,8 +55,9 @@ def _zone(events: Sequence[Mapping[str, Any]], timezone: str | None) -> tuple[tz
 def render(summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
            events: Sequence[Mapping[str, Any]],
            waiting: Mapping[str, Sequence[Mapping[str, Any]]], title: str,
-           timezone: str | None = None) -> str:
-    """The report page of one simulation; clock times in `timezone` (the shop's)."""
+           timezone: str | None = None, lang: str = "en") -> str:
+    """The report page of one simulation, in `lang`; clock times in `timezone` (the
+    shop's), named on the time axis."""
     start, end = ((parse_instant(events[0]["at"]), parse_instant(events[-1]["at"]))
                   if events else (0.0, 0.0))
     zone, zone_name = _zone(events, timezone)
@@ -71,10 +70,14 @@ def render(summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
     agents = [(agent, row["assigned"],
                ", ".join(f"{k} {v}" for k, v in row["reasons"].items()))
               for agent, row in summary["agents"].items()]
-    bins = [(label, count, f"{count} chats: {label}")
-            for label, count in series.histogram(waited)]
+    w = page_words(lang, zone=zone_name)
+    labels = [w[key] for key in BIN_KEYS]
+    bins = [(label, count, w["bin_title"].format(count=count, label=label))
+            for label, (_, count) in zip(labels, series.histogram(waited), strict=True)]
     return _environment().get_template("report.html.j2").render(
-        title=title, s=summary,
+        title=title, s=summary, lang=lang, w=w,
+        places={"queue": w["queue"], "staging": w["staging"], "pool": w["pool"],
+                "waiting": w["waiting_for_agent"]},
         span=(datetime.fromtimestamp(start, zone).isoformat(),
               datetime.fromtimestamp(end, zone).isoformat()),
         depth_chart=charts.step_chart(depths, zone, width=800, height=300),

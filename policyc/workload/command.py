@@ -17,11 +17,13 @@ from typing import Any
 from ..commands.output import (
     Inputs,
     Stop,
+    language,
     policy_inputs,
     refuse_inputs,
     write_output,
 )
 from ..compiler import render
+from ..runtime.catalog import N_, say
 from ..runtime.router import Router
 from .bind import Bound, bind, check_names
 from .compare import compare, distortion, distortion_text
@@ -112,12 +114,18 @@ def simulate_workload(args: argparse.Namespace, router: Router) -> int:
 
         write_output(args.report, report_html.render(
             report, run.records, run.events, run.engine.waiting(),
-            title=f"{args.policy.name} under {args.workload.name}"))
+            title=_title(args), timezone=router.tz, lang=language(args)))
     if args.format == "json":
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
-        sys.stdout.write(render_text(report) + workload_text(report["workload"]))
+        sys.stdout.write(render_text(report, language(args)) + workload_text(report["workload"]))
     return 0
+
+
+def _title(args: argparse.Namespace) -> str:
+    """The page's title: the policy under the model, in the reader's language."""
+    return say(language(args), N_("{policy} under {model}"), policy=args.policy.name,
+               model=args.workload.name)
 
 
 def _refuse_inputs(args: argparse.Namespace, router: Router, bound: Bound) -> None:
@@ -176,8 +184,8 @@ def _sweep(args: argparse.Namespace, router: Router, bound: Bound) -> int:
     if args.report is not None:
         from ..report import sweep as sweep_report
 
-        write_output(args.report, sweep_report.render(
-            doc, title=f"{args.policy.name} under {args.workload.name}"))
+        write_output(args.report, sweep_report.render(doc, title=_title(args),
+                                                      lang=language(args), timezone=router.tz))
     if args.format == "json":
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     else:
