@@ -1,7 +1,7 @@
 """Write one day of a shop as CONTRACT.md events (JSON Lines) for `policyc simulate`.
 
 `python -m bench.log_gen shopee > policies/logs/shopee-day.jsonl` (also youzan,
-taobao). Deterministic for a profile: a seeded random stream, and agents that
+taobao, cosmetics). Deterministic for a profile: a seeded random stream, and agents that
 react to what the engine did with the events so far (an agent reads, answers
 and sometimes closes the chats it actually received; buyers write again). The
 day: a night of offline messages, shifts starting, a lunch break, a burst,
@@ -87,6 +87,24 @@ PROFILES: dict[str, Profile] = {
         transfers=(("11:20", {"to_group": "general"}),),
         extra={"order_state": ("none", "unpaid", "shipped", "after_sale"),
                "wants_human": (True, True, True, False)}),
+    # policies/cosmetics.yaml: VIP and Chinese-speaking buyers, skin questions waiting for
+    # a skincare advisor, refunds served first in the queue, a night shift.
+    "cosmetics": Profile(
+        policy="cosmetics", day="2026-11-23T00:00:00+08:00", seed=19,
+        sources=(("product_page", 5), ("order_page", 3), ("live_story", 2), ("shop_page", 1)),
+        shifts={"night-ken": (("00:00", "09:05"), ("20:55", "23:59")),
+                "night-lia": (("00:00", "06:00"), ("21:00", "23:59")),
+                "amelie": (("09:00", "13:00"), ("14:00", "18:00")),
+                "bao": (("10:00", "19:00"),), "chloe": (("09:00", "17:00"),),
+                "devi": (("09:30", "12:30"), ("13:30", "21:00")), "wei": (("12:00", "21:00"),),
+                "farah": (("09:00", "15:00"),)},
+        capacities=(("08:00", "chloe", 2), ("08:00", "devi", 2), ("08:00", "wei", 2),
+                    ("08:00", "farah", 2)),
+        statuses=(("15:30", "bao", "busy"), ("15:50", "bao", "online")),
+        transfers=(("11:10", {"to_group": "vip"}),),
+        extra={"buyer_tags": ((), (), (), ("vip",), ("zh",), ("zh", "vip")),
+               "intent": (None, None, "skin_advice", "shade_match", "complaint"),
+               "order_state": (None, None, "unpaid", "shipped", "refunded")}),
 }
 
 
@@ -146,7 +164,8 @@ class Day:
         event: Event = {"type": "message", "buyer": buyer,
                         "source": self.rng.choices(names, weights)[0]}
         for key, values in self.p.extra.items():
-            event[key] = self.rng.choice(values)
+            value = self.rng.choice(values)
+            event[key] = list(value) if isinstance(value, tuple) else value
         return event
 
     def run(self) -> list[Event]:

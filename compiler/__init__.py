@@ -16,12 +16,19 @@ from typing import TYPE_CHECKING
 
 from policyc.dsl.diagnostic import Diagnostic, Report, has_errors
 from policyc.dsl.load import load_policy
-from policyc.dsl.policy import Binding, Policy, Step
+from policyc.dsl.policy import Binding, Policy, Priority, Step
 
 from .digraph import DecisionGraph
 from .emit import build_artifact
 from .graph import lower, verify
-from .lint import lint_bindings, lint_main_account, lint_roster, lint_route, lint_settings
+from .lint import (
+    lint_bindings,
+    lint_main_account,
+    lint_roster,
+    lint_route,
+    lint_settings,
+    lint_unreachable_groups,
+)
 from .names import lint_names
 from .resolve import resolve_names
 from .typecheck import ExprChecker
@@ -54,19 +61,29 @@ def _resolve(c: Compilation) -> None:
 
 
 def _typecheck(c: Compilation) -> None:
-    checker = ExprChecker(c.report, tuple(i.name for i in c.policy.intents))
-    items: tuple[Binding | Step, ...] = (*c.policy.bindings, *c.policy.route)
+    p = c.policy
+    checker = ExprChecker(c.report, tuple(i.name for i in p.intents),
+                          tuple(s.name for s in p.order_states), tuple(p.calendars))
+    items: tuple[Binding | Step | Priority, ...] = (*p.bindings, *p.route, *p.priorities)
     for item in items:
         if item.when is not None:
             checked = checker.check(item.when)
             if checked is not None:
                 c.conditions[item.path] = checked
+    agents = ExprChecker(c.report, (), agents={
+        a.name: (a.type, tuple(v.name for v in a.values)) for a in p.attributes})
+    for b in p.bindings:
+        for i, stage in enumerate(b.require):
+            checked = agents.check(stage.agent)
+            if checked is not None:
+                c.conditions[f"{b.path}.require[{i}]"] = checked
 
 
 def _lint(c: Compilation) -> None:
     lint_roster(c.policy, c.report)
     lint_route(c.policy, c.report)
     lint_bindings(c.policy, c.conditions, c.report)
+    lint_unreachable_groups(c.policy, c.report)
     lint_main_account(c.policy, c.report)
     lint_settings(c.policy, c.report)
     lint_names(c.policy, c.report)

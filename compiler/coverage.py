@@ -9,14 +9,18 @@ surely matches; a source is uncovered where no binding could match.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from policyc.dsl.diagnostic import Words
+from policyc.runtime.calendars import week_open
 from policyc.runtime.catalog import N_
 from policyc.runtime.vocabulary import WEEKDAYS
 from policyc.runtime.words import DAY_WORDS
 
 Json = object
+# Answers `calendar.<name>` at a point of the week (None: not fixed by the grid).
+CalendarView = Callable[[str, "Point"], bool | None]
 _SLOTS = 48  # half hours in a day
 
 
@@ -55,20 +59,31 @@ def _known(field: str, p: Point) -> object:
 _UNKNOWN = object()
 
 
-def evaluate(expr: Json, p: Point) -> bool | None:
+def calendar_view(calendars: dict[str, object], date: str | None = None) -> CalendarView:
+    """`calendar.<name>` on the grid: the typical week's hours, or those of one listed
+    `date` (a holiday, a day with its own hours)."""
+    def view(name: str, p: Point) -> bool | None:
+        cal = calendars.get(name)
+        if p.day < 0 or not isinstance(cal, dict):
+            return None
+        return week_open(cal, p.day, p.minute, date)
+    return view
+
+
+def evaluate(expr: Json, p: Point, cal: CalendarView | None = None) -> bool | None:
     """True, False, or None when the outcome depends on fields the grid leaves open."""
     if expr is None:
         return True
     assert isinstance(expr, list)
     op = expr[0]
     if op in ("and", "or"):
-        results = [evaluate(e, p) for e in expr[1:]]
+        results = [evaluate(e, p, cal) for e in expr[1:]]
         decisive: bool = op == "or"
         if decisive in results:
             return decisive
         return None if None in results else not decisive
     if op == "not":
-        inner = evaluate(expr[1], p)
+        inner = evaluate(expr[1], p, cal)
         return None if inner is None else not inner
     if op == "const":
         return bool(expr[1])
@@ -86,13 +101,15 @@ def evaluate(expr: Json, p: Point) -> bool | None:
             container = expr[2]
             return isinstance(container, list) and value in container
         return _cmp(str(expr[1]), value, expr[3])
+    if op == "field" and cal is not None and str(expr[1]).startswith("calendar."):
+        return cal(str(expr[1])[9:], p)
     return None  # field / has: not fixed by the grid
 
 
 def uses_time(expr: Json) -> bool:
     """Whether a lowered condition may look at `time` or `day` (a textual, safe over-guess)."""
     text = json.dumps(expr)
-    return '"time' in text or '"day"' in text
+    return '"time' in text or '"day"' in text or '"calendar.' in text
 
 
 _WEEK = 7 * _SLOTS  # points per source: every half hour of the week
@@ -115,8 +132,9 @@ class Masks:
     only an atom is evaluated point by point, once per distinct atom.
     """
 
-    def __init__(self, sources: list[str]) -> None:
+    def __init__(self, sources: list[str], cal: CalendarView | None = None) -> None:
         self.sources = sources
+        self.cal = cal
         self.full = (1 << (len(sources) * _WEEK)) - 1
         self._atoms: dict[str, tuple[int, int]] = {}
 
@@ -155,16 +173,15 @@ class Masks:
             false |= block[1] << (index * _WEEK)
         return true, false
 
-    @staticmethod
-    def _week(expr: Json, source: str, timed: bool) -> tuple[int, int]:
+    def _week(self, expr: Json, source: str, timed: bool) -> tuple[int, int]:
         """(surely true, surely false) of an atom over one source's week."""
-        anytime = evaluate(expr, Point(source, -1, -1))
+        anytime = evaluate(expr, Point(source, -1, -1), self.cal)
         if anytime is not None or not timed:  # the same all week
             return ((1 << _WEEK) - 1 if anytime is True else 0,
                     (1 << _WEEK) - 1 if anytime is False else 0)
         true = false = 0
         for k in range(_WEEK):
-            answer = evaluate(expr, Point(source, k // _SLOTS, k % _SLOTS * 30))
+            answer = evaluate(expr, Point(source, k // _SLOTS, k % _SLOTS * 30), self.cal)
             if answer is True:
                 true |= 1 << k
             elif answer is False:
@@ -226,14 +243,15 @@ class _Winners:
         raise ValueError("no winner at these points")
 
 
-def analyse(conditions: list[Json], sources: list[str]) -> CoverageResult:
+def analyse(conditions: list[Json], sources: list[str],
+            cal: CalendarView | None = None) -> CoverageResult:
     """Shadowing and coverage of bindings given by their lowered conditions, in order.
 
     One pass over the bindings with masks over every half hour of the week: time
     and memory are linear in the number of bindings (issue 14: the point-by-point
     scan took 94 s for 8,000 timed bindings).
     """
-    masks = Masks(sources)
+    masks = Masks(sources, cal)
     decided = covered = 0  # points some earlier binding surely takes / could take
     winners = _Winners()
     seen: dict[str, int] = {}

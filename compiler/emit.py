@@ -8,6 +8,7 @@ policy always gives byte-identical artifacts.
 from __future__ import annotations
 
 import json
+from typing import cast
 
 from policyc.dsl.policy import Policy
 from policyc.runtime.artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
@@ -55,7 +56,9 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
             {"id": a.id, "name": a.name, "role": a.role, "created_at": a.created_at,
              "chat_permission": a.chat_permission, "capacity": a.capacity, "score": a.score,
              "reception_rate": a.reception_rate, "conversion_rate": a.conversion_rate,
-             "efficiency": a.efficiency, "groups": member_of.get(a.id, []), "span": str(a.span)}
+             "efficiency": a.efficiency, "groups": member_of.get(a.id, []), "span": str(a.span),
+             "attributes": {name: list(v) if isinstance(v, tuple) else v
+                            for name, v, _span in a.attributes}}
             for a in policy.agents
         ],
         "groups": [
@@ -65,7 +68,10 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
         ],
         "bindings": [
             {"id": b.path, "when": conditions.get(b.path), "groups": [r.name for r in b.groups],
-             "agents": [r.name for r in b.agents], "select": b.select, "span": str(b.span)}
+             "agents": [r.name for r in b.agents], "select": b.select, "span": str(b.span),
+             "require": [{"agent": conditions.get(f"{b.path}.require[{i}]"), "for": r.seconds,
+                          "span": str(r.span)} for i, r in enumerate(b.require)],
+             "split": [[g.name, w] for g, w in b.split]}
             for b in live_bindings(policy)
         ],
         "switched_off": [
@@ -81,6 +87,13 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
         ],
         "selection": {"strategy": policy.strategy, "busy_threshold": policy.busy_threshold},
         "settings": policy.settings,
+        "attributes": {a.name: {"type": a.type, "values": [v.name for v in a.values]}
+                       for a in policy.attributes},
+        "calendars": {name: {**cast("dict[str, object]", cal),
+                             "span": str(policy.calendar_spans[name])}
+                      for name, cal in policy.calendars.items()},
+        "priorities": [{"id": p.path, "when": conditions.get(p.path), "priority": p.priority,
+                        "span": str(p.span)} for p in policy.priorities],
         "graph": _graph_json(graph),
     }
 

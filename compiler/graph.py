@@ -14,6 +14,7 @@ from policyc.dsl.policy import Binding, Policy, Step
 from policyc.dsl.span import Span
 from policyc.runtime.catalog import N_
 from policyc.runtime.overflow import pick_node, try_order
+from policyc.runtime.split import drawn_order, split_binding_id
 from policyc.runtime.vocabulary import STEPS
 
 from .digraph import DecisionGraph, find_cycle
@@ -120,20 +121,40 @@ class _Builder:
             self.edge(b.path, pick, label)
             self.edge(pick, self.outcome("assigned", "source_group", b.span), "picked")
             self.edge(pick, after, "nobody available")
+            self.relaxing(b, pick)
             return
+        groups = [ref.name for ref in b.groups]
+        if not b.split:
+            self.chain(step, b, b.path, groups, label, after)
+            return
+        # T9 splits: one chain per group a buyer can draw first (runtime/split.py).
+        for ref, weight in b.split:
+            self.chain(step, b, split_binding_id(b.path, ref.name),
+                       drawn_order(groups, ref.name), f"{label}, drew {ref.name} ({weight})",
+                       after)
+
+    def chain(self, step: Step, b: Binding, tries: str, groups: list[str], label: str,
+              after: str) -> None:
+        """The groups one binding tries, each then its overflow (runtime/overflow.py)."""
         previous = b.path
         overflow: tuple[str, ...] = ()  # the groups the previous one overflows to
-        order = try_order([ref.name for ref in b.groups],
-                          lambda gid: [ref.name for ref in self.groups[gid].overflow])
+        order = try_order(groups, lambda gid: [ref.name for ref in self.groups[gid].overflow])
         for gid in order:
             group = self.groups[gid]
-            pick = self.node(pick_node(step.path, b.path, gid), "pick", f"group {gid}",
+            pick = self.node(pick_node(step.path, tries, gid), "pick", f"group {gid}",
                              group.span, group=gid)
             self.edge(pick, self.outcome("assigned", "source_group", group.span), "picked")
             self.edge(previous, pick, "overflow" if gid in overflow else label)
             previous, label = pick, "nobody available"
             overflow = tuple(ref.name for ref in group.overflow)
         self.edge(previous, after, "nobody available")
+        self.relaxing(b, previous)
+
+    def relaxing(self, b: Binding, last: str) -> None:
+        """A requirement that relaxes later keeps the chat queued until it does."""
+        if any(r.seconds is not None for r in b.require):
+            self.edge(last, self.outcome("queued", "requirement_waiting", b.span),
+                      "waits for the requirement to relax")
 
 
 def lower(policy: Policy) -> DecisionGraph:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from policyc.dsl.diagnostic import Report, token
 from policyc.dsl.policy import Binding, Policy, Step
 from policyc.dsl.schema import MAX_REPLY_CHARS
+from policyc.runtime.calendars import listed_dates
 from policyc.runtime.catalog import N_
-from policyc.runtime.vocabulary import STEPS
+from policyc.runtime.vocabulary import STEPS, WEEKDAYS
 
-from .coverage import analyse, describe_gap
+from .coverage import Point, analyse, calendar_view, describe_gap
 from .graph import grouping_enabled, live_bindings
 
 Json = object
@@ -64,7 +67,9 @@ def lint_bindings(policy: Policy, conditions: dict[str, Json], report: Report) -
     first = next(i for i, s in enumerate(policy.route) if s.kind == "bindings")
     excludes = [s for s in policy.route[:first] if s.kind == "exclude"]
     takers: list[Step | Binding] = [*excludes, *live]
-    result = analyse([conditions.get(t.path) for t in takers], sources)
+    cal = calendar_view(policy.calendars) if policy.calendars else None
+    lowered = [conditions.get(t.path) for t in takers]
+    result = analyse(lowered, sources, cal)
     for index, by in sorted(result.shadowed.items()):
         if index < len(excludes):
             continue
@@ -84,6 +89,63 @@ def lint_bindings(policy: Policy, conditions: dict[str, Json], report: Report) -
             report.add("W306", N_("no binding covers source `{source}` on {gap} ({minutes} "
                                   "minutes a week in all)"), ref.span, source=source,
                        gap=describe_gap(gaps), minutes=len(gaps) * 30)
+    _lint_calendar_dates(policy, lowered, sources, result.uncovered, report)
+
+
+# Listed dates a calendar lint looks at (each is a pass over the bindings).
+MAX_LINTED_DATES = 32
+
+
+def _lint_calendar_dates(policy: Policy, lowered: list[Json], sources: list[str],
+                         weekly: dict[str, list[Point]], report: Report) -> None:
+    """W314: (source x slot) of a holiday or a date with its own hours no binding covers,
+    beyond what the typical week already lacks (W306 says that)."""
+    reading = [c for c in lowered if c is not None and '"calendar.' in str(c).replace("'", '"')]
+    if not reading:
+        return
+    dates = sorted({d for cal in policy.calendars.values() if isinstance(cal, dict)
+                    for d in listed_dates(cal)})[:MAX_LINTED_DATES]
+    for day in dates:
+        weekday = WEEKDAYS.index(WEEKDAYS[date.fromisoformat(day).weekday()])
+        result = analyse(lowered, sources, calendar_view(policy.calendars, day))
+        for source in sources:
+            known = {(p.day, p.minute) for p in weekly[source]}
+            gaps = [p for p in result.uncovered[source]
+                    if p.day == weekday and (p.day, p.minute) not in known]
+            if gaps:
+                ref = next(r for r in policy.shop.sources if r.name == source)
+                report.add("W314", N_("no binding covers source `{source}` on {date} at "
+                                      "{gap} (a calendar's holiday or date)"), ref.span,
+                           source=source, date=day, gap=_hours(gaps))
+
+
+def _hours(points: list[Point]) -> str:
+    """The first stretch of uncovered half hours of one day, e.g. `00:00-09:00`."""
+    end = points[0]
+    for p in points[1:]:
+        if p.minute != end.minute + 30:
+            break
+        end = p
+    stop = end.minute + 30
+    return (f"{points[0].minute // 60:02d}:{points[0].minute % 60:02d}-"
+            f"{stop // 60:02d}:{stop % 60:02d}")
+
+
+def lint_unreachable_groups(policy: Policy, report: Report) -> None:
+    """W315: a group with members that no binding, overflow list or pool target names."""
+    named = {r.name for b in policy.bindings for r in b.groups}  # switched off: on purpose
+    named |= {r.name for g in policy.groups for r in g.overflow}
+    pool = policy.settings.get("offline_pool")
+    if isinstance(pool, dict) and pool.get("target") == "groups":
+        named |= {str(g) for g in pool.get("groups", [])}
+    if not any(s.kind == "bindings" and s.params.get("enabled", True) for s in policy.route):
+        return  # designation is off as a whole: no group is a target, by the merchant's choice
+    for group in policy.groups:
+        if group.members and group.id not in named:
+            report.add("W315", N_("group `{group}` has members but no binding, overflow or "
+                                  "pool target names it: no chat is routed to it"),
+                       group.span, N_("bind it (`to: [{group}]`) or remove it"),
+                       group=token(group.id))
 
 
 def lint_main_account(policy: Policy, report: Report) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from policyc.dsl.diagnostic import Words
 from policyc.runtime.catalog import N_, catalog, say
 from policyc.runtime.words import OUTCOME_WORDS, WHY_WORDS
 
@@ -215,23 +216,37 @@ def edge_label(label: str, lang: str) -> str:
     return say(lang, EDGE_WORDS[label]) if label in EDGE_WORDS else label
 
 
-def node_label(data: Mapping[str, object], label: str, lang: str) -> str:
-    """A node's label in `lang`, from what the node is (its data), not its English text:
-    a group's or binding's id and an outcome's reason code stay as written. English is
-    the compiler's own label."""
-    if lang == "en":
-        return label
+def node_words(data: Mapping[str, object], label: str) -> str:
+    """A node's label as words a catalog can say again, from what the node is (its data),
+    not its English text; a group's or binding's id and an outcome's reason code stay as
+    written. A label of no known form is returned as it is."""
     if "outcome" in data and "reason" in data:
         outcome = str(data["outcome"])
-        shown = say(lang, OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome
-        return say(lang, _OUTCOME, outcome=shown, reason=data["reason"])
+        shown = Words(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome
+        return Words(_OUTCOME, outcome=shown, reason=data["reason"])
     if "group" in data:
-        return say(lang, _GROUP, group=data["group"])
+        return Words(_GROUP, group=data["group"])
     if "binding" in data:
-        return say(lang, _BINDING, binding=data["binding"])
+        return Words(_BINDING, binding=data["binding"])
     if "kind" in data and str(data["kind"]) in STEP_KIND_WORDS:
-        return say(lang, STEP_KIND_WORDS[str(data["kind"])])
-    return say(lang, FIXED_LABELS[label]) if label in FIXED_LABELS else label
+        return Words(STEP_KIND_WORDS[str(data["kind"])])
+    return Words(FIXED_LABELS[label]) if label in FIXED_LABELS else label
+
+
+def said(text: str, lang: str) -> str:
+    """`text` in `lang` when it is `Words` (its arguments said too), else as it is."""
+    if not isinstance(text, Words):
+        return text
+    translated = catalog(lang).gettext(text.template)
+    if not text.args:
+        return translated
+    return translated.format(**{k: said(v, lang) if isinstance(v, str) else v
+                                for k, v in text.args.items()})
+
+
+def node_label(data: Mapping[str, object], label: str, lang: str) -> str:
+    """A node's label in `lang` (node_words); English is the compiler's own label."""
+    return label if lang == "en" else said(node_words(data, label), lang)
 
 
 def dropped_line(agent: object, why: object, lang: str) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from policyc.dsl.diagnostic import Report, token
-from policyc.dsl.policy import Policy, Ref
+from policyc.dsl.diagnostic import Report, Words, token
+from policyc.dsl.policy import Binding, Policy, Ref
 from policyc.dsl.validate import did_you_mean
 from policyc.runtime.catalog import N_
 
@@ -44,11 +44,12 @@ def resolve_names(policy: Policy, report: Report) -> None:
     groups: dict[str, object] = {g.id: g for g in policy.groups}
     intents: dict[str, object] = {i.name: i for i in policy.intents}
 
+    # A Youzan or Taobao shop need not name its main account (issue 12); two are a mistake.
     mains = [a for a in policy.agents if a.role == "main"]
-    if len(mains) != 1:
-        report.add("E212", N_("the roster has {count} main accounts; a shop has exactly one"),
-                   mains[1].span if len(mains) > 1 else policy.span,
-                   N_("give one agent `role: main`"), count=len(mains))
+    if len(mains) > 1:
+        report.add("E212", N_("the roster has {count} main accounts; a shop has at most one"),
+                   mains[1].span, N_("give only one agent `role: main`"), count=len(mains))
+    _check_attributes(policy, report)
 
     refs = _Refs(report)
     owner: dict[str, str] = {}
@@ -68,6 +69,7 @@ def resolve_names(policy: Policy, report: Report) -> None:
     for binding in policy.bindings:
         refs.check(binding.groups, groups, "E202", _UNKNOWN["group"])
         refs.check(binding.agents, agents, "E201", _UNKNOWN["agent"])
+        _check_split(binding, report)
     refs.check(tuple(pin.agent for pin in policy.pins), agents, "E201", _UNKNOWN["agent"])
 
     pool = policy.settings.get("offline_pool")
@@ -77,3 +79,52 @@ def resolve_names(policy: Policy, report: Report) -> None:
                    _UNKNOWN["group"])
         refs.check(tuple(Ref(str(a), span) for a in pool["agents"]), agents, "E201",
                    _UNKNOWN["agent"])
+
+
+def _check_split(binding: Binding, report: Report) -> None:
+    """T9 splits: the weights name exactly the binding's `to:` groups."""
+    if not binding.split:
+        return
+    targets = [r.name for r in binding.groups]
+    for ref, _weight in binding.split:
+        if ref.name not in targets:
+            report.add("E202", N_("`split:` names `{name}`, which is not among this "
+                                  "binding's `to:` groups"), ref.span,
+                       did_you_mean(ref.name, tuple(targets)), name=token(ref.name))
+    weighted = {r.name for r, _w in binding.split}
+    for ref in binding.groups:
+        if ref.name not in weighted:
+            report.add("E123", N_("group `{name}` of `to:` has no weight in `split:`"),
+                       ref.span, N_("give every `to:` group a weight"),
+                       name=token(ref.name))
+
+
+def _check_attributes(policy: Policy, report: Report) -> None:
+    """Each roster attribute is declared in `agent_attributes:`, with a value of its type."""
+    declared = {a.name: a for a in policy.attributes}
+    for agent in policy.agents:
+        for name, value, span in agent.attributes:
+            spec = declared.get(name)
+            if spec is None:
+                report.add("E204", N_("unknown agent attribute `{field}`"), span,
+                           did_you_mean(name, tuple(declared))
+                           or N_("declare it under `agent_attributes:`"), field=token(name))
+                continue
+            allowed = tuple(v.name for v in spec.values)
+            words = value if isinstance(value, tuple) else (value,)
+            shape_ok = {"set": isinstance(value, tuple),
+                        "one": isinstance(value, str),
+                        "number": isinstance(value, int)}[spec.type]
+            if not shape_ok:
+                want = {"set": N_("a list of names"), "one": N_("a name"),
+                        "number": N_("a whole number")}[spec.type]
+                report.add("E120", N_("attribute `{field}` takes {expected}"), span,
+                           field=token(name), expected=Words(want))
+                continue
+            if spec.type == "number":
+                continue
+            for word in words:
+                if str(word) not in allowed:
+                    report.add("E203", N_("unknown value `{word}` of `{field}`"), span,
+                               did_you_mean(str(word), allowed), word=token(str(word)),
+                               field=f"agent.{name}")

@@ -31,12 +31,31 @@ _LITERAL_TYPES = {"string": "str", "number": "int", "bool": "bool", "time": "tim
 NULLABLE_FIELDS = ("order.state", "order.id", "item.id", "intent")
 
 
-class ExprChecker:
-    """Checks expressions of one policy; `intents` are the policy's declared intents."""
+def attribute_fields(attributes: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, str]:
+    """The `agent.<name>` fields of declared attributes: name -> (type, values)."""
+    kinds = {"set": "set:agent.", "one": "enum:agent.", "number": "int"}
+    return {f"agent.{name}": kinds[kind] + name if kind != "number" else "int"
+            for name, (kind, _values) in attributes.items()}
 
-    def __init__(self, report: Report, intents: tuple[str, ...]) -> None:
+
+class ExprChecker:
+    """Checks expressions of one policy; `intents` are the policy's declared intents,
+    `order_states` those it declares beyond the built-in ones, `calendars` its calendar
+    names. `agents` (name -> (type, values)) makes a checker of requirements: it reads
+    the declared `agent.<attribute>` fields and nothing of the message."""
+
+    def __init__(self, report: Report, intents: tuple[str, ...],
+                 order_states: tuple[str, ...] = (), calendars: tuple[str, ...] = (),
+                 agents: dict[str, tuple[str, tuple[str, ...]]] | None = None) -> None:
         self.report = report
-        self.enums = dict(ENUMS, intent=intents)
+        self.enums = dict(ENUMS, intent=intents,
+                          order_state=tuple(dict.fromkeys((*ENUMS["order_state"],
+                                                           *order_states))))
+        if agents is not None:
+            self.fields = attribute_fields(agents)
+            self.enums.update({f"agent.{n}": v for n, (_k, v) in agents.items()})
+        else:
+            self.fields = dict(FIELDS, **{f"calendar.{c}": "bool" for c in calendars})
 
     def check(self, expr: Expr) -> Json | None:
         """The lowered JSON of a boolean expression, or None after reporting errors."""
@@ -61,7 +80,7 @@ class ExprChecker:
                 field = self._field(expr)
                 if field is None:
                     return None
-                if FIELDS[field] != "bool":
+                if self.fields[field] != "bool":
                     self._mismatch(expr, N_("`{field}` is not true/false; compare it with a value"),
                                    field=field)
                     return None
@@ -72,20 +91,23 @@ class ExprChecker:
     # -- operands --------------------------------------------------------------
     def _field(self, name: Name) -> str | None:
         dotted = name.dotted
-        if dotted in FIELDS:
+        if dotted in self.fields:
             return dotted
-        self.report.add("E204", N_("unknown field `{field}`"), name.span,
-                        did_you_mean(dotted, tuple(FIELDS)) or N_("fields: {fields}"),
-                        field=token(dotted), fields=", ".join(FIELDS))
+        hint = did_you_mean(dotted, tuple(self.fields)) or N_("fields: {fields}")
+        if dotted.startswith("agent.") and "source" in self.fields:
+            hint = N_("`agent.` fields are read in a binding's `require:`, not in `when:`")
+        self.report.add("E204", N_("unknown field `{field}`"), name.span, hint,
+                        field=token(dotted), fields=", ".join(self.fields) or "-")
         return None
 
     def _const(self, expr: Expr, field: str) -> object:
         """A constant operand checked against `field`'s type; _MISSING after an error."""
-        ftype = FIELDS[field]
-        if isinstance(expr, Name) and len(expr.parts) == 1 and ftype.startswith("enum:"):
-            return self._symbol(expr.parts[0], ftype[5:], expr)
+        ftype = self.fields[field]
+        if isinstance(expr, Name) and len(expr.parts) == 1 and ftype.startswith(("enum:",
+                                                                                 "set:")):
+            return self._symbol(expr.parts[0], ftype[ftype.index(":") + 1:], expr)
         if isinstance(expr, Name):
-            if expr.dotted in FIELDS:
+            if expr.dotted in self.fields:
                 self._mismatch(expr, N_("compare a field with a value, not with another field"))
             else:
                 self._mismatch(expr, N_("`{name}` is not a value of `{field}`; quote text "
@@ -99,15 +121,15 @@ class ExprChecker:
                                    field=field)
                     return _MISSING
                 return "none" if ftype == "enum:order_state" else None
-            if ftype.startswith("enum:") and kind == "str":
-                return self._symbol(str(expr.value), ftype[5:], expr)
+            if ftype.startswith(("enum:", "set:")) and kind == "str":
+                return self._symbol(str(expr.value), ftype[ftype.index(":") + 1:], expr)
             if kind == "int" and isinstance(expr.value, float):
                 # Every numeric field counts something (agents, chats): the artifact and
                 # the runtime compare whole numbers only.
                 self._mismatch(expr, N_("`{field}` holds a whole number, not {value}"), field=field,
                                value=f"{expr.value:g}")
                 return _MISSING
-            if kind == ftype or (ftype == "set" and kind == "str"):
+            if kind == ftype or (ftype.startswith("set") and kind == "str"):
                 return expr.value
             self._mismatch(expr, N_("`{field}` holds {kind}, not {other}"), field=field,
                            kind=_describe(ftype), other=_describe(kind))
@@ -121,11 +143,14 @@ class ExprChecker:
             return word
         message = {"source": N_("unknown source `{word}`"),
                    "order_state": N_("unknown order state `{word}`"),
-                   "intent": N_("unknown intent `{word}`"), "day": N_("unknown day `{word}`")}[enum]
+                   "intent": N_("unknown intent `{word}`"), "day": N_("unknown day `{word}`")
+                   }.get(enum, N_("unknown value `{word}` of `{field}`"))
         hint = did_you_mean(word, values)
         if enum == "intent" and not values:
             hint = N_("declare the policy's intents under `intents:`")
-        self.report.add("E203", message, where.span, hint, word=token(word))
+        if enum == "order_state" and hint is None:
+            hint = N_("declare the shop's own order states under `order_states:`")
+        self.report.add("E203", message, where.span, hint, word=token(word), field=enum)
         return _MISSING
 
     # -- comparisons -----------------------------------------------------------
@@ -140,11 +165,11 @@ class ExprChecker:
         field = self._field(left)
         if field is None:
             return None
-        if FIELDS[field] == "set":
+        if self.fields[field].startswith("set"):
             self._mismatch(expr, N_("`{field}` is a set; test membership with `\"x\" in {field}`"),
                            field=field)
             return None
-        ordered = FIELDS[field] in ("int", "time")
+        ordered = self.fields[field] in ("int", "time")
         if op not in ("==", "!=") and not ordered:
             self._mismatch(expr, N_("`{field}` can only be compared with == or !="), field=field)
             return None
@@ -165,7 +190,7 @@ class ExprChecker:
             field = self._field(container)
             if field is None:
                 return None
-            if FIELDS[field] != "set":
+            if not self.fields[field].startswith("set"):
                 self._mismatch(container, N_("`{field}` is not a set; write `{field} in {{...}}`"),
                                field=field)
                 return None
@@ -177,7 +202,7 @@ class ExprChecker:
         field = self._field(item)
         if field is None:
             return None
-        if FIELDS[field] == "set":  # its value is a list: no set of values can hold it
+        if self.fields[field].startswith("set"):  # a list: no set of values can hold it
             self._mismatch(item, N_("`{field}` is a set; test one value with `\"x\" in {field}`"),
                            field=field)
             return None

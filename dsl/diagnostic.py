@@ -50,7 +50,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E209": (Severity.ERROR, N_("group overflow chain has a cycle")),
     "E210": (Severity.ERROR, N_("auto-reply text longer than 1000 characters")),
     "E211": (Severity.ERROR, N_("included file problem")),
-    "E212": (Severity.ERROR, N_("no main account")),
+    "E212": (Severity.ERROR, N_("more than one main account")),
     "E213": (Severity.ERROR, N_("literal out of range in expression (time, number, text)")),
     # W3xx: lint — the policy works, but probably not as meant
     "W301": (Severity.WARNING, N_("group has no members")),
@@ -66,6 +66,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W311": (Severity.WARNING, N_("grouping is on but no group has a member (treated as off)")),
     "W312": (Severity.WARNING, N_("name mixes look-alike scripts or looks like another name")),
     "W313": (Severity.WARNING, N_("bidi control character in a name or reply text")),
+    "W314": (Severity.WARNING,
+             N_("source is covered by no binding on a calendar holiday or date")),
+    "W315": (Severity.WARNING, N_("group has members but nothing routes to it")),
     # I4xx: information the merchant should know
     "I401": (Severity.INFO, N_("main account receives no chats unless forwarded (S4-B)")),
     "I402": (Severity.INFO, N_("main account receives only last-resort chats (S4-C)")),
@@ -174,8 +177,8 @@ EXPLANATIONS: dict[str, str] = {
                "form, or not allowed: includes are relative paths to regular files inside the "
                "policy's folder (no absolute paths, no `..` or symlink out of it). Fix the "
                "include path or the included file."),
-    "E212": N_("The roster has no agent with `role: main`, or more than one. "
-               "Mark exactly one agent as the main account."),
+    "E212": N_("The roster has more than one agent with `role: main`. A shop has at most "
+               "one main account (a shop may name none). Keep one."),
     "E213": N_("An expression holds a literal no field can take: a time of day that does not "
                "exist (`99:99`), a number over 15 characters, text over 1000 characters or a "
                "duration of more than 12 digits. Write a value in range."),
@@ -207,6 +210,12 @@ EXPLANATIONS: dict[str, str] = {
                "Write each name in one script and keep look-alike names apart."),
     "W313": N_("A display name or an auto-reply text holds an invisible bidi control character "
                "that reorders the text on screen. Remove it."),
+    "W314": N_("On a holiday or a date with its own hours in a calendar, no binding covers a "
+               "source at some time of that day (a binding reads `calendar.<name>`, and no "
+               "other binding takes the chats while it is closed). Add a binding for them."),
+    "W315": N_("A group has members, but no binding, overflow list or offline-pool target "
+               "names it, so no chat is ever routed to it as a group (its members still take "
+               "fallback chats). Bind it or remove it."),
     "I401": N_("With `include_main_account: false` the main account receives chats only when "
                "an agent forwards them (S4-B). This is a note, not a fault."),
     "I402": N_("The main account is in no group and receives chats only as the last resort, "

@@ -41,6 +41,9 @@ _SCALARS: dict[str, Json] = {
                        {"type": "integer", "minimum": 0, "maximum": 1440}]},
     "datetime": {"type": "string", "pattern": _DATETIME},
     "timezone": {"type": "string", "minLength": 1},
+    "date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    "attribute": {"anyOf": [{"type": "string"}, {"type": "integer"},
+                            {"type": "array", "items": {"type": "string"}}]},
     "expr": {"type": ["string", "boolean"]},
 }
 

@@ -34,6 +34,38 @@ class Agent:
     conversion_rate: float | None
     efficiency: float
     span: Span
+    # `attributes:`: name -> (a name, a number or a tuple of names, where written)
+    attributes: tuple[tuple[str, object, Span], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """One declared agent attribute (`agent_attributes:`): its type and allowed values."""
+
+    name: str
+    type: str  # set | one | number
+    values: tuple[Ref, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One stage of a binding's requirement: agents meeting `agent` while the chat has
+    waited less than `seconds` (None: for good)."""
+
+    agent: Expr
+    seconds: int | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Priority:
+    """A queue priority rule: chats matching `when` wait with this priority."""
+
+    path: str
+    when: Expr
+    priority: int
+    span: Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +92,8 @@ class Binding:
     select: str | None
     span: Span
     implicit: bool = False  # lowered from a group's sources/order_states/intents
+    require: tuple[Requirement, ...] = ()
+    split: tuple[tuple[Ref, int], ...] = ()  # (group, weight) of `split:`
 
 
 class Pin(NamedTuple):
@@ -113,6 +147,11 @@ class Policy:
     setting_spans: dict[str, Span]
     span: Span
     files: tuple[str, ...] = field(default_factory=tuple)
+    order_states: tuple[Ref, ...] = ()  # declared beyond the built-in ones
+    attributes: tuple[Attribute, ...] = ()
+    calendars: dict[str, object] = field(default_factory=dict)  # name -> plain calendar
+    calendar_spans: dict[str, Span] = field(default_factory=dict)
+    priorities: tuple[Priority, ...] = ()
 
 
 def plain(v: V | None) -> object:
@@ -169,6 +208,15 @@ def _when(d: dict[str, V]) -> Expr | None:
     return cast("Expr | None", _get(d, "when"))
 
 
+def _attribute_values(v: V | None) -> tuple[tuple[str, object, Span], ...]:
+    out: list[tuple[str, object, Span]] = []
+    for key, value in _pairs(v):
+        raw = value.value
+        kept = tuple(str(i.value) for i in raw) if isinstance(raw, list) else raw
+        out.append((str(key.value), kept, key.span))
+    return tuple(out)
+
+
 def _agent(v: V) -> Agent:
     d = _fields(v)
     capacity = _get(d, "capacity")
@@ -181,7 +229,7 @@ def _agent(v: V) -> Agent:
         reception_rate=_opt_num(d, "reception_rate"),
         conversion_rate=_opt_num(d, "conversion_rate"),
         efficiency=_opt_num(d, "efficiency") or 0.0,
-        span=v.span,
+        span=v.span, attributes=_attribute_values(d.get("attributes")),
     )
 
 
@@ -194,13 +242,40 @@ def _group(key: V, v: V) -> Group:
     )
 
 
+def _requirement(v: V) -> Requirement:
+    d = _fields(v)
+    seconds = _get(d, "for")
+    return Requirement(cast("Expr", _get(d, "agent")),
+                       seconds if isinstance(seconds, int) else None, v.span)
+
+
 def _binding(index: int, v: V) -> Binding:
     d = _fields(v)
     return Binding(
         path=f"bindings[{index}]", when=_when(d),
         groups=_refs(d.get("to")), agents=_refs(d.get("agents")),
         enabled=bool(_get(d, "enabled")), select=_opt_str(d, "select"), span=v.span,
+        require=tuple(_requirement(r) for r in _items(d.get("require"))
+                      if "agent" in _fields(r)),
+        split=tuple((Ref(str(k.value), k.span), int(cast("int", w.value)))
+                    for k, w in _pairs(d.get("split"))),
     )
+
+
+def _attributes(v: V | None) -> tuple[Attribute, ...]:
+    out = []
+    for key, value in _pairs(v):
+        d = _fields(value)
+        out.append(Attribute(str(key.value), str(_get(d, "type") or "one"),
+                             _refs(d.get("values")), key.span))
+    return tuple(out)
+
+
+def _priorities(queue: dict[str, V]) -> tuple[Priority, ...]:
+    return tuple(Priority(f"queue.priority[{i}]", cast("Expr", _get(_fields(r), "when")),
+                          _int(_fields(r), "priority", 0), r.span)
+                 for i, r in enumerate(_items(queue.get("priority")))
+                 if "when" in _fields(r))
 
 
 def _group_binding(group: Group) -> Binding | None:
@@ -259,6 +334,11 @@ def build(root: V, file: str, files: tuple[str, ...]) -> Policy:
     explicit = tuple(_binding(i, b) for i, b in enumerate(_items(d.get("bindings"))))
     implicit = tuple(b for b in (_group_binding(g) for g in groups) if b is not None)
     selection = _fields(d.get("selection"))
+    settings = {k: plain(d.get(k)) for k in _SETTINGS}
+    queue = settings.get("queue")
+    if isinstance(queue, dict):  # its rules are lowered conditions, kept as `priorities`
+        queue.pop("priority", None)
+    calendars = _pairs(d.get("calendars"))
     return Policy(
         file=file,
         shop=Shop(
@@ -278,8 +358,13 @@ def build(root: V, file: str, files: tuple[str, ...]) -> Policy:
         route=tuple(_step(i, s) for i, s in enumerate(_items(d.get("route")))),
         strategy=str(_get(selection, "strategy") or "fewest_unread"),
         busy_threshold=_int(selection, "busy_threshold", 4),
-        settings={k: plain(d.get(k)) for k in _SETTINGS},
+        settings=settings,
         setting_spans=_setting_spans(d),
         span=root.span,
         files=files,
+        order_states=_refs(d.get("order_states")),
+        attributes=_attributes(d.get("agent_attributes")),
+        calendars={str(k.value): plain(c) for k, c in calendars},
+        calendar_spans={str(k.value): k.span for k, _ in calendars},
+        priorities=_priorities(_fields(d.get("queue"))),
     )

@@ -25,8 +25,8 @@ from policyc.runtime.vocabulary import (  # noqa: F401  (DEFAULT_REPLIES: Y10 te
 class T:
     """A value type. `kind` selects the check; the other fields parameterise it."""
 
-    kind: str  # str, ident, int, bool, duration, time, datetime, timezone, enum, expr,
-    #            list, map, obj, step, include
+    kind: str  # str, ident, int, bool, duration, time, date, datetime, timezone, enum,
+    #            expr, list, map, obj, step, include, pin, attribute
     values: tuple[str, ...] = ()
     item: T | None = None
     fields: tuple[F, ...] = ()
@@ -65,6 +65,7 @@ BOOL = T("bool")
 EXPR = T("expr", doc="a condition in the expression syntax")
 DURATION = T("duration", doc="a number with a unit: 30s, 10m, 72h, 3d")
 TIME = T("time", doc="a time of day, HH:MM, shop-local")
+DATE = T("date", doc="a calendar date, YYYY-MM-DD, shop-local")
 
 
 # The largest count a policy may write (chats, agents): every number has a bound, so a
@@ -96,7 +97,27 @@ AGENT = obj(
     F("efficiency", T("num", min=RANGES["efficiency"][0], max=RANGES["efficiency"][1]),
       default=1.0,
       doc="historical efficiency factor for weighted assignment (Y6)"),
+    F("attributes", T("map", item=T("attribute")), default={},
+      doc="the agent's values of the policy's `agent_attributes` (skills, language, level)"),
 )
+
+# `agent_attributes:` declares what roster entries may say about an agent, so a misspelt
+# attribute or value is an error (E203/E204) rather than a requirement nobody meets.
+ATTRIBUTE = obj(
+    F("type", enum(("set", "one", "number")), default="one",
+      doc="set: an agent lists several values (skills); one: a single value (language); "
+          "number: a whole number (level)"),
+    F("values", list_of(IDENT), default=[], doc="the allowed values of a set or one"),
+)
+
+# A binding's requirement on the agent, stage by stage (relaxing while the chat waits).
+REQUIREMENT = obj(
+    F("agent", EXPR, required=True, doc="a condition over `agent.<attribute>` fields"),
+    F("for", T("duration", nullable=True), default=None,
+      doc="how long the chat waits for such an agent before the next stage; null = always"),
+)
+
+WINDOW_LIST_DOC = "opening windows; from > to runs past midnight"
 
 GROUP = obj(
     F("members", list_of(IDENT), default=[], doc="agent ids (S2: one group per agent)"),
@@ -115,6 +136,11 @@ BINDING = obj(
     F("agents", list_of(IDENT), default=[], doc="target agents (Y7 designated agents)"),
     F("enabled", BOOL, default=True, doc="this channel's designation switch (Y7)"),
     F("select", enum(STRATEGIES), default=None, doc="selection among the targets"),
+    F("require", list_of(REQUIREMENT), default=[],
+      doc="stages of what the agent must be; after the last stage with `for:`, anyone"),
+    F("split", T("map", item=int_range(1, 10_000)), default={},
+      doc="weights of the `to:` groups: each buyer's first group is drawn by a stable "
+          "hash of the shop and the buyer (T9)"),
 )
 
 PIN = obj(
@@ -129,7 +155,8 @@ STEP_KINDS: dict[str, tuple[F, ...]] = {
     "bot_first": (),
     "pin": (),
     "recent_contact": (
-        F("window", DURATION, default="72h", doc="how far back a contact counts (S8, T10)"),
+        F("window", T("duration", nullable=True), default="72h",
+          doc="how far back a contact counts (S8, T10); null = no limit (Y3)"),
         F("grace", DURATION, default="0s",
           doc="wait this long for an agent who just went offline (S8: 10m)"),
         F("reach_hidden", BOOL, default=False,
@@ -150,6 +177,22 @@ STEP_KINDS: dict[str, tuple[F, ...]] = {
 }
 
 WINDOW = obj(F("from", TIME, required=True), F("to", TIME, required=True))
+
+CALENDAR_DATE = obj(
+    F("date", DATE, required=True),
+    F("hours", list_of(WINDOW), default=[], doc="that day's windows instead; [] = closed"),
+)
+CALENDAR = obj(
+    F("hours", obj(*(F(day, list_of(WINDOW), default=[]) for day in WEEKDAYS)),
+      default={}, doc="windows per weekday (a day not written is closed); " + WINDOW_LIST_DOC),
+    F("dates", list_of(CALENDAR_DATE), default=[], doc="dates with their own hours"),
+    F("holidays", list_of(DATE), default=[], doc="dates the calendar is closed all day"),
+)
+
+PRIORITY = obj(
+    F("when", EXPR, required=True, doc="a condition on the message"),
+    F("priority", int_range(-1000, 1000), required=True, doc="higher is served first"),
+)
 
 REPLY = obj(
     F("enabled", BOOL, default=True),
@@ -174,6 +217,12 @@ POLICY = obj(
     F("policyc", int_range(1, 1), required=True, doc="language version"),
     F("shop", SHOP, required=True),
     F("intents", list_of(IDENT), default=[], doc="the bot intents bindings may name (T9)"),
+    F("order_states", list_of(IDENT), default=[],
+      doc="order states the platform sends beyond the built-in ones (e.g. refunded)"),
+    F("agent_attributes", T("map", item=ATTRIBUTE), default={},
+      doc="what roster entries may say about an agent: `agent.<name>` in requirements"),
+    F("calendars", T("map", item=CALENDAR), default={},
+      doc="business-hours calendars: `calendar.<name>` is true while one is open"),
     F("roster", T("include", item=list_of(AGENT)), required=True,
       doc="the agents, or the path of a YAML file that holds them"),
     F("groups", T("map", item=GROUP), default={}),
@@ -191,6 +240,9 @@ POLICY = obj(
         F("order", enum(("oldest_first", "newest_first")), default="oldest_first"),
         F("take_on_online", T("int", min=0, max=MAX_COUNT, nullable=True), default=None,
           doc="queued chats an agent takes on coming online; null = its spare capacity"),
+        F("priority", list_of(PRIORITY), default=[],
+          doc="the first matching rule gives a queued chat its priority (else 0); higher "
+              "priority first, then `order`"),
     ), default={}),
     F("staging", obj(
         F("mode", enum(("first_online", "even_split")), default="first_online"),

@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -76,7 +76,8 @@ def expression_text(s: YScalar) -> str:
 KIND_WORDS = (N_("a mapping"), N_("a list"), N_("a scalar"), N_("text"), N_("a name"),
               N_("true or false"), N_("a number"), N_("a duration"), N_("a time of day"),
               N_("a date and time"), N_("a time zone"), N_("an expression"),
-              N_("a step name or a mapping with `step:`"))
+              N_("a step name or a mapping with `step:`"), N_("a date"),
+              N_("a name, a number or a list of names"))
 
 
 def _kind_name(node: YNode) -> str:
@@ -230,6 +231,36 @@ class Validator:
                       first=YEARS[0], last=YEARS[1])
             return None
         return V(moment.isoformat(), s.span)
+
+    def _date(self, node: YNode, t: T) -> V | None:
+        s = self._scalar(node, "a date")
+        if s is None:
+            return None
+        try:
+            day = date.fromisoformat(s.text) if len(s.text) == 10 else None
+        except ValueError:
+            day = None
+        if day is None:
+            self._bad(s, N_("{text} is not a date"), N_("write YYYY-MM-DD, e.g. 2026-12-25"),
+                      text=quoted(s.text))
+            return None
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            self._bad(s, N_("{text}: the year is outside {first}-{last}"), text=repr(s.text),
+                      first=YEARS[0], last=YEARS[1])
+            return None
+        return V(day.isoformat(), s.span)
+
+    def _attribute(self, node: YNode, t: T) -> V | None:
+        """An agent's attribute value: a name, a whole number, or a list of names (checked
+        against `agent_attributes:` by the compiler, which knows the declarations)."""
+        if isinstance(node, YSeq):
+            return self._list(node, T("list", item=IDENT))
+        s = self._scalar(node, "a name, a number or a list of names")
+        if s is None:
+            return None
+        if isinstance(s.value, int) and not isinstance(s.value, bool):
+            return V(s.value, s.span)
+        return self._ident(s, t)
 
     def _timezone(self, node: YNode, t: T) -> V | None:
         s = self._scalar(node, "a time zone")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .compiler import compile_file
+from .compiler.page_words import node_words
 from .dsl.load import display_name
 from .dsl.yaml_tree import YNode, YSeq
 from .policy_test_file import (
@@ -257,7 +258,8 @@ def coverage(artifact: dict[str, Any], policy: str, results: list[CaseResult]) -
     bindings = artifact["bindings"]
     return Coverage(
         policy=policy, cases=len(results), nodes=len(nodes),
-        missed_nodes=tuple((n["id"], "" if n["type"] == "outcome" else n["label"], n["span"])
+        missed_nodes=tuple((n["id"], "" if n["type"] == "outcome" else node_words(n, n["label"]),
+                            n["span"])
                            for n in nodes if n["id"] not in visited),
         bindings=len(bindings),
         missed_bindings=tuple((b["id"], b["span"]) for b in bindings if b["id"] not in visited))

@@ -65,9 +65,23 @@ def _condition(value: object, at: str) -> None:
         todo += [(part, f"{here}/{i}", depth + 1) for i, part in _atom(node, here)]
 
 
+def field_kind(name: str) -> str:
+    """A field's type: FIELDS, a calendar's `calendar.<name>` (true while open) or an
+    agent attribute's `agent.<name>` (its declaration is checked with the references)."""
+    if name in FIELDS:
+        return FIELDS[name]
+    if name.startswith("calendar.") and len(name) > 9:
+        return "bool"
+    if name.startswith("agent.") and len(name) > 6:
+        return "agent"  # set, enum or int: any operand form
+    return ""
+
+
 def _field(node: list[Any], i: int, here: str, kinds: tuple[str, ...] = ()) -> str:
     name = node[i] if len(node) > i else None
-    kind = FIELDS.get(name, "") if isinstance(name, str) else ""
+    kind = field_kind(name) if isinstance(name, str) else ""
+    if kind == "agent":
+        return str(name)
     if not kind or (kinds and kind.split(":")[0] not in kinds):
         wanted = f" ({' or '.join(kinds)})" if kinds else ""
         raise ShapeError(f"{here}/{i}", f"{show(name)} is not a field{wanted} a condition reads")
@@ -143,20 +157,29 @@ SHOP = _record("the shop", *_keys(
     main=Nullable(NAME), main_in_group=Flag(), one_group_per_agent=Flag(), span=SPAN),
     optional=("grouping_switch", "one_group_per_agent", "language"))
 RATE = Nullable(Number(*RANGES["rate"]))
+ATTRIBUTE_VALUE = Custom("attribute value", lambda value, at: _attribute_value(value, at), {
+    "anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "array",
+                                                        "items": {"type": "string"}}]})
 AGENT = _record("an agent", *_keys(
     id=NAME, name=Nullable(Text(max_len=4096)), role=Text(ROLES), created_at=Instant(),
     chat_permission=Flag(), capacity=Nullable(CAPACITY), score=SCORE, reception_rate=RATE,
-    conversion_rate=RATE, efficiency=Number(*RANGES["efficiency"]), groups=NAMES, span=SPAN),
-    optional=("name",))
+    conversion_rate=RATE, efficiency=Number(*RANGES["efficiency"]), groups=NAMES, span=SPAN,
+    attributes=Table(ATTRIBUTE_VALUE)),
+    optional=("name", "attributes"))
 GROUP = _record("a group", *_keys(id=NAME, members=NAMES, select=STRATEGY, overflow=NAMES,
                                   span=SPAN))
+REQUIREMENT = _record("a requirement stage", *_keys(agent=CONDITION, for_=Nullable(SECONDS),
+                                                  span=SPAN))
+SPLIT = Fixed((NAME, Whole(1, 10_000)))
 BINDING = _record("a binding", *_keys(id=NAME, when=Nullable(CONDITION), groups=NAMES,
-                                      agents=NAMES, select=STRATEGY, span=SPAN))
+                                      agents=NAMES, select=STRATEGY, span=SPAN,
+                                      require=Items(REQUIREMENT), split=Items(SPLIT)),
+                  optional=("require", "split"))
 # A binding written with `enabled: false`: not part of the graph, named by why-not.
 SWITCHED_OFF = _record("a switched-off binding", *_keys(id=NAME, groups=NAMES, agents=NAMES,
                                                         span=SPAN))
 _PARAMS: dict[str, tuple[Key, ...]] = {
-    "recent_contact": _keys(window=SECONDS, grace=SECONDS, reach_hidden=Flag()),
+    "recent_contact": _keys(window=Nullable(SECONDS), grace=SECONDS, reach_hidden=Flag()),
     "bindings": _keys(enabled=Flag()),
     "other_online": _keys(include_main=Flag(), select=STRATEGY),
 }
@@ -184,6 +207,14 @@ SETTINGS = _record("the settings", *_keys(
         min_online=Whole(0, 10**6), max_avg_pending=Nullable(Whole(0, 10**6)),
         per_agent=Whole(1, 10**6), hard_cap=Whole(1, 5000)))),
 ))
+ATTRIBUTE = _record("an agent attribute", *_keys(type=Text(("set", "one", "number")),
+                                                values=NAMES))
+CALENDAR = _record("a calendar", *_keys(
+    hours=_record("hours per weekday", *_keys(**{d: Items(WINDOW) for d in WEEKDAYS})),
+    dates=Items(_record("a date's hours", *_keys(date=Text(max_len=10), hours=Items(WINDOW)))),
+    holidays=Items(Text(max_len=10)), span=SPAN))
+PRIORITY = _record("a queue priority", *_keys(id=Text(max_len=256), when=CONDITION,
+                                              priority=Whole(-1000, 1000), span=SPAN))
 NODE = _record("a graph node", *_keys(
     id=Text(max_len=4096), type=Text(max_len=64), label=Text(max_len=1 << 16), span=SPAN,
     group=NAME, binding=Text(max_len=4096), outcome=Text(max_len=64),
@@ -203,8 +234,19 @@ ARTIFACT = _record("an artifact", *_keys(
     selection=_record("the selection", *_keys(strategy=Text(STRATEGIES),
                                               busy_threshold=Whole(0, 10_000))),
     settings=SETTINGS,
+    attributes=Table(ATTRIBUTE), calendars=Table(CALENDAR), priorities=Items(PRIORITY),
     graph=_record("the graph", *_keys(nodes=Items(NODE, unique="id"), edges=Items(EDGE))),
-), optional=("file", "files", "switched_off"))
+), optional=("file", "files", "switched_off", "attributes", "calendars", "priorities"))
+
+
+def _attribute_value(value: object, at: str) -> None:
+    ok = (isinstance(value, str) and len(value) <= 256) or (
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 10**9) or (
+        isinstance(value, list) and len(value) <= 1000
+        and all(isinstance(v, str) and len(v) <= 256 for v in value))
+    if not ok:
+        raise ShapeError(at, f"an attribute value is a name, a number or a list of names, "
+                             f"found {show(value)}")
 
 
 # -- checking ---------------------------------------------------------------------------
@@ -227,6 +269,9 @@ def _references(data: dict[str, Any]) -> None:
     for i, b in enumerate(data["bindings"]):
         known(b["groups"], groups, f"/bindings/{i}/groups", "group")
         known(b["agents"], agents, f"/bindings/{i}/agents", "agent")
+        known([g for g, _w in b.get("split", [])], set(b["groups"]), f"/bindings/{i}/split",
+              "group")
+    _dynamic_fields(data)
     for buyer, pin in data["pins"].items():
         known(pin[:1], agents, f"/pins/{buyer}", "agent")
     pool = data["settings"]["offline_pool"]
@@ -247,6 +292,37 @@ def _references(data: dict[str, Any]) -> None:
     except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
         raise ShapeError("/shop/timezone", f"unknown time zone {show(shop['timezone'])}") \
             from None
+
+
+def _dynamic_fields(data: dict[str, Any]) -> None:
+    """Every `agent.<name>` and `calendar.<name>` a condition reads is declared."""
+    declared = {f"agent.{n}" for n in data.get("attributes", {})} | {
+        f"calendar.{n}" for n in data.get("calendars", {})}
+    for where, cond in _conditions(data):
+        todo = [cond]
+        while todo:
+            node = todo.pop()
+            if not isinstance(node, list) or not node:
+                continue
+            if node[0] in ("and", "or", "not"):
+                todo += node[1:]
+                continue
+            at = {"in": 1, "has": 1, "field": 1, "cmp": 2}.get(node[0])
+            name = node[at] if at is not None and len(node) > at else None
+            if isinstance(name, str) and name.startswith(("agent.", "calendar.")) \
+                    and name not in declared:
+                raise ShapeError(where, f"{show(name)} is not a declared field")
+
+
+def _conditions(data: dict[str, Any]) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for i, b in enumerate(data["bindings"]):
+        out.append((f"/bindings/{i}/when", b["when"]))
+        out += [(f"/bindings/{i}/require/{j}/agent", r["agent"])
+                for j, r in enumerate(b.get("require", []))]
+    out += [(f"/route/{i}/when", r["when"]) for i, r in enumerate(data["route"])]
+    out += [(f"/priorities/{i}/when", p["when"]) for i, p in enumerate(data.get("priorities", []))]
+    return out
 
 
 def check_artifact(data: Any, origin: str = "artifact") -> dict[str, Any]:

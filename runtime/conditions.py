@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from .calendars import open_at
 from .clock import local_minute_and_day
 
 
@@ -22,13 +23,18 @@ class Counted(Protocol):
 class Facts:
     """What a condition may read about one event, computed lazily."""
 
-    __slots__ = ("_local", "at", "event", "shop", "tz")
+    __slots__ = ("_local", "at", "attributes", "calendars", "event", "shop", "tz", "waited")
 
-    def __init__(self, event: dict[str, Any], at: float, tz: str, shop: Counted) -> None:
+    def __init__(self, event: dict[str, Any], at: float, tz: str, shop: Counted | None,
+                 calendars: dict[str, Any] | None = None,
+                 attributes: dict[str, Any] | None = None) -> None:
         self.event = event
         self.at = at
         self.tz = tz
         self.shop = shop  # the shop-wide pool: its counts answer shop.online/available
+        self.calendars = calendars or {}  # name -> calendar (runtime/calendars.py)
+        self.attributes = attributes or {}  # an agent's, for a requirement (`agent.x`)
+        self.waited = 0.0  # how long the chat has waited (a requirement relaxes with it)
         self._local: tuple[int, str, str] | None = None
 
     def local(self) -> tuple[int, str, str]:
@@ -52,9 +58,32 @@ GETTERS: dict[str, Callable[[Facts], object]] = {
     "wants_human": lambda f: bool(f.event.get("wants_human")),
     "time": lambda f: f.local()[0],
     "day": lambda f: f.local()[1],
-    "shop.online": lambda f: f.shop.counts[None] + f.shop.counts["at_capacity"],
-    "shop.available": lambda f: f.shop.counts[None],
+    "shop.online": lambda f: f.shop.counts[None] + f.shop.counts["at_capacity"] if f.shop
+    else 0,
+    "shop.available": lambda f: f.shop.counts[None] if f.shop else 0,
 }
+
+def getter(name: str) -> Callable[[Facts], object]:
+    """How a condition reads a field: the fixed ones, `calendar.<name>` (open now) and
+    `agent.<name>` (an attribute of the agent a requirement is asked about)."""
+    if name in GETTERS:
+        return GETTERS[name]
+    if name.startswith("calendar."):
+        key = name[9:]
+
+        def calendar_open(f: Facts) -> bool:
+            minute, weekday, day = f.local()
+            return open_at(f.calendars[key], day, weekday, minute)
+        return calendar_open
+    if name.startswith("agent."):
+        attr = name[6:]
+        return lambda f: f.attributes.get(attr)
+    raise KeyError(name)
+
+
+def _has(value: object, container: object) -> bool:
+    return isinstance(container, list | tuple | frozenset | set) and value in container
+
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "==": lambda a, b: a == b,
@@ -88,16 +117,16 @@ def compile_condition(expr: Any) -> Cond:
         value = bool(expr[1])
         return lambda f: value
     if op == "field":
-        get = GETTERS[expr[1]]
+        get = getter(expr[1])
         return lambda f: bool(get(f))
     if op == "in":
-        get, values = GETTERS[expr[1]], frozenset(expr[2])
+        get, values = getter(expr[1]), frozenset(expr[2])
         return lambda f: get(f) in values
     if op == "has":
-        get, value = GETTERS[expr[1]], expr[2]
-        return lambda f: value in get(f)  # type: ignore[operator]
+        get, value = getter(expr[1]), expr[2]
+        return lambda f: _has(value, get(f))
     if op == "cmp":
-        cmp, get, value = _OPS[expr[1]], GETTERS[expr[2]], expr[3]
+        cmp, get, value = _OPS[expr[1]], getter(expr[2]), expr[3]
         return lambda f: cmp(get(f), value)
     if op == "time_in":
         start, end = expr[1], expr[2]
@@ -141,7 +170,7 @@ def first_failure(expr: Any, f: Facts) -> dict[str, object] | None:
                 return {"field": inner[1], "actual": "true", "expected": "false",
                         "test": "true"}
             if inner[0] == "in":
-                return {"field": inner[1], "actual": _show(GETTERS[inner[1]](f)),
+                return {"field": inner[1], "actual": _show(getter(inner[1])(f)),
                         "expected": "not in " + _show(inner[2]), "test": "not_in",
                         "values": list(inner[2])}
             return {"field": "condition", "actual": "true", "expected": "false (negated)",
@@ -151,13 +180,13 @@ def first_failure(expr: Any, f: Facts) -> dict[str, object] | None:
         case "field":
             return {"field": expr[1], "actual": "false", "expected": "true", "test": "false"}
         case "in":
-            return {"field": expr[1], "actual": _show(GETTERS[expr[1]](f)),
+            return {"field": expr[1], "actual": _show(getter(expr[1])(f)),
                     "expected": "in " + _show(expr[2]), "test": "in", "values": list(expr[2])}
         case "has":
-            return {"field": expr[1], "actual": _show(GETTERS[expr[1]](f)),
+            return {"field": expr[1], "actual": _show(getter(expr[1])(f)),
                     "expected": f"contains {expr[2]}", "test": "has", "values": expr[2]}
         case "cmp":
-            return {"field": expr[2], "actual": _show(GETTERS[expr[2]](f)),
+            return {"field": expr[2], "actual": _show(getter(expr[2])(f)),
                     "expected": f"{expr[1]} {_show(expr[3])}", "test": "cmp",
                     "values": f"{expr[1]} {_show(expr[3])}"}
         case _:

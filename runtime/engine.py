@@ -96,7 +96,9 @@ class Engine:
 
     def _start(self, state: ShopState) -> None:
         self.state = state
-        self.places = Waiting(state, self.router.settings["queue"]["order"])
+        self.places = Waiting(state, self.router.settings["queue"]["order"],
+                              bool(self.router.priorities)
+                              or any(b.require for b in self.router.bindings))
         self.tally.start(state.agents.values(), state.at)
         state.touched.update(state.agents)  # the first record carries every agent's facts
         slot = self.pool.first_slot(state.at)
@@ -243,8 +245,10 @@ class Engine:
         self.shop.touch(agent)
         self.time.arm(conv)
 
-    def _settle(self, d: Decision, message: Event, at: float) -> None:
-        """Put a decided chat where its outcome says: a conversation or a waiting place."""
+    def _settle(self, d: Decision, message: Event, at: float,
+                since: float | None = None) -> None:
+        """Put a decided chat where its outcome says: a conversation or a waiting place.
+        `since`: when the chat started waiting, for one decided again (default: now)."""
         self.router.apply(self.shop, d)
         if d.outcome == "assigned" and d.agent is not None:
             self._open(d.buyer, d.agent, d.group, d.reason, at, message, "auto")
@@ -259,11 +263,16 @@ class Engine:
                 awaited = self.router.pins[d.buyer][0]
             elif d.reason == "recent_contact_waiting":
                 awaited = self.shop.contacts[d.buyer][0]
-            entry = {"buyer": d.buyer, "at": d.at, "event": message, "outcome": d.outcome,
-                     "reason": d.reason, "agent": awaited}
+            entry: Entry = {"buyer": d.buyer, "at": d.at, "event": message,
+                            "outcome": d.outcome, "reason": d.reason, "agent": awaited}
             if d.outcome == "pooled":
                 note_message(entry, message)
+            if d.outcome == "queued" and self.wait.prioritised:
+                entry["priority"] = self.router.priority(message, at, self.shop)
+                entry["since"] = at if since is None else since
             self.wait.hold(entry)
+            if d.reason == "requirement_waiting":
+                self.time.arm_relax(entry, d.path, at)
             if awaited is not None and d.reason == "recent_contact_waiting":
                 self.time.arm_grace(d.buyer, awaited, at)
 
@@ -300,13 +309,14 @@ class Engine:
                out: list[Record]) -> None:
         """Decide a waiting chat again now; record only when its outcome changed."""
         message = dict(entry["event"], at=event["at"])
-        d = self.router.decide(self.shop, message, trace=self.trace, at=at,
+        since = entry.get("since", at)
+        d = self.router.decide(self.shop, message, trace=self.trace, waited=at - since, at=at,
                                level=self.trace_level)
         if d.outcome == entry["outcome"] and d.reason == entry["reason"]:
             return
         self.wait.release(entry)
         d.auto_replies = tuple(self.replies.for_release(d.outcome))
-        self._settle(d, entry["event"], at)
+        self._settle(d, entry["event"], at, since)
         out.append(self.replies.stamp(records.from_decision(
             "release", d, self.trace_level, entry["event"], event), list(d.auto_replies)))
 
@@ -315,9 +325,11 @@ class Engine:
         """An agent can take more: chats waiting for it, then the queue, then staging."""
         for entry in self.wait.for_agent(agent.id):
             self._retry(entry, event, at, out)
+        for entry in self.wait.held_back() if self.wait.prioritised else ():
+            self._retry(entry, event, at, out)  # the binding decides who may take it
         taken = 0
         while agent.eligible and (queue_limit is None or taken < queue_limit):
-            pulled = self.wait.next("queue")
+            pulled = self.wait.next("queue", automatic=True)
             if pulled is None:
                 break
             self._hand_out(pulled, agent, "queue_pull", event, at, out)

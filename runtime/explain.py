@@ -69,6 +69,8 @@ def _value(lang: str, field: str, value: object) -> str:
 def failed_text(lang: str, failed: Mapping[str, Any]) -> str:
     """Why a condition or a step's own test failed, from the trace's `failed` data."""
     field = str(failed["field"])
+    if field == "recent_contact" and failed.get("window") == "any time":
+        return say(lang, N_("this buyer was never served before (the window has no limit)"))
     if field in _STEP_FAILED:
         actual = failed["actual"]
         if actual in ("none", "none matched"):
@@ -76,6 +78,9 @@ def failed_text(lang: str, failed: Mapping[str, Any]) -> str:
         return say(lang, _STEP_FAILED[field], actual=actual,
                    window=failed.get("window", ""), count=failed.get("count", ""))
     test = failed.get("test")
+    if field.startswith("calendar.") and test in ("true", "false"):
+        return say(lang, N_("calendar `{name}` is closed now, expected open") if test == "false"
+                   else N_("calendar `{name}` is open now, expected closed"), name=field[9:])
     if test in _FAILED:
         return say(lang, _FAILED[str(test)], field=word(lang, FIELD_WORDS, field),
                    actual=_value(lang, field, failed["actual"]),
@@ -170,6 +175,8 @@ def step_text(lang: str, step: Step, names: Mapping[str, str] | None = None) -> 
     (`names`: agents' display names, shown beside their ids)."""
     if step["kind"] == "outcome":
         return _outcome_text(lang, step, names)
+    if step.get("requirement") is not None or step.get("split") is not None:
+        return _selection_rule_text(lang, step)
     picked = step["result"] == "picked" and step["kind"] == "pick"
     parts = [] if picked else [word(lang, STEP_RESULT_WORDS, str(step["result"]))]
     failed = step.get("failed")
@@ -183,6 +190,28 @@ def step_text(lang: str, step: Step, names: Mapping[str, str] | None = None) -> 
     if dropped:
         parts.append(dropped)
     return say(lang, N_(" — ")).join(parts)
+
+
+def _selection_rule_text(lang: str, step: Step) -> str:
+    """A binding's requirement stage (how long the chat has waited, when it relaxes) or
+    the group a T9 split drew for this buyer."""
+    split = step.get("split")
+    if isinstance(split, Mapping):
+        weights = split.get("weights") or {}
+        total = sum(weights.values()) or 1
+        return say(lang, N_("split: this buyer draws {group} first (as {share} in 100 buyers do)"),
+                   group=split["drawn"], share=round(100 * weights.get(split["drawn"], 0) / total))
+    req = step["requirement"]
+    if req.get("stage") is None:
+        return say(lang, N_("requirement relaxed after {waited} s of waiting: anyone in the "
+                            "targets"), waited=req.get("waited", 0))
+    if req.get("relaxes_at") is None:
+        return say(lang, N_("only agents meeting requirement {stage} (written at {span})"),
+                   stage=int(req["stage"]) + 1, span=step.get("span", ""))
+    return say(lang, N_("only agents meeting requirement {stage} (written at {span}) until "
+                        "the chat has waited {relaxes} s (waited {waited} s)"),
+               stage=int(req["stage"]) + 1, span=step.get("span", ""),
+               relaxes=req["relaxes_at"], waited=req.get("waited", 0))
 
 
 def _width(text: str) -> int:

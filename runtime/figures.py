@@ -36,9 +36,10 @@ FIGURES: dict[str, Callable[[AgentState, int], Figures]] = {
     "weighted": lambda a, t: {"agent": a.id, "assigned": a.assigned, "weight": _weight(a)},
     "least_busy": lambda a, t: {"agent": a.id, "pending": a.pending, "unread": a.unread,
                                 "busy": a.pending > t},
-    "best_reception_rate": lambda a, t: {"agent": a.id, "reception_rate": a.reception_rate},
-    "best_conversion_rate": lambda a, t: {"agent": a.id,
-                                          "conversion_rate": a.conversion_rate},
+    "best_reception_rate": lambda a, t: {"agent": a.id, "reception_rate": a.reception_rate,
+                                         "open": a.open},
+    "best_conversion_rate": lambda a, t: {"agent": a.id, "conversion_rate": a.conversion_rate,
+                                          "open": a.open},
 }
 
 

@@ -21,7 +21,7 @@ from .shape import (
     Text,
     Whole,
 )
-from .vocabulary import ORDER_STATES, OUTCOMES, REASONS, ROLES, SELECTIONS, SOURCES, STATUSES
+from .vocabulary import OUTCOMES, REASONS, ROLES, SELECTIONS, SOURCES, STATUSES
 
 # Roster ranges shared by policies (dsl/schema.py), snapshots and events.
 RANGES: dict[str, tuple[int, int]] = {
@@ -51,7 +51,9 @@ MESSAGE = _event(
     "message", BUYER_KEY,
     Key("source", Text(SOURCES), required=True, doc="where the buyer wrote from"),
     Key("item_id", Nullable(NAME)), Key("order_id", Nullable(NAME)),
-    Key("order_state", Nullable(Text(ORDER_STATES))), Key("intent", Nullable(NAME)),
+    Key("order_state", Nullable(NAME),
+        doc="a built-in state or one the policy declares (`order_states:`)"),
+    Key("intent", Nullable(NAME)),
     Key("wants_human", Flag(), doc="false: the buyer is happy with the assistant (T14)"),
     Key("buyer_tags", Items(NAME, max_items=1000), doc="tags such as vip"),
     doc="a buyer writes")

@@ -26,6 +26,7 @@ from .dispatch import index_bindings, is_only_test_of
 from .figures import compared, tie_break
 from .overflow import pick_node, try_order
 from .snapshot import build_state
+from .split import draw, drawn_order, split_binding_id
 from .state import AgentState, Pool, ShopState
 from .trace import Tracer, TraceStep
 from .vocabulary import STEPS
@@ -73,6 +74,31 @@ class BindingRow:
         self.when_id = f"{self.id}.when"
         self.agents_node = f"{self.id}.agents"
         self.pool_key = f"binding:{self.id}"
+    # Requirement stages: (condition on the agent, seconds the stage lasts or None, span)
+    require: list[tuple[Cond, int | None, str]] = field(default_factory=list)
+    split: list[tuple[str, int]] = field(default_factory=list)  # (group, weight)
+
+    def stage(self, waited: float) -> int | None:
+        """The requirement stage after `waited` seconds (None: anyone in the targets)."""
+        end = 0
+        for index, (_cond, seconds, _span) in enumerate(self.require):
+            if seconds is None:
+                return index
+            end += seconds
+            if waited < end:
+                return index
+        return None
+
+    def relaxes_at(self, waited: float) -> int | None:
+        """Seconds after the chat started waiting when its stage next relaxes."""
+        end = 0
+        for _cond, seconds, _span in self.require:
+            if seconds is None:
+                return None
+            end += seconds
+            if waited < end:
+                return end
+        return None
 
 
 class Router:
@@ -109,8 +135,16 @@ class Router:
             step.select = step.params.get("select") or self.strategy
         self.bindings = [BindingRow(b["id"], b["span"], b["when"],
                                     compile_condition(b["when"]) if b["when"] else None,
-                                    b["groups"], b["agents"], b["select"])
+                                    b["groups"], b["agents"], b["select"],
+                                    require=[(compile_condition(r["agent"]), r["for"], r["span"])
+                                             for r in b.get("require", [])],
+                                    split=[(g, w) for g, w in b.get("split", [])])
                          for b in artifact["bindings"]]
+        self.binding_rows = {b.id: b for b in self.bindings}
+        self.shop_id: str = shop["id"]
+        self.calendars: dict[str, Any] = artifact.get("calendars", {})
+        self.priorities = [(compile_condition(p["when"]), p["priority"])
+                           for p in artifact.get("priorities", [])]
         # The steps after the deciding one, as `full` traces show them: the same
         # immutable steps every time, so they cost nothing per decision.
         self._skipped = [tuple(TraceStep(r.id, r.id, r.span, "step", "skipped", {})
@@ -136,10 +170,19 @@ class Router:
         # order and the strategies are static): (group id, pick node id, pool key,
         # span, strategy). Read by explain's why-not too, so both follow the same chains.
         self.targets: dict[tuple[str, str], list[Target]] = {
-            (step.id, b.id): self._flatten(step.id, b)
+            (step.id, b.id): self._flatten(step.id, b, b.id, b.groups)
             for step in self.route if step.kind == "bindings" for b in self.bindings}
+        # T9 splits: the tries of each draw (the drawn group first), keyed by the draw's id.
+        for step in self.route:
+            if step.kind == "bindings":
+                for b in self.bindings:
+                    for gid, _w in b.split:
+                        tries = split_binding_id(b.id, gid)
+                        self.targets[(step.id, tries)] = self._flatten(
+                            step.id, b, tries, drawn_order(b.groups, gid))
         replies = self.settings.get("auto_replies") or {}
         self.replies_on = {k for k, v in replies.items() if v.get("enabled")}
+        self._summary_alone = not any(b.require or b.split for b in self.bindings)
 
     # -- state -----------------------------------------------------------------
     def state(self, snapshot: dict[str, Any]) -> ShopState:
@@ -154,16 +197,30 @@ class Router:
             state.welcomed[decision.buyer] = local_minute_and_day(decision.at_epoch, self.tz)[2]
 
     # -- deciding --------------------------------------------------------------
+    def facts(self, event: dict[str, Any], at: float, state: ShopState) -> Facts:
+        """What this policy's conditions read about one message at `at`."""
+        return Facts(event, at, self.tz, state.pools["shop"], self.calendars)
+
+    def priority(self, event: dict[str, Any], at: float, state: ShopState) -> int:
+        """A queued chat's priority: the first `queue.priority` rule it matches (else 0)."""
+        if not self.priorities:
+            return 0
+        facts = self.facts(event, at, state)
+        return next((p for cond, p in self.priorities if cond(facts)), 0)
+
     def decide(self, state: ShopState, event: dict[str, Any], trace: bool = False,
-               at: float | None = None, level: str = "full") -> Decision:
-        """Decide one `message` event; the state is not changed (see `apply`). `at` is the
-        event's time as epoch seconds when the caller has parsed it already. With a
-        trace at `level` "summary" only its outcome step is made (`view` shows no more);
-        otherwise every step, for any view."""
+               waited: float = 0.0, at: float | None = None, level: str = "full") -> Decision:
+        """Decide one `message` event; the state is not changed (see `apply`). `waited`:
+        how long the chat has waited already (a decision made again), which relaxes
+        bindings' requirements. `at` is the event's time as epoch seconds when the
+        caller has parsed it already. With a trace at `level` "summary" only its
+        outcome step is made (`view` shows no more); otherwise every step, for any view."""
         if at is None:
             at = parse_instant(event["at"])
         buyer: str = event["buyer"]
-        tr = Tracer() if trace and level != "summary" else None
+        # A summary is its outcome step alone, made without the steps before it, unless
+        # a binding's requirement or split step could be what decided (then all are made).
+        tr = Tracer() if trace and (level != "summary" or not self._summary_alone) else None
         path = ["entry", "shop.grouping"]
         result: Outcome | None = None
         if not self.grouping_enabled:
@@ -171,7 +228,8 @@ class Router:
                       "outcome:main_account:grouping_off")
             if tr:
                 tr.add("shop.grouping", "shop.grouping", self.shop_span, "gate", "switched_off")
-        facts = Facts(event, at, self.tz, state.pools["shop"])
+        facts = Facts(event, at, self.tz, state.pools["shop"], self.calendars)
+        facts.waited = waited
         index = 0
         plan = self._plan
         while result is None:
@@ -256,7 +314,7 @@ class Router:
             else:
                 selection = strategy
         if tr:
-            detail = _pool_detail(pool, _pool_name(pool_key), agent, strategy, selection)
+            detail = _pool_detail(pool, _pool_name(pool_key, pool), agent, strategy, selection)
             if agent is not None:
                 # The best candidates off the heap's top, in the strategy's order: what a
                 # scan of the pool would list, at the cost of the few it lists.
@@ -306,13 +364,13 @@ class Router:
                              at: float, tr: Tracer | None, path: list[str]) -> Outcome | None:
         contact = state.contacts.get(buyer)
         window, grace = step.params["window"], step.params["grace"]
-        if contact is None or at - contact[1] > window:
-            if tr:
+        if contact is None or (window is not None and at - contact[1] > window):
+            if tr:  # (with no window, only a buyer never served gets here)
                 actual = "none" if contact is None else f"{(at - contact[1]) / 3600:.1f}h ago"
+                within = "any time" if window is None else f"{window // 3600}h"
                 tr.add(step.id, step.id, step.span, "pick", "nobody_available",
                        failed={"field": "recent_contact", "actual": actual,
-                               "expected": f"within {window // 3600}h",
-                               "window": f"{window // 3600}h"})
+                               "expected": f"within {within}", "window": within})
             return None
         agent_id = contact[0]
         if agent_id == self.main_id and not self.main_in_group:
@@ -396,11 +454,14 @@ class Router:
             path.append(b.id)
             if tr:
                 tr.add(b.when_id, b.id, b.span, "match", "matched")
-            found = self._binding_targets(step, b, state, tr, path)
+            found = self._binding_targets(step, b, state, facts, tr, path)
             if found is not None:
                 agent, group, selection = found
                 return ("assigned", "source_group", agent, group, selection,
                         "outcome:assigned:source_group")
+            if b.relaxes_at(facts.waited) is not None:
+                return ("queued", "requirement_waiting", None, None, None,
+                        "outcome:queued:requirement_waiting")
             return None
         if tr:
             tr.add(step.id, step.id, step.span, "match", "no_match",
@@ -409,27 +470,48 @@ class Router:
         return None
 
     def _binding_targets(self, step: RouteStep, b: BindingRow, state: ShopState,
-                         tr: Tracer | None, path: list[str]
+                         facts: Facts, tr: Tracer | None, path: list[str]
                          ) -> tuple[AgentState, str | None, str | None] | None:
+        stage = b.stage(facts.waited) if b.require else None
+        prefix = "" if stage is None else requirement_pool(b.id, stage, "")
+        if tr and b.require:
+            tr.add(b.id + ".require", b.id, b.require[stage][2] if stage is not None else b.span,
+                   "match", "matched", requirement={
+                       "stage": stage, "waited": round(facts.waited),
+                       "relaxes_at": b.relaxes_at(facts.waited)})
         if b.agents:
             node = b.agents_node
             path.append(node)
-            agent, selection = self._pick(b.pool_key, state, b.select or self.strategy, node,
-                                          node, b.span, tr)
+            agent, selection = self._pick(prefix + b.pool_key, state, b.select or self.strategy,
+                                          node, node, b.span, tr)
             return None if agent is None else (agent, None, selection)
-        for gid, node, pool_key, span, strategy in self.targets[(step.id, b.id)]:
+        tries = b.id
+        if b.split:  # T9: this buyer's drawn group first (runtime/split.py)
+            drawn = b.split[draw(self.shop_id, b.id, facts.event["buyer"], b.split)][0]
+            tries = split_binding_id(b.id, drawn)
+            if tr:
+                tr.add(b.id + ".split", b.id, b.span, "match", "matched",
+                       split={"drawn": drawn, "weights": dict(b.split)})
+        for gid, node, pool_key, span, strategy in self.targets[(step.id, tries)]:
             path.append(node)
-            agent, selection = self._pick(pool_key, state, strategy, node, node, span, tr)
+            agent, selection = self._pick(prefix + pool_key, state, strategy, node, node,
+                                          span, tr)
             if agent is not None:
                 return agent, gid, selection
         return None
 
-    def _flatten(self, step_id: str, b: BindingRow) -> list[Target]:
+    def _flatten(self, step_id: str, b: BindingRow, tries: str,
+                 groups: list[str]) -> list[Target]:
         """A binding's groups in the order they are tried: each, then its overflow chain,
         once each; each picks by the binding's, else the group's, else the shop's strategy."""
-        return [(gid, pick_node(step_id, b.id, gid), f"group:{gid}", self.groups[gid]["span"],
+        return [(gid, pick_node(step_id, tries, gid), f"group:{gid}", self.groups[gid]["span"],
                  b.select or self.groups[gid]["select"] or self.strategy)
-                for gid in try_order(b.groups, lambda gid: self.groups[gid]["overflow"])]
+                for gid in try_order(groups, lambda gid: self.groups[gid]["overflow"])]
+
+
+def requirement_pool(binding: str, stage: int, pool_key: str) -> str:
+    """The pool of a target's members who meet one requirement stage of a binding."""
+    return f"req:{binding}:{stage}:{pool_key}"
 
 
 def _fixed(kind: str) -> Callable[..., Outcome]:
@@ -449,11 +531,16 @@ def _online(pool: Pool) -> int:
     return pool.counts[None] + pool.counts["at_capacity"]
 
 
-def _pool_name(pool_key: str) -> str:
-    """How a trace names a pool (one pool may serve two steps: runtime/snapshot.py)."""
-    kind, _, name = pool_key.partition(":")
-    return {"group": f"group {name}", "binding": f"{name} agents",
-            "others": "other online agents"}.get(kind, kind)
+def _pool_name(pool_key: str, pool: Pool) -> str:
+    """How a trace names a pool: one pool object may serve several steps whose members
+    are the same (runtime/snapshot.py), each naming it its own way."""
+    if pool_key == "shop":
+        return "shop"
+    if pool_key.startswith("others:"):
+        return "other online agents"
+    if pool_key.startswith("binding:"):
+        return f"{pool_key[len('binding:'):]} agents"
+    return pool.name
 
 
 def _pool_detail(pool: Pool, name: str, agent: AgentState | None, strategy: str,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .clock import parse_instant
+from .conditions import Facts
 from .state import AgentState, Pool, ShopState, strategy_key
 
 if TYPE_CHECKING:
@@ -114,3 +115,37 @@ def _build_pools(router: Router, state: ShopState) -> None:
             pool = made[tuple(ids)] = Pool(name, kept, dropped, keys(strategies[tuple(ids)]),
                                            state.ranked)
         state.pools[pool_key] = pool
+    _requirement_pools(router, state, asked, keys)
+
+
+def _requirement_pools(router: Router, state: ShopState, asked: dict[str, list[str]],
+                       keys: Callable[..., dict[str, Callable[[AgentState], object]]]) -> None:
+    """For each requirement stage of a binding, a pool per target of the members who meet
+    it: attributes are roster facts, so who meets a stage is known before any message
+    (a group an agent joins later is kept whole by `ShopState.join`)."""
+    from .router import requirement_pool  # the router imports this module
+
+    for b in router.bindings:
+        for stage, (cond, _seconds, _span) in enumerate(b.require):
+            def meets(agent: AgentState, cond: Callable[[Facts], bool] = cond) -> bool:
+                return cond(Facts({}, 0.0, router.tz, None, attributes=agent.attributes))
+            if b.agents:
+                base = state.pools[f"binding:{b.id}"]
+                pool_keys = [f"binding:{b.id}"]
+            else:
+                pool_keys = sorted({t[2] for k, targets in router.targets.items()
+                                    if k[1] == b.id or k[1].startswith(b.id + "~")
+                                    for t in targets})
+            for pool_key in pool_keys:
+                base = state.pools[pool_key]
+                name = requirement_pool(b.id, stage, pool_key)
+                if name in state.pools:
+                    continue
+                pool = Pool(f"{base.name} meeting {b.id} stage {stage + 1}",
+                            [a for a in base.members if meets(a)],
+                            [a for a in base.static_dropped if meets(a)],
+                            keys([*asked.get(pool_key, []), b.select]),
+                            state.ranked)
+                state.pools[name] = pool
+                if pool_key.startswith("group:"):
+                    state.filtered.setdefault(pool_key[6:], []).append((pool, meets))

@@ -29,7 +29,7 @@ class AgentState:
     """One agent: roster facts from the policy, live facts from the state snapshot."""
 
     __slots__ = (
-        "assigned", "capacity", "chat_permission", "conversion_rate", "created_at",
+        "assigned", "attributes", "capacity", "chat_permission", "conversion_rate", "created_at",
         "efficiency", "groups", "id", "offline_since", "open", "pending", "pools", "rank",
         "reception_rate", "role", "score", "span", "stacks", "static_why", "status", "unread",
         "version", "why",
@@ -47,6 +47,7 @@ class AgentState:
         self.conversion_rate: float = float(spec["conversion_rate"] or 0.0)  # type: ignore[arg-type]
         self.groups: list[str] = list(spec["groups"])  # type: ignore[call-overload]
         self.span: str = str(spec["span"])
+        self.attributes: dict[str, object] = dict(spec.get("attributes") or {})  # type: ignore[call-overload]
         self.rank = rank
         self.status = "offline"
         self.unread = 0
@@ -85,6 +86,10 @@ def _weight(a: AgentState) -> float:
     return a.assigned / w if w > 0 else float("inf")
 
 
+def _per_rate(open_chats: int, rate: float) -> float:
+    return (open_chats + 1) / rate if rate > 0 else float("inf")
+
+
 def strategy_key(name: str, busy_threshold: int) -> Callable[[AgentState], Primary]:
     """The primary sort key of a selection strategy (smaller is picked first)."""
     keys: dict[str, Callable[[AgentState], Primary]] = {
@@ -93,8 +98,11 @@ def strategy_key(name: str, busy_threshold: int) -> Callable[[AgentState], Prima
         "balanced": attrgetter("assigned"),
         "weighted": _weight,
         "least_busy": lambda a: (1, a.pending) if a.pending > busy_threshold else (0, a.unread),
-        "best_reception_rate": lambda a: -a.reception_rate,
-        "best_conversion_rate": lambda a: -a.conversion_rate,
+        # T14 with load: open chats (plus the one to give) per unit of rate, so the best
+        # rate wins among equally loaded agents and chats spread in proportion to the rates
+        # (0.31 / 0.27 / 0.22 share 20 chats 8 / 7 / 5), never all to the best one.
+        "best_reception_rate": lambda a: _per_rate(a.open, a.reception_rate),
+        "best_conversion_rate": lambda a: _per_rate(a.open, a.conversion_rate),
     }
     return keys[name]
 
@@ -254,6 +262,9 @@ class ShopState:
         self.pool: list[dict[str, object]] = []
         self.pools: dict[str, Pool] = {}
         self.touched: set[str] = set()  # agents changed since the engine last looked (facts)
+        # Pools of a group's members who meet a requirement (runtime/snapshot.py): a group
+        # id -> (pool, whether an agent belongs), so S12 joins and leaves keep them whole.
+        self.filtered: dict[str, list[tuple[Pool, Callable[[AgentState], bool]]]] = {}
 
     def touch(self, agent: AgentState) -> None:
         """Re-index an agent after any of its live facts changed."""
@@ -296,6 +307,9 @@ class ShopState:
             self.leave(agent, g)
         agent.groups.append(gid)
         self.pools[f"group:{gid}"].add(agent)
+        for pool, meets in self.filtered.get(gid, ()):
+            if meets(agent):
+                pool.add(agent)
         self.touched.add(agent.id)
         return left
 
@@ -303,6 +317,9 @@ class ShopState:
         """S12: take an agent out of a group; its open conversations stay with it (S11)."""
         agent.groups.remove(gid)
         self.pools[f"group:{gid}"].remove(agent)
+        for pool, _meets in self.filtered.get(gid, ()):
+            if agent in pool.members or agent in pool.static_dropped:
+                pool.remove(agent)
         self.touched.add(agent.id)
 
     def set_status(self, agent: AgentState, status: str, at: float) -> None:

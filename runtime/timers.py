@@ -10,6 +10,8 @@ changes no record. The timers:
 - `conversation` (S11, Y11, `reassign_unreplied`): an open conversation's
   earliest timeout (`next_timeout`);
 - `grace` (S8): the awaited agent's `offline_since` plus the recent-contact grace;
+- `relax` (issue 12): a chat queued for a binding's requirement is decided again
+  when its stage ends (`require: [{agent: ..., for: 60s}]`);
 - `staging` (S7 `even_split`): the instant an event or timer leaves staged chats;
 - `pool` (T2, T3): the next offline-pool slot, in shop-local wall time.
 
@@ -40,11 +42,12 @@ from .clock import format_instant, parse_instant
 from .conversation import Conversation
 from .offline_pool import NOTE
 from .records import Event, Record
+from .waiting import Entry
 
 if TYPE_CHECKING:
     from .engine import Engine
 
-KINDS = ("conversation", "grace", "staging", "pool")  # the tie order at one instant
+KINDS = ("conversation", "grace", "relax", "staging", "pool")  # the tie order at one instant
 _RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 
 # The timeouts a conversation can reach, in the order that breaks a tie between them
@@ -190,6 +193,14 @@ class Timekeeper:
             self.e._retry(entry, now, at, out)
             if self.e.wait.of(timer.key) is entry and entry["agent"] is not None:
                 self.arm_grace(timer.key, entry["agent"], at, later=True)
+        elif timer.kind == "relax":
+            entry = self.e.wait.of(timer.key)
+            if entry is None or entry["reason"] != "requirement_waiting" or \
+                    entry.get("relax_due") != timer.due:
+                return  # taken, or decided again since
+            self.e._retry(entry, now, at, out)
+            if self.e.wait.of(timer.key) is entry:  # still held: the next stage's end
+                self.arm_relax(entry, None, at)
         elif timer.kind == "staging":
             self.timers.staging_at = None
             if self.e.staging.mode == "even_split" and self.e.shop.staging:
@@ -223,6 +234,19 @@ class Timekeeper:
         due = agent.offline_since + self.grace
         if not later or due > at:
             self.timers.set(max(due, at), "grace", buyer)
+
+    def arm_relax(self, entry: Entry, path: tuple[str, ...] | None, at: float) -> None:
+        """A chat queued for a binding's requirement is decided again when its stage ends
+        (`path`: the decision that queued it names the binding; None: as recorded)."""
+        if path is not None:
+            entry["binding"] = next((n for n in reversed(path)
+                                     if n in self.e.router.binding_rows), None)
+        row = self.e.router.binding_rows.get(entry.get("binding") or "")
+        since = entry.get("since", at)
+        end = row.relaxes_at(at - since) if row is not None else None
+        if end is not None and entry.get("relax_due") != since + end:
+            entry["relax_due"] = since + end
+            self.timers.set(since + end, "relax", entry["buyer"])
 
     def arm_staging(self, at: float) -> None:
         """S7 even_split: staged chats left after an event or timer are dealt at once."""

@@ -26,8 +26,11 @@ SNAPSHOT_DEFAULTS = {"queue": ("queued", "queued_all_busy"),
 class Waiting:
     """The waiting places of one shop, with an index by buyer (a buyer waits once)."""
 
-    def __init__(self, state: ShopState, queue_order: str) -> None:
+    def __init__(self, state: ShopState, queue_order: str, prioritised: bool = False) -> None:
         self.queue_order = queue_order
+        # With `queue.priority` rules (or requirements that hold chats back) the queue is
+        # read by priority, then age; without, its ends are the answer (the common case).
+        self.prioritised = prioritised
         self.lists: dict[str, list[Entry]] = {
             "queue": state.queue, "staging": state.staging,
             "waiting": [], "pool": state.pool}
@@ -58,13 +61,27 @@ class Waiting:
         place, _ = self.held.pop(entry["buyer"])
         self.lists[place].remove(entry)
 
-    def next(self, place: str) -> Entry | None:
-        """The next chat to hand out: Y9 queue order, T3 pool newest first, staging oldest."""
+    def next(self, place: str, automatic: bool = False) -> Entry | None:
+        """The next chat to hand out: Y9 queue order (the highest `priority` first, then
+        age), T3 pool newest first, staging oldest. `automatic`: a queue pull, which
+        leaves chats held for a binding's requirement to be decided again instead."""
         items = self.lists[place]
         if not items:
             return None
         newest = place == "pool" or (place == "queue" and self.queue_order == "newest_first")
-        return items[-1] if newest else items[0]
+        if place != "queue" or not self.prioritised:
+            return items[-1] if newest else items[0]
+        best: Entry | None = None
+        for entry in (reversed(items) if newest else items):
+            if automatic and entry["reason"] == "requirement_waiting":
+                continue
+            if best is None or entry.get("priority", 0) > best.get("priority", 0):
+                best = entry
+        return best
+
+    def held_back(self) -> list[Entry]:
+        """Queued chats held for a binding's requirement, oldest first."""
+        return [e for e in self.lists["queue"] if e["reason"] == "requirement_waiting"]
 
     def for_agent(self, agent: str) -> list[Entry]:
         """Chats waiting for this one agent (Y8 pins, S8 recent contact)."""

@@ -34,6 +34,8 @@ REASON_WORDS: dict[str, str] = {
     "main_account_fallback": N_("every other agent is offline, so the main account took it"),
     "only_one_online": N_("only one agent can take chats right now"),
     "queued_all_busy": N_("every online agent is at capacity"),
+    "requirement_waiting": N_("nobody meeting the binding's requirement can take it yet; "
+                              "the chat waits in the queue until the requirement relaxes"),
     "staged_nobody_online": N_("nobody is online; the first agent to come online gets it"),
     "offline_pool": N_("nobody is online; the chat waits for the next offline-pool run"),
     "offline_to_main": N_("nobody is online; the main account gets it"),
@@ -55,8 +57,8 @@ SELECTION_WORDS: dict[str, str] = {
     "balanced": N_("fewest chats received so far"),
     "weighted": N_("fewest chats received for its weight"),
     "least_busy": N_("least busy (pending replies)"),
-    "best_reception_rate": N_("best reception rate"),
-    "best_conversion_rate": N_("best conversion rate"),
+    "best_reception_rate": N_("best reception rate for the chats already open"),
+    "best_conversion_rate": N_("best conversion rate for the chats already open"),
     "only_candidate": N_("the only candidate"),
 }
 
@@ -124,8 +126,8 @@ FIGURE_WORDS: dict[str, str] = {
     "balanced": N_("{agent} {assigned} received"),
     "weighted": N_("{agent} {assigned} received at weight {weight}"),
     "least_busy": N_("{agent} {pending} pending"),
-    "best_reception_rate": N_("{agent} {reception_rate}"),
-    "best_conversion_rate": N_("{agent} {conversion_rate}"),
+    "best_reception_rate": N_("{agent} {reception_rate} with {open} open"),
+    "best_conversion_rate": N_("{agent} {conversion_rate} with {open} open"),
 }
 
 DAY_WORDS: dict[str, str] = {

@@ -26,7 +26,7 @@ from policyc.runtime.inputs import check_event
 from policyc.runtime.router import Router
 
 ROOT = Path(__file__).resolve().parents[1]
-POLICIES = ("shopee", "taobao", "youzan")
+POLICIES = ("shopee", "taobao", "youzan", "cosmetics")
 MUTANTS_PER_POLICY = 150
 EVENTS_PER_RUN = 60
 

@@ -512,7 +512,7 @@ def test_simulate_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture
 
 # -- properties over random event streams (G1, G2) ------------------------------------------
 
-POLICY_NAMES = ("shopee", "youzan", "taobao")
+POLICY_NAMES = ("shopee", "youzan", "taobao", "cosmetics")
 SOURCES = ("product_page", "order_page", "live_story", "own_app", "micro_mall", "wechat_oa",
            "bot_handoff")
 

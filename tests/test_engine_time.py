@@ -206,6 +206,7 @@ VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
                "staging": {"mode": "even_split", "cap": 2}},
     "youzan": {},
     "taobao": {"timeouts": {"close_read_idle": 900}},
+    "cosmetics": {},
 }
 
 

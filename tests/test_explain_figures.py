@@ -37,8 +37,8 @@ TAOBAO_PRESALE = [{"id": a, "status": "online"} for a in ("a-chen", "b-lin", "c-
 
 def test_the_rate_each_candidate_had(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = _explain(tmp_path, capsys, "taobao.yaml", TAOBAO_PRESALE)
-    assert ("picked a-chen by best conversion rate: a-chen 0.31 against b-lin 0.27, c-wu 0.22"
-            in out)
+    assert ("picked a-chen by best conversion rate for the chats already open: a-chen 0.31 "
+            "with 0 open against b-lin 0.27 with 0 open, c-wu 0.22 with 0 open" in out)
     assert "taobao.yaml:72:5] outcome:assigned:source_group" in out
 
 
@@ -47,9 +47,9 @@ def test_the_figures_are_data_in_the_trace(tmp_path: Path,
     out = _explain(tmp_path, capsys, "taobao.yaml", TAOBAO_PRESALE, "--format", "json")
     trace = json.loads(out)["trace"]
     pick = next(s for s in trace if s.get("picked"))
-    assert pick["compared"] == [{"agent": "a-chen", "conversion_rate": 0.31},
-                                {"agent": "b-lin", "conversion_rate": 0.27},
-                                {"agent": "c-wu", "conversion_rate": 0.22}]
+    assert pick["compared"] == [{"agent": "a-chen", "conversion_rate": 0.31, "open": 0},
+                                {"agent": "b-lin", "conversion_rate": 0.27, "open": 0},
+                                {"agent": "c-wu", "conversion_rate": 0.22, "open": 0}]
     assert trace[-1]["kind"] == "outcome" and trace[-1]["span"].endswith("taobao.yaml:72:5")
 
 

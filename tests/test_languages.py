@@ -88,23 +88,31 @@ def test_explain_golden(case: Case, lang: str, tmp_path: Path,
     assert_golden(GOLDEN / f"explain-{_slug(case)}-{lang}.txt", out)
 
 
+# The shipped Chinese-named policies: Traditional for the Shopee (Taiwan) shop, Simplified
+# for the Taobao one; each explains its example message, the names shown as written.
+CHINESE_NAMED = [("shopee-zh", "林志明 (志明)", "售前"), ("taobao-zh", "陈晓 (小陈)", "售前")]
+
+
+@pytest.mark.parametrize(("policy", "agent", "group"), CHINESE_NAMED,
+                         ids=[c[0] for c in CHINESE_NAMED])
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_explain_chinese_named_policy_golden(lang: str, capsys: pytest.CaptureFixture[str],
+def test_explain_chinese_named_policy_golden(lang: str, policy: str, agent: str, group: str,
+                                             capsys: pytest.CaptureFixture[str],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    out = _run(capsys, "explain", "policies/shopee-zh.yaml", "--state",
-               "policies/examples/shopee-zh-state.json", "--event",
-               "policies/examples/shopee-zh-event.json", "--lang", lang)
-    assert "林志明 (志明)" in out and "售前" in out
-    assert_golden(GOLDEN / f"explain-shopee-zh-{lang}.txt", out)
+    out = _run(capsys, "explain", f"policies/{policy}.yaml", "--state",
+               f"policies/examples/{policy}-state.json", "--event",
+               f"policies/examples/{policy}-event.json", "--lang", lang)
+    assert agent in out and group in out
+    assert_golden(GOLDEN / f"explain-{policy}-{lang}.txt", out)
 
 
 WHY_NOT = [("shopee.yaml", "gavin"), ("shopee.yaml", "shop-main"), ("shopee.yaml", "intern"),
            ("youzan.yaml", "lina"), ("youzan.yaml", "guodong"), ("taobao.yaml", "a-chen"),
-           ("shopee-zh.yaml", "家豪")]
+           ("shopee-zh.yaml", "家豪"), ("taobao-zh.yaml", "小赵")]
 STATE = [("gavin", "hidden", 0), ("shop-main", "online", 0), ("intern", "online", 0),
          ("lina", "online", 0), ("guodong", "online", 20), ("a-chen", "offline", 0),
-         ("家豪", "hidden", 0)]
+         ("家豪", "hidden", 0), ("小赵", "hidden", 0)]
 
 
 @pytest.mark.parametrize(("policy", "agent_id"), WHY_NOT, ids=[a for _, a in WHY_NOT])
@@ -140,6 +148,16 @@ def test_policy_tests_report_in_traditional(capsys: pytest.CaptureFixture[str],
     assert "覆蓋率：" in out and out.startswith("通過  policies/shopee-zh.test.yaml:5")
     assert main(["test", "policies/shopee-zh.test.yaml"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "5 passed, 0 failed"
+
+
+def test_policy_tests_report_in_simplified(capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["test", "policies/taobao-zh.test.yaml", "--lang", "zh-Hans"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "7 个通过，0 个失败"
+    assert "通过  policies/taobao-zh.test.yaml:6  T14 买家未要求人工时先由机器人接待" in out
+    assert "(分组 通用)" in out  # the coverage names a pick node's group in the language
 
 
 def test_simulate_summary_in_simplified(capsys: pytest.CaptureFixture[str],
@@ -196,6 +214,6 @@ def test_simulate_summary_says_pool_runs_and_counters_in_traditional(
     assert "  失敗的執行：上線且未掛起的客服不足 1\n" in out
     assert "範圍內 5 個中分出 5 個，上線 3 位，上限 30" in out
     assert "\n計數（2026-11-23T23:59:30+08:00）：進行中 27，未讀 0，未分配 3" in out
-    assert "  a-chen  離線 進行中 12，未讀 0；今日接入 19，關閉 6" in out
+    assert "  a-chen  離線 進行中 8，未讀 0；今日接入 13，關閉 4" in out
     for english in (" open", "unread", "online", "offline pool runs", "counters at"):
         assert english not in out, english

@@ -172,7 +172,9 @@ def test_junit_of_the_shipped_tests(capsys: pytest.CaptureFixture[str],
     root = ET.fromstring(out)
     assert status == 0 and root.get("failures") == "0"
     assert {s.get("name") for s in root.iter("testsuite")} == {
-        "policies/shopee.test.yaml", "policies/shopee-zh.test.yaml", "policies/taobao.test.yaml",
+        "policies/cosmetics.test.yaml", "policies/shopee.test.yaml",
+        "policies/shopee-zh.test.yaml", "policies/taobao.test.yaml",
+        "policies/taobao-zh.test.yaml",
         "policies/youzan.test.yaml", "policies/workloads/sale-day-shop.test.yaml",
         "policies/workloads/shopee-elly.test.yaml"}
 

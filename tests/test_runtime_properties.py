@@ -17,7 +17,8 @@ from policyc.runtime.trace import LEVELS, TraceStep, view
 from policyc.runtime.vocabulary import DROP_WHYS, ORDER_STATES, STATUSES
 
 ROOT = Path(__file__).resolve().parents[1]
-POLICIES = ("shopee.yaml", "youzan.yaml", "taobao.yaml", "../tests/variants/s4d.yaml")
+POLICIES = ("shopee.yaml", "youzan.yaml", "taobao.yaml", "cosmetics.yaml",
+            "../tests/variants/s4d.yaml")
 
 
 @cache

@@ -247,7 +247,7 @@ def _objects(node: object, at: tuple[str, ...] = (), table: bool = False
         if not table:
             out.append(at)
         for key, value in node.items():
-            out += _objects(value, (*at, key), table=key == "pins")
+            out += _objects(value, (*at, key), table=key in ("pins", "attributes", "calendars"))
     elif isinstance(node, list):
         for i, value in enumerate(node):
             out += _objects(value, (*at, str(i)))

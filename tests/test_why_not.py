@@ -19,7 +19,7 @@ policyc: 1
 shop: {id: demo, timezone: Asia/Taipei, sources: [product_page, order_page]}
 roster:
   - {id: boss, role: main, created_at: "2024-01-01T09:00:00+08:00"}
-  - {id: ann, created_at: "2024-01-02T09:00:00+08:00", conversion_rate: 0.27}
+  - {id: ann, created_at: "2024-01-02T09:00:00+08:00", conversion_rate: 0.05}
   - {id: bob, created_at: "2024-01-03T09:00:00+08:00", conversion_rate: 0.31}
   - {id: night, created_at: "2024-01-04T09:00:00+08:00"}
 """
@@ -129,10 +129,11 @@ def test_an_eligible_agent_that_always_loses_the_pick(tmp_path: Path,
     assert (lost["candidate"], lost["won"], lost["lost"]) == (5, 0, 5)  # type: ignore[index]
     [loss] = lost["losses"]  # type: ignore[index]
     assert (loss["to"], loss["by"], loss["count"]) == ("bob", "best_conversion_rate", 5)
-    assert loss["mine"]["conversion_rate"] == 0.27
+    assert loss["mine"]["conversion_rate"] == 0.05
     assert loss["theirs"]["conversion_rate"] == 0.31
     assert "ann was a candidate 5 times, won 0, lost 5" in text
-    assert "lost 5 times to bob on best conversion rate: ann 0.27 against bob 0.31" in text
+    assert ("lost 5 times to bob on best conversion rate for the chats already open: "
+            "ann 0.05 with 0 open against bob 0.31") in text
     assert "ann's conversion rate rises above bob's" in text
 
 

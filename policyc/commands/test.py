@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from ..compiler.page_words import said
 from ..policy_test_file import discover
 from ..policy_tests import CaseResult, Coverage, Run, Unusable, run_files
 from ..runtime.catalog import N_, say
@@ -39,7 +40,7 @@ def coverage_lines(c: Coverage, lang: str = "en") -> list[str]:
                       policy=c.policy, nodes=nodes, all_nodes=c.nodes, bindings=bindings,
                       all_bindings=c.bindings, cases=c.cases)]
     out += ["    " + say(lang, N_("node not reached:    {node} at {span}"),
-                         node=node + (f" ({label})" if label else ""), span=span)
+                         node=node + (f" ({said(label, lang)})" if label else ""), span=span)
             for node, label, span in c.missed_nodes]
     out += ["    " + say(lang, N_("binding not reached: {binding} at {span}"), binding=b, span=span)
             for b, span in c.missed_bindings]
