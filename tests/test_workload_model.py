@@ -102,3 +102,22 @@ def test_shipped_models_meet_the_json_schema_and_a_misspelt_key_does_not() -> No
         assert list(validator.iter_errors(doc)) == [], path.name
         doc["handling"]["frist_read"] = "30s"
         assert not validator.is_valid(doc)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans", "zh-Hant"])
+def test_broken_models_in_every_language(lang: str, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A planner reads these too: every broken model's finding in the three languages
+    (tests/golden/lang/workload-errors-*.txt), the codes and places the same in each."""
+    monkeypatch.chdir(REPO)
+    said = []
+    for case in CASES:
+        assert main(["simulate", SHOPEE, "--workload", str(case.relative_to(REPO)),
+                     "--lang", lang]) == 2
+        said.append(capsys.readouterr().err)
+    heads = [text.split(": ", 2)[:2] for text in said]
+    assert [h[0] for h in heads] == [f"tests/workload/{c.name}:{m[2]}:{m[3]}" for c, m in
+                                     ((c, _EXPECT.search(c.read_text(encoding="utf-8")))
+                                      for c in CASES) if m]
+    assert_golden(REPO / "tests" / "golden" / "lang" / f"workload-errors-{lang}.txt",
+                  "".join(said))

@@ -16,6 +16,7 @@ from typing import Any
 from ..dsl.diagnostic import Diagnostic, Report
 from ..dsl.span import Span
 from ..dsl.validate import did_you_mean
+from ..runtime.catalog import N_
 from ..runtime.inputs import InputError
 from ..runtime.router import Router
 from . import arrivals as arrivals_of
@@ -86,20 +87,24 @@ def _read(path: Path, span: Span, router: Router, report: Report) -> list[Event]
     try:
         return read_log(path, router.agent_ids, set(router.groups))
     except InputError as err:
-        report.add("E506", f"cannot use {path.name}: {err}", span)
+        report.add("E506", N_("cannot use {file}: {why}"), span, None, file=path.name,
+                   why=str(err))
         return None
+
+
+_NOT_ROSTERED = N_("{agent} is not in the policy's roster")
 
 
 def _names(model: Model, router: Router, report: Report) -> None:
     agents = sorted(router.agent_ids)
     for member in model.staff:
         if member.agent not in router.agent_ids:
-            report.add("E501", f"{member.agent!r} is not in the policy's roster", member.span,
-                       did_you_mean(member.agent, agents))
+            report.add("E501", _NOT_ROSTERED, member.span, did_you_mean(member.agent, agents),
+                       agent=repr(member.agent))
     t = model.handling.transfer
     if t is not None and t.to_group is not None and t.to_group not in router.groups:
-        report.add("E502", f"unknown group {t.to_group!r}", t.span,
-                   did_you_mean(t.to_group, sorted(router.groups)))
+        report.add("E502", N_("unknown group {group}"), t.span,
+                   did_you_mean(t.to_group, sorted(router.groups)), group=repr(t.to_group))
     if t is not None and t.to_agent is not None and t.to_agent not in router.agent_ids:
-        report.add("E501", f"{t.to_agent!r} is not in the policy's roster", t.span,
-                   did_you_mean(t.to_agent, agents))
+        report.add("E501", _NOT_ROSTERED, t.span, did_you_mean(t.to_agent, agents),
+                   agent=repr(t.to_agent))

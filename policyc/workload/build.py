@@ -13,6 +13,7 @@ from typing import Any, cast
 from ..dsl.diagnostic import Report
 from ..dsl.span import Span
 from ..dsl.validate import V, did_you_mean
+from ..runtime.catalog import N_
 from ..runtime.clock import parse_instant
 from ..runtime.vocabulary import ORDER_STATES, SOURCES
 from .distributions import Distribution, fixed
@@ -63,9 +64,11 @@ def one_of(report: Report, fields: Fields, names: tuple[str, ...], section: str)
     """E505 unless exactly one of `names` is given."""
     given = [n for n in names if fields.given(n)]
     if len(given) != 1:
-        found = "both" if given else "neither"
-        report.add("E505", f"`{section}` takes one of {' or '.join(names)}, found {found}",
-                   fields.node.span)
+        first, second = names
+        report.add("E505", N_("`{section}` takes one of {first} or {second}, found both")
+                   if given else N_("`{section}` takes one of {first} or {second}, found "
+                                    "neither"), fields.node.span, None, section=section,
+                   first=first, second=second)
 
 
 def _arrivals(a: Fields, report: Report) -> Arrivals:
@@ -88,8 +91,9 @@ def _names(node: V, known: tuple[str, ...] | None, what: str, default: str,
     pairs = cast("list[tuple[V, V]]", node.value)
     for key, _ in pairs:
         if known is not None and key.value not in known:
-            report.add("E503", f"unknown {what} {key.value!r}", key.span,
-                       did_you_mean(str(key.value), known))
+            report.add("E503", N_("unknown source {name}") if what == "source"
+                       else N_("unknown order state {name}"), key.span,
+                       did_you_mean(str(key.value), known), name=repr(key.value))
     return (tuple(str(k.value) for k, _ in pairs),
             tuple(float(cast(float, v.value)) for _, v in pairs))
 
@@ -122,8 +126,8 @@ def _staff(staff: Fields, report: Report) -> tuple[Staff, ...]:
     for s in staff.each("agents"):
         agent = str(s["agent"])
         if agent in seen:
-            report.add("E510", f"{agent!r} is scheduled twice (first at {seen[agent]})",
-                       s.span("agent"))
+            report.add("E510", N_("{agent} is scheduled twice (first at {first})"),
+                       s.span("agent"), None, agent=repr(agent), first=str(seen[agent]))
             continue
         seen[agent] = s.span("agent")
         shifts = tuple(_window(w, report) for w in s.each("shifts")) or (
@@ -141,19 +145,20 @@ def _break(b: Window, shifts: tuple[Window, ...], span: Span, report: Report) ->
     for candidate in (b, Window(b.start + DAY_MINUTES, b.end + DAY_MINUTES)):
         if any(w.start <= candidate.start and candidate.end <= w.end for w in shifts):
             return candidate
-    report.add("E509", "a break lies outside every shift", span)
+    report.add("E509", N_("a break lies outside every shift"), span)
     return b
 
 
 def _window(w: Fields, report: Report) -> Window:
     start, end = int(w["from"]), int(w["to"])
     if start == end:
-        report.add("E509", "`from` and `to` are the same time: an empty span", w.node.span)
+        report.add("E509", N_("`from` and `to` are the same time: an empty span"),
+                   w.node.span)
     return Window(start, end if end > start else end + DAY_MINUTES)
 
 
 def _absence(a: Fields, report: Report) -> tuple[float, float]:
     start, end = parse_instant(a["from"]), parse_instant(a["to"])
     if end <= start:
-        report.add("E509", "an absence ends before it starts", a.node.span)
+        report.add("E509", N_("an absence ends before it starts"), a.node.span)
     return start, end

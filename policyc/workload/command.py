@@ -35,19 +35,19 @@ from .sweep import sweep
 from .sweep import text as sweep_text
 
 
-def bound_model(path: Path, router: Router, *others: Router) -> Bound:
+def bound_model(path: Path, router: Router, *others: Router, lang: str = "en") -> Bound:
     """The model file bound to the policy (and fitting `others` too), or Stop (2) with
-    its diagnostics."""
+    its diagnostics in `lang`."""
     if not path.is_file():  # a folder, a pipe or a device is no model either
         raise Stop(f"{path}: " + ("not a regular file\n" if path.exists() else "no such file\n"))
     loaded = load_model(path)
     if loaded.model is None:
-        raise Stop(render.text(loaded.diagnostics, loaded.texts))
+        raise Stop(render.text(loaded.diagnostics, loaded.texts, lang))
     bound, problems = bind(loaded.model, router)
     for other in others:
         problems += check_names(loaded.model, other)
     if bound is None or problems:
-        raise Stop(render.text(problems, loaded.texts))
+        raise Stop(render.text(problems, loaded.texts, lang))
     return bound
 
 
@@ -59,7 +59,7 @@ def diff_workload(args: argparse.Namespace, old: Router, new: Router) -> int:
     from ..diffing import replay_diff, static_diff
     from ..runtime.inputs import InputError
 
-    bound = bound_model(args.workload, old, new)
+    bound = bound_model(args.workload, old, new, lang=language(args))
     compared = compare(old, new, bound)
     args.log = args.log or bound.model.arrivals.replay
     static = static_diff(old.artifact, new.artifact)
@@ -98,7 +98,7 @@ def simulate_workload(args: argparse.Namespace, router: Router) -> int:
     if args.journal is not None or args.resume:
         raise Stop("policyc simulate: --journal and --resume are for --log runs; a workload "
                    "run is made again from its model and seed\n")
-    bound = bound_model(args.workload, router)
+    bound = bound_model(args.workload, router, lang=language(args))
     _refuse_inputs(args, router, bound)
     if args.agents is not None:
         return _sweep(args, router, bound)

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from ..dsl.diagnostic import Diagnostic, Report, has_errors
+from ..dsl.diagnostic import Diagnostic, Report, Words, has_errors
 from ..dsl.load import display_name
 from ..dsl.schema import T
 from ..dsl.validate import V, Validator, did_you_mean
 from ..dsl.yaml_tree import YMap, YNode, YScalar, YSeq, parse_text, read_source
+from ..runtime.catalog import N_
 from .build import build
 from .distributions import COUNT_KINDS, DURATION_KINDS, Distribution, parse_seconds
 from .model import Model
@@ -47,8 +48,8 @@ class ModelValidator(Validator):
             return None
         seconds = parse_seconds(s.text)
         if seconds is None:
-            self._bad(s, f"{s.text!r} is not a duration", "write a number and a unit: 30s, "
-                                                          "1.5m, 2h")
+            self._bad(s, N_("{text} is not a duration"),
+                      N_("write a number and a unit: 30s, 1.5m, 2h"), text=repr(s.text))
             return None
         return V(seconds, s.span)
 
@@ -61,9 +62,10 @@ class ModelValidator(Validator):
             one = self._number(node, T("num", min=0), float)
             return None if one is None else V((one.value,) * 24, node.span)
         if not isinstance(node, YSeq) or len(node.items) != 24:
-            found = f"{len(node.items)} values" if isinstance(node, YSeq) else "a mapping"
-            self.report.add("E508", f"`per_hour` is one rate or 24, one per hour from 00:00; "
-                                    f"found {found}", node.span)
+            found = (Words(N_("{n} values"), n=len(node.items)) if isinstance(node, YSeq)
+                     else Words(N_("a mapping")))
+            self.report.add("E508", N_("`per_hour` is one rate or 24, one per hour from 00:00; "
+                                       "found {found}"), node.span, None, found=found)
             return None
         rates = [self._number(item, T("num", min=0), float) for item in node.items]
         if any(r is None for r in rates):
@@ -77,7 +79,8 @@ class ModelValidator(Validator):
         pairs = cast("list[tuple[V, V]]", checked.value)
         total = sum(cast(float, share.value) for _, share in pairs)
         if pairs and abs(total - 1.0) > 1e-6:
-            self.report.add("E504", f"shares add up to {total:g}, not 1", node.span)
+            self.report.add("E504", N_("shares add up to {total}, not 1"), node.span, None,
+                            total=f"{total:g}")
             return None
         return checked
 
@@ -93,13 +96,13 @@ class ModelValidator(Validator):
             return None if one is None else V(Distribution("fixed", (one,), node.span),
                                               node.span)
         if not isinstance(node, YMap) or len(node.items) != 1:
-            self.report.add("E507", "a distribution is a value or a mapping with one key: "
-                                    + ", ".join(kinds), node.span)
+            self.report.add("E507", N_("a distribution is a value or a mapping with one key: "
+                                       "{kinds}"), node.span, None, kinds=", ".join(kinds))
             return None
         key, body = node.items[0]
         if key.text not in kinds:
-            self.report.add("E507", f"unknown distribution {key.text!r}", key.span,
-                            did_you_mean(key.text, kinds))
+            self.report.add("E507", N_("unknown distribution {name}"), key.span,
+                            did_you_mean(key.text, kinds), name=repr(key.text))
             return None
         params = self._params(key.text, body, value)
         return None if params is None else V(Distribution(key.text, params, node.span),
@@ -112,30 +115,32 @@ class ModelValidator(Validator):
             wanted = len(items) == 2 if kind == "uniform" else len(items) >= 1
             values = [value(item) for item in items]
             if not wanted or any(v is None for v in values):
-                return self._dist_bad(body, f"`{kind}` takes a list of "
-                                            + ("two values, low and high" if kind == "uniform"
-                                               else "one or more values"))
+                return self._dist_bad(body, N_("`{kind}` takes a list of two values, low and "
+                                               "high") if kind == "uniform"
+                                      else N_("`{kind}` takes a list of one or more values"),
+                                      kind=kind)
             if kind == "uniform" and values[0] > values[1]:
-                return self._dist_bad(body, "`uniform`: low is above high")
+                return self._dist_bad(body, N_("`uniform`: low is above high"))
             return tuple(values)
         if kind == "lognormal":
             pairs = {k.text: v for k, v in body.items} if isinstance(body, YMap) else {}
             if set(pairs) != {"median", "p90"}:
-                return self._dist_bad(body, "`lognormal` takes {median: ..., p90: ...}")
+                return self._dist_bad(body, N_("`lognormal` takes {{median: ..., p90: ...}}"),
+                                      kind=kind)
             median, p90 = value(pairs["median"]), value(pairs["p90"])
             if median is None or p90 is None:
                 return None
             if not 0 < median < p90:
-                return self._dist_bad(body, "`lognormal`: 0 < median < p90 is needed")
+                return self._dist_bad(body, N_("`lognormal`: 0 < median < p90 is needed"))
             return (median, p90)
         one = value(body) if isinstance(body, YScalar) else None
         if one is None:
-            return self._dist_bad(body, f"`{kind}` takes one value")
+            return self._dist_bad(body, N_("`{kind}` takes one value"), kind=kind)
         return (one,)
 
-    def _dist_bad(self, node: YNode, message: str) -> tuple[float, ...] | None:
+    def _dist_bad(self, node: YNode, message: str, **args: object) -> tuple[float, ...] | None:
         """Report a distribution's parameters as unusable (so: no parameters)."""
-        self.report.add("E507", message, node.span)
+        self.report.add("E507", message, node.span, None, **args)
         return None
 
     def _duration_value(self, node: YNode) -> float | None:
@@ -157,7 +162,7 @@ def load_model(path: Path) -> LoadedModel:
     if tree is None:
         return LoadedModel(None, report.items, texts)
     if not isinstance(tree, YMap):
-        report.add("E120", "a workload model is a YAML mapping", tree.span)
+        report.add("E120", N_("a workload model is a YAML mapping"), tree.span)
         return LoadedModel(None, report.items, texts)
     root = ModelValidator(report, path.parent).check(tree, MODEL)
     if root is None or has_errors(report.items):
