@@ -220,7 +220,8 @@ class Engine:
             rec = records.made("continued", event["at"], buyer, event, entry["outcome"],
                                entry["reason"], None, None, self.policy)
         else:
-            d = self.router.decide(self.shop, event, trace=self.trace)
+            d = self.router.decide(self.shop, event, trace=self.trace, at=at,
+                                   level=self.trace_level)
             d.auto_replies = tuple(self.replies.for_message(self.shop, buyer, at, d.outcome,
                                                             entered_queue=True))
             self._settle(d, event, at)
@@ -310,7 +311,8 @@ class Engine:
         """Decide a waiting chat again now; record only when its outcome changed."""
         message = dict(entry["event"], at=event["at"])
         since = entry.get("since", at)
-        d = self.router.decide(self.shop, message, trace=self.trace, waited=at - since)
+        d = self.router.decide(self.shop, message, trace=self.trace, waited=at - since, at=at,
+                               level=self.trace_level)
         if d.outcome == entry["outcome"] and d.reason == entry["reason"]:
             return
         self.wait.release(entry)
@@ -365,8 +367,7 @@ class Engine:
     def _set_capacity(self, event: Event, at: float, out: list[Record]) -> None:
         """Y2: a raised cap lets the agent take queued chats up to its new spare capacity."""
         agent = self.shop.agents[event["agent"]]
-        agent.capacity = event["capacity"]
-        self.shop.touch(agent, facts=True)
+        self.shop.set_capacity(agent, event["capacity"])
         if agent.status == "online":
             self._offer(agent, event, at, out, self._spare(agent), staging=False)
 

@@ -110,9 +110,13 @@ class JournalLock:
             self.fd = None
 
 
+# Compact, non-ASCII kept: the bytes policyc/record_json.py writes (with orjson or not).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def records_text(records: list[Record]) -> str:
     """An event's records as JSON Lines: the bytes `simulate -o` writes for them."""
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    return "".join(_encode(r) + "\n" for r in records)
 
 
 class Journal:

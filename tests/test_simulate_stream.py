@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from policyc import record_json
 from policyc.api import load
 from policyc.cli import main
 from policyc.commands.simulate import read_log
@@ -31,7 +32,7 @@ def _held(shop: str, trace: str | None) -> tuple[str, dict[str, object]]:
     events = read_log(log, router.agent_ids, set(router.groups))
     engine = Engine(router, trace=trace)
     records = engine.run(events)
-    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    text = "".join(record_json.line(r) for r in records)
     return text, summarize(engine, records, len(events), str(log))
 
 

@@ -10,6 +10,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
+from .. import record_json
 from ..decision_log import DecisionLogError, build_index, keep_revision
 from ..progress import NoProgress, Progress, progress
 from ..replay_summary import Tally, render_text
@@ -160,10 +161,10 @@ class Replay:
     def lines_of(self, numbered: Iterable[tuple[int, str, dict[str, Any]]],
                  bar: Progress) -> Iterator[str]:
         """The records as JSON Lines, an event's at a time."""
-        dumps = json.dumps
+        line = record_json.line
         for records in self.records_of(numbered, bar):
             if records:
-                yield "".join([dumps(rec, ensure_ascii=False) + "\n" for rec in records])
+                yield "".join([line(rec) for rec in records])
 
 
 def _lines_in(log: Path) -> int:
