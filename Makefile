@@ -36,6 +36,9 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.engine_bench --events 200000
+	$(BIN)/python -m bench.simulate_bench --agents 100 --events 400000
+	$(BIN)/python -m bench.compile_bench
+	$(BIN)/python -m bench.compile_bench --growth
 	$(BIN)/python -m bench.lint_bench
 	$(BIN)/python -m bench.startup
 

@@ -6,9 +6,9 @@ pushes a fresh entry, and stale or no-longer-eligible entries are dropped when
 they reach the top. Pins and contacts are hash maps. A decision costs
 O(log n) amortised instead of O(n).
 
-Only eligibility losses are handled lazily; an agent becoming eligible again
-(a status event) would need `_push`, which the message-only benchmark never
-calls after set-up.
+Eligibility losses are handled lazily; an agent that may have become eligible
+again (a status or capacity change) pushes a fresh entry. A count of online
+sub-accounts answers S4-C (the main account only when none is online).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from heapq import heappop, heappush
 from typing import Any
 
-from .shop_model import Agent, Decision, Shop, load_shop, parse_time
+from .shop_model import Agent, Decision, Shop, change_of, load_shop, parse_time
 
 Entry = tuple[int, float, str, Agent]
 
@@ -40,6 +40,7 @@ class IndexedRouter:
         self.group_heap: dict[str, list[Entry]] = {g: [] for g in self.shop.members}
         self.source_heap = {s: self.group_heap[g] for s, g in self.shop.source_group.items()}
         self.all_heap: list[Entry] = []
+        self.online = sum(a.online_sub() for a in self.shop.agents.values())
         for agent in self.shop.agents.values():
             if not agent.is_main and agent.eligible():
                 self._push(agent)
@@ -50,7 +51,21 @@ class IndexedRouter:
         if agent.group is not None:
             heappush(self.group_heap[agent.group], entry)
 
+    def _change(self, event: dict[str, Any]) -> Decision:
+        agent = self.shop.agents[event["agent"]]
+        self.online -= agent.online_sub()
+        if event["type"] == "agent_status":
+            agent.status = event["status"]
+        else:
+            agent.capacity = event["capacity"]
+        self.online += agent.online_sub()
+        if not agent.is_main and agent.eligible():
+            self._push(agent)
+        return change_of(event)
+
     def decide(self, event: dict[str, Any]) -> Decision:
+        if event["type"] != "message":
+            return self._change(event)
         shop = self.shop
         buyer = event["buyer"]
         at = parse_time(event["at"])
@@ -73,7 +88,7 @@ class IndexedRouter:
         best = _top(self.all_heap)
         if best is not None:
             return self._assign(best, buyer, at, "fallback_other_online")
-        for agent in self.mains:
+        for agent in self.mains if not self.online else ():
             if agent.eligible():
                 return self._assign(agent, buyer, at, "main_account_fallback")
         return ("staged", None, "staged_nobody_online")

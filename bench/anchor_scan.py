@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .shop_model import Agent, Decision, Shop, load_shop, parse_time
+from .shop_model import Agent, Decision, Shop, change_of, load_shop, parse_time
 
 
 def _best(agents: list[Agent]) -> Agent | None:
@@ -33,6 +33,13 @@ class ScanRouter:
 
     def decide(self, event: dict[str, Any]) -> Decision:
         shop = self.shop
+        if event["type"] != "message":
+            agent = shop.agents[event["agent"]]
+            if event["type"] == "agent_status":
+                agent.status = event["status"]
+            else:
+                agent.capacity = event["capacity"]
+            return change_of(event)
         buyer = event["buyer"]
         at = parse_time(event["at"])
         pinned = shop.pins.get(buyer)
@@ -54,6 +61,8 @@ class ScanRouter:
         agent = _best(self.all_agents)
         if agent is not None:
             return self._assign(agent, buyer, at, "fallback_other_online")
+        if any(a.online_sub() for a in self.all_agents):  # S4-C
+            return ("staged", None, "staged_nobody_online")
         for agent in self.all_agents:
             if agent.is_main and agent.eligible():
                 return self._assign(agent, buyer, at, "main_account_fallback")

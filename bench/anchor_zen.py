@@ -5,8 +5,13 @@ Two equivalent decision graphs, input -> one node -> output: `expression`
 `function` (a JavaScript function node, run in the engine's embedded JS
 runtime). A rules engine keeps no state between calls, so every call is handed
 the event, the buyer's pin and last contact (host look-ups) and the whole agent
-list; the host applies the assignment to its own records afterwards, as it
-would with any stateless decision service.
+list; the host applies the assignment (and status and capacity changes) to its
+own records, as it would with any stateless decision service.
+
+The model is evaluated through zen-engine's fast path: a `ZenEngine` whose
+loader hands out the model parsed once (`ZenDecisionContent`), called by key
+(`engine.evaluate("route", input)`); `ZenDecision.evaluate` on a decision made
+by `create_decision` gives the same answers many times slower.
 
 The expression model picks the minimum of `unread * 10^13 + created_ms`, which
 is the (unread, created_at) order while creation times are distinct (they are
@@ -20,7 +25,7 @@ from typing import Any
 
 import zen
 
-from .shop_model import Decision, Shop, load_shop
+from .shop_model import Decision, Shop, change_of, load_shop
 
 SELECT_JS = """
 const better = (a, b) => b === null || a.unread < b.unread ||
@@ -61,6 +66,9 @@ export const handler = async (input) => {
   if (other !== null) {
     return {outcome: 'assigned', agent: other.id, reason: 'fallback_other_online'};
   }
+  if (agents.some((a) => !a.main && a.perm && a.status === 'online')) {  // S4-C
+    return {outcome: 'staged', agent: null, reason: 'staged_nobody_online'};
+  }
   const main = agents.find((a) => a.main && eligible(a));
   if (main) return {outcome: 'assigned', agent: main.id, reason: 'main_account_fallback'};
   return {outcome: 'staged', agent: null, reason: 'staged_nobody_online'};
@@ -74,6 +82,7 @@ _K = "#.unread * 10000000000000 + #.created"
 _GROUP = f"not #.main and #.group == $.group and {_E}"
 _OTHER = f"not #.main and {_E}"
 _UNDECIDED = "pin == null and not $.recent"
+_ONLINE_SUB = "not #.main and #.perm and #.status == 'online'"  # S4-C: keeps main out
 
 # (output key, expression); later expressions read earlier ones as `$.key`.
 EXPRESSIONS = (
@@ -91,6 +100,7 @@ EXPRESSIONS = (
     ("other_pick", f"$.other_key != null ? filter(agents, {_OTHER} and {_K} == $.other_key)[0].id"
                    " : null"),
     ("main_pick", f"{_UNDECIDED} and $.group_key == null and $.other_key == null"
+                  f" and not some(agents, {_ONLINE_SUB})"
                   f" and some(agents, #.main and {_E}) ? filter(agents, #.main and {_E})[0].id"
                   " : null"),
     ("agent", "$.pin_ok ? pin : ($.recent ? contact.agent : ($.group_key != null ? $.group_pick"
@@ -131,8 +141,8 @@ class ZenRouter:
     def __init__(self, policy: str | dict[str, Any], snapshot: dict[str, Any],
                  model: str = "expression") -> None:
         self.shop: Shop = load_shop(policy, snapshot)
-        self.engine = zen.ZenEngine()
-        self.decision = self.engine.create_decision(json.dumps(decision_model(model)))
+        content = zen.ZenDecisionContent(json.dumps(decision_model(model)))
+        self.engine = zen.ZenEngine({"loader": lambda key: content})
         self.records: dict[str, dict[str, Any]] = {
             a.id: {"id": a.id, "main": a.is_main, "perm": a.chat_permission,
                    "status": a.status, "unread": a.unread, "open": a.open,
@@ -147,8 +157,15 @@ class ZenRouter:
             c["buyer"]: {"agent": c["agent"], "at": c["at"]} for c in snapshot["contacts"]}
 
     def decide(self, event: dict[str, Any]) -> Decision:
+        if event["type"] != "message":
+            changed = self.records[event["agent"]]
+            if event["type"] == "agent_status":
+                changed["status"] = event["status"]
+            else:
+                changed["cap"] = event["capacity"]
+            return change_of(event)
         buyer = event["buyer"]
-        result = self.decision.evaluate({
+        result = self.engine.evaluate("route", {
             "at": event["at"], "source": event["source"], "buyer": buyer,
             "pin": self.shop.pins.get(buyer), "contact": self.contacts.get(buyer),
             "window_ms": self.window_ms, "window_s": self.window_s,

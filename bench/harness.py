@@ -1,12 +1,15 @@
 """Time policyc's router and the three anchors on the same shops and events.
 
 For each shop size: generate the inputs once; run the indexed anchor over all
-events as the reference; for every implementation, pick a prefix long enough
-for about `target` seconds per repeat, check (untimed) that it decides every
-event of that prefix exactly as the reference does, then time `repeats` runs
-from a fresh state and keep the median. Each decision includes its state
-update (policyc: `decide` then `apply`). Repeats are interleaved across the
-implementations so that ratios are robust to a busy machine.
+events as the reference; policyc's columns and the indexed anchor time the
+whole stream, each slower anchor a prefix long enough for about `target`
+seconds per repeat; every implementation first decides (untimed) what it will
+be timed on and must agree with the reference on every event. Then `repeats`
+runs from a fresh state, with the garbage collector on as in production (and,
+for the columns in `gc_off`, again with it off), keeping the median. Each
+decision includes its state update (policyc: `decide` then `apply`). Repeats
+are interleaved across the implementations so that ratios are robust to a busy
+machine.
 """
 
 from __future__ import annotations
@@ -24,7 +27,12 @@ from .anchor_scan import ScanRouter
 from .shop_gen import generate
 from .shop_model import Decision, read_policy
 
-IMPLS = ("policyc", "policyc+trace", "scan", "indexed", "zen", "zen-js")
+IMPLS = ("policyc", "policyc+trace", "json", "json:summary", "json:fails", "json:full",
+         "scan", "indexed", "zen", "zen-js")
+# Timed on the whole stream, so their mix of route steps is the stream's.
+WHOLE = frozenset({"policyc", "policyc+trace", "json", "json:summary", "json:fails",
+                   "json:full", "indexed"})
+GC_OFF = " gc-off"  # suffix of a column timed with the collector off
 
 
 class Decider(Protocol):
@@ -45,6 +53,8 @@ class Settings:
     seed: int = 1
     impls: tuple[str, ...] = IMPLS
     clock: str = "cpu"  # cpu: this process's CPU time; wall: elapsed time
+    gc_off: tuple[str, ...] = ("policyc", "indexed")  # also timed with the collector off
+    day: bool = True  # status and capacity changes between the messages (shop_gen)
 
 
 QUICK = Settings(sizes=(10, 100), n_events=400, repeats=3, target=0.02, min_events=20,
@@ -71,7 +81,8 @@ class Measure:
 class SizeResult:
     n_agents: int
     n_events: int
-    reasons: Counter[str]
+    reasons: Counter[str]  # of the messages, by the reference
+    changes: Counter[str]  # the other events, by type
     measures: dict[str, Measure] = field(default_factory=dict)
 
 
@@ -91,26 +102,30 @@ def factories(policy_yaml: str, snapshot: dict[str, Any],
         from .anchor_zen import ZenRouter
         made["zen"] = lambda: ZenRouter(policy, snapshot, "expression")
         made["zen-js"] = lambda: ZenRouter(policy, snapshot, "function")
-    if "policyc" in impls or "policyc+trace" in impls:
-        from .policyc_side import PolicycRouter, compile_router
+    from .policyc_side import MODES, PolicycRouter, compile_router
+    if set(MODES) & set(impls):
         router = compile_router(policy_yaml)
-        made["policyc"] = lambda: PolicycRouter(router, snapshot, trace=False)
-        made["policyc+trace"] = lambda: PolicycRouter(router, snapshot, trace=True)
+        for mode in MODES:
+            made[mode] = lambda mode=mode: PolicycRouter(router, snapshot, mode=mode)
     return {name: made[name] for name in impls}
 
 
 CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
 
 
-def run(decider: Decider, events: list[dict[str, Any]], clock: str = "cpu") -> float:
-    """Decide every event in order; return the seconds taken (GC off, as timeit does).
+def run(decider: Decider, events: list[dict[str, Any]], clock: str = "cpu",
+        collect: bool = True) -> float:
+    """Decide every event in order; return the seconds taken, with the garbage
+    collector on (`collect`, as in production) or off (as timeit does).
 
     The default clock is the process's CPU time: on a shared machine it leaves
     out the time other processes hold the cores, which wall time does not.
     """
     now = CLOCKS[clock]
     decide = decider.decide
-    gc.disable()
+    gc.collect()  # the previous run's garbage is not this run's to collect
+    if not collect:
+        gc.disable()
     try:
         start = now()
         for event in events:
@@ -137,7 +152,11 @@ def check(name: str, make: Factory, events: list[dict[str, Any]],
 
 def prefix_length(name: str, make: Factory, events: list[dict[str, Any]],
                   reference: list[Decision], s: Settings) -> int:
-    """Events to time for about `s.target` seconds; checks agreement on all of them."""
+    """Events to time (the whole stream, or about `s.target` seconds of it for a slow
+    anchor); checks agreement on all of them."""
+    if name in WHOLE:
+        check(name, make, events, reference, s.clock)
+        return len(events)
     pilot = events[:s.pilot]
     per_event = max(check(name, make, pilot, reference, s.clock), 1e-9) / len(pilot)
     n = max(s.min_events, min(len(events), int(s.target / per_event)))
@@ -148,22 +167,29 @@ def prefix_length(name: str, make: Factory, events: list[dict[str, Any]],
 
 def bench_size(n_agents: int, s: Settings,
                progress: Callable[[str], None] = lambda _: None) -> SizeResult:
-    policy_yaml, snapshot, events = generate(n_agents, s.n_events, s.seed)
+    policy_yaml, snapshot, events = generate(n_agents, s.n_events, s.seed, s.day)
     makers = factories(policy_yaml, snapshot, s.impls)
     indexed = makers["indexed"] if "indexed" in makers else (
         lambda: IndexedRouter(policy_yaml, snapshot))
     reference = [d.decide(e) for d in [indexed()] for e in events]
-    result = SizeResult(n_agents, len(events), Counter(d[2] for d in reference))
+    result = SizeResult(n_agents, len(events),
+                        Counter(d[2] for d, e in zip(reference, events, strict=True)
+                                if e["type"] == "message"),
+                        Counter(e["type"] for e in events if e["type"] != "message"))
+    timed: list[tuple[str, Factory, bool]] = []
     for name, make in makers.items():
         n = prefix_length(name, make, events, reference, s)
         result.measures[name] = Measure(name, n, [])
+        timed.append((name, make, True))
+        if name in s.gc_off:
+            result.measures[name + GC_OFF] = Measure(name + GC_OFF, n, [])
+            timed.append((name + GC_OFF, make, False))
     # Repeats go round the implementations, so a slow spell of a shared machine
     # hits all of them alike instead of one.
     for _ in range(s.repeats):
-        gc.collect()  # once a round: a full collection costs ~50 ms with networkx loaded
-        for name, make in makers.items():
+        for name, make, collect in timed:
             m = result.measures[name]
-            m.rates.append(m.events / run(make(), events[:m.events], s.clock))
+            m.rates.append(m.events / run(make(), events[:m.events], s.clock, collect))
     for m in result.measures.values():
         progress(f"  {n_agents:>6} agents  {m.impl:<14} {m.rate:>12,.0f}/s  "
                  f"({m.events} events, spread {m.spread:.0%})")

@@ -2,8 +2,12 @@
 
 Reads the policy YAML (untimed set-up) and the state snapshot into `Agent`
 records and lookup tables. Only the subset of the language the benchmark
-policy uses is understood: roster, groups with `sources:`, pins, the window
-of `recent_contact`.
+policy uses is understood: roster (with capacities), groups with `sources:`,
+pins, the window of `recent_contact`.
+
+Every implementation answers each event of the stream with a `Decision`: a
+message with (outcome, agent, reason), a status or capacity change with
+(its type, the agent, the new value), so the harness compares whole streams.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 Decision = tuple[str, "str | None", str]  # (outcome, agent, reason)
+
+
+def change_of(event: dict[str, Any]) -> Decision:
+    """What every implementation answers to an agent_status or set_capacity event."""
+    value = event["status"] if event["type"] == "agent_status" else str(event["capacity"])
+    return (event["type"], event["agent"], value)
 
 
 class Agent:
@@ -43,6 +53,10 @@ class Agent:
     def eligible(self) -> bool:
         return (self.chat_permission and self.status == "online"
                 and (self.capacity is None or self.open < self.capacity))
+
+    def online_sub(self) -> bool:
+        """S4-C: an online sub-account (room or not) keeps chats from the main account."""
+        return not self.is_main and self.chat_permission and self.status == "online"
 
     def key(self) -> tuple[int, float, str]:
         """fewest_unread: fewest unread, then earliest created, then id."""

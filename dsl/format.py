@@ -84,7 +84,10 @@ def _resolve(t: T | None, node: YNode) -> T | None:
         return None
     match t.kind:
         case "include" | "pin":
-            return None if isinstance(node, YScalar) else _resolve(t.item, node)
+            if isinstance(node, YScalar) or (t.kind == "include" and isinstance(node, YSeq)
+                                             and t.item is not None and t.item.kind == "map"):
+                return None  # a path, or a list of them (a table split over files)
+            return _resolve(t.item, node)
         case "step":
             return _step_type(node) if isinstance(node, YMap) else None
     return t

@@ -117,8 +117,12 @@ def of(t: T) -> Json:
             out = _step()
         case "include":
             assert t.item is not None
-            out = {"oneOf": [{"type": "string", "description": "the path of a YAML file"},
-                             of(t.item)]}
+            paths: list[Json] = [{"type": "string",
+                                  "description": "the path of a YAML file"}]
+            if t.item.kind == "map":  # a table may be split over several files
+                paths.append({"type": "array", "items": {"type": "string"},
+                              "description": "the paths of YAML files, one table"})
+            out = {"oneOf": [*paths, of(t.item)]}
         case "pin":
             assert t.item is not None
             out = {"oneOf": [{"type": ["string", "integer"], "description": "an agent id"},

@@ -233,7 +233,7 @@ POLICY = obj(
     ), default={}),
     F("bindings", list_of(BINDING), default=[]),
     F("pins", T("include", item=T("map", item=T("pin", item=PIN))), default={},
-      doc="buyer id -> agent id (or {agent, mode}); or a file path"),
+      doc="buyer id -> agent id (or {agent, mode}); or a file path, or a list of them"),
     F("pin_mode", enum(("strict", "prefer")), default="strict"),
     F("route", list_of(T("step")), required=True, doc="the decision steps, in order"),
     F("queue", obj(

@@ -430,7 +430,33 @@ class Validator:
         assert t.item is not None
         if isinstance(node, YScalar) and node.value is not None and self.include is not None:
             return self.include(node, t.item)
+        if isinstance(node, YSeq) and t.item.kind == "map" and self.include is not None:
+            return self._includes(node, t.item)
         return self.check(node, t.item)
+
+    def _includes(self, node: YSeq, t: T) -> V | None:
+        """A table split over several files (`pins: [pins-1.yaml, pins-2.yaml]`, each under
+        the size cap): each file included in turn, as one table; a key that a later file
+        gives again is given twice, as within one file."""
+        assert self.include is not None
+        seen: dict[object, Span] = {}
+        pairs: list[tuple[V, V]] = []
+        for item in node.items:
+            if not isinstance(item, YScalar) or item.value is None:
+                self._wrong(item, "the path of a YAML file")
+                continue
+            table = self.include(item, t)
+            if table is None or not isinstance(table.value, list):
+                continue
+            for key, value in table.value:
+                first = seen.get(key.value)
+                if first is not None:
+                    self.report.add("E124", N_("{key} is given twice (first at {first})"),
+                                    key.span, key=quoted(str(key.value)), first=str(first))
+                    continue
+                seen[key.value] = key.span
+                pairs.append((key, value))
+        return V(pairs, node.span)
 
 
 def _yaml_of(value: object, span: Span) -> YNode:

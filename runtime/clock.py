@@ -23,6 +23,14 @@ def parse_instant(text: object) -> float:
     """`2026-11-23T09:00:05+08:00` -> epoch seconds; an offset is required."""
     if not isinstance(text, str):
         raise TimeError(f"expected an ISO 8601 time string, found {type(text).__name__}")
+    return _parse(text)
+
+
+# An event's time is read where it is checked, by the log reader, by the engine and by
+# the router; events of one second share it. Remembering the last few strings makes
+# each one parsed once (a bad one raises, and is not remembered).
+@lru_cache(maxsize=256)
+def _parse(text: str) -> float:
     if len(text) > MAX_TIME_LENGTH or not text.isascii():
         raise TimeError(f"{text[:MAX_TIME_LENGTH]!r} is not an ISO 8601 time")
     try:

@@ -52,7 +52,17 @@ def index_bindings(whens: list[Any]) -> tuple[str | None, dict[object, list[int]
         return None, {}, list(range(len(whens)))
     field_name = max(sorted(set(fields)), key=fields.count)
     on_field = [t if t and t[0] == field_name else None for t in tests]
-    values = dict.fromkeys(v for t in on_field if t for v in t[1])
-    table = {v: [i for i, t in enumerate(on_field) if t is None or v in t[1]] for v in values}
-    always = [i for i, t in enumerate(on_field) if t is None]
+    # One pass in binding order, each binding appended to the lists of its own values
+    # (and of every value when it does not test the field): linear in the bindings and
+    # their values, where a scan of every binding per value was quadratic.
+    table: dict[object, list[int]] = {v: [] for t in on_field if t for v in t[1]}
+    always: list[int] = []
+    for i, t in enumerate(on_field):
+        if t is None:
+            always.append(i)
+            for rows in table.values():
+                rows.append(i)
+        else:
+            for v in dict.fromkeys(t[1]):
+                table[v].append(i)
     return _event_key(field_name), table, always

@@ -37,6 +37,7 @@ from .conversation import Conversation
 from .counters import Counters
 from .decision import Decision
 from .facts import FactsLog
+from .horizon import Horizon
 from .offline_pool import OfflinePool, newest, note_message
 from .records import Event, Record
 from .router import Router
@@ -70,6 +71,12 @@ def pick_why(agent: AgentState) -> str | None:
 class Engine:
     """Consumes events in time order; `feed` returns the records each one makes."""
 
+    # The shop state and its waiting places, set by the snapshot, else by the first event
+    # (`_start`); until then `state` and `places` are None. Plain attributes, not
+    # properties: the engine reads them several times an event.
+    shop: ShopState
+    wait: Waiting
+
     def __init__(self, router: Router, snapshot: dict[str, Any] | None = None,
                  trace: str | None = None) -> None:
         self.router = router
@@ -91,14 +98,15 @@ class Engine:
         self.pool = OfflinePool(router, settings.get("offline_pool"))
         self.time = Timekeeper(self)  # runtime/timers.py
         self.facts = FactsLog(router.tz)
+        self.horizon = Horizon(router.tz, router.contact_memory)  # runtime/horizon.py
         if snapshot is not None:
             self._start(router.state(snapshot))
 
     def _start(self, state: ShopState) -> None:
-        self.state = state
-        self.places = Waiting(state, self.router.settings["queue"]["order"],
-                              bool(self.router.priorities)
-                              or any(b.require for b in self.router.bindings))
+        self.state = self.shop = state
+        self.places = self.wait = Waiting(state, self.router.settings["queue"]["order"],
+                                          bool(self.router.priorities)
+                                          or any(b.require for b in self.router.bindings))
         self.tally.start(state.agents.values(), state.at)
         state.touched.update(state.agents)  # the first record carries every agent's facts
         slot = self.pool.first_slot(state.at)
@@ -121,9 +129,12 @@ class Engine:
         self._apply(event, at, out)  # one step (`_step`), spelled out
         if len(out) > first and self.facts.pending:
             out[first]["facts"] = self.facts.take()
-        self.facts.note(self.shop, at)
+        if self.shop.touched:  # most events (reads, replies) change no agent fact
+            self.facts.note(self.shop, at)
         if heap and heap[0].due <= at:
             self.time.fire_due(at, out)
+        if at > self.horizon.due:  # after all at `at`: what it forgets, no later rule reads
+            self.horizon.sweep(self.shop, at)
         return out
 
     def advance_to(self, at: float | str) -> list[Record]:
@@ -149,7 +160,8 @@ class Engine:
             rows = self.facts.take()
             if rows is not None:
                 out[first]["facts"] = rows
-        self.facts.note(self.shop, at)
+        if self.shop.touched:
+            self.facts.note(self.shop, at)
 
     def _apply(self, event: Event, at: float, out: list[Record]) -> None:
         self.shop.at = at
@@ -170,9 +182,10 @@ class Engine:
                 self._membership(event, out)
             case "tick":
                 pass  # time has reached `at`: the timers due by then fired before it
-        if event["type"] in MOVERS:
+        if self.time.unmoved and event["type"] in MOVERS:
             self.time.retry_unmoved(at)
-        self.time.arm_staging(at)
+        if self.shop.staging:
+            self.time.arm_staging(at)
 
     def run(self, events: list[Event]) -> list[Record]:
         """Feed every event in order; all their records, in order."""
@@ -191,18 +204,6 @@ class Engine:
         """Chats not with an agent, by place (queue, staging, waiting, pool)."""
         return self.wait.snapshot() if self.places else {}
 
-    @property
-    def shop(self) -> ShopState:
-        """The shop state (set by the snapshot, else by the first event)."""
-        assert self.state is not None, "no event fed yet"
-        return self.state
-
-    @property
-    def wait(self) -> Waiting:
-        """The waiting places (set with the shop state)."""
-        assert self.places is not None, "no event fed yet"
-        return self.places
-
     # -- messages ----------------------------------------------------------------
     def _message(self, event: Event, at: float, out: list[Record]) -> None:
         buyer: str = event["buyer"]
@@ -219,7 +220,8 @@ class Engine:
             rec = records.made("continued", event["at"], buyer, event, entry["outcome"],
                                entry["reason"], None, None, self.policy)
         else:
-            d = self.router.decide(self.shop, event, trace=self.trace)
+            d = self.router.decide(self.shop, event, trace=self.trace, at=at,
+                                   level=self.trace_level)
             d.auto_replies = tuple(self.replies.for_message(self.shop, buyer, at, d.outcome,
                                                             entered_queue=True))
             self._settle(d, event, at)
@@ -309,7 +311,8 @@ class Engine:
         """Decide a waiting chat again now; record only when its outcome changed."""
         message = dict(entry["event"], at=event["at"])
         since = entry.get("since", at)
-        d = self.router.decide(self.shop, message, trace=self.trace, waited=at - since)
+        d = self.router.decide(self.shop, message, trace=self.trace, waited=at - since, at=at,
+                               level=self.trace_level)
         if d.outcome == entry["outcome"] and d.reason == entry["reason"]:
             return
         self.wait.release(entry)
@@ -364,8 +367,7 @@ class Engine:
     def _set_capacity(self, event: Event, at: float, out: list[Record]) -> None:
         """Y2: a raised cap lets the agent take queued chats up to its new spare capacity."""
         agent = self.shop.agents[event["agent"]]
-        agent.capacity = event["capacity"]
-        self.shop.touch(agent)
+        self.shop.set_capacity(agent, event["capacity"])
         if agent.status == "online":
             self._offer(agent, event, at, out, self._spare(agent), staging=False)
 
@@ -425,16 +427,20 @@ class Engine:
 
     def _mark(self, conv: Conversation, agent: AgentState, at: float, read: bool,
               replied: bool) -> None:
+        changed = False  # the agent's counters (a read of a read chat changes none)
         if read and conv.unread:
             conv.unread = False
             agent.unread -= 1
+            changed = True
         if replied:
             conv.replied = at
             if conv.pending:
                 conv.pending = False
                 agent.pending -= 1
+                changed = True
         conv.last_update = at
-        self.shop.touch(agent)
+        if changed:
+            self.shop.touch(agent)
         self.time.arm(conv)
 
     def _detach(self, conv: Conversation) -> AgentState:
@@ -446,7 +452,7 @@ class Engine:
         agent.open -= 1
         agent.unread -= conv.unread
         agent.pending -= conv.pending
-        self.shop.touch(agent)
+        self.shop.touch(agent, facts=True)
         return agent
 
     def _attach(self, conv: Conversation) -> None:
@@ -456,7 +462,7 @@ class Engine:
         agent.open += 1
         agent.unread += conv.unread
         agent.pending += conv.pending
-        self.shop.touch(agent)
+        self.shop.touch(agent, facts=True)
         self.time.arm(conv)
 
     def _close(self, conv: Conversation, event: Event, at: float,

@@ -26,27 +26,34 @@ def _weight(a: AgentState) -> float:
     return round(a.score / 100.0 * a.efficiency, 3)
 
 
+# One candidate as a pick's trace lists it: the agent, then the figures its strategy compared.
 FIGURES: dict[str, Callable[[AgentState, int], Figures]] = {
-    "fewest_unread": lambda a, t: {"unread": a.unread},
-    "lowest_load_ratio": lambda a, t: {"open": a.open, "capacity": a.capacity,
+    "fewest_unread": lambda a, t: {"agent": a.id, "unread": a.unread},
+    "lowest_load_ratio": lambda a, t: {"agent": a.id, "open": a.open, "capacity": a.capacity,
                                        "load": _ratio(a.open / a.capacity)
                                        if a.capacity else 0.0},
-    "balanced": lambda a, t: {"assigned": a.assigned},
-    "weighted": lambda a, t: {"assigned": a.assigned, "weight": _weight(a)},
-    "least_busy": lambda a, t: {"pending": a.pending, "unread": a.unread,
+    "balanced": lambda a, t: {"agent": a.id, "assigned": a.assigned},
+    "weighted": lambda a, t: {"agent": a.id, "assigned": a.assigned, "weight": _weight(a)},
+    "least_busy": lambda a, t: {"agent": a.id, "pending": a.pending, "unread": a.unread,
                                 "busy": a.pending > t},
-    "best_reception_rate": lambda a, t: {"reception_rate": a.reception_rate, "open": a.open},
-    "best_conversion_rate": lambda a, t: {"conversion_rate": a.conversion_rate, "open": a.open},
+    "best_reception_rate": lambda a, t: {"agent": a.id, "reception_rate": a.reception_rate,
+                                         "open": a.open},
+    "best_conversion_rate": lambda a, t: {"agent": a.id, "conversion_rate": a.conversion_rate,
+                                          "open": a.open},
 }
 
 
 def compared(candidates: Iterable[AgentState], strategy: str, busy_threshold: int,
-             limit: int = SHOWN) -> list[Figures]:
-    """The best `limit` candidates as `strategy` ranks them, each with its figures."""
-    key = strategy_key(strategy, busy_threshold)
+             limit: int = SHOWN, ranked: bool = False) -> list[Figures]:
+    """The best `limit` candidates as `strategy` ranks them, each with its figures
+    (`ranked`: the candidates come in that order already, as `Pool.leaders` gives them)."""
     figures = FIGURES[strategy]
-    best = heapq.nsmallest(limit, candidates, key=lambda a: (key(a), a.rank))
-    return [{"agent": a.id, **figures(a, busy_threshold)} for a in best]
+    if ranked:
+        best = list(candidates)[:limit]
+    else:
+        key = strategy_key(strategy, busy_threshold)
+        best = heapq.nsmallest(limit, candidates, key=lambda a: (key(a), a.rank))
+    return [figures(a, busy_threshold) for a in best]
 
 
 def tie_break(candidates: Iterable[AgentState], strategy: str, busy_threshold: int,

@@ -8,7 +8,7 @@ in time order) and names a file of the wrong kind as such. Locations are
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
@@ -116,31 +116,38 @@ def check_snapshot(state: Any, where: str, agents: AbstractSet[str]) -> dict[str
 
 
 def read_events(path: Path | str, agents: AbstractSet[str], groups: AbstractSet[str],
-                keep: list[str] | None = None) -> Iterator[tuple[int, str, dict[str, Any]]]:
+                keep: Callable[[str], None] | None = None
+                ) -> Iterator[tuple[int, str, dict[str, Any]]]:
     """Stream a JSON Lines log: (line number, line text, checked event), in time order.
 
     An InputError names `FILE:LINE: field: message` of the first bad line; `keep`
-    collects the text of every line, blank ones too (the journal digests it).
+    is handed the text of every line as it is read, blank ones too (the journal
+    digests it).
     """
     name = source_files.label(path)
     last = float("-inf")
+    parse = source_files.parse_json_line
     for number, line in source_files.json_lines(path, "log", keep):
-        where = f"{name}:{number}"
         try:
-            value = source_files.parse_json(line, where, lines=True)
-        except InputError as err:
-            first = last == float("-inf") and err.message.startswith("not JSON:")
-            raise InputError(where, err.message + (_not_a_log(line) if first else "")) \
-                from None
+            value = parse(line)
+        except (ValueError, RecursionError):  # said with its place, as parse_json says it
+            where = f"{name}:{number}"
+            try:
+                source_files.parse_json(line, where, lines=True)
+            except InputError as err:
+                first = last == float("-inf") and err.message.startswith("not JSON:")
+                raise InputError(where, err.message + (_not_a_log(line) if first else "")) \
+                    from None
+            raise
         try:
             event = check_event(value, "", agents, groups)
         except InputError as err:
             field = err.pointer.lstrip("/")
-            raise InputError(where, f"{field}: {err.message}" if field else err.message) \
-                from None
+            raise InputError(f"{name}:{number}", f"{field}: {err.message}" if field
+                             else err.message) from None
         at = parse_instant(event["at"])
         if at < last:
-            raise InputError(where, f"at: {event['at']} is earlier than the event before it "
-                                    "(a log is in time order)")
+            raise InputError(f"{name}:{number}", f"at: {event['at']} is earlier than the "
+                                                 "event before it (a log is in time order)")
         last = at
         yield number, line, event

@@ -47,7 +47,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -55,7 +55,7 @@ from .atomic_write import write_atomic
 from .engine import Engine
 from .records import Event, Record
 from .router import Router
-from .source_files import is_blank, split_lines
+from .source_files import is_blank
 
 FORMAT = "policyc-journal/1"
 BATCH = 64  # events per transaction
@@ -110,17 +110,13 @@ class JournalLock:
             self.fd = None
 
 
+# Compact, non-ASCII kept: the bytes policyc/record_json.py writes (with orjson or not).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def records_text(records: list[Record]) -> str:
     """An event's records as JSON Lines: the bytes `simulate -o` writes for them."""
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-
-
-def event_lines(log_text: str) -> list[int]:
-    """The 1-based line number of each event of a log (blank lines hold none).
-
-    Lines split as the log reader splits them (on `\\n` only: runtime/source_files.py).
-    """
-    return [n for n, line in enumerate(split_lines(log_text), 1) if not is_blank(line)]
+    return "".join(_encode(r) + "\n" for r in records)
 
 
 class Journal:
@@ -163,7 +159,7 @@ class Journal:
             raise JournalError(f"{self.path}: {err}") from None
         return None if row is None else (row[0], row[1], row[2], row[3])
 
-    def chunks(self) -> Iterator[tuple[int, int, str]]:
+    def chunks(self) -> Generator[tuple[int, int, str], None, None]:
         """(seq, line, records text) of every journaled event, in order."""
         try:
             yield from self.db.execute("SELECT seq, line, records FROM events ORDER BY seq")
@@ -201,29 +197,29 @@ class Journal:
 
 
 class JournaledEngine(Engine):
-    """An engine over one whole log that journals every event's records as it goes.
+    """An engine over one log, streamed, that journals every event's records as it goes.
 
-    Built on the log's events (`events`, from `log_text`): with `resume`, it first
-    re-feeds what the journal already holds and checks the records match; `feed`
-    then hands those records back in order and journals only the events after
-    them. The journal is committed and closed when the log's last event is fed.
+    The caller reads the log once: it hands every line of the log's text to `line`
+    as it is read (blank ones too: the journal keeps the hash of the log up to each
+    batch) and each event, with its line number, to `feed_line`, then calls `finish`
+    at the log's end. With `resume`, the events the journal already holds are fed
+    again as they come and each one's records checked against it, byte for byte;
+    the journal is appended to only after them. Nothing of the log is kept.
     """
 
-    def __init__(self, router: Router, path: Path, log_text: str, events: list[Event],
-                 trace: str | None = None, resume: bool = False, batch: int = BATCH) -> None:
+    def __init__(self, router: Router, path: Path, trace: str | None = None,
+                 resume: bool = False, batch: int = BATCH) -> None:
         super().__init__(router, trace=trace)
         self.path = path
         self.batch = batch
-        self.total = len(events)
-        self.lines = event_lines(log_text)
-        if len(self.lines) != self.total:
-            raise JournalError(f"{len(events)} events but {len(self.lines)} non-blank lines")
-        self.log_lines = split_lines(log_text)
-        self.sha = hashlib.sha256()
-        self.hashed = 0  # log lines fed to `sha` so far
+        self.sha = hashlib.sha256()  # of the log's lines through the last event read
+        self.blanks: list[str] = []  # blank lines read since, hashed once an event follows
         self.fed = 0
         self.pending: list[tuple[int, int, str]] = []
-        self.rebuilt: list[list[Record]] = []  # records of the journaled events, by seq
+        # What a resumed journal holds: its last batch (seq, line, log hash) and its rows.
+        self.last: tuple[int, int, str] | None = None
+        self.rows: Generator[tuple[int, int, str], None, None] | None = None
+        self.mismatch: str | None = None  # a re-fed event that made other records
         self.lock: JournalLock | None = JournalLock(path)
         try:
             self.journal: Journal | None = Journal(path)
@@ -234,16 +230,14 @@ class JournaledEngine(Engine):
                 self.journal.start(self.meta)
                 self.batches = 0
             else:
-                self._rebuild(labels, events)
+                self._resume(labels)
         except BaseException:
             self.close()
             raise
-        if len(self.rebuilt) == self.total:  # nothing left to journal
-            self._finish()
 
     # -- resuming ------------------------------------------------------------------
-    def _rebuild(self, labels: dict[str, str], events: list[Event]) -> None:
-        """Check the journal is this policy's and this log's, then re-feed its events."""
+    def _resume(self, labels: dict[str, str]) -> None:
+        """Check the journal is this policy's; its events are checked as they are re-fed."""
         assert self.journal is not None
         for key in ("format", "policy", "trace"):
             if labels.get(key) != self.meta[key]:
@@ -254,58 +248,98 @@ class JournaledEngine(Engine):
         if last is None:
             self.batches = 0
             return
-        self.batches, last_seq, last_line, digest = last
-        self.batches += 1
-        if last_seq >= self.total or self.lines[last_seq] != last_line or \
-                self._log_digest(last_line) != digest:
-            raise JournalError(f"{self.path}: the log is not the one journaled (its first "
-                               f"{last_line} lines differ); remove the journal or run "
-                               "without --resume")
-        for seq, line, text in self.journal.chunks():
-            if seq != len(self.rebuilt) or line != self.lines[seq]:
-                raise JournalError(f"{self.path}: journal row {seq} is out of order")
-            records = super().feed(events[seq])
-            if records_text(records) != text:
-                raise JournalError(f"{self.path}: re-feeding event {seq} (line {line}) made "
-                                   "other records than the journal holds: the engine or "
-                                   "policy changed since it was written")
-            self.rebuilt.append(records)
-        if len(self.rebuilt) != last_seq + 1:
-            raise JournalError(f"{self.path}: journal holds {len(self.rebuilt)} events, "
-                               f"its batches say {last_seq + 1}")
+        self.batches = last[0] + 1
+        self.last = last[1:]
+        self.rows = self.journal.chunks()
 
-    def _log_digest(self, through_line: int) -> str:
-        """SHA-256 of the log text through line `through_line` (hashing on from last time)."""
-        self.sha.update("".join(self.log_lines[self.hashed:through_line]).encode("utf-8"))
-        self.hashed = through_line
-        return self.sha.hexdigest()
+    def _not_this_log(self) -> JournalError:
+        assert self.last is not None
+        return JournalError(f"{self.path}: the log is not the one journaled (its first "
+                            f"{self.last[1]} lines differ); remove the journal or run "
+                            "without --resume")
+
+    def _refeed(self, seq: int, number: int, event: Event) -> list[Record]:
+        """Feed a journaled event again and compare its records with the journal's. A
+        difference is said once the log is known to be the journaled one (its hash at the
+        journal's last line): a changed log first, else a changed engine or policy."""
+        assert self.last is not None and self.rows is not None
+        row = next(self.rows, None)
+        records: list[Record] = []
+        if self.mismatch is None:
+            if row is None or row[0] != seq:
+                raise JournalError(f"{self.path}: journal row {seq} is out of order")
+            if row[1] != number:
+                self.mismatch = "log"
+            else:
+                records = super().feed(event)
+                if records_text(records) != row[2]:
+                    self.mismatch = (f"{self.path}: re-feeding event {seq} (line {number}) "
+                                     "made other records than the journal holds: the engine "
+                                     "or policy changed since it was written")
+        if seq == self.last[0]:
+            if number != self.last[1] or self.sha.hexdigest() != self.last[2] \
+                    or self.mismatch == "log":
+                raise self._not_this_log()
+            if self.mismatch is not None:
+                raise JournalError(self.mismatch)
+            next(self.rows, None)  # the end of the rows: the query is done before appending
+            self.rows = None
+        return records if self.mismatch is None else []
 
     # -- journaling ------------------------------------------------------------------
+    def line(self, text: str) -> None:
+        """One line of the log's text as read, its `\\n` included, blank ones too."""
+        if is_blank(text):
+            self.blanks.append(text)
+            return
+        for blank in self.blanks:
+            self.sha.update(blank.encode("utf-8"))
+        self.blanks.clear()
+        self.sha.update(text.encode("utf-8"))
+
     def feed(self, event: Event) -> list[Record]:
+        """Refused: a journaled event needs its line number (`feed_line`)."""
+        raise JournalError("a journaled replay is fed with feed_line(number, event)")
+
+    def feed_line(self, number: int, event: Event) -> list[Record]:
+        """Apply the event read at line `number` (after `line` had its text); its records,
+        journaled once its batch is whole."""
         seq = self.fed
         self.fed += 1
-        if seq < len(self.rebuilt):
-            return self.rebuilt[seq]  # already applied while rebuilding
+        if self.last is not None and seq <= self.last[0]:
+            return self._refeed(seq, number, event)
         records = super().feed(event)
-        self.pending.append((seq, self.lines[seq], records_text(records)))
-        if len(self.pending) >= self.batch or self.fed == self.total:
+        self.pending.append((seq, number, records_text(records)))
+        if len(self.pending) >= self.batch:
             self._commit()
-        if self.fed == self.total:
-            self._finish()
         return records
+
+    def finish(self) -> None:
+        """The log ended: journal the last batch and close the file (SQLite folds the
+        WAL back in). JournalError when the journal holds more events than the log."""
+        if self.last is not None and self.fed <= self.last[0]:
+            raise self._not_this_log()
+        if self.pending:
+            self._commit()
+        self._finish()
 
     def _commit(self) -> None:
         assert self.journal is not None
-        last_line = self.pending[-1][1]
-        self.journal.append(self.batches, self.pending, self._log_digest(last_line))
+        self.journal.append(self.batches, self.pending, self.sha.hexdigest())
         self.batches += 1
         self.pending = []
 
     def _finish(self) -> None:
-        """The whole log is journaled: close the file (SQLite folds the WAL back in)."""
         if self.journal is not None:
             self.journal.close()
             self.journal = None
+
+    def discard(self) -> None:
+        """A fresh run stopped by a bad log: its journal would only stop there again,
+        so it goes (with SQLite's side files)."""
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     def advance_to(self, at: float | str) -> list[Record]:
         """Refused: the journal holds each log event's records (timers included, as the
@@ -325,6 +359,10 @@ class JournaledEngine(Engine):
     def close(self) -> None:
         """Close the journal and give up its lock (after `write_output`: another run
         must not start the journal afresh while this one copies it out)."""
+        if getattr(self, "rows", None) is not None:
+            assert self.rows is not None
+            self.rows.close()  # its query ends before the database closes
+            self.rows = None
         if getattr(self, "journal", None) is not None:
             self._finish()
         if self.lock is not None:

@@ -4,6 +4,12 @@ The route is a table of steps read from the artifact; each step kind that may
 pass the chat on is one small method (`_step_<kind>`) returning an outcome or
 None, and each that always ends the route gives its one outcome (`_fixed`).
 Nothing here knows about Shopee, Youzan or Taobao: they are policies.
+
+Whatever does not depend on the event is settled when the policy is loaded
+(`Router.__init__`): each step's method, parameters, pool key and strategy;
+each binding's pool, node names and the groups it tries; the table that finds
+the bindings an event can match. A decision does only the work it needs: with
+no trace asked for, not a string is formatted nor a detail built.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from .conditions import Cond, Facts, compile_condition, first_failure
 from .decision import Decision
 from .dispatch import index_bindings, is_only_test_of
 from .figures import compared, tie_break
+from .horizon import contact_memory
 from .overflow import pick_node, try_order
 from .snapshot import build_state
 from .split import draw, drawn_order, split_binding_id
@@ -41,6 +48,13 @@ class RouteStep:
     params: dict[str, Any]
     when: Any
     cond: Cond | None
+    when_id: str = ""  # the trace step of its condition
+    pool_key: str = ""  # the candidate pool it picks from (other_online)
+    select: str = ""  # the strategy it picks by (the shop's when the step names none)
+
+    def __post_init__(self) -> None:
+        self.when_id = f"{self.id}.when"
+        self.pool_key = f"others:{self.id}"
 
 
 @dataclass
@@ -53,6 +67,14 @@ class BindingRow:
     agents: list[str]
     select: str | None
     node_after: dict[str, str] = field(default_factory=dict)
+    when_id: str = ""  # the trace step of its condition
+    agents_node: str = ""  # the graph node of its `agents:` pick
+    pool_key: str = ""  # that pick's pool
+
+    def __post_init__(self) -> None:
+        self.when_id = f"{self.id}.when"
+        self.agents_node = f"{self.id}.agents"
+        self.pool_key = f"binding:{self.id}"
     # Requirement stages: (condition on the agent, seconds the stage lasts or None, span)
     require: list[tuple[Cond, int | None, str]] = field(default_factory=list)
     split: list[tuple[str, int]] = field(default_factory=list)  # (group, weight)
@@ -106,10 +128,17 @@ class Router:
                                               if a.get("name")}
         self.groups: dict[str, dict[str, Any]] = {g["id"]: g for g in artifact["groups"]}
         self.pins: dict[str, list[str]] = artifact["pins"]
+        # A platform's pin table has a million rows, and JSON gives each row its own copy
+        # of the agent's id and of the mode: the rows share the roster's and the modes'.
+        shared = {a: a for a in self.agent_ids} | {"strict": "strict", "prefer": "prefer"}
+        for row in self.pins.values():
+            row[0], row[1] = shared.get(row[0], row[0]), shared.get(row[1], row[1])
         self.settings: dict[str, Any] = artifact["settings"]
         self.route = [RouteStep(r["id"], r["kind"], r["span"], r["params"], r["when"],
                                 compile_condition(r["when"]) if r["when"] else None)
                       for r in artifact["route"]]
+        for step in self.route:
+            step.select = step.params.get("select") or self.strategy
         self.bindings = [BindingRow(b["id"], b["span"], b["when"],
                                     compile_condition(b["when"]) if b["when"] else None,
                                     b["groups"], b["agents"], b["select"],
@@ -130,12 +159,19 @@ class Router:
         for b in self.bindings:
             if is_only_test_of(b.when, self.binding_index[0]):
                 b.cond = None  # the dispatch table already proved it for every row it lists
+        # The same table with the rows themselves: (event key, value -> rows, other rows).
+        key, table, always = self.binding_index
+        self._dispatch: tuple[str | None, dict[object, list[BindingRow]], list[BindingRow]] = (
+            key, {v: [self.bindings[i] for i in rows] for v, rows in table.items()},
+            [self.bindings[i] for i in always])
         self.node_spans = {n["id"]: n["span"] for n in artifact["graph"]["nodes"]}
+        self.binding_spans = {b.id: b.span for b in self.bindings}
         # Bindings written with `enabled: false` (no part of the graph): why-not names them.
         self.switched_off: list[dict[str, Any]] = artifact.get("switched_off", [])
         self._plan: list[tuple[RouteStep, Callable[..., Outcome | None]]] = [
             (step, getattr(self, f"_step_{step.kind}", None) or _fixed(step.kind))
             for step in self.route]
+
         # Each binding's groups with their overflow chains, flattened once (the
         # order and the strategies are static): (group id, pick node id, pool key,
         # span, strategy). Read by explain's why-not too, so both follow the same chains.
@@ -150,8 +186,13 @@ class Router:
                         tries = split_binding_id(b.id, gid)
                         self.targets[(step.id, tries)] = self._flatten(
                             step.id, b, tries, drawn_order(b.groups, gid))
+        # How long the engine remembers a contact (runtime/horizon.py); a trace names an
+        # older one as none, forgotten yet or not.
+        self.contact_memory = contact_memory(
+            s.params["window"] for s in self.route if s.kind == "recent_contact")
         replies = self.settings.get("auto_replies") or {}
         self.replies_on = {k for k, v in replies.items() if v.get("enabled")}
+        self._summary_alone = not any(b.require or b.split for b in self.bindings)
 
     # -- state -----------------------------------------------------------------
     def state(self, snapshot: dict[str, Any]) -> ShopState:
@@ -178,13 +219,18 @@ class Router:
         return next((p for cond, p in self.priorities if cond(facts)), 0)
 
     def decide(self, state: ShopState, event: dict[str, Any], trace: bool = False,
-               waited: float = 0.0) -> Decision:
+               waited: float = 0.0, at: float | None = None, level: str = "full") -> Decision:
         """Decide one `message` event; the state is not changed (see `apply`). `waited`:
         how long the chat has waited already (a decision made again), which relaxes
-        bindings' requirements."""
-        at = parse_instant(event["at"])
+        bindings' requirements. `at` is the event's time as epoch seconds when the
+        caller has parsed it already. With a trace at `level` "summary" only its
+        outcome step is made (`view` shows no more); otherwise every step, for any view."""
+        if at is None:
+            at = parse_instant(event["at"])
         buyer: str = event["buyer"]
-        tr = Tracer() if trace else None
+        # A summary is its outcome step alone, made without the steps before it, unless
+        # a binding's requirement or split step could be what decided (then all are made).
+        tr = Tracer() if trace and (level != "summary" or not self._summary_alone) else None
         path = ["entry", "shop.grouping"]
         result: Outcome | None = None
         if not self.grouping_enabled:
@@ -202,7 +248,7 @@ class Router:
             path.append(step.id)
             if step.cond is not None and not step.cond(facts):
                 if tr:
-                    tr.add(step.id + ".when", step.id, step.span, "gate", "condition_false",
+                    tr.add(step.when_id, step.id, step.span, "gate", "condition_false",
                            failed=first_failure(step.when, facts))
                 continue
             result = run(step, state, facts, buyer, at, tr, path)
@@ -215,6 +261,9 @@ class Router:
                    outcome, reason=reason, agent=agent.id if agent else None, group=group,
                    selection=selection, **_waiting_for(tr, outcome))
             trace_steps = tuple(tr.steps) + self._skipped[index]
+        elif trace:  # summary: the outcome step alone, as the full trace would have it
+            trace_steps = (self._outcome_step(result, path, plan[index - 1][0] if index else None,
+                                              state, buyer),)
         agent_id = None
         if agent is not None:
             agent_id = agent.id
@@ -223,6 +272,26 @@ class Router:
         return Decision(event["at"], at, event, buyer, outcome, agent_id, group,
                         event.get("source"), reason, selection, replies, self.policy_hash,
                         tuple(path), trace_steps)
+
+    def _outcome_step(self, result: Outcome, path: list[str], decider: RouteStep | None,
+                      state: ShopState, buyer: str) -> TraceStep:
+        """The outcome step of a trace without building the steps before it: what the
+        full trace's `_deciding_span` and `_waiting_for` read off those steps, read off
+        the path and the step that decided (tests/test_runtime_properties.py)."""
+        outcome, reason, agent, group, selection, node = result
+        span = self.node_spans.get(node, "")
+        if reason == "source_group":  # the binding that matched: the last one on the path
+            span = next((self.binding_spans[p] for p in reversed(path)
+                         if p in self.binding_spans), span)
+        elif reason in _PICKED and decider is not None:
+            span = decider.span
+        detail: dict[str, object] = {"reason": reason, "agent": agent.id if agent else None,
+                                     "group": group, "selection": selection}
+        if reason == "pinned_agent_waiting":
+            detail["waiting_for"] = self.pins[buyer][0]
+        elif reason == "recent_contact_waiting":
+            detail["waiting_for"] = state.contacts[buyer][0]
+        return TraceStep(node, node, span, "outcome", outcome, detail)
 
     def _replies(self, state: ShopState, outcome: str, buyer: str, at: float) -> tuple[str, ...]:
         """Y10: welcome once per buyer per local day; queued notice; after-hours reply."""
@@ -242,8 +311,9 @@ class Router:
         return tuple(out)
 
     # -- picking ---------------------------------------------------------------
-    def _pick(self, pool: Pool, strategy: str, step_id: str, node: str, span: str,
-              tr: Tracer | None) -> tuple[AgentState | None, str | None]:
+    def _pick(self, pool_key: str, state: ShopState, strategy: str, step_id: str, node: str,
+              span: str, tr: Tracer | None) -> tuple[AgentState | None, str | None]:
+        pool = state.pools[pool_key]
         agent, tied = pool.best(strategy)
         selection = None
         if agent is not None:
@@ -254,13 +324,15 @@ class Router:
             else:
                 selection = strategy
         if tr:
-            detail = _pool_detail(pool, agent, strategy, selection)
+            detail = _pool_detail(pool, _pool_name(pool_key, pool), agent, strategy, selection)
             if agent is not None:
-                eligible = [a for a in pool.members if a.why is None]
-                detail["compared"] = compared(eligible, strategy, self.busy_threshold,
-                                              TRACE_LIST_LIMIT)
+                # The best candidates off the heap's top, in the strategy's order: what a
+                # scan of the pool would list, at the cost of the few it lists.
+                leaders = pool.leaders(strategy, TRACE_LIST_LIMIT)
+                detail["compared"] = compared(leaders, strategy, self.busy_threshold,
+                                              TRACE_LIST_LIMIT, ranked=True)
                 if selection == "earliest_created":
-                    detail["tie_break"] = tie_break(eligible, strategy, self.busy_threshold,
+                    detail["tie_break"] = tie_break(leaders[:2], strategy, self.busy_threshold,
                                                     agent)
             tr.add(step_id, node, span, "pick", "picked" if agent else "nobody_available",
                    **detail)
@@ -304,7 +376,8 @@ class Router:
         window, grace = step.params["window"], step.params["grace"]
         if contact is None or (window is not None and at - contact[1] > window):
             if tr:  # (with no window, only a buyer never served gets here)
-                actual = "none" if contact is None else f"{(at - contact[1]) / 3600:.1f}h ago"
+                actual = "none" if contact is None or at - contact[1] > self.contact_memory \
+                    else f"{(at - contact[1]) / 3600:.1f}h ago"
                 within = "any time" if window is None else f"{window // 3600}h"
                 tr.add(step.id, step.id, step.span, "pick", "nobody_available",
                        failed={"field": "recent_contact", "actual": actual,
@@ -343,15 +416,14 @@ class Router:
                        failed={"field": "available agents", "actual": str(shop.counts[None]),
                                "expected": "== 1"})
             return None
-        agent, _ = self._pick(shop, self.strategy, step.id, step.id, step.span, tr)
+        agent, _ = self._pick("shop", state, self.strategy, step.id, step.id, step.span, tr)
         return ("assigned", "only_one_online", agent, None, "only_candidate",
                 "outcome:assigned:only_one_online")
 
     def _step_other_online(self, step: RouteStep, state: ShopState, facts: Facts, buyer: str,
                            at: float, tr: Tracer | None, path: list[str]) -> Outcome | None:
-        pool = state.pools[f"others:{step.id}"]
-        agent, selection = self._pick(pool, step.params.get("select") or self.strategy,
-                                      step.id, step.id, step.span, tr)
+        agent, selection = self._pick(step.pool_key, state, step.select, step.id, step.id,
+                                      step.span, tr)
         if agent is None:
             return None
         return ("assigned", "fallback_other_online", agent, None, selection,
@@ -382,18 +454,17 @@ class Router:
             if tr:
                 tr.add(step.id, step.id, step.span, "match", "switched_off")
             return None
-        field_name, table, always = self.binding_index
+        field_name, table, always = self._dispatch
         rows = table.get(facts.event.get(field_name), always) if field_name else always
-        for i in rows:
-            b = self.bindings[i]
+        for b in rows:
             if b.cond is not None and not b.cond(facts):
                 if tr:
-                    tr.add(b.id + ".when", b.id, b.span, "match", "no_match",
+                    tr.add(b.when_id, b.id, b.span, "match", "no_match",
                            failed=first_failure(b.when, facts))
                 continue
             path.append(b.id)
             if tr:
-                tr.add(b.id + ".when", b.id, b.span, "match", "matched")
+                tr.add(b.when_id, b.id, b.span, "match", "matched")
             found = self._binding_targets(step, b, state, facts, tr, path)
             if found is not None:
                 agent, group, selection = found
@@ -420,10 +491,10 @@ class Router:
                        "stage": stage, "waited": round(facts.waited),
                        "relaxes_at": b.relaxes_at(facts.waited)})
         if b.agents:
-            node = f"{b.id}.agents"
+            node = b.agents_node
             path.append(node)
-            agent, selection = self._pick(state.pools[prefix + f"binding:{b.id}"],
-                                          b.select or self.strategy, node, node, b.span, tr)
+            agent, selection = self._pick(prefix + b.pool_key, state, b.select or self.strategy,
+                                          node, node, b.span, tr)
             return None if agent is None else (agent, None, selection)
         tries = b.id
         if b.split:  # T9: this buyer's drawn group first (runtime/split.py)
@@ -434,7 +505,7 @@ class Router:
                        split={"drawn": drawn, "weights": dict(b.split)})
         for gid, node, pool_key, span, strategy in self.targets[(step.id, tries)]:
             path.append(node)
-            agent, selection = self._pick(state.pools[prefix + pool_key], strategy, node, node,
+            agent, selection = self._pick(prefix + pool_key, state, strategy, node, node,
                                           span, tr)
             if agent is not None:
                 return agent, gid, selection
@@ -471,9 +542,21 @@ def _online(pool: Pool) -> int:
     return pool.counts[None] + pool.counts["at_capacity"]
 
 
-def _pool_detail(pool: Pool, agent: AgentState | None, strategy: str,
+def _pool_name(pool_key: str, pool: Pool) -> str:
+    """How a trace names a pool: one pool object may serve several steps whose members
+    are the same (runtime/snapshot.py), each naming it its own way."""
+    if pool_key == "shop":
+        return "shop"
+    if pool_key.startswith("others:"):
+        return "other online agents"
+    if pool_key.startswith("binding:"):
+        return f"{pool_key[len('binding:'):]} agents"
+    return pool.name
+
+
+def _pool_detail(pool: Pool, name: str, agent: AgentState | None, strategy: str,
                  selection: str | None) -> dict[str, object]:
-    detail: dict[str, object] = {"pool": pool.name, "strategy": strategy,
+    detail: dict[str, object] = {"pool": name, "strategy": strategy,
                                  "selection": selection, "picked": agent.id if agent else None,
                                  "available": pool.counts[None]}
     if len(pool.members) + len(pool.static_dropped) <= TRACE_LIST_LIMIT:

@@ -58,6 +58,7 @@ def build_state(router: Router, snapshot: dict[str, Any]) -> ShopState:
         known = state.contacts.get(row["buyer"])
         if known is None or at >= known[1]:
             state.contacts[row["buyer"]] = (row["agent"], at)
+    state.contact_times.extend(sorted((at, buyer) for buyer, (_, at) in state.contacts.items()))
     # Copies: the engine fills in and moves these entries; the caller's snapshot stays as given.
     state.queue = [dict(e) for e in snapshot.get("queue", [])]
     state.staging = [dict(e) for e in snapshot.get("staging", [])]
@@ -66,7 +67,7 @@ def build_state(router: Router, snapshot: dict[str, Any]) -> ShopState:
     return state
 
 def _build_pools(router: Router, state: ShopState) -> None:
-    def keys(*names: str | None) -> dict[str, Callable[[AgentState], object]]:
+    def keys(names: list[str | None]) -> dict[str, Callable[[AgentState], object]]:
         chosen = {n or router.strategy for n in names}
         return {n: strategy_key(n, router.busy_threshold) for n in sorted(chosen)}
 
@@ -83,29 +84,39 @@ def _build_pools(router: Router, state: ShopState) -> None:
             asked.setdefault(pool_key, []).append(strategy)
     for gid, group in router.groups.items():
         kept, dropped = split(group["members"])
-        selects = asked.get(f"group:{gid}", [])
         state.pools[f"group:{gid}"] = Pool(f"group {gid}", kept, dropped,
-                                           keys(group["select"], *selects))
+                                           keys([group["select"], *asked.get(f"group:{gid}", [])]),
+                                           state.ranked)
+    # The pools whose members never change (no S12 membership moves them) are made
+    # once per distinct member list, so an agent in the `others` and `shop` pools
+    # (the same agents, most policies) is pushed on one heap, not two.
+    static: dict[str, tuple[str, list[str], list[str | None]]] = {}
     for b in router.bindings:
         if b.agents:
-            kept, dropped = split(b.agents)
-            state.pools[f"binding:{b.id}"] = Pool(f"{b.id} agents", kept, dropped,
-                                                  keys(b.select))
-    _requirement_pools(router, state, asked, keys)
+            static[f"binding:{b.id}"] = (f"{b.id} agents", b.agents, [b.select])
     everyone = [a.id for a in state.agents.values()]
     for step in router.route:
         if step.kind == "other_online":
             with_main = bool(step.params.get("include_main"))
             ids = [i for i in everyone if with_main or i != router.main_id]
-            kept, dropped = split(ids)
-            state.pools[f"others:{step.id}"] = Pool("other online agents", kept, dropped,
-                                                    keys(step.params.get("select")))
+            static[f"others:{step.id}"] = ("other online agents", ids, [step.params.get("select")])
     # The shop-wide pool counts the agents taking part in routing (only_one_online,
     # shop.online): the main account only when it is an ordinary member (S4-D);
     # as a last resort (S4-C) it is reached through the main_account step alone.
     taking_part = [i for i in everyone if i != router.main_id or router.main_in_group]
-    kept, dropped = split(taking_part)
-    state.pools["shop"] = Pool("shop", kept, dropped, keys(None))
+    static["shop"] = ("shop", taking_part, [None])
+    strategies: dict[tuple[str, ...], list[str | None]] = {}
+    for _name, ids, selects in static.values():
+        strategies.setdefault(tuple(ids), []).extend(selects)
+    made: dict[tuple[str, ...], Pool] = {}
+    for pool_key, (name, ids, _selects) in static.items():
+        pool = made.get(tuple(ids))
+        if pool is None:
+            kept, dropped = split(ids)
+            pool = made[tuple(ids)] = Pool(name, kept, dropped, keys(strategies[tuple(ids)]),
+                                           state.ranked)
+        state.pools[pool_key] = pool
+    _requirement_pools(router, state, asked, keys)
 
 
 def _requirement_pools(router: Router, state: ShopState, asked: dict[str, list[str]],
@@ -134,7 +145,8 @@ def _requirement_pools(router: Router, state: ShopState, asked: dict[str, list[s
                 pool = Pool(f"{base.name} meeting {b.id} stage {stage + 1}",
                             [a for a in base.members if meets(a)],
                             [a for a in base.static_dropped if meets(a)],
-                            keys(*asked.get(pool_key, []), b.select))
+                            keys([*asked.get(pool_key, []), b.select]),
+                            state.ranked)
                 state.pools[name] = pool
                 if pool_key.startswith("group:"):
                     state.filtered.setdefault(pool_key[6:], []).append((pool, meets))

@@ -2,21 +2,27 @@
 
 Choosing the fewest-unread (or lowest load ratio, ...) online agent must not
 scan a group: each pool keeps one heap per selection strategy, entries
-`(primary, rank, version, agent)`. Any change to an agent bumps its version and
-pushes fresh entries; stale entries are dropped lazily when they reach the top
-(and heaps are rebuilt when stale entries pile up). Each pool also counts its
-members by why they cannot take a chat, so a trace can say "12 offline, 3 at
-capacity" without scanning.
+`(primary, rank, version)`, the agent being `ranked[rank]`. Any change to an
+agent bumps its version and pushes fresh entries; stale entries are dropped
+lazily when they reach the top (and a heap is rebuilt when stale entries pile
+up). An entry holds only numbers, so the garbage collector stops tracking it
+after its first collection: heaps of several entries per agent cost a full
+collection nothing. Each pool also counts its members by why they cannot take
+a chat, so a trace can say "12 offline, 3 at capacity" without scanning, and
+lists its best candidates for a trace from the heap (`leaders`), not the group.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from operator import attrgetter
 
 Primary = object
-Entry = tuple[Primary, int, int, "AgentState"]
+Entry = tuple[Primary, int, int]  # (primary key, rank, version)
+Key = Callable[["AgentState"], Primary]
+Stack = tuple[list[Entry], Key, "Pool"]  # one heap an agent is pushed on, its key, its pool
 
 
 class AgentState:
@@ -25,8 +31,8 @@ class AgentState:
     __slots__ = (
         "assigned", "attributes", "capacity", "chat_permission", "conversion_rate", "created_at",
         "efficiency", "groups", "id", "offline_since", "open", "pending", "pools", "rank",
-        "reception_rate", "role", "score", "span", "static_why", "status", "unread", "version",
-        "why",
+        "reception_rate", "role", "score", "span", "stacks", "static_why", "status", "unread",
+        "version", "why",
     )
 
     def __init__(self, spec: dict[str, object], rank: int) -> None:
@@ -53,6 +59,7 @@ class AgentState:
         self.why: str | None = "offline"
         self.version = 0
         self.pools: list[Pool] = []
+        self.stacks: list[Stack] = []  # every heap of every pool it is in (`restack`)
 
     def live_why(self) -> str | None:
         """Why this agent cannot take a new chat right now (None: it can)."""
@@ -68,6 +75,11 @@ class AgentState:
     def eligible(self) -> bool:
         return self.why is None and self.static_why is None
 
+    def restack(self) -> None:
+        """After the agent joined or left a pool: the heaps a change of it is pushed on."""
+        self.stacks = [(pool.heaps[name], key, pool) for pool in self.pools
+                       for name, key in pool.keys.items()]
+
 
 def _weight(a: AgentState) -> float:
     w = a.score / 100.0 * a.efficiency
@@ -81,9 +93,9 @@ def _per_rate(open_chats: int, rate: float) -> float:
 def strategy_key(name: str, busy_threshold: int) -> Callable[[AgentState], Primary]:
     """The primary sort key of a selection strategy (smaller is picked first)."""
     keys: dict[str, Callable[[AgentState], Primary]] = {
-        "fewest_unread": lambda a: a.unread,
+        "fewest_unread": attrgetter("unread"),  # C-level getters where the key is one field
         "lowest_load_ratio": lambda a: a.open / a.capacity if a.capacity else 0.0,
-        "balanced": lambda a: a.assigned,
+        "balanced": attrgetter("assigned"),
         "weighted": _weight,
         "least_busy": lambda a: (1, a.pending) if a.pending > busy_threshold else (0, a.unread),
         # T14 with load: open chats (plus the one to give) per unit of rate, so the best
@@ -103,29 +115,34 @@ def _heap_limit(members: list[AgentState]) -> int:
 class Pool:
     """Agents that one pick step chooses among, with a heap per strategy it uses."""
 
-    __slots__ = ("counts", "heaps", "keys", "limit", "members", "name", "slots",
+    __slots__ = ("counts", "heaps", "keys", "limit", "members", "name", "ranked",
                  "static_dropped")
 
     def __init__(self, name: str, members: list[AgentState], static_dropped: list[AgentState],
-                 keys: dict[str, Callable[[AgentState], Primary]]) -> None:
+                 keys: dict[str, Key], ranked: list[AgentState]) -> None:
         self.name = name
         self.members = members
         self.static_dropped = static_dropped
         self.keys = keys
+        self.ranked = ranked  # the shop's agents by rank: heap entries name them so
+        # Each heap list keeps its identity for the pool's life (rebuilt in place), so
+        # the agents' `stacks` stay valid.
         self.heaps: dict[str, list[Entry]] = {k: [] for k in keys}
-        self.slots: list[tuple[list[Entry], Callable[[AgentState], Primary]]] = []
         self.limit = _heap_limit(members)
         self.counts: Counter[str | None] = Counter(a.why for a in members)
         for agent in members:
             agent.pools.append(self)
+            agent.restack()
         self.rebuild()
 
     def rebuild(self) -> None:
         for name, key in self.keys.items():
-            heap = [(key(a), a.rank, a.version, a) for a in self.members if a.why is None]
-            heapq.heapify(heap)
-            self.heaps[name] = heap
-        self.slots = [(self.heaps[name], key) for name, key in self.keys.items()]
+            self.rebuild_heap(self.heaps[name], key)
+
+    def rebuild_heap(self, heap: list[Entry], key: Key) -> None:
+        """One heap afresh: an entry for each member who can take a chat, none stale."""
+        heap[:] = [(key(a), a.rank, a.version) for a in self.members if a.why is None]
+        heapq.heapify(heap)
 
     def add(self, agent: AgentState) -> None:
         """S12: an agent joins this pool (a group it was added to while the shop runs)."""
@@ -135,6 +152,7 @@ class Pool:
         self.members.append(agent)
         self.counts[agent.why] += 1
         agent.pools.append(self)
+        agent.restack()
         self.limit = _heap_limit(self.members)
         if agent.why is None:
             self.push(agent)
@@ -147,24 +165,26 @@ class Pool:
         self.members.remove(agent)
         self.counts[agent.why] -= 1
         agent.pools.remove(self)
+        agent.restack()
         self.limit = _heap_limit(self.members)
         self.rebuild()
 
     def push(self, agent: AgentState) -> None:
         rank, version = agent.rank, agent.version
-        for heap, key in self.slots:
-            heapq.heappush(heap, (key(agent), rank, version, agent))
+        for name, key in self.keys.items():
+            heap = self.heaps[name]
+            heapq.heappush(heap, (key(agent), rank, version))
             if len(heap) > self.limit:
-                self.rebuild()
-                return
+                self.rebuild_heap(heap, key)
 
     def best(self, strategy: str) -> tuple[AgentState | None, bool]:
         """The agent this strategy picks, and whether the runner-up tied on the key."""
         heap = self.heaps[strategy]
+        ranked = self.ranked
         pop = heapq.heappop
         while heap:
             top = heap[0]
-            agent = top[3]
+            agent = ranked[top[1]]
             if top[2] == agent.version and agent.why is None:
                 break
             pop(heap)
@@ -175,8 +195,10 @@ class Pool:
         # The runner-up is a child of the root unless a child is stale; only then
         # is the root taken off to find it.
         uncertain = False
-        for child in heap[1:3]:
-            if child[2] == child[3].version and child[3].why is None:
+        for i in (1, 2) if len(heap) > 2 else range(1, len(heap)):
+            child = heap[i]
+            other = ranked[child[1]]
+            if child[2] == other.version and other.why is None:
                 if child[0] == top[0]:
                     return agent, True
             else:
@@ -184,11 +206,46 @@ class Pool:
         if not uncertain:
             return agent, False
         first = pop(heap)
-        while heap and (heap[0][2] != heap[0][3].version or heap[0][3].why is not None):
+        while heap:
+            other = ranked[heap[0][1]]
+            if heap[0][2] == other.version and other.why is None:
+                break
             pop(heap)
         tied = bool(heap) and heap[0][0] == first[0]
         heapq.heappush(heap, first)
         return agent, tied
+
+    def leaders(self, strategy: str, limit: int) -> list[AgentState]:
+        """The `limit` best members who can take a chat, best first (the strategy's key,
+        then rank): read off the heap's top, never a scan of a big pool."""
+        heap = self.heaps[strategy]
+        ranked = self.ranked
+        if len(heap) <= 2 * limit:  # a small pool: its valid entries, sorted
+            return [ranked[e[1]] for e in sorted(heap)
+                    if e[2] == ranked[e[1]].version and ranked[e[1]].why is None][:limit]
+        # The heap as a tree, smallest first: a frontier of (entry, index) whose children
+        # join it as it is popped; stale entries are passed through, not listed.
+        out: list[AgentState] = []
+        seen: set[int] = set()
+        push, pop = heapq.heappush, heapq.heappop
+        frontier = [(heap[0], 0)]
+        size = len(heap)
+        while frontier:
+            entry, i = pop(frontier)
+            rank = entry[1]
+            agent = ranked[rank]
+            if entry[2] == agent.version and agent.why is None and rank not in seen:
+                seen.add(rank)
+                out.append(agent)
+                if len(out) == limit:
+                    break
+            child = 2 * i + 1
+            if child < size:
+                push(frontier, (heap[child], child))
+                child += 1
+                if child < size:
+                    push(frontier, (heap[child], child))
+        return out
 
 
 class ShopState:
@@ -196,30 +253,54 @@ class ShopState:
 
     def __init__(self, agents: dict[str, AgentState], at: float) -> None:
         self.agents = agents
+        self.ranked: list[AgentState] = sorted(agents.values(), key=attrgetter("rank"))
         self.at = at
         self.contacts: dict[str, tuple[str, float]] = {}
+        # (at, buyer) of each contact as made, oldest first: what `forget_contacts` walks.
+        self.contact_times: deque[tuple[float, str]] = deque()
         self.welcomed: dict[str, str] = {}
         self.queue: list[dict[str, object]] = []
         self.staging: list[dict[str, object]] = []
         self.pool: list[dict[str, object]] = []
         self.pools: dict[str, Pool] = {}
-        self.touched: set[str] = set()  # agents changed since the engine last looked (facts)
+        # Agents whose status, open chats, capacity or groups (the facts a record carries,
+        # runtime/facts.py) may have changed since the engine last looked; a read or a
+        # reply changes none of them, so it is not noted.
+        self.touched: set[str] = set()
         # Pools of a group's members who meet a requirement (runtime/snapshot.py): a group
         # id -> (pool, whether an agent belongs), so S12 joins and leaves keep them whole.
         self.filtered: dict[str, list[tuple[Pool, Callable[[AgentState], bool]]]] = {}
 
-    def touch(self, agent: AgentState) -> None:
-        """Re-index an agent after any of its live facts changed."""
-        old, new = agent.why, agent.live_why()
+    def touch(self, agent: AgentState, facts: bool = False) -> None:
+        """Re-index an agent after any of its live facts changed (`facts`: one a record
+        carries, so the engine notes it; a read or a reply changes none of them)."""
+        old = agent.why
+        # `AgentState.live_why`, inlined: this runs on every assignment, read and status
+        # change (tests/pools.py checks that both agree for every agent).
+        if not agent.chat_permission:
+            new: str | None = "no_chat_permission"
+        elif agent.status != "online":
+            new = agent.status
+        elif agent.capacity is not None and agent.open >= agent.capacity:
+            new = "at_capacity"
+        else:
+            new = None
         agent.why = new
-        agent.version += 1
-        self.touched.add(agent.id)
-        for pool in agent.pools:
-            if old != new:
-                pool.counts[old] -= 1
-                pool.counts[new] += 1
-            if new is None:
-                pool.push(agent)
+        agent.version = version = agent.version + 1
+        if facts:
+            self.touched.add(agent.id)
+        if old != new:
+            for pool in agent.pools:
+                counts = pool.counts
+                counts[old] -= 1
+                counts[new] += 1
+        if new is None:
+            rank = agent.rank
+            push = heapq.heappush
+            for heap, key, pool in agent.stacks:
+                push(heap, (key(agent), rank, version))
+                if len(heap) > pool.limit:
+                    pool.rebuild_heap(heap, key)
 
     def group(self, gid: str) -> list[AgentState]:
         """The members of a group as they are now (S12), those the policy lets take chats."""
@@ -254,7 +335,12 @@ class ShopState:
         elif status != "offline":
             agent.offline_since = None
         agent.status = status
-        self.touch(agent)
+        self.touch(agent, facts=True)
+
+    def set_capacity(self, agent: AgentState, capacity: int | None) -> None:
+        """Y2: a new cap on the agent's open conversations (None: no limit)."""
+        agent.capacity = capacity
+        self.touch(agent, facts=True)
 
     def assign(self, agent: AgentState, buyer: str, at: float) -> None:
         """The state change an assignment makes: one more unread, pending and open chat."""
@@ -263,4 +349,16 @@ class ShopState:
         agent.open += 1
         agent.assigned += 1
         self.contacts[buyer] = (agent.id, at)
-        self.touch(agent)
+        self.contact_times.append((at, buyer))
+        self.touch(agent, facts=True)
+
+    def forget_contacts(self, before: float) -> None:
+        """Drop the contacts last made before `before` (a buyer's later contact stays):
+        the engine keeps only those a route step can still reach, so a shop's memory of
+        its buyers does not grow with the length of its history."""
+        times, contacts = self.contact_times, self.contacts
+        while times and times[0][0] < before:
+            at, buyer = times.popleft()
+            known = contacts.get(buyer)
+            if known is not None and known[1] == at:
+                del contacts[buyer]

@@ -105,25 +105,27 @@ def next_timeout(conv: Conversation, timeouts: dict[str, int | None]
     `customer_no_response` from the agent's last reply while the buyer is silent.
     A `reassign_unreplied` that did not move the chat (`conv.unmoved`) waits for
     the next event that changes who can take chats. The earliest wins; ties go
-    in TIMEOUTS order.
+    in TIMEOUTS order (the first found keeps a tie: they are tried in that order).
     """
-    found: list[tuple[float, int, str]] = []
+    # Runs on every read, reply and message: plain comparisons, no list.
+    best: float | None = None
+    why = ""
     idle = timeouts.get("close_read_idle")
     if idle is not None and not conv.unread:
-        found.append((conv.last_update + idle, 0, TIMEOUTS[0]))
-    slow = timeouts.get("agent_no_response")
-    if slow is not None and conv.pending:
-        found.append((conv.since + slow, 1, TIMEOUTS[1]))
-    silent = timeouts.get("customer_no_response")
-    if silent is not None and not conv.pending and conv.replied is not None:
-        found.append((conv.replied + silent, 2, TIMEOUTS[2]))
-    reassign = timeouts.get("reassign_unreplied")
-    if reassign is not None and conv.pending and not conv.unmoved:
-        found.append((conv.since + reassign, 3, TIMEOUTS[3]))
-    if not found:
-        return None
-    due, _, why = min(found)
-    return due, why
+        best, why = conv.last_update + idle, TIMEOUTS[0]
+    if conv.pending:
+        slow = timeouts.get("agent_no_response")
+        if slow is not None and (best is None or conv.since + slow < best):
+            best, why = conv.since + slow, TIMEOUTS[1]
+        reassign = timeouts.get("reassign_unreplied")
+        if reassign is not None and not conv.unmoved and \
+                (best is None or conv.since + reassign < best):
+            best, why = conv.since + reassign, TIMEOUTS[3]
+    elif conv.replied is not None:
+        silent = timeouts.get("customer_no_response")
+        if silent is not None and (best is None or conv.replied + silent < best):
+            best, why = conv.replied + silent, TIMEOUTS[2]
+    return None if best is None else (best, why)
 
 
 class Timekeeper:
@@ -159,7 +161,13 @@ class Timekeeper:
 
     def fire_due(self, at: float, out: list[Record]) -> None:
         """Fire every timer due at or before `at`, each as its own step at its instant."""
-        while (timer := self.timers.pop_due(at)) is not None:
+        heap, conversations = self.timers.heap, self.e.conversations
+        while heap and heap[0].due <= at:
+            timer = heapq.heappop(heap)
+            if timer.kind == "conversation":  # most are stale: skipped without a step
+                conv = conversations.get(timer.key)
+                if conv is None or conv.stamp != timer.stamp:
+                    continue
             self.e._step(timer.due, partial(self.fire, timer), out)
         shop = self.e.shop
         if shop.at < at:
@@ -170,7 +178,6 @@ class Timekeeper:
         name the instant as a `tick` event."""
         at = timer.due
         self.e.shop.at = at
-        now = {"type": "tick", "at": format_instant(at, self.e.router.tz)}  # the instant
         if timer.kind == "conversation":
             conv = self.e.conversations.get(timer.key)
             if conv is None or conv.stamp != timer.stamp:
@@ -180,6 +187,7 @@ class Timekeeper:
                 conv.stamp = -1
                 self.arm(conv)
                 return
+            now = self._tick(at)
             if found[1] == "reassign_unreplied":
                 self._reassign(conv, now, at, out)
                 return
@@ -190,6 +198,7 @@ class Timekeeper:
             entry = self.e.wait.of(timer.key)
             if entry is None or entry["reason"] != "recent_contact_waiting":
                 return  # handed out (its agent came back) or decided again since
+            now = self._tick(at)
             self.e._retry(entry, now, at, out)
             if self.e.wait.of(timer.key) is entry and entry["agent"] is not None:
                 self.arm_grace(timer.key, entry["agent"], at, later=True)
@@ -198,20 +207,25 @@ class Timekeeper:
             if entry is None or entry["reason"] != "requirement_waiting" or \
                     entry.get("relax_due") != timer.due:
                 return  # taken, or decided again since
+            now = self._tick(at)
             self.e._retry(entry, now, at, out)
             if self.e.wait.of(timer.key) is entry:  # still held: the next stage's end
                 self.arm_relax(entry, None, at)
         elif timer.kind == "staging":
             self.timers.staging_at = None
             if self.e.staging.mode == "even_split" and self.e.shop.staging:
-                self._deal_staging(now, at, out)
+                self._deal_staging(self._tick(at), at, out)
             return
         else:
-            self._pool_run(at, now, at, out)
+            self._pool_run(at, self._tick(at), at, out)
             slot = self.e.pool.next_slot(at)
             if slot is not None:
                 self.timers.set(slot, "pool")
         self.arm_staging(at)
+
+    def _tick(self, at: float) -> Event:
+        """The `tick` event naming a timer's instant, for the records it makes."""
+        return {"type": "tick", "at": format_instant(at, self.e.router.tz)}
 
     def arm(self, conv: Conversation) -> None:
         """After a change: make sure a timer fires no later than the conversation's next
@@ -219,7 +233,8 @@ class Timekeeper:
         found = next_timeout(conv, self.e.timeouts)
         if found is None:
             return  # a timer still set finds nothing due when it fires
-        due = max(found[0], self.e.shop.at)
+        shop = self.e.state
+        due = found[0] if shop is None or found[0] > shop.at else shop.at
         if conv.stamp >= 0 and conv.due <= due:
             return
         conv.stamp, conv.due = self.timers.seq, due

@@ -23,8 +23,11 @@ def assert_pools_agree(shop: ShopState, groups: list[str], busy_threshold: int =
             key = strategy_key(name, busy_threshold)
             able = [a for a in pool.members if a.why is None]
             best, _ = pool.best(name)
-            want = min(able, key=lambda a: (key(a), a.rank)) if able else None
+            ranked = sorted(able, key=lambda a: (key(a), a.rank))
+            want = ranked[0] if able else None
             assert best is want, (gid, name, best and best.id, want and want.id)
+            assert pool.leaders(name, 5) == ranked[:5], (gid, name)
     for agent in shop.agents.values():
-        holding = [p for p in shop.pools.values() if agent in p.members]
+        # A pool two steps share (`others` and `shop`, most policies) is one object.
+        holding = list({id(p): p for p in shop.pools.values() if agent in p.members}.values())
         assert sorted(map(id, agent.pools)) == sorted(map(id, holding)), agent.id

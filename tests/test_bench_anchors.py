@@ -1,14 +1,17 @@
-"""Issue 3 benchmark: the anchors and policyc make the same decisions at small sizes.
+"""Issues 3 and 13 benchmark: the anchors and policyc make the same decisions.
 
 The benchmark's ratios only mean something if every implementation decides
 every event alike, state updates included; the harness asserts it before
 timing, and these cases pin it down on tiny shops, on the rare route steps
-(main account, staging) and on the recent-contact window's edge.
+(main account, staging) and on the recent-contact window's edge. The stream
+has status and capacity changes so that every route step decides at every
+shop size; each of policyc's columns (trace, JSON at each level) decides alike.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -28,25 +31,34 @@ from bench.anchor_indexed import IndexedRouter  # noqa: E402
 from bench.anchor_scan import ScanRouter  # noqa: E402
 from bench.anchor_zen import ZenRouter  # noqa: E402
 from bench.harness import Disagreement, check  # noqa: E402
-from bench.policyc_side import PolicycRouter, compile_router  # noqa: E402
+from bench.policyc_side import MODES, PolicycRouter, compile_router  # noqa: E402
 from bench.shop_gen import generate  # noqa: E402
 from bench.shop_model import Decision  # noqa: E402
 
 Event = dict[str, Any]
 
 
-def all_decisions(policy: str, snapshot: dict[str, Any],
-                  events: list[Event]) -> dict[str, list[Decision]]:
+ROUTE_REASONS = {"pinned_agent", "pinned_agent_waiting", "recent_contact", "source_group",
+                 "fallback_other_online", "main_account_fallback", "staged_nobody_online"}
+
+
+def all_decisions(policy: str, snapshot: dict[str, Any], events: list[Event],
+                  zen_too: bool = True) -> dict[str, list[Decision]]:
     router = compile_router(policy)
-    deciders = {
+    deciders: dict[str, Any] = {
         "scan": ScanRouter(policy, snapshot),
         "indexed": IndexedRouter(policy, snapshot),
-        "zen": ZenRouter(policy, snapshot, "expression"),
-        "zen-js": ZenRouter(policy, snapshot, "function"),
-        "policyc": PolicycRouter(router, snapshot, trace=False),
-        "policyc+trace": PolicycRouter(router, snapshot, trace=True),
+        **{mode: PolicycRouter(router, snapshot, mode=mode) for mode in MODES},
     }
+    if zen_too:
+        deciders["zen"] = ZenRouter(policy, snapshot, "expression")
+        deciders["zen-js"] = ZenRouter(policy, snapshot, "function")
     return {name: [d.decide(e) for e in events] for name, d in deciders.items()}
+
+
+def reasons_of(decisions: list[Decision], events: list[Event]) -> Counter[str]:
+    return Counter(d[2] for d, e in zip(decisions, events, strict=True)
+                   if e["type"] == "message")
 
 
 def assert_agree(got: dict[str, list[Decision]], events: list[Event]) -> list[Decision]:
@@ -59,16 +71,35 @@ def assert_agree(got: dict[str, list[Decision]], events: list[Event]) -> list[De
 
 @pytest.mark.parametrize("n_agents", [1, 4, 10, 37])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_generated_streams_agree(n_agents: int, seed: int) -> None:
-    policy, snapshot, events = generate(n_agents, 120, seed)
+@pytest.mark.parametrize("day", [True, False])
+def test_generated_streams_agree(n_agents: int, seed: int, day: bool) -> None:
+    policy, snapshot, events = generate(n_agents, 120, seed, day)
     assert_agree(all_decisions(policy, snapshot, events), events)
 
 
 def test_small_shop_covers_the_common_steps() -> None:
-    policy, snapshot, events = generate(10, 600, 1)
-    reasons = Counter(d[2] for d in assert_agree(all_decisions(policy, snapshot, events), events))
+    policy, snapshot, events = generate(10, 600, 1, day=False)
+    reasons = reasons_of(assert_agree(all_decisions(policy, snapshot, events), events), events)
     assert {"pinned_agent", "pinned_agent_waiting", "recent_contact", "source_group",
             "fallback_other_online"} <= set(reasons)
+
+
+def test_the_day_has_status_and_capacity_changes() -> None:
+    _policy, _snapshot, events = generate(40, 2_000, 1)
+    kinds = Counter(e["type"] for e in events)
+    assert kinds["message"] == 2_000 and kinds["agent_status"] > 40 and kinds["set_capacity"]
+    assert {e["capacity"] is None for e in events if e["type"] == "set_capacity"} == {True, False}
+
+
+@pytest.mark.parametrize("n_agents", [10, 100, 1_000])
+def test_every_route_step_decides_at_every_size(n_agents: int) -> None:
+    """The stream's outage and closing make `other_online`, `main_account` and
+    `stage` decide however big the shop (issue 13), and every implementation
+    (zen too, where it is quick enough) agrees on all of it."""
+    policy, snapshot, events = generate(n_agents, 3_000, 1)
+    got = all_decisions(policy, snapshot, events, zen_too=n_agents <= 100)
+    reasons = reasons_of(assert_agree(got, events), events)
+    assert set(reasons) == ROUTE_REASONS, reasons
 
 
 def with_statuses(snapshot: dict[str, Any], status: str, main: str) -> dict[str, Any]:
@@ -83,18 +114,18 @@ def with_statuses(snapshot: dict[str, Any], status: str, main: str) -> dict[str,
     ("hidden", "offline", "staged_nobody_online"),  # S7: nobody online
 ])
 def test_last_resort_steps_agree(status: str, main: str, reason: str) -> None:
-    policy, snapshot, events = generate(8, 120, 3)
+    policy, snapshot, events = generate(8, 120, 3, day=False)
     snapshot = with_statuses(snapshot, status, main)
     # New buyers only (pins kept): a buyer returning to the main account is the
     # case of test_returning_buyer_of_the_main_account below.
     events = [e if e["buyer"].startswith("p-") else dict(e, buyer=f"new-{i}")
               for i, e in enumerate(events)]
-    reasons = Counter(d[2] for d in assert_agree(all_decisions(policy, snapshot, events), events))
+    reasons = reasons_of(assert_agree(all_decisions(policy, snapshot, events), events), events)
     assert reason in reasons
 
 
 def returning_to_main() -> tuple[dict[str, list[Decision]], list[Event]]:
-    policy, snapshot, events = generate(10, 50, 1)
+    policy, snapshot, events = generate(10, 50, 1, day=False)
     snapshot["contacts"] = [{"buyer": "back", "agent": "main", "at": "2026-11-23T08:00:00+08:00"}]
     event = dict(events[0], buyer="back")
     return all_decisions(policy, snapshot, [event]), [event]
@@ -119,7 +150,7 @@ def test_returning_buyer_of_the_main_account_policyc() -> None:
     ("2026-11-20T09:00:00+08:00", "source_group"),  # 72 h and 1 s: outside
 ])
 def test_recent_contact_window_edge(age: str, reason: str) -> None:
-    policy, snapshot, events = generate(10, 50, 1)
+    policy, snapshot, events = generate(10, 50, 1, day=False)
     online = next(a["id"] for a in snapshot["agents"]
                   if a["status"] == "online" and a["id"] != "main")
     snapshot["contacts"] = [{"buyer": "edge", "agent": online, "at": age}]
@@ -130,10 +161,30 @@ def test_recent_contact_window_edge(age: str, reason: str) -> None:
 
 def test_trace_on_records_a_trace() -> None:
     """The `pc+trace` column measures decisions that really carry their trace."""
-    policy, snapshot, events = generate(10, 5, 1)
+    policy, snapshot, events = generate(10, 5, 1, day=False)
     on = PolicycRouter(compile_router(policy), snapshot, trace=True)
     assert on.router.decide(on.state, events[0], trace=True).trace
     assert on.router.decide(on.state, events[0], trace=False).trace is None
+
+
+def test_trace_and_json_columns_render_what_they_time() -> None:
+    """`pc+trace` renders the trace's CONTRACT entries; `json:LEVEL` makes the record's
+    JSON line at that level, the one `simulate -o --trace LEVEL` writes."""
+    policy, snapshot, events = generate(10, 5, 1, day=False)
+    router = compile_router(policy)
+    traced = PolicycRouter(router, snapshot, mode="policyc+trace")
+    traced.decide(events[0])
+    assert isinstance(traced.out, list)
+    assert [s["kind"] for s in traced.out].count("outcome") == 1
+    lines = {}
+    for mode in ("json", "json:summary", "json:fails", "json:full"):
+        column = PolicycRouter(router, snapshot, mode=mode)
+        column.decide(events[0])
+        assert isinstance(column.out, str)
+        lines[mode] = json.loads(column.out)
+    assert "trace" not in lines["json"]
+    assert len(lines["json:summary"]["trace"]) == 1
+    assert len(lines["json:full"]["trace"]) >= len(lines["json:fails"]["trace"]) >= 1
 
 
 def test_harness_reports_a_disagreement() -> None:

@@ -505,7 +505,7 @@ def test_simulate_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture
                      "--trace", "full"]) == 0
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
-    assert b'"trace": [' in outputs[0]
+    assert b'"trace":[' in outputs[0]
     first, second = capsys.readouterr().out.split("simulated ")[1:]
     assert first == second
 

@@ -261,9 +261,7 @@ def test_ticks_anywhere_change_no_record(stream: tuple[str, list[Event]],
 def test_a_journaled_replay_refuses_to_move_time_without_an_event(tmp_path: Path) -> None:
     from policyc.runtime.journal import JournaledEngine, JournalError
 
-    events = [status(0, "chrissy", "online")]
-    text = "".join(json.dumps(e) + "\n" for e in events)
-    e = JournaledEngine(Router(copy.deepcopy(_artifact("shopee"))), tmp_path / "j.sqlite", text,
-                        events)
+    e = JournaledEngine(Router(copy.deepcopy(_artifact("shopee"))), tmp_path / "j.sqlite")
+    e.feed_line(1, status(0, "chrissy", "online"))
     with pytest.raises(JournalError, match="only with its log's events"):
         e.advance_to(t(5))

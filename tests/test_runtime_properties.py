@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policyc.api import decide, load, state
+from policyc.runtime.engine import Engine
 from policyc.runtime.router import Router
+from policyc.runtime.trace import LEVELS, TraceStep, view
 from policyc.runtime.vocabulary import DROP_WHYS, ORDER_STATES, STATUSES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +68,9 @@ def test_decisions_are_deterministic_eligible_and_traced(
     # Trace on and off decide the same.
     plain = decide(r, snapshot, event)
     assert {k: v for k, v in first.to_dict().items() if k != "trace"} == plain.to_dict()
+    # A trace made for the summary alone is the full trace's summary (issue 13).
+    summary = r.decide(state(r, snapshot), event, trace=True, level="summary")
+    assert summary.to_dict("summary") == first.to_dict("summary")
     # Every dropped candidate says why in the contract's words.
     for step in first.to_dict()["trace"]:  # type: ignore[union-attr]
         for dropped in step.get("dropped", []):  # type: ignore[union-attr]
@@ -81,3 +86,59 @@ def test_decisions_are_deterministic_eligible_and_traced(
         assert chosen.eligible, (chosen.id, chosen.why, chosen.static_why)
     if first.agent is not None:
         assert first.outcome == "assigned"
+
+
+@st.composite
+def days(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]]]:
+    """A policy and a short stream of messages and status and capacity changes."""
+    name = draw(st.sampled_from(POLICIES))
+    r = router(name)
+    ids = [a["id"] for a in r.agent_specs]
+    buyers = ["b-1", "b-2", "b-3", *list(r.pins)[:2]]
+    events: list[dict[str, Any]] = []
+    for second in range(draw(st.integers(1, 25))):
+        at = f"2026-11-23T10:{second // 60:02d}:{second % 60:02d}+08:00"
+        kind = draw(st.sampled_from(["message", "message", "agent_status", "set_capacity"]))
+        if kind == "message":
+            events.append({"type": "message", "at": at, "buyer": draw(st.sampled_from(buyers)),
+                           "source": draw(st.sampled_from(["product_page", "order_page",
+                                                           "live_story", "unknown"])),
+                           "wants_human": True})
+        elif kind == "agent_status":
+            events.append({"type": "agent_status", "at": at, "agent": draw(st.sampled_from(ids)),
+                           "status": draw(st.sampled_from(STATUSES))})
+        else:
+            events.append({"type": "set_capacity", "at": at, "agent": draw(st.sampled_from(ids)),
+                           "capacity": draw(st.sampled_from([None, 0, 1, 3]))})
+    return name, events
+
+
+@settings(max_examples=60, deadline=None)
+@given(days())
+def test_trace_on_and_off_make_the_same_records(day: tuple[str, list[dict[str, Any]]]) -> None:
+    """Over a stream, engines with no trace and with a trace at each level make the same
+    records but for their traces, and each level's trace is that level's view of the
+    full one (the summary level builds only the outcome step: runtime/router.py)."""
+    name, events = day
+    r = router(name)
+    engines = {level: Engine(r, trace=level) for level in (None, "summary", "fails", "full")}
+    for event in events:
+        made = {level: e.feed(dict(event)) for level, e in engines.items()}
+        plain = made[None]
+        for records in made.values():
+            assert [{k: v for k, v in rec.items() if k != "trace"} for rec in records] == plain
+        want = [level_view(rec, level) for level in LEVELS for rec in made["full"]]
+        assert [rec.get("trace") for level in LEVELS for rec in made[level]] == want
+
+
+FIXED = ("step", "node", "span", "kind", "result")
+
+
+def level_view(record: dict[str, Any], level: str) -> list[dict[str, Any]] | None:
+    """The `level` view of a record's full trace, as CONTRACT entries."""
+    steps = record.get("trace")
+    if steps is None:
+        return None
+    tuples = tuple(TraceStep(s["step"], s["node"], s["span"], s["kind"], s["result"],
+                             {k: v for k, v in s.items() if k not in FIXED}) for s in steps)
+    return [t.to_dict() for t in view(tuples, level)]

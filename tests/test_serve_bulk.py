@@ -13,6 +13,7 @@ import pytest
 from policyc.api import load
 from policyc.cli import main
 from policyc.runtime.engine import Engine
+from policyc.runtime.journal import records_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is a repository folder
 from bench.serve_bench import make_shops
@@ -46,8 +47,7 @@ def test_a_local_dask_cluster_gives_the_sequential_records(folder: Path) -> None
     for log in sorted((folder / "logs").glob("*.jsonl")):
         engine = Engine(routers[log.stem])
         events = [json.loads(line) for line in log.read_text().splitlines()]
-        sequential = "".join(json.dumps(r, ensure_ascii=False) + "\n"
-                             for e in events for r in engine.feed(e))
+        sequential = "".join(records_text(engine.feed(e)) for e in events)
         assert (folder / "out" / log.name).read_text() == sequential, log.stem
     assert summary["records"] == sum(1 for p in (folder / "out").glob("*.jsonl")
                                      for _ in p.read_text().splitlines())

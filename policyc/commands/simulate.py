@@ -5,22 +5,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
+from .. import record_json
 from ..decision_log import DecisionLogError, build_index, keep_revision
-from ..progress import Progress, progress
+from ..progress import NoProgress, Progress, progress
+from ..replay_summary import Tally, render_text
 from ..runtime.atomic_write import make_folder
 from ..runtime.catalog import N_, say
-from ..runtime.counters import counters_text
 from ..runtime.engine import Engine
 from ..runtime.inputs import InputError, read_events
 from ..runtime.journal import JournaledEngine, JournalError
-from ..runtime.offline_pool import runs_summary, runs_text
-from ..runtime.records import DECIDED, Record
+from ..runtime.records import Record
 from ..runtime.router import Router
+from ..runtime.source_files import STDIN
 from ..runtime.trace import LEVELS
 from ..workload.counts import agent_counts
 from .output import (
@@ -37,100 +38,18 @@ from .output import (
 
 
 def read_log(path: Path, agents: AbstractSet[str],
-             groups: AbstractSet[str], keep: list[str] | None = None) -> list[dict[str, Any]]:
+             groups: AbstractSet[str]) -> list[dict[str, Any]]:
     """The events of a JSON Lines log, checked; InputError names `FILE:LINE` of a bad one.
 
-    The log is streamed (runtime/source_files.py); `keep` collects its lines' text.
+    All of them, in a list (`simulate` itself streams them: runtime/inputs.py `read_events`).
     """
-    return [event for _, event in numbered_log(path, agents, groups, keep)]
+    return [event for _, event in numbered_log(path, agents, groups)]
 
 
-def numbered_log(path: Path, agents: AbstractSet[str], groups: AbstractSet[str],
-                 keep: list[str] | None = None) -> list[tuple[int, dict[str, Any]]]:
+def numbered_log(path: Path, agents: AbstractSet[str],
+                 groups: AbstractSet[str]) -> list[tuple[int, dict[str, Any]]]:
     """`read_log` with each event's line number (blank lines are skipped, so they differ)."""
-    return [(number, event) for number, _, event in read_events(path, agents, groups, keep)]
-
-
-def summarize(engine: Engine, records: list[Record], events: int, log: str) -> dict[str, Any]:
-    """The report: counts by kind, outcome and reason, per-agent assignments, what still waits."""
-    decided = [r for r in records if r["kind"] in DECIDED]
-    agents: dict[str, Counter[str]] = {}
-    for r in decided:
-        if r["agent"] is not None:
-            agents.setdefault(r["agent"], Counter())[r["reason"]] += 1
-    open_now = Counter(c.agent for c in engine.conversations.values())
-    waiting = engine.waiting() if engine.state is not None else {}
-    return {
-        "log": log, "policy": engine.router.policy_hash, "events": events,
-        "records": len(records),
-        "kinds": _counts(r["kind"] for r in records),
-        "outcomes": _counts(r["outcome"] for r in decided),
-        "reasons": _counts(r["reason"] for r in decided),
-        "closed": _counts(r["why"] for r in records if r["kind"] == "closed"),
-        "ignored": [f"{r['at']} {r['event']['type']}: {r['why']}"
-                    for r in records if r["kind"] == "ignored"],
-        "agents": {a: {"assigned": sum(c.values()), "open": open_now.get(a, 0),
-                       "reasons": _counts(c.elements())} for a, c in sorted(agents.items())},
-        "waiting": {place: [{"buyer": e["buyer"], "since": e["at"], "reason": e["reason"],
-                             **({"agent": e["agent"]} if e.get("agent") else {})}
-                            for e in entries]
-                    for place, entries in waiting.items()},
-        "counters": engine.counters(),  # S13, Y14 (runtime/counters.py)
-        "pool_runs": runs_summary(records),  # T8 (runtime/offline_pool.py)
-    }
-
-
-def _counts(items: Any) -> dict[str, int]:
-    counted = Counter(str(i) for i in items)
-    return dict(sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def render_text(s: dict[str, Any], lang: str = "en") -> str:
-    """The `summarize` report as text; long lists are cut (the JSON has them all)."""
-    def line(counts: dict[str, int]) -> str:
-        return ", ".join(f"{k} {v}" for k, v in counts.items()) or say(lang, N_("none"))
-
-    out = [say(lang, N_("simulated {events} events from {log} ({policy}...)"),
-               events=s["events"], log=s["log"], policy=s["policy"][:19]),
-           say(lang, N_("records:  {n} ({kinds})"), n=s["records"], kinds=line(s["kinds"])),
-           say(lang, N_("outcomes: {counts}"), counts=line(s["outcomes"])),
-           say(lang, N_("reasons:  {counts}"), counts=line(s["reasons"])),
-           say(lang, N_("closed on tick: {counts}"), counts=line(s["closed"]))]
-    out.append(say(lang, N_("agents:")) if s["agents"]
-               else say(lang, N_("agents: nobody was assigned a chat")))
-    width = max((len(a) for a in s["agents"]), default=0)
-    for agent, row in s["agents"].items():
-        out.append(f"  {agent:<{width}}  " + say(
-            lang, N_("{assigned} assigned, {open} open  ({reasons})"),
-            assigned=f"{row['assigned']:>4}", open=f"{row['open']:>3}",
-            reasons=line(row["reasons"])))
-    still = {p: rows for p, rows in s["waiting"].items() if rows}
-    out.append(say(lang, N_("still waiting:")) if still
-               else say(lang, N_("still waiting: none")))
-    for place, rows in still.items():
-        names = ", ".join(r["buyer"] + (say(lang, N_(" (for {agent})"), agent=r["agent"])
-                                        if "agent" in r else "")
-                          for r in rows[:10])
-        more = say(lang, N_(", ... {n} more"), n=len(rows) - 10) if len(rows) > 10 else ""
-        out.append(f"  {place:<8} {len(rows):>4}: {names}{more}")
-    out.extend(runs_text(s.get("pool_runs") or {}, lang=lang))
-    out.extend(counters_text(s.get("counters") or {}, lang=lang))
-    for note in s["ignored"][:10]:
-        out.append(say(lang, N_("ignored: {note}"), note=note))
-    if len(s["ignored"]) > 10:
-        out.append(say(lang, N_("ignored: ... {n} more (see --format json)"),
-                       n=len(s["ignored"]) - 10))
-    return "\n".join(out) + "\n"
-
-
-def replay(engine: Engine, events: list[dict[str, Any]], bar: Progress) -> list[Record]:
-    """`engine.run(events)`, one event at a time so that the progress bar can follow."""
-    records: list[Record] = []
-    for done, event in enumerate(events, 1):
-        records.extend(engine.feed(event))
-        bar.update(done)
-    bar.close()
-    return records
+    return [(number, event) for number, _, event in read_events(path, agents, groups)]
 
 
 def simulate_command(args: argparse.Namespace) -> int:
@@ -152,30 +71,38 @@ def simulate_command(args: argparse.Namespace) -> int:
     assert args.log is not None  # one of --log and --workload, checked above
     journal = _journal_path(args)
     _refuse_inputs(args, router, journal)
-    lines: list[str] | None = [] if journal is not None else None  # the journal digests them
     try:
-        events = read_log(args.log, router.agent_ids, set(router.groups), lines)
-    except InputError as err:
-        raise Stop(f"{err}\n") from None
-    try:
-        engine = _engine(router, events, args, journal, "".join(lines or ()))
+        engine = _engine(router, args, journal)
         try:
-            records = replay(engine, events, progress(len(events), sys.stderr, "replaying",
-                                                      forced=args.progress))
+            run = Replay(engine, args.report is not None)
+            try:
+                events = read_events(args.log, router.agent_ids, set(router.groups),
+                                     engine.line if isinstance(engine, JournaledEngine) else None)
+                bar = progress(_lines_in(args.log) if args.progress or sys.stderr.isatty()
+                               else 0, sys.stderr, "replaying", forced=args.progress)
+                if args.output is not None and not isinstance(engine, JournaledEngine):
+                    write_output(args.output, run.lines_of(events, bar))  # as they are made
+                else:
+                    run.consume(run.records_of(events, bar))
+                    if args.output is not None and isinstance(engine, JournaledEngine):
+                        _write_records(args.output, engine)  # copied from its journal
+            except InputError as err:
+                if isinstance(engine, JournaledEngine) and not args.resume:
+                    engine.discard()  # a fresh journal of a bad log is no use to anyone
+                raise Stop(f"{err}\n") from None
             if args.output is not None:
-                _write_records(args.output, engine, records)
                 _keep_decisions(args.output, router, args.trace)
         finally:
             if isinstance(engine, JournaledEngine):
                 engine.close()  # the journal's lock is held until its output is written
     except JournalError as err:  # unusable, locked, or not writable mid-run (disk full, ...)
         raise Stop(f"policyc simulate: {err}\n") from None
-    summary = summarize(engine, records, len(events), str(args.log))
+    summary = run.tally.summary(engine, run.events, str(args.log))
     if args.report is not None:
         from ..report import html as report_html  # jinja2, only when a report is asked for
 
         lang = language(args)
-        page = report_html.render(summary, records, events, engine.waiting(),
+        page = report_html.render(summary, run.kept, run.kept_events, engine.waiting(),
                                   title=say(lang, N_("{policy} on {log}"),
                                             policy=args.policy.name, log=args.log.name),
                                   timezone=engine.router.tz, lang=lang)
@@ -187,15 +114,76 @@ def simulate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_records(output: Path, engine: Engine, records: list[Record]) -> None:
-    """The records as JSON Lines, atomically; a journaled run copies them from its journal."""
-    if isinstance(engine, JournaledEngine):
-        try:
-            engine.write_output(output)
-        except OSError as err:
-            raise cannot_write(output, err) from None
-    else:
-        write_output(output, (json.dumps(rec, ensure_ascii=False) + "\n" for rec in records))
+class Replay:
+    """One pass over a log: each event fed as it is read, each record counted (and, for
+    `--report`, kept: the page charts them all); the log and its records are not held."""
+
+    def __init__(self, engine: Engine, keep: bool) -> None:
+        self.engine = engine
+        self.tally = Tally()
+        self.events = 0
+        self.keep = keep
+        self.kept: list[Record] = []
+        self.kept_events: list[dict[str, Any]] = []
+
+    def records_of(self, numbered: Iterable[tuple[int, str, dict[str, Any]]],
+                   bar: Progress) -> Iterator[list[Record]]:
+        """Each event's records, in order, counted as they go."""
+        engine = self.engine
+        feed: Callable[[int, dict[str, Any]], list[Record]]
+        if isinstance(engine, JournaledEngine):
+            feed = engine.feed_line
+        else:
+            plain = engine.feed
+            feed = lambda _, event: plain(event)  # noqa: E731
+        add = self.tally.add
+        drawn = not isinstance(bar, NoProgress)
+        for number, _, event in numbered:
+            records = feed(number, event)
+            for rec in records:
+                add(rec)
+            self.events += 1
+            if self.keep:
+                self.kept_events.append(event)
+                self.kept.extend(records)
+            if drawn:
+                bar.update(self.events)
+            yield records
+        if isinstance(engine, JournaledEngine):
+            engine.finish()
+        bar.close()
+
+    def consume(self, chunks: Iterable[list[Record]]) -> None:
+        """Run the replay through (its records counted, none written)."""
+        for _ in chunks:
+            pass
+
+    def lines_of(self, numbered: Iterable[tuple[int, str, dict[str, Any]]],
+                 bar: Progress) -> Iterator[str]:
+        """The records as JSON Lines, an event's at a time."""
+        line = record_json.line
+        for records in self.records_of(numbered, bar):
+            if records:
+                yield "".join([line(rec) for rec in records])
+
+
+def _lines_in(log: Path) -> int:
+    """About how many events a log holds (its lines), for the progress bar; 0 for a pipe."""
+    if str(log) == STDIN or not log.is_file():
+        return 0
+    count = 0
+    with log.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            count += chunk.count(b"\n")
+    return count
+
+
+def _write_records(output: Path, engine: JournaledEngine) -> None:
+    """A journaled run's records, copied from its journal to the output, atomically."""
+    try:
+        engine.write_output(output)
+    except OSError as err:
+        raise cannot_write(output, err) from None
 
 
 def _keep_decisions(output: Path, router: Router, trace: str | None) -> None:
@@ -232,9 +220,8 @@ def _refuse_inputs(args: argparse.Namespace, router: Router, journal: Path | Non
                                "--journal": journal}, inputs)
 
 
-def _engine(router: Router, events: list[dict[str, Any]], args: argparse.Namespace,
-            path: Path | None, log_text: str) -> Engine:
-    """The engine for this run: journaled to `path` (with the log's text) unless None."""
+def _engine(router: Router, args: argparse.Namespace, path: Path | None) -> Engine:
+    """The engine for this run: journaled to `path` unless None."""
     if path is None:
         if args.resume:
             raise JournalError("--resume needs a journal (-o FILE or --journal FILE)")
@@ -243,8 +230,8 @@ def _engine(router: Router, events: list[dict[str, Any]], args: argparse.Namespa
         make_folder(path.parent)
     except OSError as err:
         raise JournalError(f"{path}: cannot make the journal's folder: {err.strerror}") from None
-    return JournaledEngine(router, path, log_text, events,
-                           trace=args.trace, resume=args.resume, batch=args.journal_batch)
+    return JournaledEngine(router, path, trace=args.trace, resume=args.resume,
+                           batch=args.journal_batch)
 
 
 def _positive(text: str) -> int:

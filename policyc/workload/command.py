@@ -105,7 +105,7 @@ def simulate_workload(args: argparse.Namespace, router: Router) -> int:
     run = drive(router, bound.model, bound.arrivals, bound.schedule, trace=args.trace)
     if args.output is not None:
         write_records(args.output, run)
-    from ..commands.simulate import render_text, summarize  # the log replay's own summary
+    from ..replay_summary import render_text, summarize  # the log replay's own summary
 
     report = summarize(run.engine, run.records, len(run.events), str(args.workload))
     report["workload"] = workload_summary(bound, run)
