@@ -202,7 +202,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.minute = 0.0
         self.place: dict[str, str] = {}  # buyer -> with_agent | waiting | done (from records)
         self.queue: list[str] = []  # the queue as the records tell it, in arrival order
-        self.queued_before: list[dict[str, Any]] = []  # the engine's queue before an event
+        self.queued: dict[str, tuple[Event, str]] = {}  # buyer -> (message, reason) queued
 
     policies: tuple[str, ...] = POLICIES
     warm_from = 1  # the first agent (often the main account) starts offline
@@ -314,7 +314,6 @@ class EngineMachine(RuleBasedStateMachine):
     # -- one event, checked ----------------------------------------------------------------
     def feed(self, event: Event) -> None:
         if self.engine.state is not None:  # the timers due by then, each on its own state
-            self.queued_before = [dict(e) for e in self.engine.waiting().get("queue", [])]
             early = self.engine.advance_to(event["at"])
             self.records.extend(early)
             for r in early:
@@ -322,8 +321,6 @@ class EngineMachine(RuleBasedStateMachine):
         picker = self.engine.shop.agents.get(event["agent"]) \
             if event["type"] == "pick" and self.engine.state is not None else None
         before = None if picker is None else (picker.open, picker.capacity, picker.status)
-        self.queued_before = [dict(e) for e in self.engine.waiting().get("queue", [])] \
-            if self.engine.state is not None else []
         records = self.engine.feed(event)
         self.events.append(event)
         self.records.extend(records)
@@ -364,6 +361,7 @@ class EngineMachine(RuleBasedStateMachine):
             self.place[buyer] = "waiting"
             if outcome == "queued":
                 self.queue.append(buyer)
+                self.queued[buyer] = (r["event"], r["reason"])  # its message, and why
         else:  # assistant, excluded: a recorded end
             self.place[buyer] = "done"
 
@@ -371,20 +369,20 @@ class EngineMachine(RuleBasedStateMachine):
         """Y9: a queue pull takes the oldest (or newest) queued chat, unless picked by name."""
         if not (by_hand and "buyer" in event):
             hypothesis.event(f"queue pull among {min(len(self.queue), 3)}+")
-            entries = {e["buyer"]: e for e in self.queued_before}
-            held = {b for b, e in entries.items() if e["reason"] == "requirement_waiting"}
-            assert buyer not in held or by_hand, (buyer, entries[buyer])
+            held = {b for b in self.queue if self.queued[b][1] == "requirement_waiting"}
+            assert buyer not in held or by_hand, (buyer, self.queued[buyer])
             order = [b for b in self.queue if b not in held or by_hand]
             if self.order == "newest_first":
                 order.reverse()
-            expected = max(order, key=lambda b: (self.priority(entries[b]), -order.index(b)))
+            expected = max(order, key=lambda b: (self.priority(self.queued[b][0]),
+                                                 -order.index(b)))
             assert buyer == expected, (self.order, self.queue, buyer)
         self.queue.remove(buyer)
 
-    def priority(self, entry: dict[str, Any]) -> int:
+    def priority(self, message: Event) -> int:
         """A queued chat's priority as the policy's `queue.priority` rules give it."""
         router = self.engine.router
-        return router.priority(entry["event"], self.engine.shop.at, self.engine.shop)
+        return router.priority(message, self.engine.shop.at, self.engine.shop)
 
     def meets_requirement(self, r: Record) -> None:
         """G2 for skills: a chat through a binding with `require:` went to an agent meeting
