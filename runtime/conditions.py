@@ -19,6 +19,8 @@ class Counted(Protocol):
 
     counts: Counter[str | None]
 
+    def online(self) -> int: ...
+
 
 class Facts:
     """What a condition may read about one event, computed lazily."""
