@@ -6,6 +6,9 @@ react to what the engine did with the events so far (an agent reads, answers
 and sometimes closes the chats it actually received; buyers write again). The
 day: a night of offline messages, shifts starting, a lunch break, a burst,
 returning buyers, a hidden spell, transfers, ticks, and an offline evening.
+With a policy that offers chats (`offers:`, the cosmetics shop) the agents answer
+each offer a few seconds after it: most accept, some decline, and some let it
+run out; only those answers are timed to the second, the rest to the half minute.
 """
 
 from __future__ import annotations
@@ -124,11 +127,12 @@ class Day:
         self.out: list[Event] = []
 
     def at(self, minute: float) -> str:
-        return (self.midnight + timedelta(minutes=round(minute * 2) / 2)).isoformat()
+        return (self.midnight + timedelta(seconds=round(minute * 60))).isoformat()
 
-    def push(self, minute: float, event: Event) -> None:
+    def push(self, minute: float, event: Event, per_minute: int = 2) -> None:
+        """Plan an event, on the half minute (`per_minute` 60: on the second)."""
         self.seq += 1
-        heapq.heappush(self.todo, (round(minute * 2) / 2, self.seq, event))
+        heapq.heappush(self.todo, (round(minute * per_minute) / per_minute, self.seq, event))
 
     def plan(self) -> None:
         """Everything scheduled up front: statuses, messages, transfers, ticks."""
@@ -170,7 +174,15 @@ class Day:
 
     def run(self) -> list[Event]:
         self.plan()
+        offers = self.engine.offers.on
         while self.todo:
+            due = self.engine.next_due() if offers else None
+            if due is not None and self._minute(due) < self.todo[0][0]:
+                # An offer's push timeout (or another timer) comes first: the agents
+                # react to what it did at its own instant, as they would live.
+                for rec in self.engine.advance_to(due):
+                    self.react(rec, self._minute(due))
+                continue
             minute, _, planned = heapq.heappop(self.todo)
             for rec in self.engine.advance_to(self.at(minute)):  # the shop as it is by then
                 self.react(rec, minute)
@@ -183,6 +195,10 @@ class Day:
             for rec in self.engine.feed(event):
                 self.react(rec, minute)
         return self.out
+
+    def _minute(self, instant: str) -> float:
+        """Minutes after the day's midnight of an ISO 8601 instant."""
+        return (datetime.fromisoformat(instant) - self.midnight).total_seconds() / 60
 
     def ready(self, event: Event, minute: float) -> Event | None:
         """Fill in or drop agent actions that depend on the state at their time."""
@@ -206,8 +222,18 @@ class Day:
         return event
 
     def react(self, rec: dict[str, Any], minute: float) -> None:
-        """An agent that received a chat reads it, answers, and maybe closes; buyers answer."""
-        if rec["kind"] not in ("route", "release", "transfer", "continued") or not rec["agent"]:
+        """An agent that received a chat reads it, answers, and maybe closes; buyers answer.
+        An offered chat is answered first: accepted (80 %), declined (12 %) or left to run
+        out, a few seconds after the offer."""
+        if rec["kind"] in ("route", "release") and rec["outcome"] == "offered":
+            roll = self.rng.random()
+            if roll < 0.92:
+                kind = "accept" if roll < 0.8 else "decline"
+                self.push(minute + self.rng.uniform(3, 20) / 60,
+                          {"type": kind, "agent": rec["agent"], "buyer": rec["buyer"]}, 60)
+            return
+        if rec["kind"] not in ("route", "release", "transfer", "continued", "accepted") \
+                or not rec["agent"] or rec["outcome"] == "offered":
             return
         agent, buyer = rec["agent"], rec["buyer"]
         read = minute + self.rng.uniform(1, 6)

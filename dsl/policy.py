@@ -314,7 +314,8 @@ def _pins(v: V | None, default_mode: str) -> tuple[Pin, ...]:
     return tuple(out)
 
 
-_SETTINGS = ("queue", "staging", "working_hours", "auto_replies", "timeouts", "offline_pool")
+_SETTINGS = ("queue", "staging", "working_hours", "auto_replies", "timeouts", "offers",
+             "offline_pool")
 
 
 def _setting_spans(d: dict[str, V]) -> dict[str, Span]:

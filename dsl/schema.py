@@ -268,6 +268,11 @@ POLICY = obj(
         F("reassign_unreplied", T("duration", nullable=True), default=None,
           doc="move a chat whose agent has not replied in time to another agent"),
     ), default={}),
+    F("offers", obj(
+        F("push_timeout", T("duration", min=1), required=True,
+          doc="how long an offered chat waits for its agent to accept it (issue 12)"),
+    ), default=None, doc="offer automatic assignments: the agent accepts or declines, "
+                         "and the chat goes on to the next candidate"),
     F("offline_pool", obj(
         F("windows", list_of(WINDOW), default=[], doc="T2 auto-distribution windows"),
         F("scope", enum(("wants_human_24h", "all_24h")), default="wants_human_24h"),

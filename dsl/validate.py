@@ -199,6 +199,10 @@ class Validator:
                       N_("durations are at most ten years"), text=quoted(s.text),
                       days=MAX_DURATION_SECONDS // 86400)
             return None
+        if t.min is not None and seconds < t.min:
+            self._bad(s, N_("{text} is shorter than {seconds}s"),
+                      N_("write at least {seconds}s"), text=quoted(s.text), seconds=t.min)
+            return None
         return V(seconds, s.span)
 
     def _time(self, node: YNode, t: T) -> V | None:

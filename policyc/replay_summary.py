@@ -43,7 +43,7 @@ class Tally:
             reason = str(r["reason"])
             self.outcomes[str(r["outcome"])] += 1
             self.reasons[reason] += 1
-            agent = r["agent"]
+            agent = r["agent"] if r["outcome"] == "assigned" else None  # not an offer
             if agent is not None:
                 counts = self.agents.get(agent)
                 if counts is None:

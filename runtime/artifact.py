@@ -201,12 +201,13 @@ SETTINGS = _record("the settings", *_keys(
     timeouts=_record("timeouts", *_keys(**{k: Nullable(SECONDS) for k in (
         "close_read_idle", "customer_no_response", "agent_no_response",
         "reassign_unreplied")})),
+    offers=Nullable(_record("offers", *_keys(push_timeout=Whole(1, 10 * 366 * 86400)))),
     offline_pool=Nullable(_record("the offline pool", *_keys(
         windows=Items(WINDOW), scope=Text(("wants_human_24h", "all_24h")),
         target=Text(("routing_rules", "groups", "agents")), groups=NAMES, agents=NAMES,
         min_online=Whole(0, 10**6), max_avg_pending=Nullable(Whole(0, 10**6)),
         per_agent=Whole(1, 10**6), hard_cap=Whole(1, 5000)))),
-))
+), optional=("offers",))  # artifacts compiled before offers have none
 ATTRIBUTE = _record("an agent attribute", *_keys(type=Text(("set", "one", "number")),
                                                 values=NAMES))
 CALENDAR = _record("a calendar", *_keys(

@@ -32,12 +32,13 @@ from typing import Any
 
 from . import records
 from .auto_replies import AutoReplies
-from .clock import parse_instant
+from .clock import format_instant, parse_instant
 from .conversation import Conversation
 from .counters import Counters
 from .decision import Decision
 from .facts import FactsLog
 from .horizon import Horizon
+from .offers import Offers
 from .offline_pool import OfflinePool, newest, note_message
 from .records import Event, Record
 from .router import Router
@@ -51,7 +52,8 @@ __all__ = ["Conversation", "Engine", "Entry", "Event", "Record"]
 
 # Events after which a `reassign_unreplied` that kept its chat is tried again: the
 # ones that change who can take chats.
-MOVERS = frozenset({"agent_status", "set_capacity", "membership", "close", "transfer", "pick"})
+MOVERS = frozenset({"agent_status", "set_capacity", "membership", "close", "transfer", "pick",
+                    "decline"})
 
 
 def pick_why(agent: AgentState) -> str | None:
@@ -97,6 +99,7 @@ class Engine:
         self.tally = Counters(router.tz)
         self.pool = OfflinePool(router, settings.get("offline_pool"))
         self.time = Timekeeper(self)  # runtime/timers.py
+        self.offers = Offers(self, settings.get("offers"))  # runtime/offers.py
         self.facts = FactsLog(router.tz)
         self.horizon = Horizon(router.tz, router.contact_memory)  # runtime/horizon.py
         if snapshot is not None:
@@ -180,6 +183,8 @@ class Engine:
                 self._pick(event, at, out)
             case "membership":
                 self._membership(event, out)
+            case "accept" | "decline":
+                self.offers.answer(event, at, out)
             case "tick":
                 pass  # time has reached `at`: the timers due by then fired before it
         if self.time.unmoved and event["type"] in MOVERS:
@@ -208,7 +213,11 @@ class Engine:
     def _message(self, event: Event, at: float, out: list[Record]) -> None:
         buyer: str = event["buyer"]
         conv = self.conversations.get(buyer)
-        if conv is not None:
+        offer = self.offers.held.get(buyer) if self.offers.held else None
+        if offer is not None:  # offered, not accepted yet: it stays so (G1: one record)
+            rec = records.made("continued", event["at"], buyer, event, "offered", offer.reason,
+                               offer.agent, offer.group, self.policy, offer.selection)
+        elif conv is not None:
             self._buyer_wrote(conv, at)
             assigned = conv.outcome == "assigned"
             rec = records.made("continued", event["at"], buyer, event, conv.outcome,
@@ -224,9 +233,8 @@ class Engine:
                                    level=self.trace_level)
             d.auto_replies = tuple(self.replies.for_message(self.shop, buyer, at, d.outcome,
                                                             entered_queue=True))
-            self._settle(d, event, at)
-            out.append(self.replies.stamp(records.from_decision("route", d, self.trace_level),
-                                          list(d.auto_replies)))
+            offered = self._settle(d, event, at)
+            out.append(self._routed("route", d, offered=offered))
             return
         out.append(self.replies.stamp(rec, self.replies.for_message(
             self.shop, buyer, at, rec["outcome"], entered_queue=False)))
@@ -246,10 +254,18 @@ class Engine:
         self.shop.touch(agent)
         self.time.arm(conv)
 
-    def _settle(self, d: Decision, message: Event, at: float,
-                since: float | None = None) -> None:
-        """Put a decided chat where its outcome says: a conversation or a waiting place.
-        `since`: when the chat started waiting, for one decided again (default: now)."""
+    def _settle(self, d: Decision, message: Event, at: float, since: float | None = None,
+                avoid: dict[str, str] | None = None, offer: bool = True) -> bool:
+        """Put a decided chat where its outcome says: an offer to its agent (with
+        `offers:`; `offer` False: opened at once), a conversation or a waiting place.
+        `since`: when the chat started waiting, for one decided again (default: now);
+        `avoid`: agents left out of it, which it keeps while it waits. True when the
+        chat was offered."""
+        if d.outcome == "assigned" and d.agent is not None and offer and self.offers.on:
+            self.router.apply(self.shop, d, offered=True)
+            self.offers.make(d.buyer, d.agent, d.group, d.reason, d.selection, message, at,
+                             since, avoid)
+            return True
         self.router.apply(self.shop, d)
         if d.outcome == "assigned" and d.agent is not None:
             self._open(d.buyer, d.agent, d.group, d.reason, at, message, "auto")
@@ -268,6 +284,8 @@ class Engine:
                             "outcome": d.outcome, "reason": d.reason, "agent": awaited}
             if d.outcome == "pooled":
                 note_message(entry, message)
+            if avoid:
+                entry["avoid"] = dict(avoid)
             if d.outcome == "queued" and self.wait.prioritised:
                 entry["priority"] = self.router.priority(message, at, self.shop)
                 entry["since"] = at if since is None else since
@@ -276,6 +294,16 @@ class Engine:
                 self.time.arm_relax(entry, d.path, at)
             if awaited is not None and d.reason == "recent_contact_waiting":
                 self.time.arm_grace(d.buyer, awaited, at)
+        return False
+
+    def _routed(self, kind: str, d: Decision, message: Event | None = None,
+                cause: Event | None = None, offered: bool = False) -> Record:
+        """The record of a decision `_settle` has put in place (`offered`: it made an
+        offer of it), with its auto replies."""
+        rec = records.from_decision(kind, d, self.trace_level, message, cause)
+        if offered:
+            self.offers.offered(d, rec)
+        return self.replies.stamp(rec, list(d.auto_replies))
 
     def _open(self, buyer: str, agent_id: str, group: str | None, reason: str,
               at: float, message: Event | None, cause: str) -> str | None:
@@ -296,12 +324,23 @@ class Engine:
                   at: float, out: list[Record], group: str | None = None,
                   selection: str | None = None) -> None:
         """Give a waiting chat to an agent directly (queue pull, staging release, pick,
-        pool run); its `release` record goes last on `out`."""
+        pool run); its `release` record goes last on `out`. With `offers:` one the engine
+        hands out by itself is offered; a `pick` opens at once (the agent's own act)."""
         self.wait.release(entry)
+        source = "offline_pool" if reason == "pool_distribution" else None
+        if self.offers.on and event["type"] != "pick":
+            offer = self.offers.make(entry["buyer"], agent.id, group, reason, selection,
+                                     entry["event"], at, entry.get("since"), entry.get("avoid"),
+                                     source)
+            rec = records.made("release", event["at"], entry["buyer"], entry["event"],
+                               "offered", reason, agent.id, offer.group, self.policy,
+                               selection, source=source, cause=event)
+            rec["offer_due"] = format_instant(offer.due, self.router.tz)
+            out.append(rec)
+            return
         self.shop.assign(agent, entry["buyer"], at)
         cause = "agent_initiated" if event["type"] == "pick" else "auto"
         group = self._open(entry["buyer"], agent.id, group, reason, at, entry["event"], cause)
-        source = "offline_pool" if reason == "pool_distribution" else None
         out.append(records.made("release", event["at"], entry["buyer"], entry["event"],
                                 "assigned", reason, agent.id, group, self.policy,
                                 selection, source=source, cause=event))
@@ -311,15 +350,15 @@ class Engine:
         """Decide a waiting chat again now; record only when its outcome changed."""
         message = dict(entry["event"], at=event["at"])
         since = entry.get("since", at)
+        avoid = entry.get("avoid")
         d = self.router.decide(self.shop, message, trace=self.trace, waited=at - since, at=at,
-                               level=self.trace_level)
+                               level=self.trace_level, avoid=avoid)
         if d.outcome == entry["outcome"] and d.reason == entry["reason"]:
             return
         self.wait.release(entry)
         d.auto_replies = tuple(self.replies.for_release(d.outcome))
-        self._settle(d, entry["event"], at, since)
-        out.append(self.replies.stamp(records.from_decision(
-            "release", d, self.trace_level, entry["event"], event), list(d.auto_replies)))
+        offered = self._settle(d, entry["event"], at, since, avoid)
+        out.append(self._routed("release", d, entry["event"], event, offered))
 
     def _offer(self, agent: AgentState, event: Event, at: float, out: list[Record],
                queue_limit: int | None, staging: bool) -> None:
@@ -330,7 +369,7 @@ class Engine:
             self._retry(entry, event, at, out)  # the binding decides who may take it
         taken = 0
         while agent.eligible and (queue_limit is None or taken < queue_limit):
-            pulled = self.wait.next("queue", automatic=True)
+            pulled = self.wait.next("queue", automatic=True, agent=agent.id)
             if pulled is None:
                 break
             self._hand_out(pulled, agent, "queue_pull", event, at, out)
@@ -343,7 +382,7 @@ class Engine:
         """S7: hand staged chats to an agent, oldest first, while its unread stays under cap."""
         given = 0
         while agent.eligible and given < share and agent.unread < self.staging.cap:
-            entry = self.wait.next("staging")
+            entry = self.wait.next("staging", agent=agent.id)
             if entry is None:
                 break
             self._hand_out(entry, agent, "staging_release", event, at, out)
@@ -358,6 +397,8 @@ class Engine:
         was = agent.status
         self.shop.set_status(agent, event["status"], at)  # S9: chats stay with busy/hidden
         self.tally.status(agent.id, agent.status, at)
+        if event["status"] == "offline" and self.offers.held:  # its offers end at once
+            self.offers.withdraw(agent.id, event, at, out)
         if event["status"] == "online" and was != "online":
             limit = self._spare(agent)
             if self.take_on_online is not None:
@@ -402,8 +443,11 @@ class Engine:
         """The conversation the event's agent has with its buyer; else record it ignored."""
         conv = self.conversations.get(event["buyer"])
         if conv is None or conv.agent != event["agent"]:
+            offer = self.offers.held.get(event["buyer"])
+            note = "" if offer is None else \
+                f" (the chat is offered to {offer.agent}, not accepted yet)"
             out.append(records.ignored(event, f"{event['agent']} has no open conversation "
-                                              f"with {event['buyer']}", self.policy))
+                                              f"with {event['buyer']}{note}", self.policy))
             return None
         return conv
 

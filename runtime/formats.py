@@ -21,7 +21,16 @@ from .shape import (
     Text,
     Whole,
 )
-from .vocabulary import AVOID_WHYS, OUTCOMES, REASONS, ROLES, SELECTIONS, SOURCES, STATUSES
+from .vocabulary import (
+    AVOID_WHYS,
+    OFFER_ENDINGS,
+    OUTCOMES,
+    REASONS,
+    ROLES,
+    SELECTIONS,
+    SOURCES,
+    STATUSES,
+)
 
 # Roster ranges shared by policies (dsl/schema.py), snapshots and events.
 RANGES: dict[str, tuple[int, int]] = {
@@ -76,6 +85,10 @@ EVENT = Tagged("type", "event type", {
     "membership": _event("membership", AGENT_KEY, Key("group", NAME, required=True),
                          Key("member", Flag(says=("joins", "leaves")), required=True,
                              doc="true: joins the group (S12); false: leaves it")),
+    "accept": _event("accept", AGENT_KEY, BUYER_KEY,
+                     doc="the agent takes the chat offered to it (`offers:`): it opens"),
+    "decline": _event("decline", AGENT_KEY, BUYER_KEY,
+                      doc="the agent turns the offered chat down: it goes to someone else"),
     "tick": _event("tick", doc="time passes: timeouts and pool runs fire"),
 }, doc="one event (CONTRACT.md); a log is JSON Lines of these, in time order")
 
@@ -166,13 +179,17 @@ FACTS_KEY = Key("facts", Items(Record("an agent-facts row", (
 _ROUTED = (BUYER_KEY, *DECISION_KEYS, FACTS_KEY,
            Key("cause", EVENT, doc="the event that handed the chat out"),
            Key("auto_reply_texts", ANY), Key("note", ANY), Key("routed_by", ANY),
-           Key("pool_run", ANY), Key("why", ANY))
+           Key("pool_run", ANY), Key("why", ANY),
+           Key("offer_due", Instant(), doc="an `offered` chat: when its push timeout runs out"))
 _OTHER = (Key("at", Instant(), required=True),
           Key("event", EVENT, required=True), Key("policy", POLICY_HASH, required=True),
           FACTS_KEY)
 RECORD = Tagged("kind", "record kind", {
     **{kind: Record(f"a `{kind}` record", _ROUTED)
-       for kind in ("route", "continued", "release", "transfer")},
+       for kind in ("route", "continued", "release", "transfer", "accepted")},
+    "declined": Record("a `declined` record", (
+        *_OTHER, BUYER_KEY, AGENT_KEY, Key("why", Text(OFFER_ENDINGS), required=True),
+        Key("offered_at", Instant(), required=True))),
     "closed": Record("a `closed` record", (*_OTHER, BUYER_KEY, AGENT_KEY,
                                            Key("why", Text(), required=True))),
     "ignored": Record("an `ignored` record", (*_OTHER, Key("why", Text(), required=True))),

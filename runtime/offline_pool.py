@@ -168,20 +168,22 @@ class OfflinePool:
         return [a for a in agents if a.chat_permission and a.static_why is None]
 
     # -- who --------------------------------------------------------------------------
-    def choose(self, shop: ShopState, entry: Entry, at: str, trace: bool = False
-               ) -> Choice | str:
-        """Where a pooled chat goes now, or why it stays (`trace`: the route's, kept)."""
+    def choose(self, shop: ShopState, entry: Entry, at: str, trace: bool = False,
+               avoid: dict[str, str] | None = None) -> Choice | str:
+        """Where a pooled chat goes now, or why it stays (`trace`: the route's, kept);
+        `avoid`: agents that declined it or let an offer of it run out."""
         cfg = self.settings
         assert cfg is not None
         if cfg["target"] != "routing_rules":
-            agent, selection = best_of((a for a in self._target(shop) if a.eligible),
+            agent, selection = best_of((a for a in self._target(shop)
+                                        if a.eligible and a.id not in (avoid or ())),
                                        self.router.strategy, self.router.busy_threshold)
             return NO_TARGET_AGENT if agent is None else Choice(agent, None, selection, None)
         message = dict(entry["event"], at=at, wants_human=True)  # a run hands over to people
         sticky = self._hidden_contact(shop, message)
-        if sticky is not None:
+        if sticky is not None and sticky.id not in (avoid or ()):
             return Choice(sticky, None, "only_candidate", "recent_contact")
-        d = self.router.decide(shop, message, trace=trace)
+        d = self.router.decide(shop, message, trace=trace, avoid=avoid)
         if d.outcome != "assigned" or d.agent is None:
             return f"routing rules: {d.outcome} ({d.reason})"
         return Choice(shop.agents[d.agent], d.group, d.selection, d.reason, d)

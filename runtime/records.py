@@ -5,13 +5,19 @@ A record is the decision object of CONTRACT.md plus `kind` (what made it) and
 the event that handed it out as `cause`. Kinds:
 
 - `route`: a new buyer message decided by the policy's route;
-- `continued`: a message that joins the buyer's open conversation or waiting
-  chat (no new decision; outcome, agent and reason are the chat's current ones);
+- `continued`: a message that joins the buyer's open conversation, waiting chat or
+  standing offer (no new decision; outcome, agent and reason are the chat's current
+  ones);
 - `release`: a waiting chat handed out later (`queue_pull` Y9,
   `staging_release` S7, `pool_distribution` by hand or by a pool run, or decided again by the
   route when its agent came back (Y8, S8), the S8 grace ran out, or an
   unanswered conversation moved on (`why`: `reassign_unreplied`);
 - `transfer`: a conversation forwarded by an agent (S10, Y12);
+- `accepted`: an offered chat its agent accepted (runtime/offers.py): outcome
+  `assigned` with the offer's reason and selection, `cause` the `accept` event;
+- `declined`: an offer that ended unaccepted (`why`: `declined`, `push_timeout`,
+  `agent_offline`; `offered_at`); no outcome. The chat's new decision follows it as
+  a `release` record;
 - `closed`: a conversation a timeout closed (`why`: S11 `close_read_idle`, Y11
   `customer_no_response` / `agent_no_response`), at the timeout's instant; no outcome;
 - `ignored`: an event that changed nothing (`why` says what was missing); no outcome;
@@ -36,9 +42,10 @@ from .decision import Decision
 Record = dict[str, Any]
 Event = dict[str, Any]
 
-KINDS = ("route", "continued", "release", "transfer", "closed", "ignored", "membership",
-         "pool_run")
-DECIDED = ("route", "release", "transfer")  # kinds that are a new routing outcome
+KINDS = ("route", "continued", "release", "transfer", "accepted", "declined", "closed",
+         "ignored", "membership", "pool_run")
+# kinds that are a new routing outcome
+DECIDED = ("route", "release", "transfer", "accepted")
 
 
 def from_decision(kind: str, d: Decision, level: str, message: Event | None = None,

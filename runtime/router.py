@@ -199,9 +199,10 @@ class Router:
         """Build an indexed shop state from a (validated) CONTRACT.md snapshot."""
         return build_state(self, snapshot)
 
-    def apply(self, state: ShopState, decision: Decision) -> None:
-        """Make the state change a decision implies (an assignment adds a chat)."""
-        if decision.outcome == "assigned" and decision.agent is not None:
+    def apply(self, state: ShopState, decision: Decision, offered: bool = False) -> None:
+        """Make the state change a decision implies (an assignment adds a chat; `offered`:
+        the engine offers it instead, runtime/offers.py, and holds the place itself)."""
+        if decision.outcome == "assigned" and decision.agent is not None and not offered:
             state.assign(state.agents[decision.agent], decision.buyer, decision.at_epoch)
         if "welcome" in decision.auto_replies:
             state.welcomed[decision.buyer] = local_minute_and_day(decision.at_epoch, self.tz)[2]

@@ -393,14 +393,34 @@ class ShopState:
         agent.capacity = capacity
         self.touch(agent, facts=True)
 
-    def assign(self, agent: AgentState, buyer: str, at: float) -> None:
-        """The state change an assignment makes: one more unread, pending and open chat."""
+    def assign(self, agent: AgentState, buyer: str, at: float, reserved: bool = False) -> None:
+        """The state change an assignment makes: one more unread, pending and open chat
+        (`reserved`: an accepted offer, whose chat `reserve` counted already)."""
+        if not reserved:
+            agent.unread += 1
+            agent.pending += 1
+            agent.open += 1
+            agent.assigned += 1
+        self.contacts[buyer] = (agent.id, at)
+        self.contact_times.append((at, buyer))
+        self.touch(agent, facts=True)
+
+    def reserve(self, agent: AgentState) -> None:
+        """An offer holds a place (runtime/offers.py): the agent's counts take the chat as
+        an assignment would (so capacity and every strategy see it), the buyer's contact
+        waits for the accept."""
         agent.unread += 1
         agent.pending += 1
         agent.open += 1
         agent.assigned += 1
-        self.contacts[buyer] = (agent.id, at)
-        self.contact_times.append((at, buyer))
+        self.touch(agent, facts=True)
+
+    def unreserve(self, agent: AgentState) -> None:
+        """An offer ended unaccepted: its place is free again."""
+        agent.unread -= 1
+        agent.pending -= 1
+        agent.open -= 1
+        agent.assigned -= 1
         self.touch(agent, facts=True)
 
     def forget_contacts(self, before: float) -> None:

@@ -9,6 +9,7 @@ changes no record. The timers:
 
 - `conversation` (S11, Y11, `reassign_unreplied`): an open conversation's
   earliest timeout (`next_timeout`);
+- `offer` (issue 12, runtime/offers.py): a standing offer's push timeout;
 - `grace` (S8): the awaited agent's `offline_since` plus the recent-contact grace;
 - `relax` (issue 12): a chat queued for a binding's requirement is decided again
   when its stage ends (`require: [{agent: ..., for: 60s}]`);
@@ -47,7 +48,8 @@ from .waiting import Entry
 if TYPE_CHECKING:
     from .engine import Engine
 
-KINDS = ("conversation", "grace", "relax", "staging", "pool")  # the tie order at one instant
+# The tie order at one instant.
+KINDS = ("conversation", "offer", "grace", "relax", "staging", "pool")
 _RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 
 # The timeouts a conversation can reach, in the order that breaks a tie between them
@@ -194,6 +196,9 @@ class Timekeeper:
             out.append(records.closed(now, conv.buyer, conv.agent, found[1], self.e.policy))
             self.e._close(conv, now, at, out)
             self.retry_unmoved(at)
+        elif timer.kind == "offer":
+            if self.e.offers.expire(timer, self._tick(at), out):
+                self.retry_unmoved(at)  # its agent's place is free again
         elif timer.kind == "grace":
             entry = self.e.wait.of(timer.key)
             if entry is None or entry["reason"] != "recent_contact_waiting":
@@ -284,7 +289,8 @@ class Timekeeper:
         given: list[Record] = []
         failed: Counter[str] = Counter()
         for entry in plan.take:
-            choice = self.e.pool.choose(self.e.shop, entry, event["at"], self.e.trace)
+            choice = self.e.pool.choose(self.e.shop, entry, event["at"], self.e.trace,
+                                        entry.get("avoid"))
             if isinstance(choice, str):
                 failed[choice] += 1
                 continue
@@ -318,7 +324,7 @@ class Timekeeper:
             self.unmoved[conv.buyer] = conv
             return
         d.auto_replies = ()
-        self.e._settle(d, message, at)
+        self.e._settle(d, message, at, offer=False)  # it moves an open conversation
         rec = records.from_decision("release", d, self.e.trace_level, message, event)
         rec["why"] = "reassign_unreplied"
         out.append(rec)
@@ -328,7 +334,7 @@ class Timekeeper:
         that instant, oldest first (runtime/staging.py `Staging.dealer`)."""
         while self.e.shop.staging:
             agent = self.e.staging.dealer(self.e.shop)
-            entry = self.e.wait.next("staging")
+            entry = None if agent is None else self.e.wait.next("staging", agent=agent.id)
             if agent is None or entry is None:
                 return
             self.e._hand_out(entry, agent, "staging_release", event, at, out)

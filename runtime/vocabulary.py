@@ -9,6 +9,7 @@ from __future__ import annotations
 
 OUTCOMES = (
     "assigned",
+    "offered",
     "queued",
     "waiting",
     "staged",
@@ -146,6 +147,9 @@ DROP_WHYS = (
 # The drop whys of agents a decision was told to leave out (`Router.decide(avoid=...)`):
 # online with room, so `shop.online` still counts them, but not to be given this chat.
 AVOID_WHYS = ("declined", "offer_timed_out", "current_agent")
+
+# How an offer ended without an accept (a `declined` record's `why`, runtime/offers.py).
+OFFER_ENDINGS = ("declined", "push_timeout", "agent_offline")
 
 # Fields an expression may read: name -> type. Enum types name their table;
 # `intent` is an enum whose members the policy declares (`intents:`).

@@ -35,10 +35,12 @@ class Waiting:
             "queue": state.queue, "staging": state.staging,
             "waiting": [], "pool": state.pool}
         self.held: dict[str, tuple[str, Entry]] = {}
+        self.avoiding = 0  # chats that keep agents out (declined offers, runtime/offers.py)
         for place in ("queue", "staging", "pool"):
             for entry in self.lists[place]:
                 _fill_snapshot_entry(place, entry, state.at)
                 self.held[str(entry["buyer"])] = (place, entry)
+                self.avoiding += bool(entry.get("avoid"))  # a policy switch carries them
 
     def of(self, buyer: str) -> Entry | None:
         """The buyer's waiting chat, if it has one."""
@@ -55,24 +57,36 @@ class Waiting:
         place = PLACES[entry["outcome"]]
         self.lists[place].append(entry)
         self.held[entry["buyer"]] = (place, entry)
+        if entry.get("avoid"):
+            self.avoiding += 1
 
     def release(self, entry: Entry) -> None:
         """Take a chat out of its waiting place (handed out or decided again)."""
         place, _ = self.held.pop(entry["buyer"])
         self.lists[place].remove(entry)
+        if entry.get("avoid"):
+            self.avoiding -= 1
 
-    def next(self, place: str, automatic: bool = False) -> Entry | None:
+    def next(self, place: str, automatic: bool = False, agent: str | None = None
+             ) -> Entry | None:
         """The next chat to hand out: Y9 queue order (the highest `priority` first, then
         age), T3 pool newest first, staging oldest. `automatic`: a queue pull, which
-        leaves chats held for a binding's requirement to be decided again instead."""
+        leaves chats held for a binding's requirement to be decided again instead.
+        `agent`: the one it is for, passing over chats it declined (runtime/offers.py)."""
         items = self.lists[place]
         if not items:
             return None
         newest = place == "pool" or (place == "queue" and self.queue_order == "newest_first")
-        if place != "queue" or not self.prioritised:
+        ordered = place == "queue" and self.prioritised
+        skip = agent if self.avoiding else None
+        if not ordered and skip is None:
             return items[-1] if newest else items[0]
         best: Entry | None = None
         for entry in (reversed(items) if newest else items):
+            if skip is not None and skip in entry.get("avoid", ()):
+                continue
+            if not ordered:
+                return entry
             if automatic and entry["reason"] == "requirement_waiting":
                 continue
             if best is None or entry.get("priority", 0) > best.get("priority", 0):

@@ -12,6 +12,7 @@ from .catalog import N_
 
 OUTCOME_WORDS: dict[str, str] = {
     "assigned": N_("assigned to an agent"),
+    "offered": N_("offered to an agent, waiting for it to accept"),
     "queued": N_("waiting in the queue"),
     "waiting": N_("waiting for one agent"),
     "staged": N_("kept in the staging area"),

@@ -27,6 +27,14 @@ moving forward. After every event it checks:
 - calendars: `policies/cosmetics.yaml` (calendars with a night shift and
   holidays, priorities, skills, a split) runs from a Christmas Eve evening
   through the holiday, so its calendars open and close during a run;
+- offers (issue 12; the `offers` variant, the Taobao policy with offers, and
+  `policies/cosmetics.yaml`): every offer ends in exactly one `accepted` or
+  `declined` record (declined, push timeout, agent offline) before the chat is
+  offered again; an agent is never offered a chat it declined or let time out
+  until the chat opens; an offer goes to an eligible agent under its capacity
+  with the offer counted (G2), and each agent's open chats are its
+  conversations plus its standing offers; stray accepts and declines change
+  nothing but an `ignored` record;
 - G3: a fresh engine fed the same events makes byte-identical records.
 """
 
@@ -156,7 +164,12 @@ route:
   - stage
 """,
 }
-POLICIES = ("shopee", "youzan", "taobao", "cosmetics", *VARIANTS)
+# Issue 12 offers: the queue variant with offers, and Taobao's policy (offline pool runs)
+# with offers set in its artifact; cosmetics sets `offers:` itself.
+VARIANTS["offers"] = VARIANTS["queue_newest"].replace("id: machine-queue", "id: machine-offers") \
+    + "offers:\n  push_timeout: 30s\n"
+WITH_OFFERS = {"taobao_offers": "taobao"}
+POLICIES = ("shopee", "youzan", "taobao", "cosmetics", *VARIANTS, *WITH_OFFERS)
 # The shop-local start of each run: the cosmetics shop starts on Christmas Eve at 20:00, so
 # its day calendar (short day), night shift (21:00) and holiday (the 25th) all change.
 STARTS = {"cosmetics": datetime.fromisoformat("2026-12-24T20:00:00+08:00")}
@@ -165,10 +178,15 @@ SOURCES = ("product_page", "order_page", "live_story", "micro_mall", "mini_progr
            "wechat_oa", "bot_handoff")
 GAPS = (0, 0, 0.5, 3, 11, 40)  # minutes between events
 WAITING = {"queued", "staged", "waiting", "pooled"}
+ENDINGS = {"declined", "push_timeout", "agent_offline"}
 
 
 @cache
 def artifact(name: str) -> dict[str, Any]:
+    if name in WITH_OFFERS:
+        offered = copy.deepcopy(artifact(WITH_OFFERS[name]))
+        offered["settings"]["offers"] = {"push_timeout": 30}
+        return offered
     if name in VARIANTS:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{name}.yaml"
@@ -207,6 +225,8 @@ class EngineMachine(RuleBasedStateMachine):
         self.queue: list[str] = []  # the queue as the records tell it, in arrival order
         self.queued: dict[str, tuple[Event, str]] = {}  # buyer -> (message, reason) queued
         self.agent_of: dict[str, str] = {}  # buyer -> the agent its records gave it last
+        self.offered: dict[str, str] = {}  # buyer -> the agent of its standing offer (records)
+        self.declined_by: dict[str, set[str]] = {}  # buyer -> agents its offers ended with
 
     policies: tuple[str, ...] = POLICIES
     warm_from = 1  # the first agent (often the main account) starts offline
@@ -315,6 +335,25 @@ class EngineMachine(RuleBasedStateMachine):
     def tick(self, gap: float) -> None:
         self.feed({"type": "tick", "at": self.at(gap)})
 
+    @rule(gap=st.sampled_from([0, 0, 0.1, 0.3, 0.5, 1]), accept=st.booleans(),
+          real=st.sampled_from([True, True, True, False]), data=st.data())
+    def answer(self, gap: float, accept: bool, real: bool, data: st.DataObject) -> None:
+        """Issue 12: the offered agent accepts or declines (`real`), or a stray answer."""
+        held = self.engine.offers.held
+        if real and held:
+            buyer = data.draw(st.sampled_from(sorted(held)))
+            agent = held[buyer].agent
+        else:
+            buyer = data.draw(st.sampled_from(self.buyers))
+            agent = data.draw(st.sampled_from(self.agents))
+        self.feed({"type": "accept" if accept else "decline", "at": self.at(gap),
+                   "agent": agent, "buyer": buyer})
+
+    @rule(accept=st.booleans(), data=st.data())
+    def answer_at_once(self, accept: bool, data: st.DataObject) -> None:
+        """The offered agent answers at once (most do, before the push timeout)."""
+        self.answer(0, accept, True, data)
+
     # -- one event, checked ----------------------------------------------------------------
     def feed(self, event: Event) -> None:
         if self.engine.state is not None:  # the timers due by then, each on its own state
@@ -345,13 +384,23 @@ class EngineMachine(RuleBasedStateMachine):
         if kind == "closed" and buyer is not None:
             self.place[buyer] = "done"
             return
+        if kind in ("accepted", "declined"):
+            self.offer_ended(r)
+            return
+        if kind == "continued" and r["outcome"] == "offered":  # the offer stands
+            assert self.offered.get(buyer) == r["agent"], (r, self.offered)
         if kind == "continued" or buyer is None or r.get("outcome") is None:
             return  # ignored, pool_run: nobody moved
         if r["reason"] == "queue_pull":
-            self.pulled(buyer, event, by_hand)
+            self.pulled(buyer, event, by_hand, r["agent"])
         elif buyer in self.queue:  # decided again (or picked by name) out of the queue
             self.queue.remove(buyer)
         outcome = r["outcome"]
+        if outcome == "offered":
+            self.offer_made(r)
+            return
+        if outcome != "offered" and outcome not in WAITING:
+            self.declined_by.pop(buyer, None)  # opened or ended: its exclusions go
         if outcome == "assigned":
             if r.get("why") == "reassign_unreplied":  # to someone else, never back
                 hypothesis.event("reassign_unreplied moved a chat")
@@ -373,19 +422,53 @@ class EngineMachine(RuleBasedStateMachine):
         else:  # assistant, excluded: a recorded end
             self.place[buyer] = "done"
 
-    def pulled(self, buyer: str, event: Event, by_hand: bool) -> None:
-        """Y9: a queue pull takes the oldest (or newest) queued chat, unless picked by name."""
+    def pulled(self, buyer: str, event: Event, by_hand: bool, agent: str) -> None:
+        """Y9: a queue pull takes the oldest (or newest) queued chat, unless picked by name;
+        an automatic one passes over chats its agent declined (offers)."""
         if not (by_hand and "buyer" in event):
             hypothesis.event(f"queue pull among {min(len(self.queue), 3)}+")
             held = {b for b in self.queue if self.queued[b][1] == "requirement_waiting"}
             assert buyer not in held or by_hand, (buyer, self.queued[buyer])
-            order = [b for b in self.queue if b not in held or by_hand]
+            order = [b for b in self.queue if (b not in held or by_hand)
+                     and (by_hand or agent not in self.declined_by.get(b, ()))]
             if self.order == "newest_first":
                 order.reverse()
             expected = max(order, key=lambda b: (self.priority(self.queued[b][0]),
                                                  -order.index(b)))
             assert buyer == expected, (self.order, self.queue, buyer)
         self.queue.remove(buyer)
+
+    def offer_made(self, r: Record) -> None:
+        """Offers: one standing offer per chat, never to an agent that declined it or let it
+        time out, and to an eligible agent under its capacity with the offer counted (G2)."""
+        buyer, agent = r["buyer"], r["agent"]
+        assert buyer not in self.offered, (r, self.offered)
+        assert agent not in self.declined_by.get(buyer, ()), (r, self.declined_by)
+        hypothesis.event(f"offered after {min(len(self.declined_by.get(buyer, ())), 2)}+ "
+                         "declines")
+        self.offered[buyer] = agent
+        self.place[buyer] = "offered"
+        self.eligible(r)
+        self.meets_requirement(r)
+        if r["reason"] == "main_account_fallback":
+            self.last_resort(r)
+
+    def offer_ended(self, r: Record) -> None:
+        """Offers: an offer ends once, accepted (the chat opens) or declined, timed out or
+        withdrawn (its agent is kept out of the chat until it opens)."""
+        buyer, agent = r["buyer"], r["agent"]
+        assert self.offered.pop(buyer, None) == agent, (r, self.offered)
+        if r["kind"] == "accepted":
+            hypothesis.event("offer accepted")
+            assert r["outcome"] == "assigned", r
+            self.declined_by.pop(buyer, None)
+            self.agent_of[buyer] = agent
+            self.place[buyer] = "with_agent"
+        else:
+            hypothesis.event(f"offer ended: {r['why']}")
+            assert r["why"] in ENDINGS, r
+            self.declined_by.setdefault(buyer, set()).add(agent)
+            self.place[buyer] = "deciding"  # its new decision is the next record
 
     def priority(self, message: Event) -> int:
         """A queued chat's priority as the policy's `queue.priority` rules give it."""
@@ -462,6 +545,21 @@ class EngineMachine(RuleBasedStateMachine):
         assert [e["buyer"] for e in waiting.get("queue", [])] == self.queue
 
     @invariant()
+    def offers_hold_their_places(self) -> None:
+        """Offers: the standing offers are the ones the records left standing, and each
+        agent's open chats (what capacity counts) are its conversations and its offers."""
+        if not self.events:
+            return
+        held = self.engine.offers.held
+        assert {b: o.agent for b, o in held.items()} == self.offered
+        assert set(held) == {b for b, p in self.place.items() if p == "offered"}
+        for agent in self.engine.shop.agents.values():
+            convs = [c for c in self.engine.conversations.values() if c.agent == agent.id]
+            offers = sum(o.agent == agent.id for o in held.values())
+            assert agent.open == len(convs) + offers, (agent.id, agent.open, len(convs), offers)
+            assert agent.unread == sum(c.unread for c in convs) + offers, agent.id
+
+    @invariant()
     def pools_agree_with_groups(self) -> None:
         """S12, S2: group pools list, count and pick exactly the agents in the group."""
         if self.events:
@@ -526,3 +624,18 @@ FallbackMachine.TestCase.settings = settings(
     max_examples=25, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TestFallbackMachine = FallbackMachine.TestCase
+
+
+class OffersMachine(EngineMachine):
+    """The same checks on the shops with offers alone (issue 12): accepts, declines,
+    push timeouts and agents going offline with offers standing, with queue pulls,
+    staging releases and pool runs offering too. Among every policy a run reaches a
+    chat declined twice too rarely to catch a slip."""
+
+    policies = ("offers", "taobao_offers", "cosmetics")
+
+
+OffersMachine.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=40, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+TestOffersMachine = OffersMachine.TestCase

@@ -76,7 +76,7 @@ def waits(records: Iterable[Mapping[str, Any]]) -> list[float]:
     """
     out: list[float] = []
     for rec in records:
-        if rec["kind"] not in ("route", "release") or rec["outcome"] != "assigned":
+        if rec["kind"] not in ("route", "release", "accepted") or rec["outcome"] != "assigned":
             continue
         if rec.get("why") == "reassign_unreplied":
             continue

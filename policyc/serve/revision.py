@@ -6,7 +6,8 @@ hands it what the shop is living through: each agent's live facts, the recent
 contacts, the waiting chats and the open conversations. What the new policy no
 longer knows cannot be carried: an agent gone from the roster takes its open
 conversations and its contacts with it, and a chat waiting for that agent
-(Y8, S8) joins the queue. The counters (S13, Y14) and the offline pool's run
+(Y8, S8) or offered to that agent (runtime/offers.py) joins the queue; other
+standing offers stand, with their push timeouts. The counters (S13, Y14) and the offline pool's run
 schedule (T2) start again at the switch. The carry-over reads the state only
 and is deterministic, so replaying a log with a switch in it rebuilds the
 same shop.
@@ -40,6 +41,11 @@ def snapshot_of(engine: Engine, router: Router) -> dict[str, Any]:
                 for buyer, (agent, at) in shop.contacts.items() if agent in router.agent_ids]
     waiting = engine.waiting()
     queue = [copy.deepcopy(e) for e in waiting.get("queue", [])]
+    for offer in engine.offers.held.values():  # offered to an agent the new roster lacks
+        if offer.agent not in router.agent_ids:
+            queue.append({"buyer": offer.buyer, "at": format_instant(offer.at, tz),
+                          "event": copy.deepcopy(offer.message), "outcome": "queued",
+                          "reason": "queued_all_busy", "agent": None})
     queue += [dict(copy.deepcopy(e), outcome="queued", reason="queued_all_busy", agent=None)
               for e in waiting.get("waiting", []) if e.get("agent") not in router.agent_ids]
     return {"at": format_instant(shop.at, tz), "agents": agents, "contacts": contacts,
@@ -59,5 +65,8 @@ def carry_over(engine: Engine, router: Router, trace: str | None) -> Engine:
     for entry in engine.waiting().get("waiting", []):
         if entry.get("agent") in router.agent_ids:
             fresh.wait.hold(copy.deepcopy(entry))
+    for offer in engine.offers.held.values():  # standing offers stand (their agents' counts
+        if offer.agent in router.agent_ids:    # came with the snapshot), timers set again
+            fresh.offers.adopt(copy.deepcopy(offer))
     fresh.shop.welcomed = dict(engine.shop.welcomed)
     return fresh
