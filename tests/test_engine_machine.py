@@ -388,7 +388,7 @@ class EngineMachine(RuleBasedStateMachine):
             self.offer_ended(r)
             return
         if kind == "continued" and r["outcome"] == "offered":  # the offer stands
-            assert self.offered.get(buyer) == r["agent"], (r, self.offered)
+            assert self.offered.get(str(buyer)) == r["agent"], (r, self.offered)
         if kind == "continued" or buyer is None or r.get("outcome") is None:
             return  # ignored, pool_run: nobody moved
         if r["reason"] == "queue_pull":

@@ -52,7 +52,7 @@ def engine(tmp_path: Path, text: str = POLICY, **timeouts: int) -> Engine:
     path.write_text(text, encoding="utf-8")
     result = compile_file(path)
     assert result.artifact is not None, result.diagnostics
-    artifact = copy.deepcopy(result.artifact)
+    artifact: dict[str, Any] = copy.deepcopy(result.artifact)
     artifact["settings"]["timeouts"].update(timeouts)
     return Engine(Router(artifact), trace="full")
 
@@ -209,8 +209,8 @@ def test_without_offers_nothing_changes() -> None:
     """An artifact compiled before `offers:` (no such setting) routes as it always did."""
     result = compile_file(ROOT / "policies" / "shopee.yaml")
     assert result.artifact is not None
-    assert result.artifact["settings"]["offers"] is None
-    artifact = copy.deepcopy(result.artifact)
+    artifact: dict[str, Any] = copy.deepcopy(result.artifact)
+    assert artifact["settings"]["offers"] is None
     del artifact["settings"]["offers"]
     e = Engine(Router(artifact))
     recs = feed(e, {"type": "agent_status", "at": t(0), "agent": "chrissy",
