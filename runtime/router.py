@@ -297,13 +297,16 @@ class Router:
         replies = self._replies(state, outcome, buyer, at) if self.replies_on else ()
         trace_steps: tuple[TraceStep, ...] | None = None
         if tr:
-            tr.add(node, node, _deciding_span(tr, reason, self.node_spans.get(node, "")), "outcome",
+            span = _deciding_span(tr, reason, self.node_spans.get(node, ""))
+            if reason == "target_waiting":
+                span = self._awaited_target(path, facts.waited) or span
+            tr.add(node, node, span, "outcome",
                    outcome, reason=reason, agent=agent.id if agent else None, group=group,
                    selection=selection, **_waiting_for(tr, outcome))
             trace_steps = tuple(tr.steps) + self._skipped[index]
         elif trace:  # summary: the outcome step alone, as the full trace would have it
             trace_steps = (self._outcome_step(result, path, plan[index - 1][0] if index else None,
-                                              state, buyer),)
+                                              state, buyer, facts.waited),)
         agent_id = None
         if agent is not None:
             agent_id = agent.id
@@ -314,7 +317,7 @@ class Router:
                         tuple(path), trace_steps)
 
     def _outcome_step(self, result: Outcome, path: list[str], decider: RouteStep | None,
-                      state: ShopState, buyer: str) -> TraceStep:
+                      state: ShopState, buyer: str, waited: float = 0.0) -> TraceStep:
         """The outcome step of a trace without building the steps before it: what the
         full trace's `_deciding_span` and `_waiting_for` read off those steps, read off
         the path and the step that decided (tests/test_runtime_properties.py)."""
@@ -325,6 +328,8 @@ class Router:
                          if p in self.binding_spans), span)
         elif reason in _PICKED and decider is not None:
             span = decider.span
+        elif reason == "target_waiting":
+            span = self._awaited_target(path, waited) or span
         detail: dict[str, object] = {"reason": reason, "agent": agent.id if agent else None,
                                      "group": group, "selection": selection}
         if reason == "pinned_agent_waiting":
@@ -332,6 +337,16 @@ class Router:
         elif reason == "recent_contact_waiting":
             detail["waiting_for"] = state.contacts[buyer][0]
         return TraceStep(node, node, span, "outcome", outcome, detail)
+
+    def _awaited_target(self, path: list[str], waited: float) -> str | None:
+        """Where the timed target a held chat waits for is written: the next to open of
+        the binding that held it (the last binding on its path)."""
+        row = next((self.binding_rows[p] for p in reversed(path) if p in self.binding_rows),
+                   None)
+        if row is None or not row.waits:
+            return None
+        opened = row.open_targets(waited)
+        return row.wait_spans[opened] if opened < len(row.wait_spans) else None
 
     def _replies(self, state: ShopState, outcome: str, buyer: str, at: float) -> tuple[str, ...]:
         """Y10: welcome once per buyer per local day; queued notice; after-hours reply."""

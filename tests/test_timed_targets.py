@@ -227,6 +227,22 @@ def test_the_router_reads_the_wait_it_is_given(tmp_path: Path) -> None:
     assert (late.outcome, late.agent, late.group) == ("assigned", "bob", "advisors")
 
 
+def test_a_held_chat_points_at_the_target_it_waits_for(tmp_path: Path) -> None:
+    """The outcome step's span is the entry of the next target to open: the advisors'
+    (line 16) at first, the night team's (line 17) once the advisors are open; a summary
+    trace says the same as a full one."""
+    policy = write(tmp_path)
+    router = load(policy)
+    shop = router.state({"at": SENT, "agents": [{"id": "ann", "status": "online", "open": 1}]})
+    for waited, line in ((0.0, 16), (130.0, 17)):
+        spans = set()
+        for level in ("full", "summary"):
+            d = router.decide(shop, vip(), trace=True, waited=waited, level=level)
+            assert d.reason == "target_waiting" and d.trace is not None
+            spans.update(step.span for step in d.trace if step.kind == "outcome")
+        assert spans == {f"{policy}:{line}:9"}, (waited, spans)
+
+
 # -- explain, simulate, graph, fmt, the artifact ---------------------------------------------
 
 def _files(tmp_path: Path) -> tuple[Path, Path, Path]:
