@@ -137,6 +137,8 @@ GROUP = obj(
     F("select", enum(STRATEGIES), default=None, doc="agent selection inside the group"),
     F("overflow", list_of(IDENT), default=[],
       doc="groups to try, in order, when nobody here can take the chat"),
+    F("fallback", BOOL, default=True,
+      doc="false: this team's members are not among an `other_online` step's agents"),
 )
 
 BINDING = obj(
@@ -276,7 +278,7 @@ POLICY = obj(
         F("customer_no_response", T("duration", nullable=True), default=None, doc="Y11"),
         F("agent_no_response", T("duration", nullable=True), default=None, doc="Y11"),
         F("reassign_unreplied", T("duration", nullable=True), default=None,
-          doc="escalate a chat whose agent has not replied in time"),
+          doc="move a chat whose agent has not replied in time to another agent"),
     ), default={}),
     F("offline_pool", obj(
         F("windows", list_of(WINDOW), default=[], doc="T2 auto-distribution windows"),

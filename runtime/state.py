@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from operator import attrgetter
+
+from .vocabulary import AVOID_WHYS
 
 Primary = object
 Entry = tuple[Primary, int, int]  # (primary key, rank, version)
@@ -74,6 +76,10 @@ class AgentState:
     @property
     def eligible(self) -> bool:
         return self.why is None and self.static_why is None
+
+    def kept_out(self, teams: frozenset[str]) -> bool:
+        """Whether the agent is in a team kept out of the general fallback."""
+        return bool(teams) and any(g in teams for g in self.groups)
 
     def restack(self) -> None:
         """After the agent joined or left a pool: the heaps a change of it is pushed on."""
@@ -177,6 +183,15 @@ class Pool:
             if len(heap) > self.limit:
                 self.rebuild_heap(heap, key)
 
+    def online(self) -> int:
+        """Members who are online, with room or at capacity; one set aside for a decision
+        (`ShopState.set_aside`) is online with room all the same."""
+        counts = self.counts
+        online = counts[None] + counts["at_capacity"]
+        for why in AVOID_WHYS:
+            online += counts[why]
+        return online
+
     def best(self, strategy: str) -> tuple[AgentState | None, bool]:
         """The agent this strategy picks, and whether the runner-up tied on the key."""
         heap = self.heaps[strategy]
@@ -270,6 +285,11 @@ class ShopState:
         # Pools of a group's members who meet a requirement (runtime/snapshot.py): a group
         # id -> (pool, whether an agent belongs), so S12 joins and leaves keep them whole.
         self.filtered: dict[str, list[tuple[Pool, Callable[[AgentState], bool]]]] = {}
+        # Teams kept out of the general fallback (`fallback: false`) and the `other_online`
+        # pools that leave their members out: S12 joins and leaves move agents in and out
+        # of them (the main account's groups never move: the engine refuses).
+        self.kept_out: frozenset[str] = frozenset()
+        self.fallback_pools: list[Pool] = []
 
     def touch(self, agent: AgentState, facts: bool = False) -> None:
         """Re-index an agent after any of its live facts changed (`facts`: one a record
@@ -302,6 +322,29 @@ class ShopState:
                 if len(heap) > pool.limit:
                     pool.rebuild_heap(heap, key)
 
+    def set_aside(self, avoid: Mapping[str, str]) -> list[AgentState]:
+        """For one decision: the agents of `avoid` that could take a chat now cannot, with
+        the why given (`declined`, `current_agent`, ...), so every pick passes them over
+        and its trace lists them dropped with that why. Agents that cannot take a chat
+        anyway keep their own why. The ones set aside, for `restore`."""
+        aside: list[AgentState] = []
+        for agent_id, why in avoid.items():
+            agent = self.agents.get(agent_id)
+            if agent is None or agent.why is not None:
+                continue
+            agent.why = why
+            for pool in agent.pools:
+                pool.counts[None] -= 1
+                pool.counts[why] += 1
+            aside.append(agent)
+        return aside
+
+    def restore(self, aside: list[AgentState]) -> None:
+        """Undo `set_aside`: the agents take chats again (fresh heap entries, since the
+        picks dropped their old ones)."""
+        for agent in aside:
+            self.touch(agent)
+
     def group(self, gid: str) -> list[AgentState]:
         """The members of a group as they are now (S12), those the policy lets take chats."""
         return self.pools[f"group:{gid}"].members
@@ -312,21 +355,29 @@ class ShopState:
         left = [g for g in agent.groups if g != gid] if only_one else []
         for g in left:
             self.leave(agent, g)
+        was_out = agent.kept_out(self.kept_out)
         agent.groups.append(gid)
         self.pools[f"group:{gid}"].add(agent)
         for pool, meets in self.filtered.get(gid, ()):
             if meets(agent):
                 pool.add(agent)
+        if not was_out and gid in self.kept_out:
+            for pool in self.fallback_pools:
+                pool.remove(agent)
         self.touched.add(agent.id)
         return left
 
     def leave(self, agent: AgentState, gid: str) -> None:
         """S12: take an agent out of a group; its open conversations stay with it (S11)."""
+        was_out = agent.kept_out(self.kept_out)
         agent.groups.remove(gid)
         self.pools[f"group:{gid}"].remove(agent)
         for pool, _meets in self.filtered.get(gid, ()):
             if agent in pool.members or agent in pool.static_dropped:
                 pool.remove(agent)
+        if was_out and not agent.kept_out(self.kept_out):
+            for pool in self.fallback_pools:
+                pool.add(agent)
         self.touched.add(agent.id)
 
     def set_status(self, agent: AgentState, status: str, at: float) -> None:

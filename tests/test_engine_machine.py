@@ -15,10 +15,13 @@ moving forward. After every event it checks:
 - Y9, Y2: a `pick` hands a chat only to an agent that is not offline, has chat
   permission and was under its capacity (busy and hidden agents included);
 - S12, S2: after `membership` events the group pools agree with the agents'
-  groups (tests/pools.py);
+  groups (tests/pools.py); the fallback (`other_online`) never picks a member of a
+  team kept out of it (`fallback: false`, the balanced variant's care team), as
+  agents join and leave it;
 - Y9: chats leave the queue in the policy's order (the highest `queue.priority`
   first, then oldest or newest first); chats held for a binding's requirement
   are never pulled, only decided again;
+- `reassign_unreplied` moves a chat to another agent, never back to its own;
 - requirements (issue 12): an assignment through a binding with `require:` goes
   to an agent meeting the stage the chat's wait had reached (G2 for skills);
 - timed targets (issue 12, escalation over time): an assignment through a binding
@@ -115,7 +118,7 @@ roster:
   - {id: gus, created_at: "2021-03-01T09:00:00+08:00"}
 groups:
   sales: {members: [eve, fay], sources: [product_page, live_story], select: balanced}
-  care: {members: [gus], sources: [order_page]}
+  care: {members: [gus], sources: [order_page], fallback: false}
 selection:
   strategy: fewest_unread
 route:
@@ -260,6 +263,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.queue: list[str] = []  # the queue as the records tell it, in arrival order
         self.queued: dict[str, tuple[Event, str]] = {}  # buyer -> (message, reason) queued
         self.since: dict[str, float] = {}  # buyer -> when its chat started waiting queued
+        self.agent_of: dict[str, str] = {}  # buyer -> the agent its records gave it last
 
     policies: tuple[str, ...] = POLICIES
     tags: tuple[tuple[str, ...], ...] = TAGS  # the buyer tags a message may carry
@@ -408,6 +412,10 @@ class EngineMachine(RuleBasedStateMachine):
             self.queue.remove(buyer)
         outcome = r["outcome"]
         if outcome == "assigned":
+            if r.get("why") == "reassign_unreplied":  # to someone else, never back
+                hypothesis.event("reassign_unreplied moved a chat")
+                assert r["agent"] != self.agent_of.get(buyer), r
+            self.agent_of[buyer] = r["agent"]
             self.place[buyer] = "with_agent"
             if not by_hand:
                 self.eligible(r)
@@ -495,6 +503,10 @@ class EngineMachine(RuleBasedStateMachine):
             assert agent.capacity is None or agent.open <= agent.capacity, r
         if r["reason"] == "source_group" and r["group"] is not None:
             assert r["group"] in agent.groups, r  # a member now (S12)
+        if r["reason"] == "fallback_other_online":  # not in a team kept out of the fallback
+            kept_out = {g["id"] for g in self.artifact["groups"] if not g.get("fallback", True)}
+            hypothesis.event(f"fallback with a team kept out: {bool(kept_out)}")
+            assert not kept_out & set(agent.groups), (agent.groups, r)
 
     def last_resort(self, r: Record) -> None:
         """S4-C: the main account in no group takes a chat only when every other agent
@@ -600,3 +612,17 @@ EscalationMachine.TestCase.settings = settings(
     max_examples=40, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TestEscalationMachine = EscalationMachine.TestCase
+
+
+class FallbackMachine(EngineMachine):
+    """The same checks on the `balanced` shop alone, whose care team is kept out of the
+    general fallback (`fallback: false`): order-page chats overflow to the sales team
+    through `other_online`, and membership events move agents in and out of care."""
+
+    policies = ("balanced",)
+
+
+FallbackMachine.TestCase.settings = settings(
+    max_examples=25, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+TestFallbackMachine = FallbackMachine.TestCase
