@@ -108,7 +108,8 @@ def test_S13_counters_agree_with_the_engine_state_on_shipped_logs(log: Path) -> 
             (e.shop.at - e.tally.status_since[agent_id][1])
             + sum(sum(d.values()) for d in e.tally.seconds[agent_id].values()))
         given = sum(r.get("agent") == agent_id for r in records
-                    if r["kind"] in ("route", "release", "transfer") and r["outcome"] == "assigned")
+                    if r["kind"] in ("route", "release", "transfer", "accepted")
+                    and r["outcome"] == "assigned")  # an offer counts once accepted
         taken = total["assignments"]
         assert taken["auto"] + taken["transfer_in"] + taken["agent_initiated"] == given or \
             agent.role == "main"  # main-account conversations have agent null (CONTRACT)
