@@ -88,7 +88,11 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
              "params": s.params, "span": str(s.span)}
             for s in policy.route
         ],
-        "selection": {"strategy": policy.strategy, "busy_threshold": policy.busy_threshold},
+        "selection": {"strategy": policy.strategy, "busy_threshold": policy.busy_threshold,
+                      # Written only when measured: older artifacts and hashes stay as they were.
+                      **({} if policy.reference_rate is None
+                         else {"efficiency": "measured",
+                               "reference_rate": policy.reference_rate})},
         "settings": policy.settings,
         "attributes": {a.name: {"type": a.type, "values": [v.name for v in a.values]}
                        for a in policy.attributes},

@@ -148,6 +148,8 @@ class Policy:
     setting_spans: dict[str, Span]
     span: Span
     files: tuple[str, ...] = field(default_factory=tuple)
+    # Y6 weighted: None = the roster's efficiency; else closes per online hour = 1.0.
+    reference_rate: float | None = None
     order_states: tuple[Ref, ...] = ()  # declared beyond the built-in ones
     attributes: tuple[Attribute, ...] = ()
     calendars: dict[str, object] = field(default_factory=dict)  # name -> plain calendar
@@ -360,6 +362,8 @@ def build(root: V, file: str, files: tuple[str, ...]) -> Policy:
         route=tuple(_step(i, s) for i, s in enumerate(_items(d.get("route")))),
         strategy=str(_get(selection, "strategy") or "fewest_unread"),
         busy_threshold=_int(selection, "busy_threshold", 4),
+        reference_rate=((_opt_num(selection, "reference_rate") or 10.0)
+                        if _get(selection, "efficiency") == "measured" else None),
         settings=settings,
         setting_spans=_setting_spans(d),
         span=root.span,

@@ -232,6 +232,11 @@ POLICY = obj(
         F("strategy", enum(STRATEGIES), default="fewest_unread"),
         F("busy_threshold", int_range(0, 10_000), default=4,
           doc="pending replies above this count as busy (T11)"),
+        F("efficiency", enum(("roster", "measured")), default="roster",
+          doc="Y6 weighted: the roster's fixed efficiency, or measured from closes per "
+              "hour online"),
+        F("reference_rate", T("num", min=1, max=1000), default=10,
+          doc="closes per hour online that count as efficiency 1.0 (measured)"),
     ), default={}),
     F("bindings", list_of(BINDING), default=[]),
     F("pins", T("include", item=T("map", item=T("pin", item=PIN))), default={},

@@ -88,6 +88,8 @@ class Engine:
         self.conversations: dict[str, Conversation] = {}
         settings = router.settings
         self.take_on_online: int | None = settings["queue"]["take_on_online"]
+        # Y6 `selection.efficiency: measured`: closes per online hour that count as 1.0.
+        self.reference_rate: float | None = router.artifact["selection"].get("reference_rate")
         self.timeouts: dict[str, int | None] = settings["timeouts"]
         shop = router.artifact["shop"]
         self.staging = Staging(settings["staging"], shop, router.main_id, router.strategy,
@@ -358,6 +360,8 @@ class Engine:
         was = agent.status
         self.shop.set_status(agent, event["status"], at)  # S9: chats stay with busy/hidden
         self.tally.status(agent.id, agent.status, at)
+        if self.reference_rate is not None:  # Y6 measured: its time online changed
+            self.shop.measure(agent, at, self.reference_rate)
         if event["status"] == "online" and was != "online":
             limit = self._spare(agent)
             if self.take_on_online is not None:
@@ -470,6 +474,9 @@ class Engine:
         """Y13: closing frees capacity; Y9: each close by an online agent pulls one queued chat."""
         agent = self._detach(conv)
         self.tally.closed(agent.id, at)
+        agent.closed += 1
+        if self.reference_rate is not None:  # Y6 measured: its record changed
+            self.shop.measure(agent, at, self.reference_rate)
         self._offer(agent, event, at, out, 1, staging=False)
 
     def _transfer(self, event: Event, at: float, out: list[Record]) -> None:

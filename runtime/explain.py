@@ -19,6 +19,7 @@ from .vocabulary import REASONS
 from .words import (
     FIELD_WORDS,
     FIGURE_WORDS,
+    LEVELLED_WORDS,
     ORDER_STATE_WORDS,
     OUTCOME_WORDS,
     REASON_WORDS,
@@ -94,6 +95,8 @@ def figure_text(lang: str, strategy: str, figures: Mapping[str, Any],
     """One candidate's figures under a strategy ("elly 1 unread", "a-chen 0.31")."""
     args = {k: ("-" if v is None else v) for k, v in figures.items()}
     args["agent"] = _who(names, str(figures["agent"]))
+    if figures.get("level", figures.get("assigned")) != figures.get("assigned"):
+        return say(lang, LEVELLED_WORDS[strategy], **args)  # Y6: joined level
     return say(lang, FIGURE_WORDS[strategy], **args)
 
 

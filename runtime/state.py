@@ -29,8 +29,9 @@ class AgentState:
     """One agent: roster facts from the policy, live facts from the state snapshot."""
 
     __slots__ = (
-        "assigned", "attributes", "capacity", "chat_permission", "conversion_rate", "created_at",
-        "efficiency", "groups", "id", "offline_since", "open", "pending", "pools", "rank",
+        "assigned", "attributes", "balance", "capacity", "chat_permission", "closed",
+        "conversion_rate", "created_at", "efficiency", "groups", "id", "offline_since",
+        "online_from", "online_seconds", "open", "pending", "pools", "prior", "rank",
         "reception_rate", "role", "score", "span", "stacks", "static_why", "status", "unread",
         "version", "why",
     )
@@ -43,6 +44,12 @@ class AgentState:
         self.capacity: int | None = spec["capacity"]  # type: ignore[assignment]
         self.score: int = int(spec["score"])  # type: ignore[call-overload]
         self.efficiency: float = float(spec["efficiency"])  # type: ignore[arg-type]
+        self.prior = self.efficiency  # the roster's figure, where a measured one starts
+        # Y6 measured efficiency: conversations closed, and time online (the seconds of
+        # sessions that ended, and since when the current one runs: None when not online).
+        self.closed = 0
+        self.online_seconds = 0.0
+        self.online_from: float | None = None
         self.reception_rate: float = float(spec["reception_rate"] or 0.0)  # type: ignore[arg-type]
         self.conversion_rate: float = float(spec["conversion_rate"] or 0.0)  # type: ignore[arg-type]
         self.groups: list[str] = list(spec["groups"])  # type: ignore[call-overload]
@@ -54,6 +61,12 @@ class AgentState:
         self.pending = 0
         self.open = 0
         self.assigned = 0
+        # Y6: the assignments `balanced` and `weighted` compare. It starts at `assigned` and
+        # counts each one made, but an agent coming online (or joining a group) is raised
+        # level with those it competes with (`ShopState.level`), so agents online equally
+        # long receive about the same number: a late starter shares from now on instead of
+        # taking every chat until it has caught up with a whole shift.
+        self.balance = 0.0
         self.offline_since: float | None = None
         self.static_why: str | None = None
         self.why: str | None = "offline"
@@ -85,9 +98,18 @@ class AgentState:
                        for name, key in pool.keys.items()]
 
 
-def _weight(a: AgentState) -> float:
+def weight(a: AgentState) -> float:
+    """Y6 `weighted`: the agent's weight, score/100 x efficiency."""
+    return a.score / 100.0 * a.efficiency
+
+
+def _per_weight(a: AgentState) -> float:
     w = a.score / 100.0 * a.efficiency
-    return a.assigned / w if w > 0 else float("inf")
+    return a.balance / w if w > 0 else float("inf")
+
+
+# The strategies whose key counts assignments (`balance`): an agent joins them level.
+LEVELLED = ("balanced", "weighted")
 
 
 def _per_rate(open_chats: int, rate: float) -> float:
@@ -99,8 +121,8 @@ def strategy_key(name: str, busy_threshold: int) -> Callable[[AgentState], Prima
     keys: dict[str, Callable[[AgentState], Primary]] = {
         "fewest_unread": attrgetter("unread"),  # C-level getters where the key is one field
         "lowest_load_ratio": lambda a: a.open / a.capacity if a.capacity else 0.0,
-        "balanced": attrgetter("assigned"),
-        "weighted": _weight,
+        "balanced": attrgetter("balance"),
+        "weighted": _per_weight,
         "least_busy": lambda a: (1, a.pending) if a.pending > busy_threshold else (0, a.unread),
         # T14 with load: open chats (plus the one to give) per unit of rate, so the best
         # rate wins among equally loaded agents and chats spread in proportion to the rates
@@ -315,6 +337,26 @@ class ShopState:
         """The members of a group as they are now (S12), those the policy lets take chats."""
         return self.pools[f"group:{gid}"].members
 
+    def level(self, agent: AgentState, pools: list[Pool]) -> None:
+        """Y6: raise an agent about to compete in `pools` (coming online, or joining a
+        group) level with the best of those already there, for each strategy that counts
+        assignments: `balanced` their count, `weighted` their count per unit of weight
+        (times its own weight). Never lowered: an agent ahead stays ahead. The pools'
+        heaps give the best at once; the agent itself is not among them yet."""
+        floor = agent.balance
+        for pool in pools:
+            for name in LEVELLED:
+                if name not in pool.heaps:
+                    continue
+                best, _tied = pool.best(name)
+                if best is None or best is agent:
+                    continue
+                if name == "balanced":
+                    floor = max(floor, best.balance)
+                elif weight(best) > 0:
+                    floor = max(floor, best.balance / weight(best) * weight(agent))
+        agent.balance = floor
+
     def join(self, agent: AgentState, gid: str, only_one: bool) -> list[str]:
         """S12: add an agent to a group; with `only_one` (S2) it leaves its other groups
         first. The groups it left, in order."""
@@ -322,6 +364,8 @@ class ShopState:
         for g in left:
             self.leave(agent, g)
         was_out = agent.kept_out(self.kept_out)
+        if agent.status == "online":
+            self.level(agent, [self.pools[f"group:{gid}"]])
         agent.groups.append(gid)
         self.pools[f"group:{gid}"].add(agent)
         for pool, meets in self.filtered.get(gid, ()):
@@ -347,12 +391,33 @@ class ShopState:
         self.touched.add(agent.id)
 
     def set_status(self, agent: AgentState, status: str, at: float) -> None:
+        """An agent's status changes (S9); coming online it joins level (Y6, `level`)."""
+        if status == "online" and agent.status != "online":
+            self.level(agent, agent.pools)
+            agent.online_from = at
+        elif status != "online" and agent.online_from is not None:
+            agent.online_seconds += at - agent.online_from
+            agent.online_from = None
         if status == "offline" and agent.status != "offline":
             agent.offline_since = at
         elif status != "offline":
             agent.offline_since = None
         agent.status = status
         self.touch(agent, facts=True)
+
+    def measure(self, agent: AgentState, at: float, reference: float) -> None:
+        """Y6 measured efficiency ("历史接待效率"): conversations closed per hour online,
+        `reference` of them counting as 1.0, capped at 10 like the roster's. The roster's
+        efficiency counts as one hour at that pace, so an agent with no history starts at
+        it and the figure moves as its record grows. Measured at the agent's own closes
+        and status changes only: its heap key changes with its own events, never with the
+        clock (runtime/state.py keeps keys that way)."""
+        seconds = agent.online_seconds
+        if agent.online_from is not None:
+            seconds += at - agent.online_from
+        rate = (agent.closed + reference * agent.prior) / (seconds / 3600.0 + 1.0)
+        agent.efficiency = round(min(10.0, rate / reference), 3)
+        self.touch(agent)
 
     def set_capacity(self, agent: AgentState, capacity: int | None) -> None:
         """Y2: a new cap on the agent's open conversations (None: no limit)."""
@@ -365,6 +430,7 @@ class ShopState:
         agent.pending += 1
         agent.open += 1
         agent.assigned += 1
+        agent.balance += 1
         self.contacts[buyer] = (agent.id, at)
         self.contact_times.append((at, buyer))
         self.touch(agent, facts=True)

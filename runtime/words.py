@@ -130,6 +130,14 @@ FIGURE_WORDS: dict[str, str] = {
     "best_conversion_rate": N_("{agent} {conversion_rate} with {open} open"),
 }
 
+# Y6: a candidate raised level on coming online (or joining a group) is compared by
+# that count, not by what it received (runtime/state.py `ShopState.level`).
+LEVELLED_WORDS: dict[str, str] = {
+    "balanced": N_("{agent} {assigned} received, counted as {level} from joining level"),
+    "weighted": N_("{agent} {assigned} received, counted as {level} from joining level, "
+                   "at weight {weight}"),
+}
+
 DAY_WORDS: dict[str, str] = {
     "mon": N_("Monday"), "tue": N_("Tuesday"), "wed": N_("Wednesday"), "thu": N_("Thursday"),
     "fri": N_("Friday"), "sat": N_("Saturday"), "sun": N_("Sunday"),
