@@ -52,6 +52,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E211": (Severity.ERROR, N_("included file problem")),
     "E212": (Severity.ERROR, N_("more than one main account")),
     "E213": (Severity.ERROR, N_("literal out of range in expression (time, number, text)")),
+    "E220": (Severity.ERROR, N_("unknown channel")),
+    "E221": (Severity.ERROR, N_("source in two channels")),
     # W3xx: lint — the policy works, but probably not as meant
     "W301": (Severity.WARNING, N_("group has no members")),
     "W302": (Severity.WARNING, N_("group member has no chat permission")),
@@ -179,6 +181,11 @@ EXPLANATIONS: dict[str, str] = {
                "include path or the included file."),
     "E212": N_("The roster has more than one agent with `role: main`. A shop has at most "
                "one main account (a shop may name none). Keep one."),
+    "E220": N_("A roster entry's `channel_capacity:` names a channel that `channels:` does "
+               "not declare, so the cap would hold for nothing. Declare the channel or fix "
+               "the name."),
+    "E221": N_("A source is listed in two channels of `channels:`, so its chats would have "
+               "two weights and two caps. List each source in one channel."),
     "E213": N_("An expression holds a literal no field can take: a time of day that does not "
                "exist (`99:99`), a number over 15 characters, text over 1000 characters or a "
                "duration of more than 12 digits. Write a value in range."),

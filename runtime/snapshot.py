@@ -51,6 +51,7 @@ def build_state(router: Router, snapshot: dict[str, Any]) -> ShopState:
         # this shift), and what a measured efficiency is measured from.
         agent.balance = float(row.get("level", agent.assigned) or 0)
         agent.closed = row.get("closed", 0) or 0
+        agent.channel_open = dict(row.get("channel_open") or {})
         agent.online_seconds = float(row.get("online_seconds", 0) or 0)
         if agent.status == "online":
             agent.online_from = parse_instant(snapshot["at"])

@@ -29,11 +29,11 @@ class AgentState:
     """One agent: roster facts from the policy, live facts from the state snapshot."""
 
     __slots__ = (
-        "assigned", "attributes", "balance", "capacity", "chat_permission", "closed",
-        "conversion_rate", "created_at", "efficiency", "groups", "id", "offline_since",
-        "online_from", "online_seconds", "open", "pending", "pools", "prior", "rank",
-        "reception_rate", "role", "score", "span", "stacks", "static_why", "status", "unread",
-        "version", "why",
+        "assigned", "attributes", "balance", "capacity", "channel_capacity", "channel_open",
+        "chat_permission", "closed", "conversion_rate", "created_at", "efficiency", "groups",
+        "id", "offline_since", "online_from", "online_seconds", "open", "pending", "pools",
+        "prior", "rank", "reception_rate", "role", "score", "span", "stacks", "static_why",
+        "status", "unread", "version", "why",
     )
 
     def __init__(self, spec: dict[str, object], rank: int) -> None:
@@ -55,6 +55,9 @@ class AgentState:
         self.groups: list[str] = list(spec["groups"])  # type: ignore[call-overload]
         self.span: str = str(spec["span"])
         self.attributes: dict[str, object] = dict(spec.get("attributes") or {})  # type: ignore[call-overload]
+        # Most open chats per channel (`channel_capacity:`), and the open ones per channel.
+        self.channel_capacity: dict[str, int] = dict(spec.get("channel_capacity") or {})  # type: ignore[call-overload]
+        self.channel_open: dict[str, int] = {}
         self.rank = rank
         self.status = "offline"
         self.unread = 0
@@ -241,6 +244,43 @@ class Pool:
         heapq.heappush(heap, first)
         return agent, tied
 
+    def best_fitting(self, strategy: str, fits: Callable[[AgentState], bool]
+                     ) -> tuple[AgentState | None, bool, bool, list[AgentState]]:
+        """The agent this strategy picks among those who can take a chat and `fits` it
+        (a heavier chat, a capped channel): (agent, whether the next fitting one tied on
+        the key, whether it is the only one, the better-ranked ones passed over). Walks
+        the heap from its top, so it costs the agents passed over, not the pool."""
+        heap = self.heaps[strategy]
+        ranked = self.ranked
+        push, pop = heapq.heappush, heapq.heappop
+        frontier = [(heap[0], 0)] if heap else []
+        size = len(heap)
+        seen: set[int] = set()
+        first: tuple[Entry, AgentState] | None = None
+        skipped: list[AgentState] = []
+        while frontier:
+            entry, i = pop(frontier)
+            child = 2 * i + 1
+            if child < size:
+                push(frontier, (heap[child], child))
+                if child + 1 < size:
+                    push(frontier, (heap[child + 1], child + 1))
+            rank = entry[1]
+            agent = ranked[rank]
+            if entry[2] != agent.version or agent.why is not None or rank in seen:
+                continue
+            seen.add(rank)
+            if not fits(agent):
+                if first is None:
+                    skipped.append(agent)
+                continue
+            if first is not None:
+                return first[1], entry[0] == first[0][0], False, skipped
+            first = (entry, agent)
+        if first is None:
+            return None, False, False, skipped
+        return first[1], False, True, skipped
+
     def leaders(self, strategy: str, limit: int) -> list[AgentState]:
         """The `limit` best members who can take a chat, best first (the strategy's key,
         then rank): read off the heap's top, never a scan of a big pool."""
@@ -405,6 +445,22 @@ class ShopState:
         agent.status = status
         self.touch(agent, facts=True)
 
+    @staticmethod
+    def unfit(agent: AgentState, need: tuple[int, str]) -> str | None:
+        """Why an agent who can take a chat cannot take this one (None: it can): its open
+        chats of the channel are at its cap, or the chat weighs more than its room."""
+        units, channel = need
+        cap = agent.channel_capacity.get(channel)
+        if cap is not None and agent.channel_open.get(channel, 0) >= cap:
+            return "channel_full"
+        if agent.capacity is not None and agent.open + units > agent.capacity:
+            return "no_room_for_weight"
+        return None
+
+    def fits(self, agent: AgentState, need: tuple[int, str] | None) -> bool:
+        """Whether an agent with room takes this chat too (`need`: its weight and channel)."""
+        return need is None or self.unfit(agent, need) is None
+
     def measure(self, agent: AgentState, at: float, reference: float) -> None:
         """Y6 measured efficiency ("历史接待效率"): conversations closed per hour online,
         `reference` of them counting as 1.0, capped at 10 like the roster's. The roster's
@@ -424,11 +480,15 @@ class ShopState:
         agent.capacity = capacity
         self.touch(agent, facts=True)
 
-    def assign(self, agent: AgentState, buyer: str, at: float) -> None:
-        """The state change an assignment makes: one more unread, pending and open chat."""
+    def assign(self, agent: AgentState, buyer: str, at: float, units: int = 1,
+               channel: str | None = None) -> None:
+        """The state change an assignment makes: one more unread, pending and open chat
+        (open counts capacity units: `units` for a chat of a weighted channel)."""
         agent.unread += 1
         agent.pending += 1
-        agent.open += 1
+        agent.open += units
+        if channel is not None:
+            agent.channel_open[channel] = agent.channel_open.get(channel, 0) + 1
         agent.assigned += 1
         agent.balance += 1
         self.contacts[buyer] = (agent.id, at)

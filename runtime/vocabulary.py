@@ -138,6 +138,8 @@ DROP_WHYS = (
     "not_in_group",
     "excluded_channel",
     "not_best",
+    "channel_full",
+    "no_room_for_weight",
 )
 
 # Fields an expression may read: name -> type. Enum types name their table;

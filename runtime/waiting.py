@@ -8,6 +8,7 @@ snapshot can carry them); the engine reads and changes them only through here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .clock import format_instant
@@ -61,20 +62,27 @@ class Waiting:
         place, _ = self.held.pop(entry["buyer"])
         self.lists[place].remove(entry)
 
-    def next(self, place: str, automatic: bool = False) -> Entry | None:
+    def next(self, place: str, automatic: bool = False,
+             fits: Callable[[Entry], bool] | None = None) -> Entry | None:
         """The next chat to hand out: Y9 queue order (the highest `priority` first, then
         age), T3 pool newest first, staging oldest. `automatic`: a queue pull, which
-        leaves chats held for a binding's requirement to be decided again instead."""
+        leaves chats held for a binding's requirement to be decided again instead.
+        `fits`: only a chat the taking agent has room for (`channels:`), the first in
+        that order."""
         items = self.lists[place]
         if not items:
             return None
         newest = place == "pool" or (place == "queue" and self.queue_order == "newest_first")
-        if place != "queue" or not self.prioritised:
+        if fits is None and (place != "queue" or not self.prioritised):
             return items[-1] if newest else items[0]
         best: Entry | None = None
         for entry in (reversed(items) if newest else items):
             if automatic and entry["reason"] == "requirement_waiting":
                 continue
+            if fits is not None and not fits(entry):
+                continue
+            if place != "queue" or not self.prioritised:
+                return entry
             if best is None or entry.get("priority", 0) > best.get("priority", 0):
                 best = entry
         return best

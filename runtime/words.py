@@ -76,6 +76,8 @@ WHY_WORDS: dict[str, str] = {
     "not_in_group": N_("in no group a binding reaches"),
     "excluded_channel": N_("the channel is excluded"),
     "not_best": N_("another agent was ahead"),
+    "channel_full": N_("at its cap for this chat's channel"),
+    "no_room_for_weight": N_("without room for this chat's weight"),
 }
 
 # An agent's status (vocabulary.STATUSES), as the counters say it.

@@ -26,6 +26,9 @@ moving forward. After every event it checks:
 - calendars: `policies/cosmetics.yaml` (calendars with a night shift and
   holidays, priorities, skills, a split) runs from a Christmas Eve evening
   through the holiday, so its calendars open and close during a run;
+- channels (issue 12): an agent's open capacity units and per-channel counts are
+  those of its conversations and within its caps, however chats reached it (the
+  `channels` variant: live chats weigh 2, WeChat chats are capped per agent);
 - G3: a fresh engine fed the same events makes byte-identical records.
 """
 
@@ -153,6 +156,44 @@ route:
   - other_online
   - {step: queue, when: shop.online > 0}
   - stage
+""",
+    # Issue 12 capacity by channel: live chats weigh 2 units, WeChat chats are capped per
+    # agent; queue pulls, picks and transfers must hold both.
+    "channels": """\
+policyc: 1
+shop:
+  id: machine-channels
+  timezone: Asia/Shanghai
+  grouping: on
+  include_main_account: false
+channels:
+  live: {sources: [live_story], weight: 2}
+  wechat: {sources: [wechat_oa, mini_program]}
+roster:
+  - {id: boss, role: main, created_at: "2020-01-01T09:00:00+08:00"}
+  - {id: ann, created_at: "2020-02-01T09:00:00+08:00", capacity: 3,
+     channel_capacity: {wechat: 1}}
+  - {id: bo, created_at: "2020-03-01T09:00:00+08:00", capacity: 2,
+     channel_capacity: {wechat: 0}}
+  - {id: cy, created_at: "2020-04-01T09:00:00+08:00", capacity: 4,
+     channel_capacity: {wechat: 2}}
+groups:
+  front: {members: [ann, bo], sources: [product_page, live_story, wechat_oa], select: balanced}
+  back: {members: [cy], sources: [order_page, mini_program], overflow: [front]}
+route:
+  - {step: recent_contact, window: 1d, grace: 0s}
+  - bindings
+  - other_online
+  - {step: queue, when: shop.online > 0}
+  - stage
+queue:
+  order: oldest_first
+  take_on_online: null
+staging:
+  mode: even_split
+  cap: 2
+timeouts:
+  close_read_idle: 30m
 """,
 }
 POLICIES = ("shopee", "youzan", "taobao", "cosmetics", *VARIANTS)
@@ -413,6 +454,8 @@ class EngineMachine(RuleBasedStateMachine):
             assert agent.capacity is None or agent.open <= agent.capacity, r
         if r["reason"] == "source_group" and r["group"] is not None:
             assert r["group"] in agent.groups, r  # a member now (S12)
+        for channel, cap in agent.channel_capacity.items():  # `channels:` caps (issue 12)
+            assert agent.channel_open.get(channel, 0) <= cap, (channel, r)
         if r["reason"] == "fallback_other_online":  # not in a team kept out of the fallback
             kept_out = {g["id"] for g in self.artifact["groups"] if not g.get("fallback", True)}
             hypothesis.event(f"fallback with a team kept out: {bool(kept_out)}")
@@ -454,6 +497,23 @@ class EngineMachine(RuleBasedStateMachine):
         assert with_agent == {b for b, p in self.place.items() if p == "with_agent"}
         assert held == {b for b, p in self.place.items() if p == "waiting"}
         assert [e["buyer"] for e in waiting.get("queue", [])] == self.queue
+
+    @invariant()
+    def capacity_books_agree(self) -> None:
+        """`channels:`: an agent's open units and per-channel counts are those of the
+        conversations it holds, and never over its channel caps (hand picks and transfers
+        too; `set_capacity` may lower a cap below the open units, so those are checked at
+        each assignment, in `eligible`)."""
+        if not self.events:
+            return
+        for agent in self.engine.shop.agents.values():
+            held = [c for c in self.engine.conversations.values() if c.agent == agent.id]
+            assert agent.open == sum(c.units for c in held), agent.id
+            for channel in {c.channel for c in held if c.channel} | set(agent.channel_open):
+                count = sum(1 for c in held if c.channel == channel)
+                assert agent.channel_open.get(channel, 0) == count, (agent.id, channel)
+            for channel, cap in agent.channel_capacity.items():
+                assert agent.channel_open.get(channel, 0) <= cap, (agent.id, channel)
 
     @invariant()
     def pools_agree_with_groups(self) -> None:
@@ -520,3 +580,16 @@ FallbackMachine.TestCase.settings = settings(
     max_examples=25, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TestFallbackMachine = FallbackMachine.TestCase
+
+
+class ChannelMachine(EngineMachine):
+    """The same checks on the `channels` shop alone: weighted live chats and per-agent
+    WeChat caps, with queue pulls, staging, picks and transfers all holding them."""
+
+    policies = ("channels",)
+
+
+ChannelMachine.TestCase.settings = settings(
+    max_examples=25, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+TestChannelMachine = ChannelMachine.TestCase

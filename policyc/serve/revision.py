@@ -40,6 +40,8 @@ def snapshot_of(engine: Engine, router: Router) -> dict[str, Any]:
         if agent.online_from is not None:  # the new engine starts the session anew at `at`
             seconds += shop.at - agent.online_from
         row["online_seconds"] = seconds
+        row["channel_open"] = {ch: n for ch, n in sorted(agent.channel_open.items())
+                               if n and ch in router.channel_ids}
         since = agent.offline_since
         row["offline_since"] = None if since is None else format_instant(since, tz)
         agents.append(row | {"id": agent.id})
