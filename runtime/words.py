@@ -78,6 +78,9 @@ WHY_WORDS: dict[str, str] = {
     "not_best": N_("another agent was ahead"),
     "channel_full": N_("at its cap for this chat's channel"),
     "no_room_for_weight": N_("without room for this chat's weight"),
+    "declined": N_("declined the offer of this chat"),
+    "offer_timed_out": N_("let the offer of this chat run out"),
+    "current_agent": N_("already has the chat, which is to go to someone else"),
 }
 
 # An agent's status (vocabulary.STATUSES), as the counters say it.
