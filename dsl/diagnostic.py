@@ -181,14 +181,14 @@ EXPLANATIONS: dict[str, str] = {
                "include path or the included file."),
     "E212": N_("The roster has more than one agent with `role: main`. A shop has at most "
                "one main account (a shop may name none). Keep one."),
+    "E213": N_("An expression holds a literal no field can take: a time of day that does not "
+               "exist (`99:99`), a number over 15 characters, text over 1000 characters or a "
+               "duration of more than 12 digits. Write a value in range."),
     "E220": N_("A roster entry's `channel_capacity:` names a channel that `channels:` does "
                "not declare, so the cap would hold for nothing. Declare the channel or fix "
                "the name."),
     "E221": N_("A source is listed in two channels of `channels:`, so its chats would have "
                "two weights and two caps. List each source in one channel."),
-    "E213": N_("An expression holds a literal no field can take: a time of day that does not "
-               "exist (`99:99`), a number over 15 characters, text over 1000 characters or a "
-               "duration of more than 12 digits. Write a value in range."),
     "W301": N_("A group has no members, so its sources can never be served by it. "
                "Add members or remove the group."),
     "W302": N_("A group member has no chat permission, so it never receives chats through "

@@ -423,9 +423,15 @@ class EngineMachine(RuleBasedStateMachine):
             order = [b for b in self.queue if b not in held or by_hand]
             if self.order == "newest_first":
                 order.reverse()
-            expected = max(order, key=lambda b: (self.priority(self.queued[b][0]),
-                                                 -order.index(b)))
-            assert buyer == expected, (self.order, self.queue, buyer)
+            ranked = sorted(order, key=lambda b: (-self.priority(self.queued[b][0]),
+                                                  order.index(b)))
+            # `channels:`: a pull passes over chats the agent has no room for (heavier, or
+            # of a channel it is capped on), never one that weighs 1 and nobody caps.
+            needs = self.engine.router.needs
+            ahead = ranked[:ranked.index(buyer)] if buyer in ranked else ranked
+            assert all(self.queued[b][0].get("source") in needs for b in ahead), (
+                self.order, self.queue, buyer)
+            assert buyer in ranked, (self.order, self.queue, buyer)
         self.queue.remove(buyer)
 
     def priority(self, message: Event) -> int:
