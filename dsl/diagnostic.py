@@ -52,6 +52,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E211": (Severity.ERROR, N_("included file problem")),
     "E212": (Severity.ERROR, N_("more than one main account")),
     "E213": (Severity.ERROR, N_("literal out of range in expression (time, number, text)")),
+    "E214": (Severity.ERROR, N_("timed targets open out of order")),
     "E220": (Severity.ERROR, N_("unknown channel")),
     "E221": (Severity.ERROR, N_("source in two channels")),
     # W3xx: lint — the policy works, but probably not as meant
@@ -71,6 +72,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W314": (Severity.WARNING,
              N_("source is covered by no binding on a calendar holiday or date")),
     "W315": (Severity.WARNING, N_("group has members but nothing routes to it")),
+    "W316": (Severity.WARNING, N_("timed target is reached earlier through an overflow")),
     # I4xx: information the merchant should know
     "I401": (Severity.INFO, N_("main account receives no chats unless forwarded (S4-B)")),
     "I402": (Severity.INFO, N_("main account receives only last-resort chats (S4-C)")),
@@ -184,6 +186,9 @@ EXPLANATIONS: dict[str, str] = {
     "E213": N_("An expression holds a literal no field can take: a time of day that does not "
                "exist (`99:99`), a number over 15 characters, text over 1000 characters or a "
                "duration of more than 12 digits. Write a value in range."),
+    "E214": N_("A binding's `targets:` give a later group a shorter `wait:` than an earlier "
+               "one; targets open in the order written, so the later one would open first. "
+               "Reorder them or lengthen the wait."),
     "E220": N_("A roster entry's `channel_capacity:` names a channel that `channels:` does "
                "not declare, so the cap would hold for nothing. Declare the channel or fix "
                "the name."),
@@ -223,6 +228,9 @@ EXPLANATIONS: dict[str, str] = {
     "W315": N_("A group has members, but no binding, overflow list or offline-pool target "
                "names it, so no chat is ever routed to it as a group (its members still take "
                "fallback chats). Bind it or remove it."),
+    "W316": N_("A binding's later target opens after a wait, but an earlier target's "
+               "overflow chain already reaches that group, so it takes chats from the start "
+               "and the wait widens nothing. Drop the overflow or the target."),
     "I401": N_("With `include_main_account: false` the main account receives chats only when "
                "an agent forwards them (S4-B). This is a note, not a fault."),
     "I402": N_("The main account is in no group and receives chats only as the last resort, "
