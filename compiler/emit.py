@@ -58,7 +58,10 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
              "reception_rate": a.reception_rate, "conversion_rate": a.conversion_rate,
              "efficiency": a.efficiency, "groups": member_of.get(a.id, []), "span": str(a.span),
              "attributes": {name: list(v) if isinstance(v, tuple) else v
-                            for name, v, _span in a.attributes}}
+                            for name, v, _span in a.attributes},
+             # Written only when set: a policy without channels keeps its artifact and hash.
+             **({"channel_capacity": {r.name: n for r, n in a.channel_capacity}}
+                if a.channel_capacity else {})}
             for a in policy.agents
         ],
         "groups": [
@@ -89,7 +92,11 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
              "params": s.params, "span": str(s.span)}
             for s in policy.route
         ],
-        "selection": {"strategy": policy.strategy, "busy_threshold": policy.busy_threshold},
+        "selection": {"strategy": policy.strategy, "busy_threshold": policy.busy_threshold,
+                      # Written only when measured: older artifacts and hashes stay as they were.
+                      **({} if policy.reference_rate is None
+                         else {"efficiency": "measured",
+                               "reference_rate": policy.reference_rate})},
         "settings": policy.settings,
         "attributes": {a.name: {"type": a.type, "values": [v.name for v in a.values]}
                        for a in policy.attributes},
@@ -99,6 +106,9 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
         "priorities": [{"id": p.path, "when": conditions.get(p.path), "priority": p.priority,
                         "span": str(p.span)} for p in policy.priorities],
         "graph": _graph_json(graph),
+        **({"channels": [{"id": c.id, "sources": [r.name for r in c.sources],
+                          "weight": c.weight, "span": str(c.span)} for c in policy.channels]}
+           if policy.channels else {}),
     }
 
 

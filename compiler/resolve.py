@@ -67,6 +67,8 @@ def resolve_names(policy: Policy, report: Report) -> None:
                            agent=token(member.name), first=token(first),
                            group=token(group.id))
 
+    _check_channels(policy, refs, report)
+
     for binding in policy.bindings:
         refs.check(binding.groups, groups, "E202", _UNKNOWN["group"])
         refs.check(binding.agents, agents, "E201", _UNKNOWN["agent"])
@@ -81,6 +83,23 @@ def resolve_names(policy: Policy, report: Report) -> None:
                    _UNKNOWN["group"])
         refs.check(tuple(Ref(str(a), span) for a in pool["agents"]), agents, "E201",
                    _UNKNOWN["agent"])
+
+
+def _check_channels(policy: Policy, refs: _Refs, report: Report) -> None:
+    """`channels:`: each source in one channel (E221); agents cap declared ones (E220)."""
+    channels: dict[str, object] = {c.id: c for c in policy.channels}
+    owner: dict[str, str] = {}
+    for channel in policy.channels:
+        for source in channel.sources:
+            first = owner.setdefault(source.name, channel.id)
+            if first != channel.id:
+                report.add("E221", N_("source `{source}` is in channel `{first}` and "
+                                      "`{channel}`"), source.span,
+                           N_("list each source in one channel"), source=token(source.name),
+                           first=token(first), channel=token(channel.id))
+    for agent in policy.agents:
+        refs.check(tuple(ref for ref, _n in agent.channel_capacity), channels, "E220",
+                   N_("unknown channel `{name}`"))
 
 
 def _check_split(binding: Binding, report: Report) -> None:

@@ -53,6 +53,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E212": (Severity.ERROR, N_("more than one main account")),
     "E213": (Severity.ERROR, N_("literal out of range in expression (time, number, text)")),
     "E214": (Severity.ERROR, N_("timed targets open out of order")),
+    "E220": (Severity.ERROR, N_("unknown channel")),
+    "E221": (Severity.ERROR, N_("source in two channels")),
     # W3xx: lint — the policy works, but probably not as meant
     "W301": (Severity.WARNING, N_("group has no members")),
     "W302": (Severity.WARNING, N_("group member has no chat permission")),
@@ -187,6 +189,11 @@ EXPLANATIONS: dict[str, str] = {
     "E214": N_("A binding's `targets:` give a later group a shorter `wait:` than an earlier "
                "one; targets open in the order written, so the later one would open first. "
                "Reorder them or lengthen the wait."),
+    "E220": N_("A roster entry's `channel_capacity:` names a channel that `channels:` does "
+               "not declare, so the cap would hold for nothing. Declare the channel or fix "
+               "the name."),
+    "E221": N_("A source is listed in two channels of `channels:`, so its chats would have "
+               "two weights and two caps. List each source in one channel."),
     "W301": N_("A group has no members, so its sources can never be served by it. "
                "Add members or remove the group."),
     "W302": N_("A group member has no chat permission, so it never receives chats through "

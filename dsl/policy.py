@@ -36,6 +36,18 @@ class Agent:
     span: Span
     # `attributes:`: name -> (a name, a number or a tuple of names, where written)
     attributes: tuple[tuple[str, object, Span], ...] = ()
+    # `channel_capacity:`: (channel, most open chats of it)
+    channel_capacity: tuple[tuple[Ref, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """One entry of `channels:`: sources that share a capacity weight and per-agent caps."""
+
+    id: str
+    sources: tuple[Ref, ...]
+    weight: int
+    span: Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +173,12 @@ class Policy:
     setting_spans: dict[str, Span]
     span: Span
     files: tuple[str, ...] = field(default_factory=tuple)
+    # Y6 weighted: None = the roster's efficiency; else closes per online hour = 1.0.
+    reference_rate: float | None = None
     order_states: tuple[Ref, ...] = ()  # declared beyond the built-in ones
     attributes: tuple[Attribute, ...] = ()
     calendars: dict[str, object] = field(default_factory=dict)  # name -> plain calendar
+    channels: tuple[Channel, ...] = ()
     calendar_spans: dict[str, Span] = field(default_factory=dict)
     priorities: tuple[Priority, ...] = ()
 
@@ -244,7 +259,15 @@ def _agent(v: V) -> Agent:
         conversion_rate=_opt_num(d, "conversion_rate"),
         efficiency=_opt_num(d, "efficiency") or 0.0,
         span=v.span, attributes=_attribute_values(d.get("attributes")),
+        channel_capacity=tuple((Ref(str(k.value), k.span), int(cast("int", n.value)))
+                               for k, n in _pairs(d.get("channel_capacity"))),
     )
+
+
+def _channel(key: V, v: V) -> Channel:
+    d = _fields(v)
+    return Channel(id=str(key.value), sources=_refs(d.get("sources")),
+                   weight=_int(d, "weight", 1), span=key.span)
 
 
 def _group(key: V, v: V) -> Group:
@@ -391,12 +414,15 @@ def build(root: V, file: str, files: tuple[str, ...]) -> Policy:
         route=tuple(_step(i, s) for i, s in enumerate(_items(d.get("route")))),
         strategy=str(_get(selection, "strategy") or "fewest_unread"),
         busy_threshold=_int(selection, "busy_threshold", 4),
+        reference_rate=((_opt_num(selection, "reference_rate") or 10.0)
+                        if _get(selection, "efficiency") == "measured" else None),
         settings=settings,
         setting_spans=_setting_spans(d),
         span=root.span,
         files=files,
         order_states=_refs(d.get("order_states")),
         attributes=_attributes(d.get("agent_attributes")),
+        channels=tuple(_channel(k, c) for k, c in _pairs(d.get("channels"))),
         calendars={str(k.value): plain(c) for k, c in calendars},
         calendar_spans={str(k.value): k.span for k, _ in calendars},
         priorities=_priorities(_fields(d.get("queue"))),

@@ -99,6 +99,16 @@ AGENT = obj(
       doc="historical efficiency factor for weighted assignment (Y6)"),
     F("attributes", T("map", item=T("attribute")), default={},
       doc="the agent's values of the policy's `agent_attributes` (skills, language, level)"),
+    F("channel_capacity", T("map", item=int_range(0, 10_000)), default={},
+      doc="at most this many open chats of each named channel (`channels:`)"),
+)
+
+# `channels:` groups sources for capacity: each chat of a channel takes `weight` units of
+# its agent's `capacity`, and an agent may cap its open chats per channel.
+CHANNEL = obj(
+    F("sources", list_of(enum(SOURCES)), required=True, doc="the sources of this channel"),
+    F("weight", int_range(1, 100), default=1,
+      doc="units of an agent's capacity one open chat of this channel takes"),
 )
 
 # `agent_attributes:` declares what roster entries may say about an agent, so a misspelt
@@ -240,10 +250,17 @@ POLICY = obj(
     F("roster", T("include", item=list_of(AGENT)), required=True,
       doc="the agents, or the path of a YAML file that holds them"),
     F("groups", T("map", item=GROUP), default={}),
+    F("channels", T("map", item=CHANNEL), default={},
+      doc="sources grouped for capacity: a weight per chat, a cap per agent and channel"),
     F("selection", obj(
         F("strategy", enum(STRATEGIES), default="fewest_unread"),
         F("busy_threshold", int_range(0, 10_000), default=4,
           doc="pending replies above this count as busy (T11)"),
+        F("efficiency", enum(("roster", "measured")), default="roster",
+          doc="Y6 weighted: the roster's fixed efficiency, or measured from closes per "
+              "hour online"),
+        F("reference_rate", T("num", min=1, max=1000), default=10,
+          doc="closes per hour online that count as efficiency 1.0 (measured)"),
     ), default={}),
     F("bindings", list_of(BINDING), default=[]),
     F("pins", T("include", item=T("map", item=T("pin", item=PIN))), default={},

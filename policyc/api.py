@@ -38,7 +38,7 @@ def load(path: str | Path) -> Router:
 
 def state(router: Router, snapshot: dict[str, Any], where: str = "state") -> ShopState:
     """A checked, indexed shop state from a CONTRACT.md snapshot."""
-    return router.state(check_snapshot(snapshot, where, router.agent_ids))
+    return router.state(check_snapshot(snapshot, where, router.agent_ids, router.channel_ids))
 
 
 def decide(router: Router, shop: ShopState | dict[str, Any], event: dict[str, Any],

@@ -110,7 +110,8 @@ def prepare(case: Case, router: Router) -> Ready:
     if state is not None:
         node = case.state if case.state is not None else case.event
         assert node is not None
-        _check(lambda: router.state(check_snapshot(state, "", agents)), node, "state")
+        _check(lambda: router.state(check_snapshot(state, "", agents, router.channel_ids)),
+               node, "state")
     return Ready(case, state, events)
 
 

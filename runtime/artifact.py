@@ -36,7 +36,7 @@ from .shape import (
     check,
     show,
 )
-from .vocabulary import FIELDS, LANGUAGES, ROLES, STEPS, STRATEGIES, WEEKDAYS
+from .vocabulary import FIELDS, LANGUAGES, ROLES, SOURCES, STEPS, STRATEGIES, WEEKDAYS
 
 ARTIFACT_FORMAT = "policyc.artifact"
 ARTIFACT_VERSION = 1
@@ -164,8 +164,10 @@ AGENT = _record("an agent", *_keys(
     id=NAME, name=Nullable(Text(max_len=4096)), role=Text(ROLES), created_at=Instant(),
     chat_permission=Flag(), capacity=Nullable(CAPACITY), score=SCORE, reception_rate=RATE,
     conversion_rate=RATE, efficiency=Number(*RANGES["efficiency"]), groups=NAMES, span=SPAN,
-    attributes=Table(ATTRIBUTE_VALUE)),
-    optional=("name", "attributes"))
+    attributes=Table(ATTRIBUTE_VALUE), channel_capacity=Table(Whole(0, 10_000))),
+    optional=("name", "attributes", "channel_capacity"))
+CHANNEL = _record("a channel", *_keys(id=NAME, sources=Items(Text(SOURCES)),
+                                      weight=Whole(1, 100), span=SPAN))
 GROUP = _record("a group", *_keys(id=NAME, members=NAMES, select=STRATEGY, overflow=NAMES,
                                   span=SPAN, fallback=Flag()), optional=("fallback",))
 REQUIREMENT = _record("a requirement stage", *_keys(agent=CONDITION, for_=Nullable(SECONDS),
@@ -238,11 +240,16 @@ ARTIFACT = _record("an artifact", *_keys(
     pins=Table(Fixed((NAME, Text(("strict", "prefer")), SPAN))),
     route=Items(STEP, unique="id"),
     selection=_record("the selection", *_keys(strategy=Text(STRATEGIES),
-                                              busy_threshold=Whole(0, 10_000))),
+                                              busy_threshold=Whole(0, 10_000),
+                                              efficiency=Text(("roster", "measured")),
+                                              reference_rate=Number(1, 1000)),
+                      optional=("efficiency", "reference_rate")),
     settings=SETTINGS,
     attributes=Table(ATTRIBUTE), calendars=Table(CALENDAR), priorities=Items(PRIORITY),
+    channels=Items(CHANNEL, unique="id"),
     graph=_record("the graph", *_keys(nodes=Items(NODE, unique="id"), edges=Items(EDGE))),
-), optional=("file", "files", "switched_off", "attributes", "calendars", "priorities"))
+), optional=("file", "files", "switched_off", "attributes", "calendars", "priorities",
+             "channels"))
 
 
 def _attribute_value(value: object, at: str) -> None:
@@ -267,8 +274,11 @@ def _references(data: dict[str, Any]) -> None:
             if name not in among:
                 raise ShapeError(f"{at}/{i}", f"unknown {what} {show(name)}")
 
+    channels = {c["id"] for c in data.get("channels", [])}
     for i, a in enumerate(data["agents"]):
         known(a["groups"], groups, f"/agents/{i}/groups", "group")
+        known(sorted(a.get("channel_capacity", {})), channels,
+              f"/agents/{i}/channel_capacity", "channel")
     for i, g in enumerate(data["groups"]):
         known(g["members"], agents, f"/groups/{i}/members", "agent")
         known(g["overflow"], groups, f"/groups/{i}/overflow", "group")

@@ -25,7 +25,8 @@ class Counted(Protocol):
 class Facts:
     """What a condition may read about one event, computed lazily."""
 
-    __slots__ = ("_local", "at", "attributes", "calendars", "event", "shop", "tz", "waited")
+    __slots__ = ("_local", "at", "attributes", "calendars", "event", "need", "shop", "tz",
+                 "waited")
 
     def __init__(self, event: dict[str, Any], at: float, tz: str, shop: Counted | None,
                  calendars: dict[str, Any] | None = None,
@@ -37,6 +38,9 @@ class Facts:
         self.calendars = calendars or {}  # name -> calendar (runtime/calendars.py)
         self.attributes = attributes or {}  # an agent's, for a requirement (`agent.x`)
         self.waited = 0.0  # how long the chat has waited (a requirement relaxes with it)
+        # The chat's (weight, channel) when its channel weighs more than 1 or agents cap it
+        # (runtime/state.py `ShopState.fits`); None: any agent with room can take it.
+        self.need: tuple[int, str] | None = None
         self._local: tuple[int, str, str] | None = None
 
     def local(self) -> tuple[int, str, str]:

@@ -30,4 +30,6 @@ class Conversation:
     stamp: int = -1  # its live timer (-1: none); any other is stale (timers.py)
     due: float = 0.0  # when its live timer fires
     unmoved: bool = False  # reassign_unreplied ran and kept it with its agent
+    units: int = 1  # capacity units it takes (its channel's weight, `channels:`)
+    channel: str | None = None  # its channel, counted against the agent's channel cap
 

@@ -90,6 +90,8 @@ class Engine:
         self.conversations: dict[str, Conversation] = {}
         settings = router.settings
         self.take_on_online: int | None = settings["queue"]["take_on_online"]
+        # Y6 `selection.efficiency: measured`: closes per online hour that count as 1.0.
+        self.reference_rate: float | None = router.artifact["selection"].get("reference_rate")
         self.timeouts: dict[str, int | None] = settings["timeouts"]
         shop = router.artifact["shop"]
         self.staging = Staging(settings["staging"], shop, router.main_id, router.strategy,
@@ -272,7 +274,7 @@ class Engine:
             self._open(d.buyer, d.agent, d.group, d.reason, at, message, "auto")
         elif d.outcome == "main_account" and self.router.main_id in self.shop.agents:
             main = self.shop.agents[str(self.router.main_id)]
-            self.shop.assign(main, d.buyer, at)
+            self.shop.assign(main, d.buyer, at, *self.router.load_of(d.source))
             self._open(d.buyer, main.id, None, d.reason, at, message, "auto")
             self.conversations[d.buyer].outcome = d.outcome
         elif d.outcome in PLACES:
@@ -313,8 +315,9 @@ class Engine:
         agent = self.shop.agents[agent_id]
         if group is None and agent.groups:
             group = agent.groups[0]
+        units, channel = self.router.load_of(message.get("source") if message else None)
         conv = Conversation(buyer, agent_id, group, reason, at, since=at, message=message,
-                            opened=at)
+                            opened=at, units=units, channel=channel)
         self.conversations[buyer] = conv
         self.tally.assigned(agent_id, cause, at)
         self.time.arm(conv)
@@ -339,7 +342,8 @@ class Engine:
             rec["offer_due"] = format_instant(offer.due, self.router.tz)
             out.append(rec)
             return
-        self.shop.assign(agent, entry["buyer"], at)
+        self.shop.assign(agent, entry["buyer"], at,
+                         *self.router.load_of(entry["event"].get("source")))
         cause = "agent_initiated" if event["type"] == "pick" else "auto"
         group = self._open(entry["buyer"], agent.id, group, reason, at, entry["event"], cause)
         out.append(records.made("release", event["at"], entry["buyer"], entry["event"],
@@ -369,8 +373,9 @@ class Engine:
         for entry in self.wait.held_back() if self.wait.prioritised else ():
             self._retry(entry, event, at, out)  # the binding decides who may take it
         taken = 0
+        fits = self._fits(agent)
         while agent.eligible and (queue_limit is None or taken < queue_limit):
-            pulled = self.wait.next("queue", automatic=True, agent=agent.id)
+            pulled = self.wait.next("queue", automatic=True, agent=agent.id, fits=fits)
             if pulled is None:
                 break
             self._hand_out(pulled, agent, "queue_pull", event, at, out)
@@ -382,12 +387,22 @@ class Engine:
                          out: list[Record], share: int) -> None:
         """S7: hand staged chats to an agent, oldest first, while its unread stays under cap."""
         given = 0
+        fits = self._fits(agent)
         while agent.eligible and given < share and agent.unread < self.staging.cap:
-            entry = self.wait.next("staging", agent=agent.id)
+            entry = self.wait.next("staging", agent=agent.id, fits=fits)
             if entry is None:
                 break
             self._hand_out(entry, agent, "staging_release", event, at, out)
             given += 1
+
+    def _fits(self, agent: AgentState) -> Callable[[Entry], bool] | None:
+        """Whether a waiting chat fits the agent (`channels:`: a heavier chat, a capped
+        channel); None when every chat fits an agent with room."""
+        needs = self.router.needs
+        if not needs:
+            return None
+        shop = self.shop
+        return lambda e: shop.fits(agent, needs.get(e["event"].get("source") or ""))
 
     def _spare(self, agent: AgentState) -> int | None:
         return None if agent.capacity is None else max(0, agent.capacity - agent.open)
@@ -400,6 +415,8 @@ class Engine:
         self.tally.status(agent.id, agent.status, at)
         if event["status"] == "offline" and self.offers.held:  # its offers end at once
             self.offers.withdraw(agent.id, event, at, out)
+        if self.reference_rate is not None:  # Y6 measured: its time online changed
+            self.shop.measure(agent, at, self.reference_rate)
         if event["status"] == "online" and was != "online":
             limit = self._spare(agent)
             if self.take_on_online is not None:
@@ -494,7 +511,9 @@ class Engine:
         self.time.unmoved.pop(conv.buyer, None)
         conv.stamp = -1  # its timers are stale
         agent = self.shop.agents[conv.agent]
-        agent.open -= 1
+        agent.open -= conv.units
+        if conv.channel is not None:
+            agent.channel_open[conv.channel] -= 1
         agent.unread -= conv.unread
         agent.pending -= conv.pending
         self.shop.touch(agent, facts=True)
@@ -504,7 +523,9 @@ class Engine:
         """Put a detached conversation back on its agent (undo `_detach`)."""
         self.conversations[conv.buyer] = conv
         agent = self.shop.agents[conv.agent]
-        agent.open += 1
+        agent.open += conv.units
+        if conv.channel is not None:
+            agent.channel_open[conv.channel] = agent.channel_open.get(conv.channel, 0) + 1
         agent.unread += conv.unread
         agent.pending += conv.pending
         self.shop.touch(agent, facts=True)
@@ -515,6 +536,9 @@ class Engine:
         """Y13: closing frees capacity; Y9: each close by an online agent pulls one queued chat."""
         agent = self._detach(conv)
         self.tally.closed(agent.id, at)
+        agent.closed += 1
+        if self.reference_rate is not None:  # Y6 measured: its record changed
+            self.shop.measure(agent, at, self.reference_rate)
         self._offer(agent, event, at, out, 1, staging=False)
 
     def _transfer(self, event: Event, at: float, out: list[Record]) -> None:
@@ -522,7 +546,9 @@ class Engine:
         conv = self._held(event, out)
         if conv is None:
             return
-        target, group, selection, why = transfer_target(self.router, self.shop, event, conv.agent)
+        need = self.router.needs.get((conv.message or {}).get("source") or "")
+        target, group, selection, why = transfer_target(self.router, self.shop, event,
+                                                        conv.agent, need)
         if target is None:
             out.append(records.ignored(event, f"cannot transfer to "
                                               f"{event.get('to_agent') or group}: {why}",
@@ -530,7 +556,7 @@ class Engine:
             return
         reason = "transfer_to_agent" if "to_agent" in event else "transfer_to_group"
         self._detach(conv)
-        self.shop.assign(target, conv.buyer, at)
+        self.shop.assign(target, conv.buyer, at, conv.units, conv.channel)
         self.tally.assigned(conv.agent, "transfer_out", at)
         group = self._open(conv.buyer, target.id, group, reason, at, conv.message, "transfer_in")
         out.append(records.made("transfer", event["at"], conv.buyer, event, "assigned", reason,
@@ -544,14 +570,21 @@ class Engine:
             out.append(records.ignored(event, f"{agent.id} cannot pick: {why}", self.policy))
             return
         buyer = event.get("buyer")
+        fits = self._fits(agent)  # `channels:`: the cap holds for picks too (Y2)
         for place, reason in (("queue", "queue_pull"), ("pool", "pool_distribution"),
                               ("staging", "staging_release")):
             if buyer is None and place == "pool":  # T3: the latest message first
-                entry = newest(self.wait.lists["pool"])
+                pool = self.wait.lists["pool"]
+                entry = newest(pool if fits is None else [e for e in pool if fits(e)])
             elif buyer is None:
-                entry = self.wait.next(place)
+                entry = self.wait.next(place, fits=fits)
             else:
                 entry = self.wait.of(buyer) if self.wait.place_of(buyer) == place else None
+            if entry is not None and fits is not None and not fits(entry):
+                unfit = self.shop.unfit(agent, self.router.needs[entry["event"]["source"]])
+                out.append(records.ignored(event, f"{agent.id} cannot pick {buyer}: {unfit}",
+                                           self.policy))
+                return
             if entry is not None:
                 self._hand_out(entry, agent, reason, event, at, out)
                 return

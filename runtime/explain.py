@@ -19,6 +19,7 @@ from .vocabulary import REASONS
 from .words import (
     FIELD_WORDS,
     FIGURE_WORDS,
+    LEVELLED_WORDS,
     ORDER_STATE_WORDS,
     OUTCOME_WORDS,
     REASON_WORDS,
@@ -94,6 +95,8 @@ def figure_text(lang: str, strategy: str, figures: Mapping[str, Any],
     """One candidate's figures under a strategy ("elly 1 unread", "a-chen 0.31")."""
     args = {k: ("-" if v is None else v) for k, v in figures.items()}
     args["agent"] = _who(names, str(figures["agent"]))
+    if figures.get("level", figures.get("assigned")) != figures.get("assigned"):
+        return say(lang, LEVELLED_WORDS[strategy], **args)  # Y6: joined level
     return say(lang, FIGURE_WORDS[strategy], **args)
 
 
@@ -146,17 +149,18 @@ def _direct_text(lang: str, step: Step, names: Mapping[str, str] | None = None) 
 def _dropped_text(lang: str, step: Step, names: Mapping[str, str] | None = None) -> str:
     """Who could not take the chat and why (by name, or counted in a large pool)."""
     dropped, counts = step.get("dropped"), step.get("dropped_counts")
-    if isinstance(dropped, list) and dropped:
-        agents = say(lang, N_(", ")).join(
-            say(lang, N_("{agent} ({why})"), agent=_who(names, d["agent"]),
-                why=word(lang, WHY_WORDS, d["why"]))
-            for d in dropped)
-    elif isinstance(counts, dict) and counts:
-        agents = say(lang, N_(", ")).join(
-            say(lang, N_("{n} {why}"), n=n, why=word(lang, WHY_WORDS, why))
-            for why, n in counts.items())
-    else:
+    unfit = step.get("unfit")  # with room, but not for this chat (`channels:`)
+    named = [*(dropped if isinstance(dropped, list) else []),
+             *(unfit if isinstance(unfit, list) else [])]
+    parts = []
+    if isinstance(counts, dict):
+        parts = [say(lang, N_("{n} {why}"), n=n, why=word(lang, WHY_WORDS, why))
+                 for why, n in counts.items()]
+    parts += [say(lang, N_("{agent} ({why})"), agent=_who(names, d["agent"]),
+                  why=word(lang, WHY_WORDS, d["why"])) for d in named]
+    if not parts:
         return ""
+    agents = say(lang, N_(", ")).join(parts)
     if step.get("result") == "nobody_available":
         return agents
     return say(lang, N_("could not take it: {agents}"), agents=agents)

@@ -22,6 +22,13 @@ def _ratio(value: float) -> float | None:
     return None if value == float("inf") else round(value, 3)
 
 
+def _level(a: AgentState) -> float | int:
+    """Y6: the count `balanced`/`weighted` compare (a whole number unless a weighted join
+    levelled it)."""
+    level = round(a.balance, 3)
+    return int(level) if level == int(level) else level
+
+
 def _weight(a: AgentState) -> float:
     return round(a.score / 100.0 * a.efficiency, 3)
 
@@ -32,8 +39,9 @@ FIGURES: dict[str, Callable[[AgentState, int], Figures]] = {
     "lowest_load_ratio": lambda a, t: {"agent": a.id, "open": a.open, "capacity": a.capacity,
                                        "load": _ratio(a.open / a.capacity)
                                        if a.capacity else 0.0},
-    "balanced": lambda a, t: {"agent": a.id, "assigned": a.assigned},
-    "weighted": lambda a, t: {"agent": a.id, "assigned": a.assigned, "weight": _weight(a)},
+    "balanced": lambda a, t: {"agent": a.id, "assigned": a.assigned, "level": _level(a)},
+    "weighted": lambda a, t: {"agent": a.id, "assigned": a.assigned, "level": _level(a),
+                              "weight": _weight(a)},
     "least_busy": lambda a, t: {"agent": a.id, "pending": a.pending, "unread": a.unread,
                                 "busy": a.pending > t},
     "best_reception_rate": lambda a, t: {"agent": a.id, "reception_rate": a.reception_rate,

@@ -89,14 +89,20 @@ def check_event(event: Any, where: str, agents: AbstractSet[str],
     return checked
 
 
-def check_snapshot(state: Any, where: str, agents: AbstractSet[str]) -> dict[str, Any]:
-    """Validate a state snapshot; agents must be in the policy's roster."""
+def check_snapshot(state: Any, where: str, agents: AbstractSet[str],
+                   channels: AbstractSet[str] = frozenset()) -> dict[str, Any]:
+    """Validate a state snapshot; agents must be in the policy's roster, channels in its
+    `channels:`."""
     _kind_guard(state, "a state snapshot", where)
     check(SNAPSHOT, state, where)
     for i, row in enumerate(state.get("agents", [])):
         if row["id"] not in agents:
             raise InputError(where, f"unknown agent {row['id']!r} (not in the roster)",
                              f"/agents/{i}/id")
+        for name in sorted(row.get("channel_open") or {}):
+            if name not in channels:
+                raise InputError(where, f"unknown channel {name!r} (not in the policy's "
+                                        "`channels:`)", f"/agents/{i}/channel_open/{name}")
     for i, row in enumerate(state.get("contacts", [])):
         if row["agent"] not in agents:
             raise InputError(where, f"unknown agent {row['agent']!r}", f"/contacts/{i}/agent")

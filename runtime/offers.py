@@ -85,7 +85,7 @@ class Offers:
         agent = self.e.shop.agents[agent_id]
         if group is None and agent.groups:
             group = agent.groups[0]
-        self.e.shop.reserve(agent)
+        self.e.shop.reserve(agent, *self.e.router.load_of(message.get("source")))
         timers = self.e.time.timers
         offer = Offer(buyer, agent_id, group, reason, selection, message, at,
                       at + self.timeout, at if since is None else since, source,
@@ -159,7 +159,8 @@ class Offers:
         is decided again now with the agent left out (a `release` record)."""
         del self.held[offer.buyer]
         e = self.e
-        e.shop.unreserve(e.shop.agents[offer.agent])
+        e.shop.unreserve(e.shop.agents[offer.agent],
+                         *e.router.load_of(offer.message.get("source")))
         out.append({"kind": "declined", "buyer": offer.buyer, "at": event["at"],
                     "event": event, "agent": offer.agent, "why": why,
                     "offered_at": format_instant(offer.at, e.router.tz), "policy": e.policy})

@@ -175,8 +175,10 @@ class OfflinePool:
         cfg = self.settings
         assert cfg is not None
         if cfg["target"] != "routing_rules":
+            need = self.router.needs.get(entry["event"].get("source") or "")
             agent, selection = best_of((a for a in self._target(shop)
-                                        if a.eligible and a.id not in (avoid or ())),
+                                        if a.eligible and a.id not in (avoid or ())
+                                        and shop.fits(a, need)),
                                        self.router.strategy, self.router.busy_threshold)
             return NO_TARGET_AGENT if agent is None else Choice(agent, None, selection, None)
         message = dict(entry["event"], at=at, wants_human=True)  # a run hands over to people
@@ -201,7 +203,8 @@ class OfflinePool:
         if step.cond is not None and not step.cond(
                 Facts(message, at, self.router.tz, shop.pools["shop"])):
             return None
-        room = agent.capacity is None or agent.open < agent.capacity
+        room = (agent.capacity is None or agent.open < agent.capacity) and shop.fits(
+            agent, self.router.needs.get(message.get("source") or ""))
         if agent.status != "hidden" or not agent.chat_permission or agent.static_why or not room:
             return None
         return agent

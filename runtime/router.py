@@ -233,6 +233,20 @@ class Router:
         replies = self.settings.get("auto_replies") or {}
         self.replies_on = {k for k, v in replies.items() if v.get("enabled")}
         self._summary_alone = not any(b.require or b.split or b.waits for b in self.bindings)
+        # `channels:`: a source's (channel, weight), and the channels some agent caps. A
+        # chat whose channel weighs 1 and nobody caps is like any other (no fit check).
+        self.channel_of: dict[str, tuple[str, int]] = {
+            s: (c["id"], c["weight"]) for c in artifact.get("channels", []) for s in c["sources"]}
+        self.channel_ids = frozenset(c["id"] for c in artifact.get("channels", []))
+        capped = {ch for a in self.agent_specs for ch in a.get("channel_capacity", {})}
+        self.needs: dict[str, tuple[int, str]] = {
+            s: (weight, ch) for s, (ch, weight) in self.channel_of.items()
+            if weight > 1 or ch in capped}
+
+    def load_of(self, source: str | None) -> tuple[int, str | None]:
+        """The capacity units a chat from `source` takes and its channel (1, None: none)."""
+        found = self.channel_of.get(source or "")
+        return (1, None) if found is None else (found[1], found[0])
 
     # -- state -----------------------------------------------------------------
     def state(self, snapshot: dict[str, Any]) -> ShopState:
@@ -243,7 +257,9 @@ class Router:
         """Make the state change a decision implies (an assignment adds a chat; `offered`:
         the engine offers it instead, runtime/offers.py, and holds the place itself)."""
         if decision.outcome == "assigned" and decision.agent is not None and not offered:
-            state.assign(state.agents[decision.agent], decision.buyer, decision.at_epoch)
+            units, channel = self.load_of(decision.source)
+            state.assign(state.agents[decision.agent], decision.buyer, decision.at_epoch,
+                         units, channel)
         if "welcome" in decision.auto_replies:
             state.welcomed[decision.buyer] = local_minute_and_day(decision.at_epoch, self.tz)[2]
 
@@ -298,6 +314,8 @@ class Router:
                 tr.add("shop.grouping", "shop.grouping", self.shop_span, "gate", "switched_off")
         facts = Facts(event, at, self.tz, state.pools["shop"], self.calendars)
         facts.waited = waited
+        if self.needs:
+            facts.need = self.needs.get(event.get("source") or "")
         index = 0
         plan = self._plan
         while result is None:
@@ -385,12 +403,19 @@ class Router:
 
     # -- picking ---------------------------------------------------------------
     def _pick(self, pool_key: str, state: ShopState, strategy: str, step_id: str, node: str,
-              span: str, tr: Tracer | None) -> tuple[AgentState | None, str | None]:
+              span: str, tr: Tracer | None, need: tuple[int, str] | None = None
+              ) -> tuple[AgentState | None, str | None]:
         pool = state.pools[pool_key]
-        agent, tied = pool.best(strategy)
+        skipped: list[AgentState] = []
+        if need is None:
+            agent, tied = pool.best(strategy)
+            alone = pool.counts[None] == 1
+        else:  # a heavier or capped chat: the best who can take this one
+            agent, tied, alone, skipped = pool.best_fitting(
+                strategy, lambda a: state.unfit(a, need) is None)
         selection = None
         if agent is not None:
-            if pool.counts[None] == 1:
+            if alone:
                 selection = "only_candidate"
             elif tied:
                 selection = "earliest_created"
@@ -398,10 +423,15 @@ class Router:
                 selection = strategy
         if tr:
             detail = _pool_detail(pool, _pool_name(pool_key, pool), agent, strategy, selection)
+            if need is not None:  # who could take a chat but not this one, and why
+                detail["unfit"] = [{"agent": a.id, "why": state.unfit(a, need)}
+                                   for a in skipped[:TRACE_LIST_LIMIT]]
             if agent is not None:
                 # The best candidates off the heap's top, in the strategy's order: what a
                 # scan of the pool would list, at the cost of the few it lists.
-                leaders = pool.leaders(strategy, TRACE_LIST_LIMIT)
+                leaders = pool.leaders(strategy, TRACE_LIST_LIMIT + len(skipped))
+                if need is not None:
+                    leaders = [a for a in leaders if state.unfit(a, need) is None]
                 detail["compared"] = compared(leaders, strategy, self.busy_threshold,
                                               TRACE_LIST_LIMIT, ranked=True)
                 if selection == "earliest_created":
@@ -412,11 +442,14 @@ class Router:
         return agent, selection
 
     def _one_agent(self, step: RouteStep, agent_id: str, state: ShopState,
-                   tr: Tracer | None, detail: dict[str, object]
+                   tr: Tracer | None, detail: dict[str, object],
+                   need: tuple[int, str] | None = None
                    ) -> tuple[AgentState | None, str | None]:
         """The roster agent (None if unknown) and why it cannot take the chat (None: it can)."""
         agent = state.agents.get(agent_id)
         why = "unknown_agent" if agent is None else (agent.static_why or agent.why)
+        if why is None and need is not None and agent is not None:
+            why = state.unfit(agent, need)
         if tr:
             kept = [agent_id] if why is None else []
             dropped = [] if why is None else [{"agent": agent_id, "why": why}]
@@ -434,7 +467,8 @@ class Router:
             return None
         agent_id, mode, pin_span = pin
         agent, why = self._one_agent(step, agent_id, state, tr,
-                                     {"pin": {"agent": agent_id, "mode": mode, "span": pin_span}})
+                                     {"pin": {"agent": agent_id, "mode": mode, "span": pin_span}},
+                                     facts.need)
         if why is None:
             return ("assigned", "pinned_agent", agent, None, "only_candidate",
                     "outcome:assigned:pinned_agent")
@@ -466,7 +500,8 @@ class Router:
             return None
         agent, why = self._one_agent(step, agent_id, state, tr,
                                      {"contact": {"agent": agent_id, "hours_ago":
-                                                  round((at - contact[1]) / 3600, 2)}})
+                                                  round((at - contact[1]) / 3600, 2)}},
+                                     facts.need)
         if why is None:
             return ("assigned", "recent_contact", agent, None, "only_candidate",
                     "outcome:assigned:recent_contact")
@@ -489,14 +524,17 @@ class Router:
                        failed={"field": "available agents", "actual": str(shop.counts[None]),
                                "expected": "== 1"})
             return None
-        agent, _ = self._pick("shop", state, self.strategy, step.id, step.id, step.span, tr)
+        agent, _ = self._pick("shop", state, self.strategy, step.id, step.id, step.span, tr,
+                              facts.need)
+        if agent is None:  # the one agent has room, but not for this chat (`channels:`)
+            return None
         return ("assigned", "only_one_online", agent, None, "only_candidate",
                 "outcome:assigned:only_one_online")
 
     def _step_other_online(self, step: RouteStep, state: ShopState, facts: Facts, buyer: str,
                            at: float, tr: Tracer | None, path: list[str]) -> Outcome | None:
         agent, selection = self._pick(step.pool_key, state, step.select, step.id, step.id,
-                                      step.span, tr)
+                                      step.span, tr, facts.need)
         if agent is None:
             return None
         return ("assigned", "fallback_other_online", agent, None, selection,
@@ -515,7 +553,7 @@ class Router:
                        failed={"field": "other agents online", "actual": str(others),
                                "expected": "0 (S4-C)"})
             return None
-        agent, why = self._one_agent(step, self.main_id or "", state, tr, {})
+        agent, why = self._one_agent(step, self.main_id or "", state, tr, {}, facts.need)
         if why is not None:
             return None
         return ("assigned", "main_account_fallback", agent, None, "only_candidate",
@@ -567,7 +605,7 @@ class Router:
             node = b.agents_node
             path.append(node)
             agent, selection = self._pick(prefix + b.pool_key, state, b.select or self.strategy,
-                                          node, node, b.span, tr)
+                                          node, node, b.span, tr, facts.need)
             return None if agent is None else (agent, None, selection)
         tries = b.id
         if b.split:  # T9: this buyer's drawn group first (runtime/split.py)
@@ -589,7 +627,7 @@ class Router:
         for gid, node, pool_key, span, strategy in tried:
             path.append(node)
             agent, selection = self._pick(prefix + pool_key, state, strategy, node, node,
-                                          span, tr)
+                                          span, tr, facts.need)
             if agent is not None:
                 return agent, gid, selection
         return None

@@ -47,6 +47,14 @@ def build_state(router: Router, snapshot: dict[str, Any]) -> ShopState:
         agent.pending = row.get("pending", 0) or 0
         agent.open = row.get("open", 0) or 0
         agent.assigned = row.get("assigned", 0) or 0
+        # Y6: the count `balanced`/`weighted` compare (default: the platform's figure for
+        # this shift), and what a measured efficiency is measured from.
+        agent.balance = float(row.get("level", agent.assigned) or 0)
+        agent.closed = row.get("closed", 0) or 0
+        agent.channel_open = dict(row.get("channel_open") or {})
+        agent.online_seconds = float(row.get("online_seconds", 0) or 0)
+        if agent.status == "online":
+            agent.online_from = parse_instant(snapshot["at"])
         since = row.get("offline_since")
         agent.offline_since = parse_instant(since) if since else None
         agent.static_why = static_why(router, merged)

@@ -31,10 +31,11 @@ class AgentState:
     """One agent: roster facts from the policy, live facts from the state snapshot."""
 
     __slots__ = (
-        "assigned", "attributes", "capacity", "chat_permission", "conversion_rate", "created_at",
-        "efficiency", "groups", "id", "offline_since", "open", "pending", "pools", "rank",
-        "reception_rate", "role", "score", "span", "stacks", "static_why", "status", "unread",
-        "version", "why",
+        "assigned", "attributes", "balance", "capacity", "channel_capacity", "channel_open",
+        "chat_permission", "closed", "conversion_rate", "created_at", "efficiency", "groups",
+        "id", "offline_since", "online_from", "online_seconds", "open", "pending", "pools",
+        "prior", "rank", "reception_rate", "role", "score", "span", "stacks", "static_why",
+        "status", "unread", "version", "why",
     )
 
     def __init__(self, spec: dict[str, object], rank: int) -> None:
@@ -45,17 +46,32 @@ class AgentState:
         self.capacity: int | None = spec["capacity"]  # type: ignore[assignment]
         self.score: int = int(spec["score"])  # type: ignore[call-overload]
         self.efficiency: float = float(spec["efficiency"])  # type: ignore[arg-type]
+        self.prior = self.efficiency  # the roster's figure, where a measured one starts
+        # Y6 measured efficiency: conversations closed, and time online (the seconds of
+        # sessions that ended, and since when the current one runs: None when not online).
+        self.closed = 0
+        self.online_seconds = 0.0
+        self.online_from: float | None = None
         self.reception_rate: float = float(spec["reception_rate"] or 0.0)  # type: ignore[arg-type]
         self.conversion_rate: float = float(spec["conversion_rate"] or 0.0)  # type: ignore[arg-type]
         self.groups: list[str] = list(spec["groups"])  # type: ignore[call-overload]
         self.span: str = str(spec["span"])
         self.attributes: dict[str, object] = dict(spec.get("attributes") or {})  # type: ignore[call-overload]
+        # Most open chats per channel (`channel_capacity:`), and the open ones per channel.
+        self.channel_capacity: dict[str, int] = dict(spec.get("channel_capacity") or {})  # type: ignore[call-overload]
+        self.channel_open: dict[str, int] = {}
         self.rank = rank
         self.status = "offline"
         self.unread = 0
         self.pending = 0
         self.open = 0
         self.assigned = 0
+        # Y6: the assignments `balanced` and `weighted` compare. It starts at `assigned` and
+        # counts each one made, but an agent coming online (or joining a group) is raised
+        # level with those it competes with (`ShopState.level`), so agents online equally
+        # long receive about the same number: a late starter shares from now on instead of
+        # taking every chat until it has caught up with a whole shift.
+        self.balance = 0.0
         self.offline_since: float | None = None
         self.static_why: str | None = None
         self.why: str | None = "offline"
@@ -87,9 +103,18 @@ class AgentState:
                        for name, key in pool.keys.items()]
 
 
-def _weight(a: AgentState) -> float:
+def weight(a: AgentState) -> float:
+    """Y6 `weighted`: the agent's weight, score/100 x efficiency."""
+    return a.score / 100.0 * a.efficiency
+
+
+def _per_weight(a: AgentState) -> float:
     w = a.score / 100.0 * a.efficiency
-    return a.assigned / w if w > 0 else float("inf")
+    return a.balance / w if w > 0 else float("inf")
+
+
+# The strategies whose key counts assignments (`balance`): an agent joins them level.
+LEVELLED = ("balanced", "weighted")
 
 
 def _per_rate(open_chats: int, rate: float) -> float:
@@ -101,8 +126,8 @@ def strategy_key(name: str, busy_threshold: int) -> Callable[[AgentState], Prima
     keys: dict[str, Callable[[AgentState], Primary]] = {
         "fewest_unread": attrgetter("unread"),  # C-level getters where the key is one field
         "lowest_load_ratio": lambda a: a.open / a.capacity if a.capacity else 0.0,
-        "balanced": attrgetter("assigned"),
-        "weighted": _weight,
+        "balanced": attrgetter("balance"),
+        "weighted": _per_weight,
         "least_busy": lambda a: (1, a.pending) if a.pending > busy_threshold else (0, a.unread),
         # T14 with load: open chats (plus the one to give) per unit of rate, so the best
         # rate wins among equally loaded agents and chats spread in proportion to the rates
@@ -230,6 +255,43 @@ class Pool:
         heapq.heappush(heap, first)
         return agent, tied
 
+    def best_fitting(self, strategy: str, fits: Callable[[AgentState], bool]
+                     ) -> tuple[AgentState | None, bool, bool, list[AgentState]]:
+        """The agent this strategy picks among those who can take a chat and `fits` it
+        (a heavier chat, a capped channel): (agent, whether the next fitting one tied on
+        the key, whether it is the only one, the better-ranked ones passed over). Walks
+        the heap from its top, so it costs the agents passed over, not the pool."""
+        heap = self.heaps[strategy]
+        ranked = self.ranked
+        push, pop = heapq.heappush, heapq.heappop
+        frontier = [(heap[0], 0)] if heap else []
+        size = len(heap)
+        seen: set[int] = set()
+        first: tuple[Entry, AgentState] | None = None
+        skipped: list[AgentState] = []
+        while frontier:
+            entry, i = pop(frontier)
+            child = 2 * i + 1
+            if child < size:
+                push(frontier, (heap[child], child))
+                if child + 1 < size:
+                    push(frontier, (heap[child + 1], child + 1))
+            rank = entry[1]
+            agent = ranked[rank]
+            if entry[2] != agent.version or agent.why is not None or rank in seen:
+                continue
+            seen.add(rank)
+            if not fits(agent):
+                if first is None:
+                    skipped.append(agent)
+                continue
+            if first is not None:
+                return first[1], entry[0] == first[0][0], False, skipped
+            first = (entry, agent)
+        if first is None:
+            return None, False, False, skipped
+        return first[1], False, True, skipped
+
     def leaders(self, strategy: str, limit: int) -> list[AgentState]:
         """The `limit` best members who can take a chat, best first (the strategy's key,
         then rank): read off the heap's top, never a scan of a big pool."""
@@ -349,6 +411,26 @@ class ShopState:
         """The members of a group as they are now (S12), those the policy lets take chats."""
         return self.pools[f"group:{gid}"].members
 
+    def level(self, agent: AgentState, pools: list[Pool]) -> None:
+        """Y6: raise an agent about to compete in `pools` (coming online, or joining a
+        group) level with the best of those already there, for each strategy that counts
+        assignments: `balanced` their count, `weighted` their count per unit of weight
+        (times its own weight). Never lowered: an agent ahead stays ahead. The pools'
+        heaps give the best at once; the agent itself is not among them yet."""
+        floor = agent.balance
+        for pool in pools:
+            for name in LEVELLED:
+                if name not in pool.heaps:
+                    continue
+                best, _tied = pool.best(name)
+                if best is None or best is agent:
+                    continue
+                if name == "balanced":
+                    floor = max(floor, best.balance)
+                elif weight(best) > 0:
+                    floor = max(floor, best.balance / weight(best) * weight(agent))
+        agent.balance = floor
+
     def join(self, agent: AgentState, gid: str, only_one: bool) -> list[str]:
         """S12: add an agent to a group; with `only_one` (S2) it leaves its other groups
         first. The groups it left, in order."""
@@ -356,6 +438,8 @@ class ShopState:
         for g in left:
             self.leave(agent, g)
         was_out = agent.kept_out(self.kept_out)
+        if agent.status == "online":
+            self.level(agent, [self.pools[f"group:{gid}"]])
         agent.groups.append(gid)
         self.pools[f"group:{gid}"].add(agent)
         for pool, meets in self.filtered.get(gid, ()):
@@ -381,6 +465,13 @@ class ShopState:
         self.touched.add(agent.id)
 
     def set_status(self, agent: AgentState, status: str, at: float) -> None:
+        """An agent's status changes (S9); coming online it joins level (Y6, `level`)."""
+        if status == "online" and agent.status != "online":
+            self.level(agent, agent.pools)
+            agent.online_from = at
+        elif status != "online" and agent.online_from is not None:
+            agent.online_seconds += at - agent.online_from
+            agent.online_from = None
         if status == "offline" and agent.status != "offline":
             agent.offline_since = at
         elif status != "offline":
@@ -388,40 +479,74 @@ class ShopState:
         agent.status = status
         self.touch(agent, facts=True)
 
+    @staticmethod
+    def unfit(agent: AgentState, need: tuple[int, str]) -> str | None:
+        """Why an agent who can take a chat cannot take this one (None: it can): its open
+        chats of the channel are at its cap, or the chat weighs more than its room."""
+        units, channel = need
+        cap = agent.channel_capacity.get(channel)
+        if cap is not None and agent.channel_open.get(channel, 0) >= cap:
+            return "channel_full"
+        if agent.capacity is not None and agent.open + units > agent.capacity:
+            return "no_room_for_weight"
+        return None
+
+    def fits(self, agent: AgentState, need: tuple[int, str] | None) -> bool:
+        """Whether an agent with room takes this chat too (`need`: its weight and channel)."""
+        return need is None or self.unfit(agent, need) is None
+
+    def measure(self, agent: AgentState, at: float, reference: float) -> None:
+        """Y6 measured efficiency ("历史接待效率"): conversations closed per hour online,
+        `reference` of them counting as 1.0, capped at 10 like the roster's. The roster's
+        efficiency counts as one hour at that pace, so an agent with no history starts at
+        it and the figure moves as its record grows. Measured at the agent's own closes
+        and status changes only: its heap key changes with its own events, never with the
+        clock (runtime/state.py keeps keys that way)."""
+        seconds = agent.online_seconds
+        if agent.online_from is not None:
+            seconds += at - agent.online_from
+        rate = (agent.closed + reference * agent.prior) / (seconds / 3600.0 + 1.0)
+        agent.efficiency = round(min(10.0, rate / reference), 3)
+        self.touch(agent)
+
     def set_capacity(self, agent: AgentState, capacity: int | None) -> None:
         """Y2: a new cap on the agent's open conversations (None: no limit)."""
         agent.capacity = capacity
         self.touch(agent, facts=True)
 
-    def assign(self, agent: AgentState, buyer: str, at: float, reserved: bool = False) -> None:
+    def assign(self, agent: AgentState, buyer: str, at: float, units: int = 1,
+               channel: str | None = None, reserved: bool = False) -> None:
         """The state change an assignment makes: one more unread, pending and open chat
-        (`reserved`: an accepted offer, whose chat `reserve` counted already)."""
+        (open counts capacity units: `units` for a chat of a weighted channel;
+        `reserved`: an accepted offer, whose chat `reserve` counted already)."""
         if not reserved:
-            agent.unread += 1
-            agent.pending += 1
-            agent.open += 1
-            agent.assigned += 1
+            self._count(agent, units, channel, 1)
         self.contacts[buyer] = (agent.id, at)
         self.contact_times.append((at, buyer))
         self.touch(agent, facts=True)
 
-    def reserve(self, agent: AgentState) -> None:
+    def reserve(self, agent: AgentState, units: int = 1, channel: str | None = None) -> None:
         """An offer holds a place (runtime/offers.py): the agent's counts take the chat as
-        an assignment would (so capacity and every strategy see it), the buyer's contact
-        waits for the accept."""
-        agent.unread += 1
-        agent.pending += 1
-        agent.open += 1
-        agent.assigned += 1
+        an assignment would (so capacity, channel caps and every strategy see it), the
+        buyer's contact waits for the accept."""
+        self._count(agent, units, channel, 1)
         self.touch(agent, facts=True)
 
-    def unreserve(self, agent: AgentState) -> None:
+    def unreserve(self, agent: AgentState, units: int = 1, channel: str | None = None) -> None:
         """An offer ended unaccepted: its place is free again."""
-        agent.unread -= 1
-        agent.pending -= 1
-        agent.open -= 1
-        agent.assigned -= 1
+        self._count(agent, units, channel, -1)
         self.touch(agent, facts=True)
+
+    @staticmethod
+    def _count(agent: AgentState, units: int, channel: str | None, sign: int) -> None:
+        """One chat more (`sign` 1) or less (-1) on an agent's counts (Y6 levels too)."""
+        agent.unread += sign
+        agent.pending += sign
+        agent.open += sign * units
+        if channel is not None:
+            agent.channel_open[channel] = agent.channel_open.get(channel, 0) + sign
+        agent.assigned += sign
+        agent.balance += sign
 
     def forget_contacts(self, before: float) -> None:
         """Drop the contacts last made before `before` (a buyer's later contact stays):

@@ -336,7 +336,11 @@ class Timekeeper:
         that instant, oldest first (runtime/staging.py `Staging.dealer`)."""
         while self.e.shop.staging:
             agent = self.e.staging.dealer(self.e.shop)
-            entry = None if agent is None else self.e.wait.next("staging", agent=agent.id)
-            if agent is None or entry is None:
+            if agent is None:
+                return
+            # `channels:`: the oldest staged chat this agent has room for; when none fits
+            # it, the rest wait for the next deal (an event that frees room).
+            entry = self.e.wait.next("staging", agent=agent.id, fits=self.e._fits(agent))
+            if entry is None:
                 return
             self.e._hand_out(entry, agent, "staging_release", event, at, out)

@@ -13,7 +13,7 @@ Target = tuple[AgentState | None, str | None, str | None, str]
 
 
 def transfer_target(router: Router, shop: ShopState, event: dict[str, Any],
-                    holder: str) -> Target:
+                    holder: str, need: tuple[int, str] | None = None) -> Target:
     """The receiver of a `transfer` event away from agent `holder`, or why there is none.
 
     To an agent: it must have chat permission and be online or busy (Y12), not
@@ -28,21 +28,26 @@ def transfer_target(router: Router, shop: ShopState, event: dict[str, Any],
             return None, None, None, "no_chat_permission"
         if target.status not in ("online", "busy"):  # Y12: online or busy, not offline
             return None, None, None, target.status
+        unfit = None if need is None else shop.unfit(target, need)
+        if unfit is not None:  # `channels:` caps hold for forwarded chats too
+            return None, None, None, unfit
         return target, None, "only_candidate", ""
     group: str = event["to_group"]
     if group not in router.groups:
         return None, group, None, "unknown group"
-    picked, selection = group_pick(router, shop, group, holder)
+    picked, selection = group_pick(router, shop, group, holder, need)
     return picked, group, selection, "" if picked else "nobody available"
 
 
-def group_pick(router: Router, shop: ShopState, gid: str,
-               sender: str) -> tuple[AgentState | None, str | None]:
-    """The group's strategy over its available members other than the sender."""
+def group_pick(router: Router, shop: ShopState, gid: str, sender: str,
+               need: tuple[int, str] | None = None) -> tuple[AgentState | None, str | None]:
+    """The group's strategy over its available members other than the sender (with room
+    for the chat's weight and channel, `need`)."""
     group = router.groups.get(gid)
     if group is None:
         return None, None
-    return best_of((a for a in shop.group(gid) if a.eligible and a.id != sender),  # now (S12)
+    return best_of((a for a in shop.group(gid)  # now (S12)
+                    if a.eligible and a.id != sender and shop.fits(a, need)),
                    group["select"] or router.strategy, router.busy_threshold)
 
 

@@ -140,6 +140,8 @@ DROP_WHYS = (
     "not_in_group",
     "excluded_channel",
     "not_best",
+    "channel_full",
+    "no_room_for_weight",
     "declined",
     "offer_timed_out",
     "current_agent",

@@ -8,6 +8,7 @@ snapshot can carry them); the engine reads and changes them only through here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .clock import format_instant
@@ -70,28 +71,32 @@ class Waiting:
         if entry.get("avoid"):
             self.avoiding -= 1
 
-    def next(self, place: str, automatic: bool = False, agent: str | None = None
-             ) -> Entry | None:
+    def next(self, place: str, automatic: bool = False, agent: str | None = None,
+             fits: Callable[[Entry], bool] | None = None) -> Entry | None:
         """The next chat to hand out: Y9 queue order (the highest `priority` first, then
         age), T3 pool newest first, staging oldest. `automatic`: a queue pull, which
         leaves chats a binding holds (HELD) to be decided again instead.
-        `agent`: the one it is for, passing over chats it declined (runtime/offers.py)."""
+        `agent`: the one it is for, passing over chats it declined (runtime/offers.py).
+        `fits`: only a chat the taking agent has room for (`channels:`), the first in
+        that order."""
         items = self.lists[place]
         if not items:
             return None
         newest = place == "pool" or (place == "queue" and self.queue_order == "newest_first")
         ordered = place == "queue" and self.prioritised
         skip = agent if self.avoiding else None
-        if not ordered and skip is None:
+        if not ordered and skip is None and fits is None:
             return items[-1] if newest else items[0]
         best: Entry | None = None
         for entry in (reversed(items) if newest else items):
             if skip is not None and skip in entry.get("avoid", ()):
                 continue
-            if not ordered:
-                return entry
             if automatic and entry["reason"] in HELD:
                 continue
+            if fits is not None and not fits(entry):
+                continue
+            if not ordered:
+                return entry
             if best is None or entry.get("priority", 0) > best.get("priority", 0):
                 best = entry
         return best

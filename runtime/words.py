@@ -79,6 +79,8 @@ WHY_WORDS: dict[str, str] = {
     "not_in_group": N_("in no group a binding reaches"),
     "excluded_channel": N_("the channel is excluded"),
     "not_best": N_("another agent was ahead"),
+    "channel_full": N_("at its cap for this chat's channel"),
+    "no_room_for_weight": N_("without room for this chat's weight"),
     "declined": N_("declined the offer of this chat"),
     "offer_timed_out": N_("let the offer of this chat run out"),
     "current_agent": N_("already has the chat, which is to go to someone else"),
@@ -134,6 +136,14 @@ FIGURE_WORDS: dict[str, str] = {
     "least_busy": N_("{agent} {pending} pending"),
     "best_reception_rate": N_("{agent} {reception_rate} with {open} open"),
     "best_conversion_rate": N_("{agent} {conversion_rate} with {open} open"),
+}
+
+# Y6: a candidate raised level on coming online (or joining a group) is compared by
+# that count, not by what it received (runtime/state.py `ShopState.level`).
+LEVELLED_WORDS: dict[str, str] = {
+    "balanced": N_("{agent} {assigned} received, counted as {level} from joining level"),
+    "weighted": N_("{agent} {assigned} received, counted as {level} from joining level, "
+                   "at weight {weight}"),
 }
 
 DAY_WORDS: dict[str, str] = {

@@ -41,6 +41,9 @@ moving forward. After every event it checks:
   with the offer counted (G2), and each agent's open chats are its
   conversations plus its standing offers; stray accepts and declines change
   nothing but an `ignored` record;
+- channels (issue 12): an agent's open capacity units and per-channel counts are
+  those of its conversations and within its caps, however chats reached it (the
+  `channels` variant: live chats weigh 2, WeChat chats are capped per agent);
 - G3: a fresh engine fed the same events makes byte-identical records.
 """
 
@@ -169,6 +172,44 @@ route:
   - other_online
   - {step: queue, when: shop.online > 0}
   - stage
+""",
+    # Issue 12 capacity by channel: live chats weigh 2 units, WeChat chats are capped per
+    # agent; queue pulls, picks and transfers must hold both.
+    "channels": """\
+policyc: 1
+shop:
+  id: machine-channels
+  timezone: Asia/Shanghai
+  grouping: on
+  include_main_account: false
+channels:
+  live: {sources: [live_story], weight: 2}
+  wechat: {sources: [wechat_oa, mini_program]}
+roster:
+  - {id: boss, role: main, created_at: "2020-01-01T09:00:00+08:00"}
+  - {id: ann, created_at: "2020-02-01T09:00:00+08:00", capacity: 3,
+     channel_capacity: {wechat: 1}}
+  - {id: bo, created_at: "2020-03-01T09:00:00+08:00", capacity: 2,
+     channel_capacity: {wechat: 0}}
+  - {id: cy, created_at: "2020-04-01T09:00:00+08:00", capacity: 4,
+     channel_capacity: {wechat: 2}}
+groups:
+  front: {members: [ann, bo], sources: [product_page, live_story, wechat_oa], select: balanced}
+  back: {members: [cy], sources: [order_page, mini_program], overflow: [front]}
+route:
+  - {step: recent_contact, window: 1d, grace: 0s}
+  - bindings
+  - other_online
+  - {step: queue, when: shop.online > 0}
+  - stage
+queue:
+  order: oldest_first
+  take_on_online: null
+staging:
+  mode: even_split
+  cap: 2
+timeouts:
+  close_read_idle: 30m
 """,
 }
 # Escalation over time: the front team first, the back team after 2 minutes (its
@@ -496,9 +537,15 @@ class EngineMachine(RuleBasedStateMachine):
                      and (by_hand or agent not in self.declined_by.get(b, ()))]
             if self.order == "newest_first":
                 order.reverse()
-            expected = max(order, key=lambda b: (self.priority(self.queued[b][0]),
-                                                 -order.index(b)))
-            assert buyer == expected, (self.order, self.queue, buyer)
+            ranked = sorted(order, key=lambda b: (-self.priority(self.queued[b][0]),
+                                                  order.index(b)))
+            # `channels:`: a pull passes over chats the agent has no room for (heavier, or
+            # of a channel it is capped on), never one that weighs 1 and nobody caps.
+            needs = self.engine.router.needs
+            ahead = ranked[:ranked.index(buyer)] if buyer in ranked else ranked
+            assert all(self.queued[b][0].get("source") in needs for b in ahead), (
+                self.order, self.queue, buyer)
+            assert buyer in ranked, (self.order, self.queue, buyer)
         self.queue.remove(buyer)
 
     def offer_made(self, r: Record) -> None:
@@ -586,6 +633,8 @@ class EngineMachine(RuleBasedStateMachine):
             assert agent.capacity is None or agent.open <= agent.capacity, r
         if r["reason"] == "source_group" and r["group"] is not None:
             assert r["group"] in agent.groups, r  # a member now (S12)
+        for channel, cap in agent.channel_capacity.items():  # `channels:` caps (issue 12)
+            assert agent.channel_open.get(channel, 0) <= cap, (channel, r)
         if r["reason"] == "fallback_other_online":  # not in a team kept out of the fallback
             kept_out = {g["id"] for g in self.artifact["groups"] if not g.get("fallback", True)}
             hypothesis.event(f"fallback with a team kept out: {bool(kept_out)}")
@@ -637,11 +686,34 @@ class EngineMachine(RuleBasedStateMachine):
         held = self.engine.offers.held
         assert {b: o.agent for b, o in held.items()} == self.offered
         assert set(held) == {b for b, p in self.place.items() if p == "offered"}
+        load = self.engine.router.load_of
         for agent in self.engine.shop.agents.values():
             convs = [c for c in self.engine.conversations.values() if c.agent == agent.id]
-            offers = sum(o.agent == agent.id for o in held.values())
-            assert agent.open == len(convs) + offers, (agent.id, agent.open, len(convs), offers)
-            assert agent.unread == sum(c.unread for c in convs) + offers, agent.id
+            offers = [o for o in held.values() if o.agent == agent.id]
+            units = sum(c.units for c in convs) + sum(load(o.message.get("source"))[0]
+                                                      for o in offers)
+            assert agent.open == units, (agent.id, agent.open, len(convs), len(offers))
+            assert agent.unread == sum(c.unread for c in convs) + len(offers), agent.id
+
+    @invariant()
+    def capacity_books_agree(self) -> None:
+        """`channels:`: an agent's open units and per-channel counts are those of the
+        conversations it holds (and its standing offers), and never over its channel caps
+        (hand picks and transfers too; `set_capacity` may lower a cap below the open
+        units, so those are checked at each assignment, in `eligible`)."""
+        if not self.events:
+            return
+        load = self.engine.router.load_of
+        for agent in self.engine.shop.agents.values():
+            held = [c.channel for c in self.engine.conversations.values()
+                    if c.agent == agent.id]
+            held += [load(o.message.get("source"))[1]
+                     for o in self.engine.offers.held.values() if o.agent == agent.id]
+            for channel in {c for c in held if c} | set(agent.channel_open):
+                count = sum(1 for c in held if c == channel)
+                assert agent.channel_open.get(channel, 0) == count, (agent.id, channel)
+            for channel, cap in agent.channel_capacity.items():
+                assert agent.channel_open.get(channel, 0) <= cap, (agent.id, channel)
 
     @invariant()
     def pools_agree_with_groups(self) -> None:
@@ -739,3 +811,16 @@ OffersMachine.TestCase.settings = settings(
     max_examples=40, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TestOffersMachine = OffersMachine.TestCase
+
+
+class ChannelMachine(EngineMachine):
+    """The same checks on the `channels` shop alone: weighted live chats and per-agent
+    WeChat caps, with queue pulls, staging, picks and transfers all holding them."""
+
+    policies = ("channels",)
+
+
+ChannelMachine.TestCase.settings = settings(
+    max_examples=25, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+TestChannelMachine = ChannelMachine.TestCase

@@ -22,7 +22,9 @@ from ..runtime.clock import format_instant
 from ..runtime.engine import Engine
 from ..runtime.router import Router
 
-_LIVE = ("status", "unread", "pending", "open", "assigned")
+# `level`, `closed` and `online_seconds` (Y6) keep balanced and measured weighted
+# selection where they were across the switch.
+_LIVE = ("status", "unread", "pending", "open", "assigned", "closed")
 
 
 def snapshot_of(engine: Engine, router: Router) -> dict[str, Any]:
@@ -34,6 +36,13 @@ def snapshot_of(engine: Engine, router: Router) -> dict[str, Any]:
         if agent.id not in router.agent_ids:
             continue
         row: dict[str, Any] = {key: getattr(agent, key) for key in _LIVE}
+        row["level"] = agent.balance
+        seconds = agent.online_seconds
+        if agent.online_from is not None:  # the new engine starts the session anew at `at`
+            seconds += shop.at - agent.online_from
+        row["online_seconds"] = seconds
+        row["channel_open"] = {ch: n for ch, n in sorted(agent.channel_open.items())
+                               if n and ch in router.channel_ids}
         since = agent.offline_since
         row["offline_since"] = None if since is None else format_instant(since, tz)
         agents.append(row | {"id": agent.id})

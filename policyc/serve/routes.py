@@ -178,7 +178,7 @@ async def _decide(request: Request) -> tuple[Response, int]:
         raise InputError("body/event/type", "only a `message` event is decided as a what-if")
     if "state" in body:
         state = router.state(strictly(check_snapshot, body["state"], "body/state",
-                                      router.agent_ids))
+                                      router.agent_ids, router.channel_ids))
     elif engine.state is not None:
         state = engine.shop  # read only: Router.decide does not change the state
     else:
