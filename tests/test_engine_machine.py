@@ -654,7 +654,10 @@ class EngineMachine(RuleBasedStateMachine):
     def picked_under_capacity(self, event: Event, records: list[Record],
                               before: tuple[int, int | None, str]) -> None:
         """Y9, Y2: a pick that handed a chat out went to an agent under its cap, not offline."""
-        given = [r for r in records if r["kind"] == "release"]
+        # Only what the pick itself handed out: a timer due before it (an offer's push
+        # timeout, a target opening) may release other chats in the same feed.
+        given = [r for r in records if r["kind"] == "release"
+                 and (r.get("cause") or {}).get("type") == "pick"]
         if not given:
             return
         open_before, capacity, status = before
