@@ -24,6 +24,9 @@ moving forward. After every event it checks:
 - calendars: `policies/cosmetics.yaml` (calendars with a night shift and
   holidays, priorities, skills, a split) runs from a Christmas Eve evening
   through the holiday, so its calendars open and close during a run;
+- S8, Y3, T10 (issue 12): each buyer with an agent has as its recent contact that
+  agent at its last exchange (the assignment, its last message in the open
+  conversation, the agent's last reply), unless that is past the engine's memory;
 - G3: a fresh engine fed the same events makes byte-identical records.
 """
 
@@ -203,6 +206,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.place: dict[str, str] = {}  # buyer -> with_agent | waiting | done (from records)
         self.queue: list[str] = []  # the queue as the records tell it, in arrival order
         self.queued: dict[str, tuple[Event, str]] = {}  # buyer -> (message, reason) queued
+        self.exchanged: dict[str, float] = {}  # buyer -> its last exchange with its agent
 
     policies: tuple[str, ...] = POLICIES
     warm_from = 1  # the first agent (often the main account) starts offline
@@ -318,6 +322,7 @@ class EngineMachine(RuleBasedStateMachine):
             self.records.extend(early)
             for r in early:
                 self.follow(r, {"type": "tick", "at": event["at"]})
+            self.exchange({"type": "tick", "at": event["at"]}, early)
         picker = self.engine.shop.agents.get(event["agent"]) \
             if event["type"] == "pick" and self.engine.state is not None else None
         before = None if picker is None else (picker.open, picker.capacity, picker.status)
@@ -331,8 +336,20 @@ class EngineMachine(RuleBasedStateMachine):
             self.place[event["buyer"]] = "done"  # a close by the agent records nothing
         for r in records:
             self.follow(r, event)
+        self.exchange(event, records)
         if before is not None:
             self.picked_under_capacity(event, records, before)
+
+    def exchange(self, event: Event, records: list[Record]) -> None:
+        """S8, Y3, T10: note when a buyer last exchanged with its agent, as the records tell
+        it: an assignment, a message joining its conversation, its agent's reply."""
+        for r in records:
+            if r.get("outcome") in ("assigned", "main_account") and r["kind"] != "continued":
+                self.exchanged[r["buyer"]] = datetime.fromisoformat(r["at"]).timestamp()
+            elif r["kind"] == "continued" and r["buyer"] in self.engine.conversations:
+                self.exchanged[r["buyer"]] = datetime.fromisoformat(r["at"]).timestamp()
+        if event["type"] == "reply" and not any(r["kind"] == "ignored" for r in records):
+            self.exchanged[event["buyer"]] = datetime.fromisoformat(event["at"]).timestamp()
 
     def follow(self, r: Record, event: Event) -> None:
         """Move the buyer of a record where the record says, checking G2 and the queue order."""
@@ -448,6 +465,21 @@ class EngineMachine(RuleBasedStateMachine):
         assert with_agent == {b for b, p in self.place.items() if p == "with_agent"}
         assert held == {b for b, p in self.place.items() if p == "waiting"}
         assert [e["buyer"] for e in waiting.get("queue", [])] == self.queue
+
+    @invariant()
+    def contact_is_last_exchange(self) -> None:
+        """S8, Y3, T10: the window of a buyer with an agent counts from its last exchange."""
+        shop = self.engine.shop if self.events else None
+        for buyer, conv in self.engine.conversations.items():
+            assert shop is not None
+            last = self.exchanged[buyer]
+            contact = shop.contacts.get(buyer)
+            if contact is None:  # forgotten only once past the memory (runtime/horizon.py)
+                assert shop.at - last > self.engine.router.contact_memory, (buyer, last)
+                continue
+            assert contact == (conv.agent, last), (buyer, contact, conv.agent, last)
+        if shop is not None:
+            assert len(shop.contact_times) <= 2 * len(shop.contacts) + 65
 
     @invariant()
     def pools_agree_with_groups(self) -> None:
