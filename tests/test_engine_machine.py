@@ -27,6 +27,8 @@ moving forward. After every event it checks:
 - S8, Y3, T10 (issue 12): each buyer with an agent has as its recent contact that
   agent at its last exchange (the assignment, its last message in the open
   conversation, the agent's last reply), unless that is past the engine's memory;
+- Y5, T14 (issue 12): an excluded or assistant chat gets no auto reply (Youzan's
+  excluded WeChat OA; Taobao's bot first with every reply switched on);
 - G3: a fresh engine fed the same events makes byte-identical records.
 """
 
@@ -156,7 +158,11 @@ route:
   - stage
 """,
 }
-POLICIES = ("shopee", "youzan", "taobao", "cosmetics", *VARIANTS)
+# Shipped policies with settings changed: Taobao's bot first with every auto reply on
+# (Y5, T14: the assistant's chats get none of them).
+DERIVED = {"taobao_replies": ("taobao", {"auto_replies": {
+    name: {"enabled": True, "text": None} for name in ("welcome", "queued", "after_hours")}})}
+POLICIES = ("shopee", "youzan", "taobao", "cosmetics", *VARIANTS, *DERIVED)
 # The shop-local start of each run: the cosmetics shop starts on Christmas Eve at 20:00, so
 # its day calendar (short day), night shift (21:00) and holiday (the 25th) all change.
 STARTS = {"cosmetics": datetime.fromisoformat("2026-12-24T20:00:00+08:00")}
@@ -169,6 +175,11 @@ WAITING = {"queued", "staged", "waiting", "pooled"}
 
 @cache
 def artifact(name: str) -> dict[str, Any]:
+    if name in DERIVED:
+        base, changes = DERIVED[name]
+        derived = copy.deepcopy(artifact(base))
+        derived["settings"].update(copy.deepcopy(changes))
+        return derived
     if name in VARIANTS:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{name}.yaml"
@@ -332,6 +343,9 @@ class EngineMachine(RuleBasedStateMachine):
         if event["type"] == "message":  # G1: exactly one outcome record per message
             made = [r["kind"] for r in records if r["kind"] in ("route", "continued")]
             assert made in (["route"], ["continued"]), (event, records)
+        for r in records:  # Y5, T14: no auto reply to an excluded or bot-handled chat
+            if r.get("outcome") in ("excluded", "assistant"):
+                assert not r.get("auto_replies"), r
         if event["type"] == "close" and not any(r["kind"] == "ignored" for r in records):
             self.place[event["buyer"]] = "done"  # a close by the agent records nothing
         for r in records:
@@ -344,9 +358,11 @@ class EngineMachine(RuleBasedStateMachine):
         """S8, Y3, T10: note when a buyer last exchanged with its agent, as the records tell
         it: an assignment, a message joining its conversation, its agent's reply."""
         for r in records:
-            if r.get("outcome") in ("assigned", "main_account") and r["kind"] != "continued":
-                self.exchanged[r["buyer"]] = datetime.fromisoformat(r["at"]).timestamp()
-            elif r["kind"] == "continued" and r["buyer"] in self.engine.conversations:
+            if r["kind"] == "continued":  # a message: an exchange when it joins a conversation
+                renewed = r["buyer"] in self.engine.conversations
+            else:
+                renewed = r.get("outcome") in ("assigned", "main_account")
+            if renewed:
                 self.exchanged[r["buyer"]] = datetime.fromisoformat(r["at"]).timestamp()
         if event["type"] == "reply" and not any(r["kind"] == "ignored" for r in records):
             self.exchanged[event["buyer"]] = datetime.fromisoformat(event["at"]).timestamp()

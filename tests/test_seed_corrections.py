@@ -105,3 +105,39 @@ def test_S8_contact_rows_stay_bounded_however_often_a_buyer_writes() -> None:
                     {"type": "reply", "at": minute, "agent": "chrissy", "buyer": "b-week"})
     assert len(engine.shop.contacts) == 1
     assert len(engine.shop.contact_times) <= 2 * 1 + 65
+
+
+# -- Y5, T14: no auto replies to excluded or bot-handled chats ---------------------------------
+
+def test_Y5_excluded_wechat_oa_message_gets_no_welcome_or_after_hours_reply(
+        tmp_path: Path) -> None:
+    """Youzan at 22:00 Monday (after hours, everyone offline): the excluded WeChat OA fan
+    gets nothing; a micro-mall buyer at the same moment gets the welcome and the notice."""
+    night = "2026-11-23T22:00:00+08:00"
+    log = _write_log(tmp_path / "night.jsonl", [
+        {"type": "message", "at": night, "buyer": "fan-1", "source": "wechat_oa"},
+        {"type": "message", "at": night, "buyer": "mall-1", "source": "micro_mall"},
+        {"type": "message", "at": "2026-11-23T22:01:00+08:00", "buyer": "fan-1",
+         "source": "wechat_oa"},
+    ])
+    records = _simulate(POLICIES / "youzan.yaml", log, tmp_path)
+    got = [(r["buyer"], r["outcome"], r["auto_replies"]) for r in records
+           if r["kind"] in ("route", "continued")]
+    assert got == [("fan-1", "excluded", []), ("mall-1", "staged", ["welcome", "after_hours"]),
+                   ("fan-1", "excluded", [])]
+    assert all("auto_reply_texts" not in r for r in records if r["buyer"] == "fan-1")
+
+
+def test_T14_bot_first_chat_gets_no_human_welcome_the_hand_off_does() -> None:
+    """Taobao with every auto reply on: the assistant greets a bot-first chat itself; the
+    buyer's first message to a human that day (the bot hand-off) gets the welcome."""
+    from test_engine import engine, feed, msg, status
+
+    on = {n: {"enabled": True, "text": None} for n in ("welcome", "queued", "after_hours")}
+    e = engine("taobao", auto_replies=on)
+    recs = [r for r in feed(e, status(0, "a-chen", "online"), msg(1, "tb-1"),
+                            msg(2, "tb-1", "bot_handoff", wants_human=True))
+            if r["kind"] == "route"]
+    assert [(r["outcome"], r["reason"], r["auto_replies"]) for r in recs] == [
+        ("assistant", "bot_first", []), ("assigned", recs[1]["reason"], ["welcome"])]
+    assert recs[1]["agent"] is not None
