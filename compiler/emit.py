@@ -63,7 +63,10 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
         ],
         "groups": [
             {"id": g.id, "members": [m.name for m in g.members], "select": g.select,
-             "overflow": [o.name for o in g.overflow], "span": str(g.span)}
+             "overflow": [o.name for o in g.overflow], "span": str(g.span),
+             # Written only when set, so a policy that keeps no team out compiles to the
+             # same artifact (and policy hash) as before the key existed.
+             **({} if g.fallback else {"fallback": False})}
             for g in policy.groups
         ],
         "bindings": [

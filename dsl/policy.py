@@ -78,6 +78,7 @@ class Group:
     select: str | None
     overflow: tuple[Ref, ...]
     span: Span
+    fallback: bool = True  # false: kept out of every `other_online` step's pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +240,7 @@ def _group(key: V, v: V) -> Group:
         id=str(key.value), members=_refs(d.get("members")), sources=_refs(d.get("sources")),
         order_states=_refs(d.get("order_states")), intents=_refs(d.get("intents")),
         select=_opt_str(d, "select"), overflow=_refs(d.get("overflow")), span=key.span,
+        fallback=bool(_get(d, "fallback")),
     )
 
 

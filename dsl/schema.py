@@ -128,6 +128,8 @@ GROUP = obj(
     F("select", enum(STRATEGIES), default=None, doc="agent selection inside the group"),
     F("overflow", list_of(IDENT), default=[],
       doc="groups to try, in order, when nobody here can take the chat"),
+    F("fallback", BOOL, default=True,
+      doc="false: this team's members are not among an `other_online` step's agents"),
 )
 
 BINDING = obj(

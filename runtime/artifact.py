@@ -167,7 +167,7 @@ AGENT = _record("an agent", *_keys(
     attributes=Table(ATTRIBUTE_VALUE)),
     optional=("name", "attributes"))
 GROUP = _record("a group", *_keys(id=NAME, members=NAMES, select=STRATEGY, overflow=NAMES,
-                                  span=SPAN))
+                                  span=SPAN, fallback=Flag()), optional=("fallback",))
 REQUIREMENT = _record("a requirement stage", *_keys(agent=CONDITION, for_=Nullable(SECONDS),
                                                   span=SPAN))
 SPLIT = Fixed((NAME, Whole(1, 10_000)))

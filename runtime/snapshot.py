@@ -95,10 +95,20 @@ def _build_pools(router: Router, state: ShopState) -> None:
         if b.agents:
             static[f"binding:{b.id}"] = (f"{b.id} agents", b.agents, [b.select])
     everyone = [a.id for a in state.agents.values()]
+    # Teams kept out of the general fallback (`fallback: false`): their members are not
+    # "other online agents". Membership moves them in and out (`ShopState.join`), so these
+    # pools are never shared with a pool of the same members that membership leaves alone.
+    state.kept_out = frozenset(gid for gid, g in router.groups.items()
+                               if not g.get("fallback", True))
+    fallback: list[tuple[str, bool]] = []  # (pool key, whether it includes the main)
     for step in router.route:
         if step.kind == "other_online":
             with_main = bool(step.params.get("include_main"))
-            ids = [i for i in everyone if with_main or i != router.main_id]
+            ids = [i for i in everyone if (with_main or i != router.main_id)
+                   and not state.agents[i].kept_out(state.kept_out)]
+            if state.kept_out:
+                fallback.append((f"others:{step.id}", with_main))
+                continue
             static[f"others:{step.id}"] = ("other online agents", ids, [step.params.get("select")])
     # The shop-wide pool counts the agents taking part in routing (only_one_online,
     # shop.online): the main account only when it is an ordinary member (S4-D);
@@ -116,6 +126,15 @@ def _build_pools(router: Router, state: ShopState) -> None:
             pool = made[tuple(ids)] = Pool(name, kept, dropped, keys(strategies[tuple(ids)]),
                                            state.ranked)
         state.pools[pool_key] = pool
+    for pool_key, with_main in fallback:
+        step_id = pool_key[len("others:"):]
+        select = next(st.params.get("select") for st in router.route if st.id == step_id)
+        ids = [i for i in everyone if (with_main or i != router.main_id)
+               and not state.agents[i].kept_out(state.kept_out)]
+        kept, dropped = split(ids)
+        pool = state.pools[pool_key] = Pool("other online agents", kept, dropped,
+                                            keys([select]), state.ranked)
+        state.fallback_pools.append(pool)
     _requirement_pools(router, state, asked, keys)
 
 

@@ -75,6 +75,10 @@ class AgentState:
     def eligible(self) -> bool:
         return self.why is None and self.static_why is None
 
+    def kept_out(self, teams: frozenset[str]) -> bool:
+        """Whether the agent is in a team kept out of the general fallback."""
+        return bool(teams) and any(g in teams for g in self.groups)
+
     def restack(self) -> None:
         """After the agent joined or left a pool: the heaps a change of it is pushed on."""
         self.stacks = [(pool.heaps[name], key, pool) for pool in self.pools
@@ -270,6 +274,11 @@ class ShopState:
         # Pools of a group's members who meet a requirement (runtime/snapshot.py): a group
         # id -> (pool, whether an agent belongs), so S12 joins and leaves keep them whole.
         self.filtered: dict[str, list[tuple[Pool, Callable[[AgentState], bool]]]] = {}
+        # Teams kept out of the general fallback (`fallback: false`) and the `other_online`
+        # pools that leave their members out: S12 joins and leaves move agents in and out
+        # of them (the main account's groups never move: the engine refuses).
+        self.kept_out: frozenset[str] = frozenset()
+        self.fallback_pools: list[Pool] = []
 
     def touch(self, agent: AgentState, facts: bool = False) -> None:
         """Re-index an agent after any of its live facts changed (`facts`: one a record
@@ -312,21 +321,29 @@ class ShopState:
         left = [g for g in agent.groups if g != gid] if only_one else []
         for g in left:
             self.leave(agent, g)
+        was_out = agent.kept_out(self.kept_out)
         agent.groups.append(gid)
         self.pools[f"group:{gid}"].add(agent)
         for pool, meets in self.filtered.get(gid, ()):
             if meets(agent):
                 pool.add(agent)
+        if not was_out and gid in self.kept_out:
+            for pool in self.fallback_pools:
+                pool.remove(agent)
         self.touched.add(agent.id)
         return left
 
     def leave(self, agent: AgentState, gid: str) -> None:
         """S12: take an agent out of a group; its open conversations stay with it (S11)."""
+        was_out = agent.kept_out(self.kept_out)
         agent.groups.remove(gid)
         self.pools[f"group:{gid}"].remove(agent)
         for pool, _meets in self.filtered.get(gid, ()):
             if agent in pool.members or agent in pool.static_dropped:
                 pool.remove(agent)
+        if was_out and not agent.kept_out(self.kept_out):
+            for pool in self.fallback_pools:
+                pool.add(agent)
         self.touched.add(agent.id)
 
     def set_status(self, agent: AgentState, status: str, at: float) -> None:

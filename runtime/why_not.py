@@ -45,6 +45,10 @@ _CAUSES: dict[str, tuple[str, str]] = {
     "main_account_last_resort": (N_("{agent} is the main account in no group: it gets chats "
                                     "only when every other agent is offline (S4-C)"),
                                  N_("add it to a group (S4-D)")),
+    "kept_out_of_fallback": (N_("{agent} is in team {group}, which `fallback: false` keeps "
+                                "out of the other online agents that {step} picks from"),
+                             N_("bind a source to {group}, or drop `fallback: false` at "
+                                "{span}")),
     "not_in_group": (N_("{agent} is in no group bound to any source, and no fallback step "
                         "picks other agents"), N_("add it to a bound group")),
     "outside_time": (N_("{binding} reaches {agent} only when {condition}; at {time} on "
@@ -165,6 +169,12 @@ def _route_blocks(router: Router, state: ShopState,
             blocks.append(("step_outside_time", step.span, dict(
                 step=step.id, condition=show_when(step.when), **when)))
             continue
+        if step.kind == "other_online":
+            team = next((g for g in agent.groups if g in state.kept_out), None)
+            if team is not None:
+                blocks.append(("kept_out_of_fallback", router.groups[team]["span"],
+                               {"step": step.id, "group": team}))
+                continue
         if step.kind != "bindings":
             return []
         reaching = [b for b in router.bindings

@@ -27,6 +27,11 @@ def assert_pools_agree(shop: ShopState, groups: list[str], busy_threshold: int =
             want = ranked[0] if able else None
             assert best is want, (gid, name, best and best.id, want and want.id)
             assert pool.leaders(name, 5) == ranked[:5], (gid, name)
+    for pool in shop.fallback_pools:  # `other_online` without the teams kept out of it
+        listed = {a.id for a in pool.members + pool.static_dropped}
+        want = {a.id for a in shop.agents.values() if not a.kept_out(shop.kept_out)}
+        mains = {a.id for a in shop.agents.values() if a.role == "main"}
+        assert listed - mains == want - mains, (pool.name, sorted(listed), sorted(want))
     for agent in shop.agents.values():
         # A pool two steps share (`others` and `shop`, most policies) is one object.
         holding = list({id(p): p for p in shop.pools.values() if agent in p.members}.values())

@@ -15,7 +15,9 @@ moving forward. After every event it checks:
 - Y9, Y2: a `pick` hands a chat only to an agent that is not offline, has chat
   permission and was under its capacity (busy and hidden agents included);
 - S12, S2: after `membership` events the group pools agree with the agents'
-  groups (tests/pools.py);
+  groups (tests/pools.py); the fallback (`other_online`) never picks a member of a
+  team kept out of it (`fallback: false`, the balanced variant's care team), as
+  agents join and leave it;
 - Y9: chats leave the queue in the policy's order (the highest `queue.priority`
   first, then oldest or newest first); chats held for a binding's requirement
   are never pulled, only decided again;
@@ -113,7 +115,7 @@ roster:
   - {id: gus, created_at: "2021-03-01T09:00:00+08:00"}
 groups:
   sales: {members: [eve, fay], sources: [product_page, live_story], select: balanced}
-  care: {members: [gus], sources: [order_page]}
+  care: {members: [gus], sources: [order_page], fallback: false}
 selection:
   strategy: fewest_unread
 route:
@@ -444,6 +446,10 @@ class EngineMachine(RuleBasedStateMachine):
             assert agent.capacity is None or agent.open <= agent.capacity, r
         if r["reason"] == "source_group" and r["group"] is not None:
             assert r["group"] in agent.groups, r  # a member now (S12)
+        if r["reason"] == "fallback_other_online":  # not in a team kept out of the fallback
+            kept_out = {g["id"] for g in self.artifact["groups"] if not g.get("fallback", True)}
+            hypothesis.event(f"fallback with a team kept out: {bool(kept_out)}")
+            assert not kept_out & set(agent.groups), (agent.groups, r)
 
     def last_resort(self, r: Record) -> None:
         """S4-C: the main account in no group takes a chat only when every other agent
@@ -548,3 +554,17 @@ SelectionMachine.TestCase.settings = settings(
     max_examples=40, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TestSelectionMachine = SelectionMachine.TestCase
+
+
+class FallbackMachine(EngineMachine):
+    """The same checks on the `balanced` shop alone, whose care team is kept out of the
+    general fallback (`fallback: false`): order-page chats overflow to the sales team
+    through `other_online`, and membership events move agents in and out of care."""
+
+    policies = ("balanced",)
+
+
+FallbackMachine.TestCase.settings = settings(
+    max_examples=25, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+TestFallbackMachine = FallbackMachine.TestCase
