@@ -266,7 +266,7 @@ POLICY = obj(
         F("customer_no_response", T("duration", nullable=True), default=None, doc="Y11"),
         F("agent_no_response", T("duration", nullable=True), default=None, doc="Y11"),
         F("reassign_unreplied", T("duration", nullable=True), default=None,
-          doc="escalate a chat whose agent has not replied in time"),
+          doc="move a chat whose agent has not replied in time to another agent"),
     ), default={}),
     F("offline_pool", obj(
         F("windows", list_of(WINDOW), default=[], doc="T2 auto-distribution windows"),

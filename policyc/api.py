@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from .runtime.explain import decision_text
 from .runtime.inputs import check_event, check_snapshot
 from .runtime.router import Router
 from .runtime.state import ShopState
+from .runtime.vocabulary import AVOID_WHYS
 
 
 class PolicyError(ValueError):
@@ -40,14 +42,20 @@ def state(router: Router, snapshot: dict[str, Any], where: str = "state") -> Sho
 
 
 def decide(router: Router, shop: ShopState | dict[str, Any], event: dict[str, Any],
-           trace: bool = False, where: str = "event") -> Decision:
-    """Decide one message event; `shop` is a ShopState or a snapshot dict."""
+           trace: bool = False, where: str = "event",
+           avoid: Mapping[str, str] | None = None) -> Decision:
+    """Decide one message event; `shop` is a ShopState or a snapshot dict. `avoid`: agents
+    that may not take it, each with why (`declined`, `offer_timed_out`, `current_agent`)."""
     if isinstance(shop, dict):
         shop = state(router, shop)
     check_event(event, where, router.agent_ids)
     if event["type"] != "message":
         raise ValueError(f"{where}/type: only `message` events are decided one at a time")
-    return router.decide(shop, event, trace=trace)
+    for agent, why in (avoid or {}).items():
+        if agent not in router.agent_ids or why not in AVOID_WHYS:
+            raise ValueError(f"avoid: {agent!r} ({why!r}) is not a roster agent with one of "
+                             f"{', '.join(AVOID_WHYS)}")
+    return router.decide(shop, event, trace=trace, avoid=avoid)
 
 
 def explain(router: Router, shop: ShopState | dict[str, Any], event: dict[str, Any],

@@ -19,6 +19,8 @@ class Counted(Protocol):
 
     counts: Counter[str | None]
 
+    def online(self) -> int: ...
+
 
 class Facts:
     """What a condition may read about one event, computed lazily."""
@@ -58,8 +60,7 @@ GETTERS: dict[str, Callable[[Facts], object]] = {
     "wants_human": lambda f: bool(f.event.get("wants_human")),
     "time": lambda f: f.local()[0],
     "day": lambda f: f.local()[1],
-    "shop.online": lambda f: f.shop.counts[None] + f.shop.counts["at_capacity"] if f.shop
-    else 0,
+    "shop.online": lambda f: f.shop.online() if f.shop else 0,
     "shop.available": lambda f: f.shop.counts[None] if f.shop else 0,
 }
 

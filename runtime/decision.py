@@ -28,6 +28,8 @@ class Decision:
     policy: str
     path: tuple[str, ...]
     trace: tuple[TraceStep, ...] | None = None
+    # Agents the decision was told to leave out, with why (`Router.decide(avoid=...)`).
+    avoided: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self, level: str = "full") -> dict[str, object]:
         """The CONTRACT.md JSON object; `level` filters the trace (summary, fails, full)."""
@@ -37,6 +39,8 @@ class Decision:
             "selection": self.selection, "auto_replies": list(self.auto_replies),
             "policy": self.policy, "path": list(self.path),
         }
+        if self.avoided:
+            out["avoided"] = [{"agent": a, "why": w} for a, w in self.avoided]
         if self.trace is not None:
             out["trace"] = [s.to_dict() for s in view(self.trace, level)]
         return out

@@ -21,7 +21,7 @@ from .shape import (
     Text,
     Whole,
 )
-from .vocabulary import OUTCOMES, REASONS, ROLES, SELECTIONS, SOURCES, STATUSES
+from .vocabulary import AVOID_WHYS, OUTCOMES, REASONS, ROLES, SELECTIONS, SOURCES, STATUSES
 
 # Roster ranges shared by policies (dsl/schema.py), snapshots and events.
 RANGES: dict[str, tuple[int, int]] = {
@@ -144,6 +144,10 @@ DECISION_KEYS = (
     Key("path", Items(Text(max_len=1 << 20)), required=True,
         doc="the graph nodes walked (empty when the engine decided without the route)"),
     Key("trace", Items(TRACE_STEP)),
+    Key("avoided", Items(Record("an agent left out", (
+        AGENT_KEY, Key("why", Text(AVOID_WHYS), required=True)))),
+        doc="agents this decision was told to leave out: they declined or let an offer of "
+            "the chat run out, or already have it (a reassignment)"),
     *(Key(key, Text(), doc=f"explain --format json: the {what} in the chosen language")
       for key, what in (("outcome_text", "outcome"), ("reason_text", "reason's plain phrase"),
                         ("selection_text", "selection's plain phrase"))),

@@ -14,7 +14,7 @@ no trace asked for, not a string is formatted nor a detail built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,12 +219,29 @@ class Router:
         return next((p for cond, p in self.priorities if cond(facts)), 0)
 
     def decide(self, state: ShopState, event: dict[str, Any], trace: bool = False,
-               waited: float = 0.0, at: float | None = None, level: str = "full") -> Decision:
+               waited: float = 0.0, at: float | None = None, level: str = "full",
+               avoid: Mapping[str, str] | None = None) -> Decision:
         """Decide one `message` event; the state is not changed (see `apply`). `waited`:
         how long the chat has waited already (a decision made again), which relaxes
         bindings' requirements. `at` is the event's time as epoch seconds when the
         caller has parsed it already. With a trace at `level` "summary" only its
-        outcome step is made (`view` shows no more); otherwise every step, for any view."""
+        outcome step is made (`view` shows no more); otherwise every step, for any view.
+        `avoid`: agents that may not take this chat, each with why (`declined`,
+        `offer_timed_out`, `current_agent`): every step passes them over as if they could
+        not take a chat, its trace drops them with that why, and the decision lists them
+        (`avoided`)."""
+        if not avoid:
+            return self._decide(state, event, trace, waited, at, level)
+        aside = state.set_aside(avoid)
+        try:
+            d = self._decide(state, event, trace, waited, at, level)
+        finally:
+            state.restore(aside)
+        d.avoided = tuple(sorted(avoid.items()))
+        return d
+
+    def _decide(self, state: ShopState, event: dict[str, Any], trace: bool, waited: float,
+                at: float | None, level: str) -> Decision:
         if at is None:
             at = parse_instant(event["at"])
         buyer: str = event["buyer"]
@@ -542,7 +559,7 @@ def _fixed(kind: str) -> Callable[..., Outcome]:
 def _online(pool: Pool) -> int:
     """Members of a pool who are online, with room or at capacity (the count `shop.online`
     reads); agents without chat permission or kept out by the policy are not members."""
-    return pool.counts[None] + pool.counts["at_capacity"]
+    return pool.online()
 
 
 def _pool_name(pool_key: str, pool: Pool) -> str:

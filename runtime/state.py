@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from operator import attrgetter
+
+from .vocabulary import AVOID_WHYS
 
 Primary = object
 Entry = tuple[Primary, int, int]  # (primary key, rank, version)
@@ -181,6 +183,15 @@ class Pool:
             if len(heap) > self.limit:
                 self.rebuild_heap(heap, key)
 
+    def online(self) -> int:
+        """Members who are online, with room or at capacity; one set aside for a decision
+        (`ShopState.set_aside`) is online with room all the same."""
+        counts = self.counts
+        online = counts[None] + counts["at_capacity"]
+        for why in AVOID_WHYS:
+            online += counts[why]
+        return online
+
     def best(self, strategy: str) -> tuple[AgentState | None, bool]:
         """The agent this strategy picks, and whether the runner-up tied on the key."""
         heap = self.heaps[strategy]
@@ -310,6 +321,29 @@ class ShopState:
                 push(heap, (key(agent), rank, version))
                 if len(heap) > pool.limit:
                     pool.rebuild_heap(heap, key)
+
+    def set_aside(self, avoid: Mapping[str, str]) -> list[AgentState]:
+        """For one decision: the agents of `avoid` that could take a chat now cannot, with
+        the why given (`declined`, `current_agent`, ...), so every pick passes them over
+        and its trace lists them dropped with that why. Agents that cannot take a chat
+        anyway keep their own why. The ones set aside, for `restore`."""
+        aside: list[AgentState] = []
+        for agent_id, why in avoid.items():
+            agent = self.agents.get(agent_id)
+            if agent is None or agent.why is not None:
+                continue
+            agent.why = why
+            for pool in agent.pools:
+                pool.counts[None] -= 1
+                pool.counts[why] += 1
+            aside.append(agent)
+        return aside
+
+    def restore(self, aside: list[AgentState]) -> None:
+        """Undo `set_aside`: the agents take chats again (fresh heap entries, since the
+        picks dropped their old ones)."""
+        for agent in aside:
+            self.touch(agent)
 
     def group(self, gid: str) -> list[AgentState]:
         """The members of a group as they are now (S12), those the policy lets take chats."""

@@ -302,14 +302,16 @@ class Timekeeper:
 
     def _reassign(self, conv: Conversation, event: Event, at: float,
                   out: list[Record]) -> None:
-        """`timeouts.reassign_unreplied`: an unanswered conversation is routed again, and
-        moves only when the route assigns it to another agent (so a returning buyer's
-        agent who is still online keeps it, by recent contact). One that stays is tried
-        again after the next event that changes who can take chats (MOVERS)."""
+        """`timeouts.reassign_unreplied`: an unanswered conversation is routed again with
+        its agent left out (`avoid`, why `current_agent`: every step passes it over, the
+        pin and recent contact too, which would hand it straight back), and moves when
+        the route assigns it to another agent. When nobody else can take it now it stays
+        with its agent, and is tried again after the next event that changes who can
+        take chats (MOVERS)."""
         message = conv.message or {"type": "message", "buyer": conv.buyer, "source": "unknown"}
         self.e._detach(conv)
         d = self.e.router.decide(self.e.shop, dict(message, at=event["at"]),
-                                 trace=self.e.trace)
+                                 trace=self.e.trace, avoid={conv.agent: "current_agent"})
         if d.outcome != "assigned" or d.agent == conv.agent:
             conv.unmoved = True
             self.e._attach(conv)

@@ -150,7 +150,14 @@ DROP_WHYS = (
     "not_in_group",
     "excluded_channel",
     "not_best",
+    "declined",
+    "offer_timed_out",
+    "current_agent",
 )
+
+# The drop whys of agents a decision was told to leave out (`Router.decide(avoid=...)`):
+# online with room, so `shop.online` still counts them, but not to be given this chat.
+AVOID_WHYS = ("declined", "offer_timed_out", "current_agent")
 
 # Fields an expression may read: name -> type. Enum types name their table;
 # `intent` is an enum whose members the policy declares (`intents:`).

@@ -76,6 +76,9 @@ WHY_WORDS: dict[str, str] = {
     "not_in_group": N_("in no group a binding reaches"),
     "excluded_channel": N_("the channel is excluded"),
     "not_best": N_("another agent was ahead"),
+    "declined": N_("declined the offer of this chat"),
+    "offer_timed_out": N_("let the offer of this chat run out"),
+    "current_agent": N_("already has the chat, which is to go to someone else"),
 }
 
 # An agent's status (vocabulary.STATUSES), as the counters say it.

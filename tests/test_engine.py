@@ -217,17 +217,36 @@ def test_S11_tick_closes_read_idle_conversations_never_unread_ones() -> None:
     assert e.shop.agents["chrissy"].open == 1
 
 
-def test_timeouts_reassign_unreplied_moves_only_to_another_agent() -> None:
+def test_timeouts_reassign_unreplied_goes_to_someone_else() -> None:
+    """The route is walked again with the chat's agent left out (`current_agent`), so
+    neither recent contact nor the bound group hands it straight back to chrissy."""
     e = engine(timeouts={"reassign_unreplied": 600})
+    e.trace, e.trace_level = True, "full"
     feed(e, status(0, "chrissy", "online"), status(0, "elly", "online"), msg(1, "b1"),
-         msg(1, "b2"), conv("read", 2, "elly", "b2"))
-    assert feed(e, tick(12)) == []  # both agents online: the route keeps each chat where it is
-    recs = feed(e, status(13, "chrissy", "hidden"))  # who can take chats changed: tried again
+         msg(1, "b2"), conv("reply", 2, "elly", "b2"))
+    assert e.conversations["b1"].agent == "chrissy"
+    recs = feed(e, tick(12))
+    assert brief(recs) == [("release", "b1", "elly", "source_group")]
+    assert (recs[0]["why"], recs[0]["cause"]) == ("reassign_unreplied",
+                                                  {"type": "tick", "at": t(11)})
+    assert recs[0]["avoided"] == [{"agent": "chrissy", "why": "current_agent"}]
+    dropped = [d for s in recs[0]["trace"] for d in s.get("dropped", [])]
+    assert {"agent": "chrissy", "why": "current_agent"} in dropped
+    assert e.shop.agents["chrissy"].open == 0
+    assert e.shop.agents["elly"].open == 2
+    assert e.shop.agents["chrissy"].why is None  # left out for that decision only
+
+
+def test_timeouts_reassign_unreplied_stays_while_nobody_else_can_take_it() -> None:
+    e = engine(timeouts={"reassign_unreplied": 600})
+    feed(e, status(0, "chrissy", "online"), msg(1, "b1"))
+    assert feed(e, tick(12)) == []  # nobody but chrissy: it keeps the chat
+    assert e.conversations["b1"].agent == "chrissy"
+    recs = feed(e, status(13, "elly", "online"))  # who can take chats changed: tried again
     assert brief(recs) == [("release", "b1", "elly", "source_group")]
     assert (recs[0]["why"], recs[0]["cause"]) == ("reassign_unreplied",
                                                   {"type": "tick", "at": t(13)})
     assert e.shop.agents["chrissy"].open == 0
-    assert e.shop.agents["elly"].open == 2
 
 
 # -- S10, Y12 transfers ------------------------------------------------------------------------

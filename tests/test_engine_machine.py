@@ -21,6 +21,7 @@ moving forward. After every event it checks:
 - Y9: chats leave the queue in the policy's order (the highest `queue.priority`
   first, then oldest or newest first); chats held for a binding's requirement
   are never pulled, only decided again;
+- `reassign_unreplied` moves a chat to another agent, never back to its own;
 - requirements (issue 12): an assignment through a binding with `require:` goes
   to an agent meeting the stage the chat's wait had reached (G2 for skills);
 - calendars: `policies/cosmetics.yaml` (calendars with a night shift and
@@ -220,6 +221,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.queue: list[str] = []  # the queue as the records tell it, in arrival order
         self.queued: dict[str, tuple[Event, str]] = {}  # buyer -> (message, reason) queued
         self.exchanged: dict[str, float] = {}  # buyer -> its last exchange with its agent
+        self.agent_of: dict[str, str] = {}  # buyer -> the agent its records gave it last
 
     policies: tuple[str, ...] = POLICIES
     warm_from = 1  # the first agent (often the main account) starts offline
@@ -384,6 +386,10 @@ class EngineMachine(RuleBasedStateMachine):
             self.queue.remove(buyer)
         outcome = r["outcome"]
         if outcome == "assigned":
+            if r.get("why") == "reassign_unreplied":  # to someone else, never back
+                hypothesis.event("reassign_unreplied moved a chat")
+                assert r["agent"] != self.agent_of.get(buyer), r
+            self.agent_of[buyer] = r["agent"]
             self.place[buyer] = "with_agent"
             if not by_hand:
                 self.eligible(r)
