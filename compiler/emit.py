@@ -74,7 +74,8 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
              "agents": [r.name for r in b.agents], "select": b.select, "span": str(b.span),
              "require": [{"agent": conditions.get(f"{b.path}.require[{i}]"), "for": r.seconds,
                           "span": str(r.span)} for i, r in enumerate(b.require)],
-             "split": [[g.name, w] for g, w in b.split]}
+             "split": [[g.name, w] for g, w in b.split],
+             "targets": [[t.group.name, t.seconds, str(t.span)] for t in b.targets]}
             for b in live_bindings(policy)
         ],
         "switched_off": [

@@ -10,8 +10,9 @@ outcome of CONTRACT.md, and no group overflow chain loops.
 from __future__ import annotations
 
 from policyc.dsl.diagnostic import Report
-from policyc.dsl.policy import Binding, Policy, Step
+from policyc.dsl.policy import Binding, Policy, Step, Target
 from policyc.dsl.span import Span
+from policyc.dsl.unparse import duration_text
 from policyc.runtime.catalog import N_
 from policyc.runtime.overflow import pick_node, try_order
 from policyc.runtime.split import drawn_order, split_binding_id
@@ -135,20 +136,45 @@ class _Builder:
 
     def chain(self, step: Step, b: Binding, tries: str, groups: list[str], label: str,
               after: str) -> None:
-        """The groups one binding tries, each then its overflow (runtime/overflow.py)."""
+        """The groups one binding tries, each then its overflow (runtime/overflow.py).
+        With timed targets, a target that opens later starts with an edge saying after
+        how long, and the pick before it holds the chat until then (`target_waiting`)."""
         previous = b.path
         overflow: tuple[str, ...] = ()  # the groups the previous one overflows to
         order = try_order(groups, lambda gid: [ref.name for ref in self.groups[gid].overflow])
-        for gid in order:
+        opens = self.opening(b)
+        for index, gid in enumerate(order):
             group = self.groups[gid]
             pick = self.node(pick_node(step.path, tries, gid), "pick", f"group {gid}",
                              group.span, group=gid)
             self.edge(pick, self.outcome("assigned", "source_group", group.span), "picked")
+            if index in opens:
+                target = opens[index]
+                self.edge(previous, self.outcome("queued", "target_waiting", target.span),
+                          f"waits for {target.group.name} ({duration_text(target.seconds)})")
+                self.relaxing(b, previous)
+                label = f"after {duration_text(target.seconds)} waiting"
             self.edge(previous, pick, "overflow" if gid in overflow else label)
             previous, label = pick, "nobody available"
             overflow = tuple(ref.name for ref in group.overflow)
+        if len(order) in opens:  # a last target its predecessors' overflow already tried
+            target = opens[len(order)]
+            self.edge(previous, self.outcome("queued", "target_waiting", target.span),
+                      f"waits for {target.group.name} ({duration_text(target.seconds)})")
         self.edge(previous, after, "nobody available")
         self.relaxing(b, previous)
+
+    def opening(self, b: Binding) -> dict[int, Target]:
+        """Where in the try order each timed target that opens later begins (the first
+        one found at a place, when an overflow already tried a target's whole chain)."""
+        overflow = {gid: [ref.name for ref in g.overflow] for gid, g in self.groups.items()}
+        names = [t.group.name for t in b.targets]
+        opens: dict[int, Target] = {}
+        for k, target in enumerate(b.targets):
+            if k and target.seconds > b.targets[k - 1].seconds:
+                opens.setdefault(len(try_order(names[:k], lambda g: overflow.get(g, []))),
+                                 target)
+        return opens
 
     def relaxing(self, b: Binding, last: str) -> None:
         """A requirement that relaxes later keeps the chat queued until it does."""

@@ -7,8 +7,10 @@ from datetime import date
 from policyc.dsl.diagnostic import Report, token
 from policyc.dsl.policy import Binding, Policy, Step
 from policyc.dsl.schema import MAX_REPLY_CHARS
+from policyc.dsl.unparse import duration_text
 from policyc.runtime.calendars import listed_dates
 from policyc.runtime.catalog import N_
+from policyc.runtime.overflow import try_order
 from policyc.runtime.vocabulary import STEPS, WEEKDAYS
 
 from .coverage import Point, analyse, calendar_view, describe_gap
@@ -58,6 +60,7 @@ def lint_bindings(policy: Policy, conditions: dict[str, Json], report: Report) -
         if b.enabled and not (b.groups or b.agents) and not b.implicit:
             report.add("W308", N_("{binding} is switched on but has no target (Y7)"), b.span,
                        N_("add `to:` groups or `agents:`, or switch it off"), binding=b.path)
+        _lint_targets(policy, b, report)
     if not any(s.kind == "bindings" for s in policy.route):
         return
     live = live_bindings(policy)
@@ -90,6 +93,27 @@ def lint_bindings(policy: Policy, conditions: dict[str, Json], report: Report) -
                                   "minutes a week in all)"), ref.span, source=source,
                        gap=describe_gap(gaps), minutes=len(gaps) * 30)
     _lint_calendar_dates(policy, lowered, sources, result.uncovered, report)
+
+
+def _lint_targets(policy: Policy, b: Binding, report: Report) -> None:
+    """W316: a timed target whose group an earlier target already tries (through its
+    overflow chain) widens nothing when it opens: that group could take the chat from
+    the start."""
+    overflow = {g.id: [r.name for r in g.overflow] for g in policy.groups}
+    for index, target in enumerate(b.targets[1:], start=1):
+        earlier = [t.group.name for t in b.targets[:index]]
+        reached = try_order(earlier, lambda gid: overflow.get(gid, []))
+        if target.seconds and target.group.name in reached and \
+                target.group.name not in earlier:  # named twice: E123 says so
+            via = next(t.group.name for t in b.targets[:index]
+                       if target.group.name in try_order([t.group.name],
+                                                         lambda gid: overflow.get(gid, [])))
+            report.add("W316", N_("target `{group}` opens after {wait}, but `{via}` above it "
+                                  "already overflows to it, so it can take the chat from the "
+                                  "start"), target.span,
+                       N_("remove `{group}` from `{via}`'s `overflow:` or from `targets:`"),
+                       group=token(target.group.name), via=token(via),
+                       wait=duration_text(target.seconds))
 
 
 # Listed dates a calendar lint looks at (each is a pass over the bindings).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from policyc.dsl.diagnostic import Report, Words, token
 from policyc.dsl.policy import Binding, Policy, Ref
+from policyc.dsl.unparse import duration_text
 from policyc.dsl.validate import did_you_mean
 from policyc.runtime.catalog import N_
 
@@ -70,6 +71,7 @@ def resolve_names(policy: Policy, report: Report) -> None:
         refs.check(binding.groups, groups, "E202", _UNKNOWN["group"])
         refs.check(binding.agents, agents, "E201", _UNKNOWN["agent"])
         _check_split(binding, report)
+        _check_targets(binding, report)
     refs.check(tuple(pin.agent for pin in policy.pins), agents, "E201", _UNKNOWN["agent"])
 
     pool = policy.settings.get("offline_pool")
@@ -97,6 +99,39 @@ def _check_split(binding: Binding, report: Report) -> None:
             report.add("E123", N_("group `{name}` of `to:` has no weight in `split:`"),
                        ref.span, N_("give every `to:` group a weight"),
                        name=token(ref.name))
+
+
+def _check_targets(binding: Binding, report: Report) -> None:
+    """Timed targets: `targets:` stands alone (it replaces `to:`; `agents:` and `split:`
+    choose differently), names each group once, and opens them in time order (E214)."""
+    for key, span in binding.alongside:
+        report.add("E123", N_("`targets:` replaces `{key}:` in a binding; give only one of "
+                              "them"), span, N_("list every group under `targets:`, each "
+                                                "with its `wait:`"), key=key)
+    if binding.targets and binding.targets[0].seconds:
+        target = binding.targets[0]
+        report.add("E214", N_("the first target `{name}` waits {wait}: nobody could take the "
+                              "chat before then"), target.span,
+                   N_("the first target opens at once: leave out its `wait:`"),
+                   name=token(target.group.name), wait=duration_text(target.seconds))
+    first: dict[str, str] = {}
+    previous = None
+    for target in binding.targets:
+        name = target.group.name
+        if name in first:
+            report.add("E123", N_("group `{name}` is named twice in `targets:` (first at "
+                                  "{first})"), target.group.span, name=token(name),
+                       first=first[name])
+        first.setdefault(name, str(target.group.span))
+        if previous is not None and target.seconds < previous.seconds:
+            report.add("E214", N_("target `{name}` opens after {wait}, before the target "
+                                  "above it (`{previous}`, after {previous_wait})"),
+                       target.span, N_("targets open in the order written: give each a "
+                                       "`wait:` no shorter than the one before"),
+                       name=token(name), wait=duration_text(target.seconds),
+                       previous=previous.group.name,
+                       previous_wait=duration_text(previous.seconds))
+        previous = target
 
 
 def _check_attributes(policy: Policy, report: Report) -> None:

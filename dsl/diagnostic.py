@@ -52,6 +52,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E211": (Severity.ERROR, N_("included file problem")),
     "E212": (Severity.ERROR, N_("more than one main account")),
     "E213": (Severity.ERROR, N_("literal out of range in expression (time, number, text)")),
+    "E214": (Severity.ERROR, N_("timed targets open out of order")),
     # W3xx: lint — the policy works, but probably not as meant
     "W301": (Severity.WARNING, N_("group has no members")),
     "W302": (Severity.WARNING, N_("group member has no chat permission")),
@@ -69,6 +70,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W314": (Severity.WARNING,
              N_("source is covered by no binding on a calendar holiday or date")),
     "W315": (Severity.WARNING, N_("group has members but nothing routes to it")),
+    "W316": (Severity.WARNING, N_("timed target is reached earlier through an overflow")),
     # I4xx: information the merchant should know
     "I401": (Severity.INFO, N_("main account receives no chats unless forwarded (S4-B)")),
     "I402": (Severity.INFO, N_("main account receives only last-resort chats (S4-C)")),
@@ -182,6 +184,9 @@ EXPLANATIONS: dict[str, str] = {
     "E213": N_("An expression holds a literal no field can take: a time of day that does not "
                "exist (`99:99`), a number over 15 characters, text over 1000 characters or a "
                "duration of more than 12 digits. Write a value in range."),
+    "E214": N_("A binding's `targets:` give a later group a shorter `wait:` than an earlier "
+               "one; targets open in the order written, so the later one would open first. "
+               "Reorder them or lengthen the wait."),
     "W301": N_("A group has no members, so its sources can never be served by it. "
                "Add members or remove the group."),
     "W302": N_("A group member has no chat permission, so it never receives chats through "
@@ -216,6 +221,9 @@ EXPLANATIONS: dict[str, str] = {
     "W315": N_("A group has members, but no binding, overflow list or offline-pool target "
                "names it, so no chat is ever routed to it as a group (its members still take "
                "fallback chats). Bind it or remove it."),
+    "W316": N_("A binding's later target opens after a wait, but an earlier target's "
+               "overflow chain already reaches that group, so it takes chats from the start "
+               "and the wait widens nothing. Drop the overflow or the target."),
     "I401": N_("With `include_main_account: false` the main account receives chats only when "
                "an agent forwards them (S4-B). This is a note, not a fault."),
     "I402": N_("The main account is in no group and receives chats only as the last resort, "

@@ -58,6 +58,15 @@ class Requirement:
     span: Span
 
 
+class Target(NamedTuple):
+    """One timed target of a binding (`targets:`): `group` opens once the chat has waited
+    `seconds`; `span` is the entry's."""
+
+    group: Ref
+    seconds: int
+    span: Span
+
+
 @dataclass(frozen=True, slots=True)
 class Priority:
     """A queue priority rule: chats matching `when` wait with this priority."""
@@ -95,6 +104,10 @@ class Binding:
     implicit: bool = False  # lowered from a group's sources/order_states/intents
     require: tuple[Requirement, ...] = ()
     split: tuple[tuple[Ref, int], ...] = ()  # (group, weight) of `split:`
+    # `targets:` (escalation over time): `groups` holds their groups in the same order.
+    targets: tuple[Target, ...] = ()
+    # The keys written beside `targets:` that it replaces (to, agents, split), for E123.
+    alongside: tuple[tuple[str, Span], ...] = ()
 
 
 class Pin(NamedTuple):
@@ -251,16 +264,33 @@ def _requirement(v: V) -> Requirement:
                        seconds if isinstance(seconds, int) else None, v.span)
 
 
+def _target(v: V) -> Target | None:
+    d = _fields(v)
+    if "group" not in d:
+        return None  # E122 reported
+    seconds = _get(d, "wait")
+    return Target(Ref(str(d["group"].value), d["group"].span),
+                  seconds if isinstance(seconds, int) else 0, v.span)
+
+
 def _binding(index: int, v: V) -> Binding:
     d = _fields(v)
+    targets = tuple(t for t in (_target(x) for x in _items(d.get("targets"))) if t is not None)
+    groups = _refs(d.get("to"))
+    alongside: tuple[tuple[str, Span], ...] = ()
+    if "targets" in d and d["targets"].given:
+        alongside = tuple((k, d[k].span) for k in ("to", "agents", "split")
+                          if k in d and d[k].given)
+        groups = tuple(t.group for t in targets)
     return Binding(
         path=f"bindings[{index}]", when=_when(d),
-        groups=_refs(d.get("to")), agents=_refs(d.get("agents")),
+        groups=groups, agents=_refs(d.get("agents")),
         enabled=bool(_get(d, "enabled")), select=_opt_str(d, "select"), span=v.span,
         require=tuple(_requirement(r) for r in _items(d.get("require"))
                       if "agent" in _fields(r)),
         split=tuple((Ref(str(k.value), k.span), int(cast("int", w.value)))
                     for k, w in _pairs(d.get("split"))),
+        targets=targets, alongside=alongside,
     )
 
 

@@ -117,6 +117,15 @@ REQUIREMENT = obj(
       doc="how long the chat waits for such an agent before the next stage; null = always"),
 )
 
+# One entry of a binding's timed targets: a group that opens once the chat has waited
+# `wait` (escalation over time, issue 12: TaskRouter's per-target timeouts).
+TARGET = obj(
+    F("group", IDENT, required=True, doc="a group (tried with its overflow chain)"),
+    F("wait", DURATION, default="0s",
+      doc="how long the chat waits before this group may take it; never less than the "
+          "previous target's"),
+)
+
 WINDOW_LIST_DOC = "opening windows; from > to runs past midnight"
 
 GROUP = obj(
@@ -143,6 +152,9 @@ BINDING = obj(
     F("split", T("map", item=int_range(1, 10_000)), default={},
       doc="weights of the `to:` groups: each buyer's first group is drawn by a stable "
           "hash of the shop and the buyer (T9)"),
+    F("targets", list_of(TARGET), default=[],
+      doc="instead of `to:`: groups that open one after another while the chat waits "
+          "(escalation over time)"),
 )
 
 PIN = obj(

@@ -35,6 +35,11 @@ def _duration(seconds: object) -> str:
     return f"{seconds // size}{unit}"
 
 
+def duration_text(seconds: int) -> str:
+    """A duration as a policy writes it, in its largest whole unit (`120` -> `2m`)."""
+    return _duration(seconds)
+
+
 def _literal(e: Literal) -> str:
     match e.kind:
         case "string":

@@ -171,10 +171,15 @@ GROUP = _record("a group", *_keys(id=NAME, members=NAMES, select=STRATEGY, overf
 REQUIREMENT = _record("a requirement stage", *_keys(agent=CONDITION, for_=Nullable(SECONDS),
                                                   span=SPAN))
 SPLIT = Fixed((NAME, Whole(1, 10_000)))
+# A timed target (`targets:`): its group, the seconds of waiting before it opens, its span.
+# Optional, like `require` and `split`: an artifact compiled before timed targets reads
+# the same (version 1), every group open from the start.
+TARGET = Fixed((NAME, SECONDS, SPAN))
 BINDING = _record("a binding", *_keys(id=NAME, when=Nullable(CONDITION), groups=NAMES,
                                       agents=NAMES, select=STRATEGY, span=SPAN,
-                                      require=Items(REQUIREMENT), split=Items(SPLIT)),
-                  optional=("require", "split"))
+                                      require=Items(REQUIREMENT), split=Items(SPLIT),
+                                      targets=Items(TARGET)),
+                  optional=("require", "split", "targets"))
 # A binding written with `enabled: false`: not part of the graph, named by why-not.
 SWITCHED_OFF = _record("a switched-off binding", *_keys(id=NAME, groups=NAMES, agents=NAMES,
                                                         span=SPAN))
@@ -271,6 +276,7 @@ def _references(data: dict[str, Any]) -> None:
         known(b["agents"], agents, f"/bindings/{i}/agents", "agent")
         known([g for g, _w in b.get("split", [])], set(b["groups"]), f"/bindings/{i}/split",
               "group")
+        _timed_targets(b, f"/bindings/{i}/targets")
     _dynamic_fields(data)
     for buyer, pin in data["pins"].items():
         known(pin[:1], agents, f"/pins/{buyer}", "agent")
@@ -292,6 +298,23 @@ def _references(data: dict[str, Any]) -> None:
     except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
         raise ShapeError("/shop/timezone", f"unknown time zone {show(shop['timezone'])}") \
             from None
+
+
+def _timed_targets(b: dict[str, Any], at: str) -> None:
+    """A binding's timed targets are its groups, in order, opening no earlier than the
+    one before (the router reads the waits beside `groups`)."""
+    targets = b.get("targets") or []
+    if not targets:
+        return
+    if [t[0] for t in targets] != b["groups"]:
+        raise ShapeError(at, f"the targets name {show([t[0] for t in targets])}, not the "
+                             f"binding's groups {show(b['groups'])} in their order")
+    if b["agents"] or b.get("split"):
+        raise ShapeError(at, "a binding with timed targets has no agents or split")
+    for j in range(1, len(targets)):
+        if targets[j][1] < targets[j - 1][1]:
+            raise ShapeError(f"{at}/{j}/1", f"target {show(targets[j][0])} opens before the "
+                                            f"one above it")
 
 
 def _dynamic_fields(data: dict[str, Any]) -> None:

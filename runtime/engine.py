@@ -45,7 +45,7 @@ from .staging import Staging
 from .state import AgentState, ShopState
 from .timers import Timekeeper
 from .transfers import transfer_target
-from .waiting import PLACES, Entry, Waiting
+from .waiting import HELD, PLACES, Entry, Waiting
 
 __all__ = ["Conversation", "Engine", "Entry", "Event", "Record"]
 
@@ -106,7 +106,8 @@ class Engine:
         self.state = self.shop = state
         self.places = self.wait = Waiting(state, self.router.settings["queue"]["order"],
                                           bool(self.router.priorities)
-                                          or any(b.require for b in self.router.bindings))
+                                          or any(b.require or b.waits
+                                                 for b in self.router.bindings))
         self.tally.start(state.agents.values(), state.at)
         state.touched.update(state.agents)  # the first record carries every agent's facts
         slot = self.pool.first_slot(state.at)
@@ -275,7 +276,7 @@ class Engine:
                 entry["priority"] = self.router.priority(message, at, self.shop)
                 entry["since"] = at if since is None else since
             self.wait.hold(entry)
-            if d.reason == "requirement_waiting":
+            if d.reason in HELD:
                 self.time.arm_relax(entry, d.path, at)
             if awaited is not None and d.reason == "recent_contact_waiting":
                 self.time.arm_grace(d.buyer, awaited, at)

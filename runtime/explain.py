@@ -177,6 +177,8 @@ def step_text(lang: str, step: Step, names: Mapping[str, str] | None = None) -> 
         return _outcome_text(lang, step, names)
     if step.get("requirement") is not None or step.get("split") is not None:
         return _selection_rule_text(lang, step)
+    if isinstance(step.get("targets"), Mapping):
+        return _targets_text(lang, step["targets"])
     picked = step["result"] == "picked" and step["kind"] == "pick"
     parts = [] if picked else [word(lang, STEP_RESULT_WORDS, str(step["result"]))]
     failed = step.get("failed")
@@ -212,6 +214,19 @@ def _selection_rule_text(lang: str, step: Step) -> str:
                         "the chat has waited {relaxes} s (waited {waited} s)"),
                stage=int(req["stage"]) + 1, span=step.get("span", ""),
                relaxes=req["relaxes_at"], waited=req.get("waited", 0))
+
+
+def _targets_text(lang: str, targets: Mapping[str, Any]) -> str:
+    """A binding's timed targets: which were open after the chat's wait, and when the
+    next one opens (escalation over time)."""
+    opened = say(lang, N_(", ")).join(str(g) for g in targets.get("open") or [])
+    if targets.get("next") is None:
+        return say(lang, N_("timed targets: all open after {waited} s of waiting ({open})"),
+                   waited=targets.get("waited", 0), open=opened)
+    return say(lang, N_("timed targets: open after {waited} s of waiting: {open}; {next} "
+                        "opens once the chat has waited {opens} s"),
+               waited=targets.get("waited", 0), open=opened, next=targets["next"],
+               opens=targets.get("opens_at"))
 
 
 def _width(text: str) -> int:

@@ -78,6 +78,10 @@ class BindingRow:
     # Requirement stages: (condition on the agent, seconds the stage lasts or None, span)
     require: list[tuple[Cond, int | None, str]] = field(default_factory=list)
     split: list[tuple[str, int]] = field(default_factory=list)  # (group, weight)
+    # Timed targets (`targets:`): each group's seconds of waiting before it opens, beside
+    # `groups`, and each entry's span; empty for `to:`, whose groups are open at once.
+    waits: list[int] = field(default_factory=list)
+    wait_spans: list[str] = field(default_factory=list)
 
     def stage(self, waited: float) -> int | None:
         """The requirement stage after `waited` seconds (None: anyone in the targets)."""
@@ -90,8 +94,8 @@ class BindingRow:
                 return index
         return None
 
-    def relaxes_at(self, waited: float) -> int | None:
-        """Seconds after the chat started waiting when its stage next relaxes."""
+    def stage_ends_at(self, waited: float) -> int | None:
+        """Seconds after the chat started waiting when its requirement stage next ends."""
         end = 0
         for _cond, seconds, _span in self.require:
             if seconds is None:
@@ -100,6 +104,33 @@ class BindingRow:
             if waited < end:
                 return end
         return None
+
+    def open_targets(self, waited: float) -> int:
+        """How many of the groups (in order) are open after `waited` seconds."""
+        if not self.waits:
+            return len(self.groups)
+        return sum(1 for seconds in self.waits if seconds <= waited)
+
+    def opens_at(self, waited: float) -> int | None:
+        """Seconds after the chat started waiting when its next timed target opens."""
+        return next((seconds for seconds in self.waits if seconds > waited), None)
+
+    def relaxes_at(self, waited: float) -> int | None:
+        """When the binding next widens for a chat that has waited `waited` seconds: its
+        requirement stage ends or a timed target opens, whichever comes first (None:
+        neither ever will). A chat nobody can take yet is held until then."""
+        ends, opens = self.stage_ends_at(waited), self.opens_at(waited)
+        if ends is None or (opens is not None and opens < ends):
+            return opens
+        return ends
+
+    def holding_reason(self, waited: float) -> str | None:
+        """The reason a chat nobody can take yet is held: what widens it next (a target
+        opening when both come at once); None when nothing will."""
+        opens = self.opens_at(waited)
+        if opens is not None and opens == self.relaxes_at(waited):
+            return "target_waiting"
+        return None if self.relaxes_at(waited) is None else "requirement_waiting"
 
 
 class Router:
@@ -144,7 +175,9 @@ class Router:
                                     b["groups"], b["agents"], b["select"],
                                     require=[(compile_condition(r["agent"]), r["for"], r["span"])
                                              for r in b.get("require", [])],
-                                    split=[(g, w) for g, w in b.get("split", [])])
+                                    split=[(g, w) for g, w in b.get("split", [])],
+                                    waits=[t[1] for t in b.get("targets", [])],
+                                    wait_spans=[t[2] for t in b.get("targets", [])])
                          for b in artifact["bindings"]]
         self.binding_rows = {b.id: b for b in self.bindings}
         self.shop_id: str = shop["id"]
@@ -188,11 +221,18 @@ class Router:
                             step.id, b, tries, drawn_order(b.groups, gid))
         # How long the engine remembers a contact (runtime/horizon.py); a trace names an
         # older one as none, forgotten yet or not.
+        # Timed targets: how many of the flattened tries the first k targets (with their
+        # overflow chains) make, for each k. Depth first, each target's chain comes
+        # before the next target (runtime/overflow.py), so the open ones are a prefix.
+        self.open_tries: dict[str, list[int]] = {
+            b.id: [len(try_order(b.groups[:k], lambda gid: self.groups[gid]["overflow"]))
+                   for k in range(len(b.groups) + 1)]
+            for b in self.bindings if b.waits}
         self.contact_memory = contact_memory(
             s.params["window"] for s in self.route if s.kind == "recent_contact")
         replies = self.settings.get("auto_replies") or {}
         self.replies_on = {k for k, v in replies.items() if v.get("enabled")}
-        self._summary_alone = not any(b.require or b.split for b in self.bindings)
+        self._summary_alone = not any(b.require or b.split or b.waits for b in self.bindings)
 
     # -- state -----------------------------------------------------------------
     def state(self, snapshot: dict[str, Any]) -> ShopState:
@@ -274,13 +314,16 @@ class Router:
         replies = self._replies(state, outcome, buyer, at) if self.replies_on else ()
         trace_steps: tuple[TraceStep, ...] | None = None
         if tr:
-            tr.add(node, node, _deciding_span(tr, reason, self.node_spans.get(node, "")), "outcome",
+            span = _deciding_span(tr, reason, self.node_spans.get(node, ""))
+            if reason == "target_waiting":
+                span = self._awaited_target(path, facts.waited) or span
+            tr.add(node, node, span, "outcome",
                    outcome, reason=reason, agent=agent.id if agent else None, group=group,
                    selection=selection, **_waiting_for(tr, outcome))
             trace_steps = tuple(tr.steps) + self._skipped[index]
         elif trace:  # summary: the outcome step alone, as the full trace would have it
             trace_steps = (self._outcome_step(result, path, plan[index - 1][0] if index else None,
-                                              state, buyer),)
+                                              state, buyer, facts.waited),)
         agent_id = None
         if agent is not None:
             agent_id = agent.id
@@ -291,7 +334,7 @@ class Router:
                         tuple(path), trace_steps)
 
     def _outcome_step(self, result: Outcome, path: list[str], decider: RouteStep | None,
-                      state: ShopState, buyer: str) -> TraceStep:
+                      state: ShopState, buyer: str, waited: float = 0.0) -> TraceStep:
         """The outcome step of a trace without building the steps before it: what the
         full trace's `_deciding_span` and `_waiting_for` read off those steps, read off
         the path and the step that decided (tests/test_runtime_properties.py)."""
@@ -302,6 +345,8 @@ class Router:
                          if p in self.binding_spans), span)
         elif reason in _PICKED and decider is not None:
             span = decider.span
+        elif reason == "target_waiting":
+            span = self._awaited_target(path, waited) or span
         detail: dict[str, object] = {"reason": reason, "agent": agent.id if agent else None,
                                      "group": group, "selection": selection}
         if reason == "pinned_agent_waiting":
@@ -309,6 +354,16 @@ class Router:
         elif reason == "recent_contact_waiting":
             detail["waiting_for"] = state.contacts[buyer][0]
         return TraceStep(node, node, span, "outcome", outcome, detail)
+
+    def _awaited_target(self, path: list[str], waited: float) -> str | None:
+        """Where the timed target a held chat waits for is written: the next to open of
+        the binding that held it (the last binding on its path)."""
+        row = next((self.binding_rows[p] for p in reversed(path) if p in self.binding_rows),
+                   None)
+        if row is None or not row.waits:
+            return None
+        opened = row.open_targets(waited)
+        return row.wait_spans[opened] if opened < len(row.wait_spans) else None
 
     def _replies(self, state: ShopState, outcome: str, buyer: str, at: float) -> tuple[str, ...]:
         """Y10: welcome once per buyer per local day; queued notice; after-hours reply;
@@ -490,9 +545,9 @@ class Router:
                 agent, group, selection = found
                 return ("assigned", "source_group", agent, group, selection,
                         "outcome:assigned:source_group")
-            if b.relaxes_at(facts.waited) is not None:
-                return ("queued", "requirement_waiting", None, None, None,
-                        "outcome:queued:requirement_waiting")
+            held = b.holding_reason(facts.waited)
+            if held is not None:  # nobody yet: held until the binding widens
+                return ("queued", held, None, None, None, f"outcome:queued:{held}")
             return None
         if tr:
             tr.add(step.id, step.id, step.span, "match", "no_match",
@@ -509,7 +564,7 @@ class Router:
             tr.add(b.id + ".require", b.id, b.require[stage][2] if stage is not None else b.span,
                    "match", "matched", requirement={
                        "stage": stage, "waited": round(facts.waited),
-                       "relaxes_at": b.relaxes_at(facts.waited)})
+                       "relaxes_at": b.stage_ends_at(facts.waited)})
         if b.agents:
             node = b.agents_node
             path.append(node)
@@ -523,7 +578,17 @@ class Router:
             if tr:
                 tr.add(b.id + ".split", b.id, b.span, "match", "matched",
                        split={"drawn": drawn, "weights": dict(b.split)})
-        for gid, node, pool_key, span, strategy in self.targets[(step.id, tries)]:
+        tried = self.targets[(step.id, tries)]
+        if b.waits:  # timed targets: only those open after this wait (with their chains)
+            opened = b.open_targets(facts.waited)
+            tried = tried[:self.open_tries[b.id][opened]]
+            if tr:
+                tr.add(b.id + ".targets", b.id, b.wait_spans[max(opened - 1, 0)], "match",
+                       "matched", targets={
+                           "open": b.groups[:opened], "waited": round(facts.waited),
+                           "next": b.groups[opened] if opened < len(b.groups) else None,
+                           "opens_at": b.opens_at(facts.waited)})
+        for gid, node, pool_key, span, strategy in tried:
             path.append(node)
             agent, selection = self._pick(prefix + pool_key, state, strategy, node, node,
                                           span, tr)

@@ -10,8 +10,9 @@ changes no record. The timers:
 - `conversation` (S11, Y11, `reassign_unreplied`): an open conversation's
   earliest timeout (`next_timeout`);
 - `grace` (S8): the awaited agent's `offline_since` plus the recent-contact grace;
-- `relax` (issue 12): a chat queued for a binding's requirement is decided again
-  when its stage ends (`require: [{agent: ..., for: 60s}]`);
+- `relax` (issue 12): a chat a binding holds is decided again when the binding
+  widens: its requirement stage ends (`require: [{agent: ..., for: 60s}]`) or its
+  next timed target opens (`targets: [..., {group: advisors, wait: 2m}]`);
 - `staging` (S7 `even_split`): the instant an event or timer leaves staged chats;
 - `pool` (T2, T3): the next offline-pool slot, in shop-local wall time.
 
@@ -42,7 +43,7 @@ from .clock import format_instant, parse_instant
 from .conversation import Conversation
 from .offline_pool import NOTE
 from .records import Event, Record
-from .waiting import Entry
+from .waiting import HELD, Entry
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -204,12 +205,12 @@ class Timekeeper:
                 self.arm_grace(timer.key, entry["agent"], at, later=True)
         elif timer.kind == "relax":
             entry = self.e.wait.of(timer.key)
-            if entry is None or entry["reason"] != "requirement_waiting" or \
+            if entry is None or entry["reason"] not in HELD or \
                     entry.get("relax_due") != timer.due:
                 return  # taken, or decided again since
             now = self._tick(at)
             self.e._retry(entry, now, at, out)
-            if self.e.wait.of(timer.key) is entry:  # still held: the next stage's end
+            if self.e.wait.of(timer.key) is entry:  # still held: the next widening
                 self.arm_relax(entry, None, at)
         elif timer.kind == "staging":
             self.timers.staging_at = None
@@ -251,8 +252,9 @@ class Timekeeper:
             self.timers.set(max(due, at), "grace", buyer)
 
     def arm_relax(self, entry: Entry, path: tuple[str, ...] | None, at: float) -> None:
-        """A chat queued for a binding's requirement is decided again when its stage ends
-        (`path`: the decision that queued it names the binding; None: as recorded)."""
+        """A chat a binding holds is decided again when the binding next widens: its
+        requirement stage ends or its next timed target opens (`path`: the decision that
+        queued it names the binding; None: as recorded)."""
         if path is not None:
             entry["binding"] = next((n for n in reversed(path)
                                      if n in self.e.router.binding_rows), None)

@@ -18,6 +18,9 @@ Entry = dict[str, Any]
 # outcome -> place it waits in
 PLACES = {"queued": "queue", "staged": "staging", "waiting": "waiting", "pooled": "pool"}
 ORDER = ("queue", "staging", "waiting", "pool")
+# Queued chats a binding holds until it widens (a requirement stage ends, a timed target
+# opens): decided again then, or when an agent frees up, never pulled from the queue.
+HELD = frozenset({"requirement_waiting", "target_waiting"})
 SNAPSHOT_DEFAULTS = {"queue": ("queued", "queued_all_busy"),
                      "staging": ("staged", "staged_nobody_online"),
                      "pool": ("pooled", "offline_pool")}
@@ -64,7 +67,7 @@ class Waiting:
     def next(self, place: str, automatic: bool = False) -> Entry | None:
         """The next chat to hand out: Y9 queue order (the highest `priority` first, then
         age), T3 pool newest first, staging oldest. `automatic`: a queue pull, which
-        leaves chats held for a binding's requirement to be decided again instead."""
+        leaves chats a binding holds (HELD) to be decided again instead."""
         items = self.lists[place]
         if not items:
             return None
@@ -73,15 +76,16 @@ class Waiting:
             return items[-1] if newest else items[0]
         best: Entry | None = None
         for entry in (reversed(items) if newest else items):
-            if automatic and entry["reason"] == "requirement_waiting":
+            if automatic and entry["reason"] in HELD:
                 continue
             if best is None or entry.get("priority", 0) > best.get("priority", 0):
                 best = entry
         return best
 
     def held_back(self) -> list[Entry]:
-        """Queued chats held for a binding's requirement, oldest first."""
-        return [e for e in self.lists["queue"] if e["reason"] == "requirement_waiting"]
+        """Queued chats a binding holds (a requirement, a target not open yet), oldest
+        first."""
+        return [e for e in self.lists["queue"] if e["reason"] in HELD]
 
     def for_agent(self, agent: str) -> list[Entry]:
         """Chats waiting for this one agent (Y8 pins, S8 recent contact)."""

@@ -36,6 +36,8 @@ REASON_WORDS: dict[str, str] = {
     "queued_all_busy": N_("every online agent is at capacity"),
     "requirement_waiting": N_("nobody meeting the binding's requirement can take it yet; "
                               "the chat waits in the queue until the requirement relaxes"),
+    "target_waiting": N_("nobody in the binding's open targets can take it yet; the chat "
+                         "waits in the queue until the next target opens"),
     "staged_nobody_online": N_("nobody is online; the first agent to come online gets it"),
     "offline_pool": N_("nobody is online; the chat waits for the next offline-pool run"),
     "offline_to_main": N_("nobody is online; the main account gets it"),

@@ -24,6 +24,12 @@ moving forward. After every event it checks:
 - `reassign_unreplied` moves a chat to another agent, never back to its own;
 - requirements (issue 12): an assignment through a binding with `require:` goes
   to an agent meeting the stage the chat's wait had reached (G2 for skills);
+- timed targets (issue 12, escalation over time): an assignment through a binding
+  with `targets:` goes to a group open for the chat's wait (a target whose `wait`
+  had passed since the chat was queued, or a group in its overflow chain), and a
+  chat held for a target (`target_waiting`) is never pulled from the queue; the
+  `escalation` variant (three targets, an overflow, a requirement) and the VIP
+  binding of `policies/cosmetics.yaml` have them;
 - calendars: `policies/cosmetics.yaml` (calendars with a night shift and
   holidays, priorities, skills, a split) runs from a Christmas Eve evening
   through the holiday, so its calendars open and close during a run;
@@ -52,6 +58,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from pools import assert_pools_agree
 
 from policyc.compiler import compile_file
+from policyc.runtime.clock import parse_instant
 from policyc.runtime.conditions import Facts
 from policyc.runtime.engine import Engine
 from policyc.runtime.router import Router
@@ -161,6 +168,54 @@ route:
   - stage
 """,
 }
+# Escalation over time: the front team first, the back team after 2 minutes (its
+# overflow, the floor, with it), the night team after 5; a requirement that holds for
+# 3 minutes on the same binding; capacities of 1 so chats are held often.
+VARIANTS["escalation"] = """\
+policyc: 1
+shop:
+  id: machine-escalation
+  timezone: Asia/Taipei
+  grouping: on
+  sources: [product_page, order_page]
+agent_attributes:
+  languages: {type: set, values: [en, zh]}
+roster:
+  - {id: ann, created_at: "2021-01-01T09:00:00+08:00", capacity: 1,
+     attributes: {languages: [zh]}}
+  - {id: bo, created_at: "2021-02-01T09:00:00+08:00", capacity: 1,
+     attributes: {languages: [en]}}
+  - {id: cy, created_at: "2021-03-01T09:00:00+08:00", capacity: 1,
+     attributes: {languages: [zh, en]}}
+  - {id: di, created_at: "2021-04-01T09:00:00+08:00", capacity: 1}
+  - {id: ed, created_at: "2021-05-01T09:00:00+08:00", capacity: 2}
+  - {id: fu, created_at: "2021-06-01T09:00:00+08:00", capacity: 1}
+groups:
+  front: {members: [ann]}
+  back: {members: [bo], overflow: [floor]}
+  floor: {members: [cy]}
+  night: {members: [di]}
+  rest: {members: [ed]}
+bindings:
+  - when: '"vip" in buyer.tags'
+    targets:
+      - {group: front}
+      - {group: back, wait: 2m}
+      - {group: night, wait: 5m}
+  - when: '"zh" in buyer.tags'
+    targets:
+      - {group: front}
+      - {group: floor, wait: 2m}
+    require:
+      - {agent: '"zh" in agent.languages', for: 3m}
+  - to: [rest]
+route:
+  - {step: recent_contact, window: 1d}
+  - bindings
+  - other_online
+  - {step: queue, when: shop.online > 0}
+  - stage
+"""
 # Shipped policies with settings changed: Taobao's bot first with every auto reply on
 # (Y5, T14: the assistant's chats get none of them).
 DERIVED = {"taobao_replies": ("taobao", {"auto_replies": {
@@ -174,6 +229,7 @@ SOURCES = ("product_page", "order_page", "live_story", "micro_mall", "mini_progr
            "wechat_oa", "bot_handoff")
 GAPS = (0, 0, 0.5, 3, 11, 40)  # minutes between events
 WAITING = {"queued", "staged", "waiting", "pooled"}
+HELD = {"requirement_waiting", "target_waiting"}  # queued for a binding to widen
 
 
 @cache
@@ -221,9 +277,11 @@ class EngineMachine(RuleBasedStateMachine):
         self.queue: list[str] = []  # the queue as the records tell it, in arrival order
         self.queued: dict[str, tuple[Event, str]] = {}  # buyer -> (message, reason) queued
         self.exchanged: dict[str, float] = {}  # buyer -> its last exchange with its agent
+        self.since: dict[str, float] = {}  # buyer -> when its chat started waiting queued
         self.agent_of: dict[str, str] = {}  # buyer -> the agent its records gave it last
 
     policies: tuple[str, ...] = POLICIES
+    tags: tuple[tuple[str, ...], ...] = TAGS  # the buyer tags a message may carry
     warm_from = 1  # the first agent (often the main account) starts offline
     agent_count = 6  # the roster's first agents, whom the events name
 
@@ -267,7 +325,7 @@ class EngineMachine(RuleBasedStateMachine):
         event: Event = {"type": "message", "at": self.at(gap), "buyer": buyer,
                         "source": data.draw(st.sampled_from(SOURCES)),
                         "wants_human": data.draw(st.booleans()),
-                        "buyer_tags": list(data.draw(st.sampled_from(TAGS)))}
+                        "buyer_tags": list(data.draw(st.sampled_from(self.tags)))}
         if self.intents:
             event["intent"] = data.draw(st.sampled_from([None, *self.intents]))
         self.feed(event)
@@ -380,6 +438,7 @@ class EngineMachine(RuleBasedStateMachine):
             return
         if kind == "continued" or buyer is None or r.get("outcome") is None:
             return  # ignored, pool_run: nobody moved
+        was_queued = buyer in self.queue
         if r["reason"] == "queue_pull":
             self.pulled(buyer, event, by_hand)
         elif buyer in self.queue:  # decided again (or picked by name) out of the queue
@@ -394,6 +453,8 @@ class EngineMachine(RuleBasedStateMachine):
             if not by_hand:
                 self.eligible(r)
                 self.meets_requirement(r)
+                self.target_open(r, parse_instant(r["at"]) - self.since[buyer]
+                                 if was_queued else 0.0)
             if r["reason"] == "main_account_fallback":
                 self.last_resort(r)
         elif outcome == "main_account":
@@ -403,6 +464,8 @@ class EngineMachine(RuleBasedStateMachine):
             if outcome == "queued":
                 self.queue.append(buyer)
                 self.queued[buyer] = (r["event"], r["reason"])  # its message, and why
+                if not was_queued:  # decided again in the queue: it waits since then still
+                    self.since[buyer] = parse_instant(r["at"])
         else:  # assistant, excluded: a recorded end
             self.place[buyer] = "done"
 
@@ -410,7 +473,7 @@ class EngineMachine(RuleBasedStateMachine):
         """Y9: a queue pull takes the oldest (or newest) queued chat, unless picked by name."""
         if not (by_hand and "buyer" in event):
             hypothesis.event(f"queue pull among {min(len(self.queue), 3)}+")
-            held = {b for b in self.queue if self.queued[b][1] == "requirement_waiting"}
+            held = {b for b in self.queue if self.queued[b][1] in HELD}
             assert buyer not in held or by_hand, (buyer, self.queued[buyer])
             order = [b for b in self.queue if b not in held or by_hand]
             if self.order == "newest_first":
@@ -440,6 +503,27 @@ class EngineMachine(RuleBasedStateMachine):
             agent = self.engine.shop.agents[r["agent"]]
             cond = row.require[stage][0]
             assert cond(Facts({}, 0.0, "UTC", None, attributes=agent.attributes)), r
+
+    def target_open(self, r: Record, waited: float) -> None:
+        """G2 for escalation: a chat through a binding with `targets:` went to a group that
+        was open after its wait: a target whose `wait` had passed, or one its overflow
+        chain reaches (read from the artifact, not from the router's own bookkeeping)."""
+        if r["reason"] != "source_group":
+            return
+        bindings = {b["id"]: b for b in self.artifact["bindings"]}
+        b = next((bindings[n] for n in r["path"] if n in bindings), None)
+        if b is None or not b.get("targets"):
+            return
+        overflow = {g["id"]: g["overflow"] for g in self.artifact["groups"]}
+        todo = [g for g, wait, _span in b["targets"] if wait <= waited]
+        hypothesis.event(f"assigned through timed targets, {len(todo)} open")
+        reached: set[str] = set()
+        while todo:
+            group = todo.pop()
+            if group not in reached:
+                reached.add(group)
+                todo.extend(overflow[group])
+        assert r["group"] in reached, (waited, reached, r)
 
     def eligible(self, r: Record) -> None:
         """G2 for an automatic assignment (checked right after the event that made it)."""
@@ -560,6 +644,22 @@ SelectionMachine.TestCase.settings = settings(
     max_examples=40, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TestSelectionMachine = SelectionMachine.TestCase
+
+
+class EscalationMachine(EngineMachine):
+    """The same checks on the `escalation` variant alone (issue 12, timed targets): VIP
+    and Chinese-speaking chats held for targets and requirements that open while they
+    wait, at capacities of 1, with ticks of a few minutes crossing the waits."""
+
+    policies = ("escalation",)
+    tags = (("vip",), ("vip",), ("zh",), ("zh", "vip"), ())  # mostly the timed bindings
+    warm_from = 0
+
+
+EscalationMachine.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=40, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+TestEscalationMachine = EscalationMachine.TestCase
 
 
 class FallbackMachine(EngineMachine):
