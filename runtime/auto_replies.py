@@ -12,6 +12,11 @@ the engine owns time, so it settles what is actually sent:
   buyer per shop-local day, like the welcome (seed 002: "一天内只会回复一次", to
   keep from pestering the buyer).
 
+None of them is sent on an `excluded` chat (Y5: kept out of routing entirely) or
+one the assistant handles (`assistant`: T14 bot first, T1 offline to the
+assistant, which greets the buyer itself); `vocabulary.REPLY_OUTCOMES` is the
+table of which outcome gets which reply.
+
 A chat handed out or decided again later (a `release`) is no buyer message: it
 gets only `queued`, and only when it enters the queue. Records carry the names
 in `auto_replies` and, when any, the texts sent in `auto_reply_texts` (the
@@ -24,7 +29,7 @@ from typing import Any
 
 from .clock import local_minute_and_day
 from .state import ShopState
-from .vocabulary import DEFAULT_REPLIES
+from .vocabulary import DEFAULT_REPLIES, OUTCOMES, REPLY_OUTCOMES
 
 
 class AutoReplies:
@@ -35,6 +40,9 @@ class AutoReplies:
         self.tz = tz
         self.defaults = DEFAULT_REPLIES[language]  # `shop.language`'s default texts
         self.on = {name for name, spec in replies.items() if spec.get("enabled")}
+        # outcome -> the switched-on replies sent on it, looked up once per message
+        self.by_outcome = {outcome: {n for n in self.on if outcome in REPLY_OUTCOMES[n]}
+                           for outcome in OUTCOMES}
         self.texts = {name: _text(spec.get("text"), self.defaults[name])
                       for name, spec in replies.items()}
         self.hours: dict[str, Any] | None = settings.get("working_hours")
@@ -42,17 +50,19 @@ class AutoReplies:
 
     def for_message(self, state: ShopState, buyer: str, at: float, outcome: str,
                     entered_queue: bool) -> list[str]:
-        """The replies a buyer message gets (and note them as sent)."""
-        if not self.on:
+        """The replies a buyer message gets (and note them as sent): only those sent on its
+        outcome (REPLY_OUTCOMES)."""
+        on = self.by_outcome.get(outcome)
+        if not on:
             return []
         minute, day, date = local_minute_and_day(at, self.tz)
         out: list[str] = []
-        if "welcome" in self.on and state.welcomed.get(buyer) != date:
+        if "welcome" in on and state.welcomed.get(buyer) != date:
             state.welcomed[buyer] = date
             out.append("welcome")
-        if "queued" in self.on and entered_queue and outcome == "queued":
+        if "queued" in on and entered_queue:
             out.append("queued")
-        if ("after_hours" in self.on and self.after_hours_day.get(buyer) != date
+        if ("after_hours" in on and self.after_hours_day.get(buyer) != date
                 and not self._open(minute, day)
                 and all(a.status == "offline" for a in state.agents.values())):
             self.after_hours_day[buyer] = date
@@ -61,7 +71,7 @@ class AutoReplies:
 
     def for_release(self, outcome: str) -> list[str]:
         """The replies a chat decided again gets: the queue notice when it enters the queue."""
-        return ["queued"] if "queued" in self.on and outcome == "queued" else []
+        return ["queued"] if "queued" in self.by_outcome.get(outcome, ()) else []
 
     def stamp(self, record: dict[str, Any], names: list[str]) -> dict[str, Any]:
         """Put the replies on a record: names always, texts when there are any."""

@@ -243,8 +243,11 @@ class Engine:
             self.shop, buyer, at, rec["outcome"], entered_queue=False)))
 
     def _buyer_wrote(self, conv: Conversation, at: float) -> None:
-        """A message in an open conversation: unread and unanswered again."""
+        """A message in an open conversation: unread and unanswered again, and the buyer's
+        last exchange with its agent (S8, T10, Y3: the returning-buyer window counts
+        from the last exchange, not from the assignment)."""
         agent = self.shop.agents[conv.agent]
+        self.shop.contact(conv.buyer, conv.agent, at)
         if not conv.unread:
             conv.unread = True
             agent.unread += 1
@@ -481,6 +484,7 @@ class Engine:
                     self._release_staging(agent, event, at, out, self.staging.cap)
             case "reply":
                 self._mark(conv, agent, at, read=True, replied=True)
+                self.shop.contact(conv.buyer, agent.id, at)  # an exchange too (S8, T10, Y3)
                 if not conv.answered:
                     conv.answered = True
                     self.tally.first_reply(agent.id, at - conv.opened, at)

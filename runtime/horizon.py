@@ -1,7 +1,9 @@
 """How far back the engine remembers buyers, so a long replay's state stays the same size.
 
 Two things the shop state keeps per buyer outlive their use: the last contact
-(S8, T10: `recent_contact` reads it only within its `window`) and the day a buyer
+(S8, T10: the buyer's last exchange with an agent, which `recent_contact` reads
+only within its `window`; `ShopState.contact` keeps its rows at most twice the
+buyers remembered) and the day a buyer
 was last welcomed (Y10: once a day). `Horizon.sweep` forgets contacts older
 than the policy's longest window plus a day (none when a window has no limit;
 `CONTACT_MARGIN`: a trace still says how long ago a contact just past the

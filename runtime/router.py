@@ -30,7 +30,7 @@ from .snapshot import build_state
 from .split import draw, drawn_order, split_binding_id
 from .state import AgentState, Pool, ShopState
 from .trace import Tracer, TraceStep
-from .vocabulary import STEPS
+from .vocabulary import REPLY_OUTCOMES, STEPS
 
 Outcome = tuple[str, str, AgentState | None, str | None, str | None, str]
 # (outcome, reason, agent, group, selection, outcome node id)
@@ -385,14 +385,17 @@ class Router:
         return row.wait_spans[opened] if opened < len(row.wait_spans) else None
 
     def _replies(self, state: ShopState, outcome: str, buyer: str, at: float) -> tuple[str, ...]:
-        """Y10: welcome once per buyer per local day; queued notice; after-hours reply."""
+        """Y10: welcome once per buyer per local day; queued notice; after-hours reply;
+        each only on the outcomes it is sent on (REPLY_OUTCOMES: none for Y5 excluded or
+        T14 assistant chats)."""
         out: list[str] = []
         minute, day, date = local_minute_and_day(at, self.tz)
-        if "welcome" in self.replies_on and state.welcomed.get(buyer) != date:
+        on = [n for n in self.replies_on if outcome in REPLY_OUTCOMES[n]]
+        if "welcome" in on and state.welcomed.get(buyer) != date:
             out.append("welcome")
-        if "queued" in self.replies_on and outcome == "queued":
+        if "queued" in on:
             out.append("queued")
-        if "after_hours" in self.replies_on:
+        if "after_hours" in on:
             hours = self.settings.get("working_hours") or {}
             open_now = bool(hours) and day in hours["days"] and \
                 hours["from"] <= minute < hours["to"]

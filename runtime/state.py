@@ -521,8 +521,7 @@ class ShopState:
         `reserved`: an accepted offer, whose chat `reserve` counted already)."""
         if not reserved:
             self._count(agent, units, channel, 1)
-        self.contacts[buyer] = (agent.id, at)
-        self.contact_times.append((at, buyer))
+        self.contact(buyer, agent.id, at)
         self.touch(agent, facts=True)
 
     def reserve(self, agent: AgentState, units: int = 1, channel: str | None = None) -> None:
@@ -547,6 +546,20 @@ class ShopState:
             agent.channel_open[channel] = agent.channel_open.get(channel, 0) + sign
         agent.assigned += sign
         agent.balance += sign
+
+    def contact(self, buyer: str, agent_id: str, at: float) -> None:
+        """S8, T10, Y3: the buyer's last exchange with an agent is now (an assignment, a
+        buyer message in the open conversation or the agent's reply: the engine says
+        which); the returning-buyer window counts from it. Each exchange adds a
+        `contact_times` row and makes the buyer's earlier rows stale; when stale rows
+        outnumber the live contacts, the rows are rebuilt from `contacts` (one per
+        buyer), so the rows stay within twice the buyers remembered however often
+        they write."""
+        self.contacts[buyer] = (agent_id, at)
+        times = self.contact_times
+        times.append((at, buyer))
+        if len(times) > 2 * len(self.contacts) + 64:
+            self.contact_times = deque(sorted((t, b) for b, (_, t) in self.contacts.items()))
 
     def forget_contacts(self, before: float) -> None:
         """Drop the contacts last made before `before` (a buyer's later contact stays):

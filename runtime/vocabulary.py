@@ -126,6 +126,18 @@ DEFAULT_REPLIES: dict[str, dict[str, str]] = {
     },
 }
 
+# Y10 with Y5 and T14: the outcomes each auto reply is sent on. An excluded chat
+# (Y5) is kept out of routing entirely, so it gets no reply at all; a chat the
+# assistant handles (T14 bot first, T1 offline to the assistant) is greeted by
+# the bot, so the human welcome and the after-hours notice would greet the buyer
+# twice. The queue notice belongs to the queue only.
+_HUMAN = frozenset(OUTCOMES) - {"excluded", "assistant"}
+REPLY_OUTCOMES: dict[str, frozenset[str]] = {
+    "welcome": _HUMAN,
+    "queued": frozenset({"queued"}),
+    "after_hours": _HUMAN,
+}
+
 # Why a candidate agent was dropped (trace `dropped[].why`).
 DROP_WHYS = (
     "offline",

@@ -44,6 +44,11 @@ moving forward. After every event it checks:
 - channels (issue 12): an agent's open capacity units and per-channel counts are
   those of its conversations and within its caps, however chats reached it (the
   `channels` variant: live chats weigh 2, WeChat chats are capped per agent);
+- S8, Y3, T10 (issue 12): each buyer with an agent has as its recent contact that
+  agent at its last exchange (the assignment, its last message in the open
+  conversation, the agent's last reply), unless that is past the engine's memory;
+- Y5, T14 (issue 12): an excluded or assistant chat gets no auto reply (Youzan's
+  excluded WeChat OA; Taobao's bot first with every reply switched on);
 - G3: a fresh engine fed the same events makes byte-identical records.
 """
 
@@ -265,7 +270,11 @@ route:
 VARIANTS["offers"] = VARIANTS["queue_newest"].replace("id: machine-queue", "id: machine-offers") \
     + "offers:\n  push_timeout: 30s\n"
 WITH_OFFERS = {"taobao_offers": "taobao"}
-POLICIES = ("shopee", "youzan", "taobao", "cosmetics", *VARIANTS, *WITH_OFFERS)
+# Shipped policies with settings changed: Taobao's bot first with every auto reply on
+# (Y5, T14: the assistant's chats get none of them).
+DERIVED = {"taobao_replies": ("taobao", {"auto_replies": {
+    name: {"enabled": True, "text": None} for name in ("welcome", "queued", "after_hours")}})}
+POLICIES = ("shopee", "youzan", "taobao", "cosmetics", *VARIANTS, *DERIVED, *WITH_OFFERS)
 # The shop-local start of each run: the cosmetics shop starts on Christmas Eve at 20:00, so
 # its day calendar (short day), night shift (21:00) and holiday (the 25th) all change.
 STARTS = {"cosmetics": datetime.fromisoformat("2026-12-24T20:00:00+08:00")}
@@ -284,6 +293,11 @@ def artifact(name: str) -> dict[str, Any]:
         offered = copy.deepcopy(artifact(WITH_OFFERS[name]))
         offered["settings"]["offers"] = {"push_timeout": 30}
         return offered
+    if name in DERIVED:
+        base, changes = DERIVED[name]
+        derived = copy.deepcopy(artifact(base))
+        derived["settings"].update(copy.deepcopy(changes))
+        return derived
     if name in VARIANTS:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{name}.yaml"
@@ -321,6 +335,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.place: dict[str, str] = {}  # buyer -> with_agent | waiting | done (from records)
         self.queue: list[str] = []  # the queue as the records tell it, in arrival order
         self.queued: dict[str, tuple[Event, str]] = {}  # buyer -> (message, reason) queued
+        self.exchanged: dict[str, float] = {}  # buyer -> its last exchange with its agent
         self.since: dict[str, float] = {}  # buyer -> when its chat started waiting queued
         self.agent_of: dict[str, str] = {}  # buyer -> the agent its records gave it last
         self.offered: dict[str, str] = {}  # buyer -> the agent of its standing offer (records)
@@ -460,6 +475,7 @@ class EngineMachine(RuleBasedStateMachine):
             self.records.extend(early)
             for r in early:
                 self.follow(r, {"type": "tick", "at": event["at"]})
+            self.exchange({"type": "tick", "at": event["at"]}, early)
         picker = self.engine.shop.agents.get(event["agent"]) \
             if event["type"] == "pick" and self.engine.state is not None else None
         before = None if picker is None else (picker.open, picker.capacity, picker.status)
@@ -469,12 +485,29 @@ class EngineMachine(RuleBasedStateMachine):
         if event["type"] == "message":  # G1: exactly one outcome record per message
             made = [r["kind"] for r in records if r["kind"] in ("route", "continued")]
             assert made in (["route"], ["continued"]), (event, records)
+        for r in records:  # Y5, T14: no auto reply to an excluded or bot-handled chat
+            if r.get("outcome") in ("excluded", "assistant"):
+                assert not r.get("auto_replies"), r
         if event["type"] == "close" and not any(r["kind"] == "ignored" for r in records):
             self.place[event["buyer"]] = "done"  # a close by the agent records nothing
         for r in records:
             self.follow(r, event)
+        self.exchange(event, records)
         if before is not None:
             self.picked_under_capacity(event, records, before)
+
+    def exchange(self, event: Event, records: list[Record]) -> None:
+        """S8, Y3, T10: note when a buyer last exchanged with its agent, as the records tell
+        it: an assignment, a message joining its conversation, its agent's reply."""
+        for r in records:
+            if r["kind"] == "continued":  # a message: an exchange when it joins a conversation
+                renewed = r["buyer"] in self.engine.conversations
+            else:
+                renewed = r.get("outcome") in ("assigned", "main_account")
+            if renewed:
+                self.exchanged[r["buyer"]] = datetime.fromisoformat(r["at"]).timestamp()
+        if event["type"] == "reply" and not any(r["kind"] == "ignored" for r in records):
+            self.exchanged[event["buyer"]] = datetime.fromisoformat(event["at"]).timestamp()
 
     def follow(self, r: Record, event: Event) -> None:
         """Move the buyer of a record where the record says, checking G2 and the queue order."""
@@ -717,6 +750,21 @@ class EngineMachine(RuleBasedStateMachine):
                 assert agent.channel_open.get(channel, 0) == count, (agent.id, channel)
             for channel, cap in agent.channel_capacity.items():
                 assert agent.channel_open.get(channel, 0) <= cap, (agent.id, channel)
+
+    @invariant()
+    def contact_is_last_exchange(self) -> None:
+        """S8, Y3, T10: the window of a buyer with an agent counts from its last exchange."""
+        shop = self.engine.shop if self.events else None
+        for buyer, conv in self.engine.conversations.items():
+            assert shop is not None
+            last = self.exchanged[buyer]
+            contact = shop.contacts.get(buyer)
+            if contact is None:  # forgotten only once past the memory (runtime/horizon.py)
+                assert shop.at - last > self.engine.router.contact_memory, (buyer, last)
+                continue
+            assert contact == (conv.agent, last), (buyer, contact, conv.agent, last)
+        if shop is not None:
+            assert len(shop.contact_times) <= 2 * len(shop.contacts) + 65
 
     @invariant()
     def pools_agree_with_groups(self) -> None:
