@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable
 
-from .state import AgentState, strategy_key
+from .state import AgentState, strategy_key, weight
 
 SHOWN = 4  # candidates an explanation lists per pick: the winner and the runners-up
 
@@ -30,7 +30,7 @@ def _level(a: AgentState) -> float | int:
 
 
 def _weight(a: AgentState) -> float:
-    return round(a.score / 100.0 * a.efficiency, 3)
+    return round(weight(a), 3)
 
 
 # One candidate as a pick's trace lists it: the agent, then the figures its strategy compared.

@@ -109,7 +109,7 @@ def weight(a: AgentState) -> float:
 
 
 def _per_weight(a: AgentState) -> float:
-    w = a.score / 100.0 * a.efficiency
+    w = weight(a)
     return a.balance / w if w > 0 else float("inf")
 
 
@@ -427,8 +427,8 @@ class ShopState:
                     continue
                 if name == "balanced":
                     floor = max(floor, best.balance)
-                elif weight(best) > 0:
-                    floor = max(floor, best.balance / weight(best) * weight(agent))
+                elif weight(best) > 0:  # weighted: the best one's count per unit of weight
+                    floor = max(floor, _per_weight(best) * weight(agent))
         agent.balance = floor
 
     def join(self, agent: AgentState, gid: str, only_one: bool) -> list[str]:
