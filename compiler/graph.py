@@ -44,6 +44,7 @@ class _Builder:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.groups = {g.id: g for g in policy.groups}
+        self.overflow = {g.id: [ref.name for ref in g.overflow] for g in policy.groups}
         self.g = DecisionGraph()
 
     def node(self, node_id: str, node_type: str, label: str, span: Span, **extra: object) -> str:
@@ -141,7 +142,7 @@ class _Builder:
         how long, and the pick before it holds the chat until then (`target_waiting`)."""
         previous = b.path
         overflow: tuple[str, ...] = ()  # the groups the previous one overflows to
-        order = try_order(groups, lambda gid: [ref.name for ref in self.groups[gid].overflow])
+        order = try_order(groups, self.overflow.__getitem__)
         opens = self.opening(b)
         for index, gid in enumerate(order):
             group = self.groups[gid]
@@ -167,7 +168,7 @@ class _Builder:
     def opening(self, b: Binding) -> dict[int, Target]:
         """Where in the try order each timed target that opens later begins (the first
         one found at a place, when an overflow already tried a target's whole chain)."""
-        overflow = {gid: [ref.name for ref in g.overflow] for gid, g in self.groups.items()}
+        overflow = self.overflow
         names = [t.group.name for t in b.targets]
         opens: dict[int, Target] = {}
         for k, target in enumerate(b.targets):
