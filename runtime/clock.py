@@ -27,8 +27,15 @@ def parse_instant(text: object) -> float:
 
 
 # An event's time is read where it is checked, by the log reader, by the engine and by
-# the router; events of one second share it. Remembering the last few strings makes
-# each one parsed once (a bad one raises, and is not remembered).
+# the router: remembering the last few strings makes each one parsed once (a bad one
+# raises, and is not remembered). Of a parse, the aware `timestamp()` costs four times
+# `fromisoformat` (about 0.9 us): an instant written `YYYY-MM-DDTHH:MM:SS±HH:MM` is
+# its hour's epoch seconds, worked out once per hour and offset, plus its minutes and
+# seconds: the same float.
+_HOURS: dict[str, float] = {}
+_HOURS_KEPT = 4096  # distinct (hour, offset) spellings remembered before starting afresh
+
+
 @lru_cache(maxsize=256)
 def _parse(text: str) -> float:
     if len(text) > MAX_TIME_LENGTH or not text.isascii():
@@ -37,6 +44,20 @@ def _parse(text: str) -> float:
         moment = datetime.fromisoformat(text)
     except ValueError as err:
         raise TimeError(f"{text!r} is not an ISO 8601 time") from err
+    if len(text) == 25 and text[19] in "+-" and text[13] == ":" and text[16] == ":":
+        hour = text[:13] + text[19:]  # names the date, the hour and the offset
+        base = _HOURS.get(hour)
+        if base is None:
+            base = _checked(moment.replace(minute=0, second=0), text)
+            if len(_HOURS) >= _HOURS_KEPT:
+                _HOURS.clear()
+            _HOURS[hour] = base
+        return base + (moment.minute * 60 + moment.second)
+    return _checked(moment, text)
+
+
+def _checked(moment: datetime, text: str) -> float:
+    """Epoch seconds of a parsed instant that has an offset and a year in YEARS."""
     if moment.tzinfo is None:
         raise TimeError(f"{text!r} has no UTC offset")
     if not YEARS[0] <= moment.year <= YEARS[1]:
