@@ -23,6 +23,7 @@ from .emit import build_artifact
 from .graph import lower, verify
 from .lint import (
     lint_bindings,
+    lint_bot_first,
     lint_main_account,
     lint_roster,
     lint_route,
@@ -70,6 +71,11 @@ def _typecheck(c: Compilation) -> None:
             checked = checker.check(item.when)
             if checked is not None:
                 c.conditions[item.path] = checked
+    for g in p.groups:
+        if g.bot_first is not None:
+            checked = checker.check(g.bot_first)
+            if checked is not None:
+                c.conditions[g.bot_first_path] = checked
     agents = ExprChecker(c.report, (), agents={
         a.name: (a.type, tuple(v.name for v in a.values)) for a in p.attributes})
     for b in p.bindings:
@@ -83,6 +89,7 @@ def _lint(c: Compilation) -> None:
     lint_roster(c.policy, c.report)
     lint_route(c.policy, c.report)
     lint_bindings(c.policy, c.conditions, c.report)
+    lint_bot_first(c.policy, c.conditions, c.report)
     lint_unreachable_groups(c.policy, c.report)
     lint_main_account(c.policy, c.report)
     lint_settings(c.policy, c.report)

@@ -69,7 +69,10 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
              "overflow": [o.name for o in g.overflow], "span": str(g.span),
              # Written only when set, so a policy that keeps no team out compiles to the
              # same artifact (and policy hash) as before the key existed.
-             **({} if g.fallback else {"fallback": False})}
+             **({} if g.fallback else {"fallback": False}),
+             **({"bot_first": {"when": conditions.get(g.bot_first_path),
+                               "span": str(g.bot_first.span)}}
+                if g.bot_first is not None else {})}
             for g in policy.groups
         ],
         "bindings": [

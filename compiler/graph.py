@@ -14,7 +14,7 @@ from policyc.dsl.policy import Binding, Policy, Step, Target
 from policyc.dsl.span import Span
 from policyc.dsl.unparse import duration_text
 from policyc.runtime.catalog import N_
-from policyc.runtime.overflow import pick_node, try_order
+from policyc.runtime.overflow import bot_gate, pick_node, try_order
 from policyc.runtime.split import drawn_order, split_binding_id
 from policyc.runtime.vocabulary import STEPS
 
@@ -149,6 +149,8 @@ class _Builder:
             pick = self.node(pick_node(step.path, tries, gid), "pick", f"group {gid}",
                              group.span, group=gid)
             self.edge(pick, self.outcome("assigned", "source_group", group.span), "picked")
+            if index == 0 and group.bot_first is not None:
+                previous, label = self.bot_first(step, tries, gid, previous, label)
             if index in opens:
                 target = opens[index]
                 self.edge(previous, self.outcome("queued", "target_waiting", target.span),
@@ -164,6 +166,20 @@ class _Builder:
                       f"waits for {target.group.name} ({duration_text(target.seconds)})")
         self.edge(previous, after, "nobody available")
         self.relaxing(b, previous)
+
+    def bot_first(self, step: Step, tries: str, gid: str, previous: str,
+                  label: str) -> tuple[str, str]:
+        """T14 group bot first: a gate before the group the binding sends the chat to
+        first, where the assistant takes the chat while the group's condition holds;
+        the edge on to the group's pick, and its label (runtime/router.py `bot_gate`)."""
+        group = self.groups[gid]
+        assert group.bot_first is not None
+        gate = self.node(bot_gate(pick_node(step.path, tries, gid)), "gate",
+                         f"bot first for group {gid}", group.bot_first.span, bot_first_of=gid)
+        self.edge(previous, gate, label)
+        self.edge(gate, self.outcome("assistant", "bot_first", group.bot_first.span),
+                  "assistant first")
+        return gate, "condition false"
 
     def opening(self, b: Binding) -> dict[int, Target]:
         """Where in the try order each timed target that opens later begins (the first

@@ -7,6 +7,7 @@ from datetime import date
 from policyc.dsl.diagnostic import Report, token
 from policyc.dsl.policy import Binding, Policy, Step
 from policyc.dsl.schema import MAX_REPLY_CHARS
+from policyc.dsl.span import Span
 from policyc.dsl.unparse import duration_text
 from policyc.runtime.calendars import listed_dates
 from policyc.runtime.catalog import N_
@@ -226,3 +227,26 @@ def lint_settings(policy: Policy, report: Report) -> None:
                 report.add("E210", N_("auto reply `{reply}` is {length} characters; the limit "
                                       "is {limit} (Y10)"), where, reply=name, length=len(text),
                            limit=MAX_REPLY_CHARS)
+
+
+def lint_bot_first(policy: Policy, conditions: dict[str, Json], report: Report) -> None:
+    """T14: a bot first whose condition never lets the buyer ask for a person (W317)."""
+    firsts: list[tuple[str, Json, Span]] = [
+        (f"`{s.path}`", conditions.get(s.path), s.when.span if s.when else s.span)
+        for s in policy.route if s.kind == "bot_first"]
+    firsts += [(f"group `{g.id}`", conditions.get(g.bot_first_path), g.bot_first.span)
+               for g in policy.groups if g.bot_first is not None
+               and g.bot_first_path in conditions]
+    for where, tree, span in firsts:
+        if not _reads(tree, "wants_human"):
+            report.add("W317", N_("the assistant answers {where} first whatever the buyer "
+                                  "asks: a buyer who asks for a person never reaches an agent"),
+                       span, N_("add `not wants_human` to the condition"), where=where)
+
+
+def _reads(tree: Json, field: str) -> bool:
+    """Whether a lowered condition (compiler/typecheck.py) reads `field` anywhere."""
+    if not isinstance(tree, list | tuple):
+        return False
+    return field in tree or any(_reads(part, field) for part in tree)
+

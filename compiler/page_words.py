@@ -154,6 +154,7 @@ EDGE_WORDS: dict[str, str] = {
     "nobody available": N_("nobody available"), "condition false": N_("condition false"),
     "designation off": N_("designation off"), "no bindings": N_("no bindings"),
     "first match": N_("first match"), "no match": N_("no match"), "overflow": N_("overflow"),
+    "assistant first": N_("assistant first"),
 }
 STEP_KIND_WORDS: dict[str, str] = {
     "exclude": N_("exclude"), "bot_first": N_("bot first"), "pin": N_("pin"),
@@ -169,6 +170,7 @@ FIXED_LABELS: dict[str, str] = {
     "no outcome": N_("no outcome"), "designated agents": N_("designated agents"),
 }
 _GROUP = N_("group {group}")
+_BOT_FIRST = N_("bot first for group {group}")
 _BINDING = N_("binding {binding}")
 _OUTCOME = N_("{outcome} ({reason})")
 
@@ -224,6 +226,8 @@ def node_words(data: Mapping[str, object], label: str) -> str:
         outcome = str(data["outcome"])
         shown = Words(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome
         return Words(_OUTCOME, outcome=shown, reason=data["reason"])
+    if "bot_first_of" in data:
+        return Words(_BOT_FIRST, group=data["bot_first_of"])
     if "group" in data:
         return Words(_GROUP, group=data["group"])
     if "binding" in data:

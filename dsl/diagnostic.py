@@ -73,6 +73,7 @@ CODES: dict[str, tuple[Severity, str]] = {
              N_("source is covered by no binding on a calendar holiday or date")),
     "W315": (Severity.WARNING, N_("group has members but nothing routes to it")),
     "W316": (Severity.WARNING, N_("timed target is reached earlier through an overflow")),
+    "W317": (Severity.WARNING, N_("bot first never hands a buyer to a person")),
     # I4xx: information the merchant should know
     "I401": (Severity.INFO, N_("main account receives no chats unless forwarded (S4-B)")),
     "I402": (Severity.INFO, N_("main account receives only last-resort chats (S4-C)")),
@@ -231,6 +232,10 @@ EXPLANATIONS: dict[str, str] = {
     "W316": N_("A binding's later target opens after a wait, but an earlier target's "
                "overflow chain already reaches that group, so it takes chats from the start "
                "and the wait widens nothing. Drop the overflow or the target."),
+    "W317": N_("A bot-first condition (a group's `bot_first:` or a `bot_first` step's "
+               "`when:`) does not read `wants_human`, so a buyer who asks for a person is "
+               "answered by the assistant again and never reaches an agent (T14 hands over "
+               "on request). Add `not wants_human` to the condition."),
     "I401": N_("With `include_main_account: false` the main account receives chats only when "
                "an agent forwards them (S4-B). This is a note, not a fault."),
     "I402": N_("The main account is in no group and receives chats only as the last resort, "

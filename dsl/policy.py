@@ -100,6 +100,12 @@ class Group:
     overflow: tuple[Ref, ...]
     span: Span
     fallback: bool = True  # false: kept out of every `other_online` step's pool
+    bot_first: Expr | None = None  # T14: while true, the assistant answers its chats first
+
+    @property
+    def bot_first_path(self) -> str:
+        """The id of its bot-first condition (the compiled conditions' key)."""
+        return f"groups.{self.id}.bot_first"
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +283,7 @@ def _group(key: V, v: V) -> Group:
         order_states=_refs(d.get("order_states")), intents=_refs(d.get("intents")),
         select=_opt_str(d, "select"), overflow=_refs(d.get("overflow")), span=key.span,
         fallback=bool(_get(d, "fallback")),
+        bot_first=cast("Expr | None", _get(d, "bot_first")),
     )
 
 

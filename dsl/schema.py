@@ -149,6 +149,10 @@ GROUP = obj(
       doc="groups to try, in order, when nobody here can take the chat"),
     F("fallback", BOOL, default=True,
       doc="false: this team's members are not among an `other_online` step's agents"),
+    F("bot_first", T("expr", nullable=True), default=None,
+      doc="T14 group bot first: while this condition holds, the assistant answers the "
+          "chats bound to this group before its agents (`not wants_human`: until the "
+          "buyer asks for a person); null = off"),
 )
 
 BINDING = obj(

@@ -168,8 +168,11 @@ AGENT = _record("an agent", *_keys(
     optional=("name", "attributes", "channel_capacity"))
 CHANNEL = _record("a channel", *_keys(id=NAME, sources=Items(Text(SOURCES)),
                                       weight=Whole(1, 100), span=SPAN))
+# T14 group bot first: the condition under which the assistant answers the group's chats.
+BOT_FIRST = _record("a group's bot first", *_keys(when=CONDITION, span=SPAN))
 GROUP = _record("a group", *_keys(id=NAME, members=NAMES, select=STRATEGY, overflow=NAMES,
-                                  span=SPAN, fallback=Flag()), optional=("fallback",))
+                                  span=SPAN, fallback=Flag(), bot_first=BOT_FIRST),
+                optional=("fallback", "bot_first"))
 REQUIREMENT = _record("a requirement stage", *_keys(agent=CONDITION, for_=Nullable(SECONDS),
                                                   span=SPAN))
 SPLIT = Fixed((NAME, Whole(1, 10_000)))
@@ -226,8 +229,8 @@ PRIORITY = _record("a queue priority", *_keys(id=Text(max_len=256), when=CONDITI
 NODE = _record("a graph node", *_keys(
     id=Text(max_len=4096), type=Text(max_len=64), label=Text(max_len=1 << 16), span=SPAN,
     group=NAME, binding=Text(max_len=4096), outcome=Text(max_len=64),
-    reason=Text(max_len=64), kind=Text(max_len=64)),
-    optional=("label", "group", "binding", "outcome", "reason", "kind"))
+    reason=Text(max_len=64), kind=Text(max_len=64), bot_first_of=NAME),
+    optional=("label", "group", "binding", "outcome", "reason", "kind", "bot_first_of"))
 EDGE = _record("a graph edge", *_keys(from_=Text(max_len=4096), to=Text(max_len=4096),
                                       label=Text(max_len=256)))
 ARTIFACT = _record("an artifact", *_keys(
@@ -354,6 +357,8 @@ def _conditions(data: dict[str, Any]) -> list[tuple[str, Any]]:
         out.append((f"/bindings/{i}/when", b["when"]))
         out += [(f"/bindings/{i}/require/{j}/agent", r["agent"])
                 for j, r in enumerate(b.get("require", []))]
+    out += [(f"/groups/{i}/bot_first/when", g["bot_first"]["when"])
+            for i, g in enumerate(data["groups"]) if "bot_first" in g]
     out += [(f"/route/{i}/when", r["when"]) for i, r in enumerate(data["route"])]
     out += [(f"/priorities/{i}/when", p["when"]) for i, p in enumerate(data.get("priorities", []))]
     return out

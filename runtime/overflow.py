@@ -37,3 +37,9 @@ def pick_node(step_id: str, binding_id: str, group_id: str) -> str:
     acyclic graph.
     """
     return f"{step_id}.{binding_id}>{group_id}"
+
+
+def bot_gate(pick: str) -> str:
+    """The gate before a pick node where the group's assistant may take the chat first
+    (T14 group bot first). `:` is in no group id, so it names no other pick."""
+    return f"{pick}:bot_first"

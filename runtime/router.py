@@ -25,7 +25,7 @@ from .decision import Decision
 from .dispatch import index_bindings, is_only_test_of
 from .figures import compared, tie_break
 from .horizon import contact_memory
-from .overflow import pick_node, try_order
+from .overflow import bot_gate, pick_node, try_order
 from .snapshot import build_state
 from .split import draw, drawn_order, split_binding_id
 from .state import AgentState, Pool, ShopState
@@ -38,6 +38,8 @@ Target = tuple[str, str, str, str, str]
 # (group id, pick node id, pool key, span, strategy): one group a binding tries
 
 TRACE_LIST_LIMIT = 32
+# What `_binding_targets` gives when the bound group's assistant answers first (T14).
+BOT_FIRST: Any = ("bot_first",)
 
 
 @dataclass
@@ -219,8 +221,15 @@ class Router:
                         tries = split_binding_id(b.id, gid)
                         self.targets[(step.id, tries)] = self._flatten(
                             step.id, b, tries, drawn_order(b.groups, gid))
-        # How long the engine remembers a contact (runtime/horizon.py); a trace names an
-        # older one as none, forgotten yet or not.
+        # T14 group bot first: the gate before the group each of those tries starts with,
+        # when that group has one: (gate node, condition, its tree, span).
+        self.bot_gates: dict[tuple[str, str], tuple[str, Cond, Any, str]] = {}
+        for key, tried in self.targets.items():
+            first = self.groups[tried[0][0]].get("bot_first") if tried else None
+            if first is not None:
+                self.bot_gates[key] = (bot_gate(tried[0][1]), compile_condition(first["when"]),
+                                       first["when"], first["span"])
+        self.gate_spans = {node: span for node, _c, _w, span in self.bot_gates.values()}
         # Timed targets: how many of the flattened tries the first k targets (with their
         # overflow chains) make, for each k. Depth first, each target's chain comes
         # before the next target (runtime/overflow.py), so the open ones are a prefix.
@@ -336,6 +345,8 @@ class Router:
             span = _deciding_span(tr, reason, self.node_spans.get(node, ""))
             if reason == "target_waiting":
                 span = self._awaited_target(path, facts.waited) or span
+            elif reason == "bot_first":  # a group's gate, else the route's step
+                span = self.gate_spans.get(path[-2], span)
             tr.add(node, node, span, "outcome",
                    outcome, reason=reason, agent=agent.id if agent else None, group=group,
                    selection=selection, **_waiting_for(tr, outcome))
@@ -366,6 +377,8 @@ class Router:
             span = decider.span
         elif reason == "target_waiting":
             span = self._awaited_target(path, waited) or span
+        elif reason == "bot_first":
+            span = self.gate_spans.get(path[-2], span)
         detail: dict[str, object] = {"reason": reason, "agent": agent.id if agent else None,
                                      "group": group, "selection": selection}
         if reason == "pinned_agent_waiting":
@@ -580,6 +593,9 @@ class Router:
             if tr:
                 tr.add(b.when_id, b.id, b.span, "match", "matched")
             found = self._binding_targets(step, b, state, facts, tr, path)
+            if found is BOT_FIRST:
+                return ("assistant", "bot_first", None, None, None,
+                        "outcome:assistant:bot_first")
             if found is not None:
                 agent, group, selection = found
                 return ("assigned", "source_group", agent, group, selection,
@@ -597,6 +613,9 @@ class Router:
     def _binding_targets(self, step: RouteStep, b: BindingRow, state: ShopState,
                          facts: Facts, tr: Tracer | None, path: list[str]
                          ) -> tuple[AgentState, str | None, str | None] | None:
+        """The agent a matched binding's targets give (with its group and selection),
+        None when nobody can take the chat, or BOT_FIRST when the group it is bound to
+        has its assistant answer first (T14)."""
         stage = b.stage(facts.waited) if b.require else None
         prefix = "" if stage is None else requirement_pool(b.id, stage, "")
         if tr and b.require:
@@ -627,6 +646,15 @@ class Router:
                            "open": b.groups[:opened], "waited": round(facts.waited),
                            "next": b.groups[opened] if opened < len(b.groups) else None,
                            "opens_at": b.opens_at(facts.waited)})
+        gate = self.bot_gates.get((step.id, tries)) if tried else None
+        if gate is not None:
+            node, cond, when, span = gate
+            path.append(node)
+            if cond(facts):
+                return BOT_FIRST
+            if tr:
+                tr.add(node, node, span, "gate", "condition_false",
+                       failed=first_failure(when, facts))
         for gid, node, pool_key, span, strategy in tried:
             path.append(node)
             agent, selection = self._pick(prefix + pool_key, state, strategy, node, node,
