@@ -13,11 +13,14 @@ PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --stri
 
 # The lock, not pyproject's ranges, decides what is installed; the project itself goes in
 # editable with no dependency resolution and no build isolation (setuptools is locked too).
+# A .venv that is a symlink belongs to the checkout it links to (git worktrees sharing one):
+# installing here would point that checkout's editable install at this one, so it is used
+# as it is (pytest puts this checkout first on sys.path either way).
 $(STAMP): $(LOCK) pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK)
-	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
-	touch $(STAMP)
+	if test -L $(VENV); then echo "$(VENV) is linked from another checkout: not reinstalling"; \
+	else test -x $(BIN)/python || $(PY) -m venv $(VENV); \
+	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK) && \
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e . && touch $(STAMP); fi
 
 demo: $(STAMP)
 	$(BIN)/policyc check policies/

@@ -39,7 +39,7 @@ Target = tuple[str, str, str, str, str]
 
 TRACE_LIST_LIMIT = 32
 # What `_binding_targets` gives when the bound group's assistant answers first (T14).
-BOT_FIRST: Any = ("bot_first",)
+BOT_FIRST = "bot_first"
 
 
 @dataclass
@@ -224,12 +224,13 @@ class Router:
         # T14 group bot first: the gate before the group each of those tries starts with,
         # when that group has one: (gate node, condition, its tree, span).
         self.bot_gates: dict[tuple[str, str], tuple[str, Cond, Any, str]] = {}
-        for key, tried in self.targets.items():
+        for tries_key, tried in self.targets.items():
             first = self.groups[tried[0][0]].get("bot_first") if tried else None
             if first is not None:
-                self.bot_gates[key] = (bot_gate(tried[0][1]), compile_condition(first["when"]),
+                self.bot_gates[tries_key] = (bot_gate(tried[0][1]), compile_condition(first["when"]),
                                        first["when"], first["span"])
-        self.gate_spans = {node: span for node, _c, _w, span in self.bot_gates.values()}
+        self.gate_spans: dict[str, str] = {node: span for node, _c, _w, span
+                                           in self.bot_gates.values()}
         # Timed targets: how many of the flattened tries the first k targets (with their
         # overflow chains) make, for each k. Depth first, each target's chain comes
         # before the next target (runtime/overflow.py), so the open ones are a prefix.
@@ -369,7 +370,7 @@ class Router:
         full trace's `_deciding_span` and `_waiting_for` read off those steps, read off
         the path and the step that decided (tests/test_runtime_properties.py)."""
         outcome, reason, agent, group, selection, node = result
-        span = self.node_spans.get(node, "")
+        span: str = self.node_spans.get(node, "")
         if reason == "source_group":  # the binding that matched: the last one on the path
             span = next((self.binding_spans[p] for p in reversed(path)
                          if p in self.binding_spans), span)
@@ -593,7 +594,7 @@ class Router:
             if tr:
                 tr.add(b.when_id, b.id, b.span, "match", "matched")
             found = self._binding_targets(step, b, state, facts, tr, path)
-            if found is BOT_FIRST:
+            if isinstance(found, str):  # BOT_FIRST
                 return ("assistant", "bot_first", None, None, None,
                         "outcome:assistant:bot_first")
             if found is not None:
@@ -612,7 +613,7 @@ class Router:
 
     def _binding_targets(self, step: RouteStep, b: BindingRow, state: ShopState,
                          facts: Facts, tr: Tracer | None, path: list[str]
-                         ) -> tuple[AgentState, str | None, str | None] | None:
+                         ) -> tuple[AgentState, str | None, str | None] | str | None:
         """The agent a matched binding's targets give (with its group and selection),
         None when nobody can take the chat, or BOT_FIRST when the group it is bound to
         has its assistant answer first (T14)."""

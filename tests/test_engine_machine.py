@@ -48,7 +48,8 @@ moving forward. After every event it checks:
   agent at its last exchange (the assignment, its last message in the open
   conversation, the agent's last reply), unless that is past the engine's memory;
 - Y5, T14 (issue 12): an excluded or assistant chat gets no auto reply (Youzan's
-  excluded WeChat OA; Taobao's bot first with every reply switched on);
+  excluded WeChat OA; Taobao's presale group bot first with every reply switched
+  on);
 - G3: a fresh engine fed the same events makes byte-identical records.
 """
 

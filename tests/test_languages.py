@@ -213,8 +213,8 @@ def test_simulate_summary_says_pool_runs_and_counters_in_traditional(
     assert "\n離線池執行 12 次（分出 5 個對話，失敗 5 個，超出上限 0 個）\n" in out
     assert "  失敗的執行：上線且未掛起的客服不足 1\n" in out
     assert "範圍內 5 個中分出 5 個，上線 3 位，上限 30" in out
-    assert "\n計數（2026-11-23T23:59:30+08:00）：進行中 27，未讀 0，未分配 3" in out
-    assert "  a-chen  離線 進行中 8，未讀 0；今日接入 13，關閉 4" in out
+    assert "\n計數（2026-11-23T23:59:30+08:00）：進行中 29，未讀 0，未分配 4" in out
+    assert "  a-chen  離線 進行中 8，未讀 0；今日接入 15，關閉 6" in out
     for english in (" open", "unread", "online", "offline pool runs", "counters at"):
         assert english not in out, english
 

@@ -129,14 +129,17 @@ def test_Y5_excluded_wechat_oa_message_gets_no_welcome_or_after_hours_reply(
 
 
 def test_T14_bot_first_chat_gets_no_human_welcome_the_hand_off_does() -> None:
-    """Taobao with every auto reply on: the assistant greets a bot-first chat itself; the
-    buyer's first message to a human that day (the bot hand-off) gets the welcome."""
+    """Taobao with every auto reply on: presale's assistant (group bot first) greets a
+    presale question itself; the buyer's first message to a human that day (the bot
+    hand-off) gets the welcome."""
     from test_engine import engine, feed, msg, status
 
     on = {n: {"enabled": True, "text": None} for n in ("welcome", "queued", "after_hours")}
     e = engine("taobao", auto_replies=on)
-    recs = [r for r in feed(e, status(0, "a-chen", "online"), msg(1, "tb-1"),
-                            msg(2, "tb-1", "bot_handoff", wants_human=True))
+    recs = [r for r in feed(e, status(0, "a-chen", "online"), status(0, "d-zhao", "online"),
+                            msg(1, "tb-1", intent="size_advice"),
+                            msg(2, "tb-1", "bot_handoff", intent="size_advice",
+                                wants_human=True))
             if r["kind"] == "route"]
     assert [(r["outcome"], r["reason"], r["auto_replies"]) for r in recs] == [
         ("assistant", "bot_first", []), ("assigned", recs[1]["reason"], ["welcome"])]
