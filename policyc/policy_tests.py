@@ -39,7 +39,7 @@ from .runtime.inputs import InputError, check_event, check_snapshot
 from .runtime.records import Record
 from .runtime.router import Router
 
-ROUTING_KINDS = ("route", "continued", "release", "transfer", "accepted")
+ROUTING_KINDS = ("route", "continued", "release", "transfer", "accepted", "initiated")
 
 
 @dataclass(frozen=True, slots=True)

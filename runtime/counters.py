@@ -14,11 +14,12 @@ Words, as `Engine.counters()` reports them:
 - assignments by cause (Y14): `auto` every chat the engine gave an agent
   (route, queue pull, staging release, pool run, a chat decided again);
   `transfer_in` / `transfer_out` forwards (S10, Y12); `agent_initiated` a chat
-  the agent took by hand (`pick`), the only agent-started assignment the event
-  vocabulary has. `opened` is their sum without `transfer_out`.
+  the agent took by hand (`pick`): a waiting chat, or one it started with a
+  buyer who had none (T12). `opened` is their sum without `transfer_out`.
 - first response (Y14): seconds from a conversation's assignment to the
   agent's first `reply` in it; each conversation counts once, for the agent
-  that held it (a transferred chat starts again with its new agent).
+  that held it (a transferred chat starts again with its new agent). A chat
+  the agent started counts none: no buyer waited for that reply.
 """
 
 from __future__ import annotations

@@ -312,15 +312,19 @@ class Engine:
         return self.replies.stamp(rec, list(d.auto_replies))
 
     def _open(self, buyer: str, agent_id: str, group: str | None, reason: str,
-              at: float, message: Event | None, cause: str) -> str | None:
+              at: float, message: Event | None, cause: str, started: bool = False
+              ) -> str | None:
         """Open a conversation; its group is the one named, else the agent's first.
-        `cause` is how the agent got it, for the counters (auto, transfer_in, ...)."""
+        `cause` is how the agent got it, for the counters (auto, transfer_in, ...);
+        `started`: the agent opened it with the buyer itself (T12), so nothing in it
+        is unread or unanswered and no first response is due (no buyer waited)."""
         agent = self.shop.agents[agent_id]
         if group is None and agent.groups:
             group = agent.groups[0]
         units, channel = self.router.load_of(message.get("source") if message else None)
         conv = Conversation(buyer, agent_id, group, reason, at, since=at, message=message,
-                            opened=at, units=units, channel=channel)
+                            opened=at, units=units, channel=channel, unread=not started,
+                            pending=not started, answered=started)
         self.conversations[buyer] = conv
         self.tally.assigned(agent_id, cause, at)
         self.time.arm(conv)
@@ -567,13 +571,17 @@ class Engine:
                                 target.id, group, self.policy, selection, source="transfer"))
 
     def _pick(self, event: Event, at: float, out: list[Record]) -> None:
-        """Y9, Y4: an agent takes a queued (else pooled, else staged) chat by hand."""
+        """Y9, Y4: an agent takes a queued (else pooled, else staged) chat by hand; T12: a
+        named buyer who is not waiting anywhere is a chat the agent starts itself."""
         agent = self.shop.agents[event["agent"]]
         why = pick_why(agent)
         if why is not None:
             out.append(records.ignored(event, f"{agent.id} cannot pick: {why}", self.policy))
             return
         buyer = event.get("buyer")
+        if buyer is not None and self.wait.place_of(buyer) is None:
+            self._initiate(agent, buyer, event, at, out)
+            return
         fits = self._fits(agent)  # `channels:`: the cap holds for picks too (Y2)
         for place, reason in (("queue", "queue_pull"), ("pool", "pool_distribution"),
                               ("staging", "staging_release")):
@@ -592,6 +600,38 @@ class Engine:
             if entry is not None:
                 self._hand_out(entry, agent, reason, event, at, out)
                 return
-        why = "nothing to pick" if buyer is None else \
-            f"{buyer} is not waiting in the queue, pool or staging"
+        if buyer is None:
+            why = "nothing to pick"
+        else:  # the one place left: held for the agent it waits for (Y8, S8)
+            held = self.wait.of(buyer) or {}
+            why = (f"{buyer} waits for {held.get('agent')} ({held.get('reason')}), not in "
+                   "the queue, pool or staging")
         out.append(records.ignored(event, why, self.policy))
+
+    def _initiate(self, agent: AgentState, buyer: str, event: Event, at: float,
+                  out: list[Record]) -> None:
+        """T12 "agent-initiated (not routed)": the agent opens a chat with a buyer who has
+        none. No route is walked and nothing is offered (the agent's own act); the chat
+        comes from no channel, so the agent's capacity (`pick_why`) is the only cap. A
+        buyer already talking with someone, or with a standing offer, keeps that chat:
+        moving it to another agent is a transfer."""
+        conv = self.conversations.get(buyer)
+        offer = self.offers.held.get(buyer) if self.offers.held else None
+        why = None
+        if conv is not None and conv.agent == agent.id:
+            why = f"{agent.id} is already talking with {buyer}"
+        elif conv is not None:
+            why = (f"{buyer} is talking with {conv.agent}: a pick does not take a colleague's "
+                   "chat (transfer it)")
+        elif offer is not None and offer.agent == agent.id:
+            why = f"{buyer}'s chat is offered to {agent.id}: accept it"
+        elif offer is not None:
+            why = f"{buyer}'s chat is offered to {offer.agent}, not accepted yet"
+        if why is not None:
+            out.append(records.ignored(event, why, self.policy))
+            return
+        self.shop.assign(agent, buyer, at, started=True)  # a contact too (S8, T10)
+        group = self._open(buyer, agent.id, None, "agent_initiated", at, None,
+                           "agent_initiated", started=True)
+        out.append(records.made("initiated", event["at"], buyer, event, "assigned",
+                                "agent_initiated", agent.id, group, self.policy))

@@ -300,6 +300,10 @@ def record_text(record: Mapping[str, Any], level: str | None = "fails", lang: st
         lines.append(_line(lang, N_("transfer:"), say(
             lang, N_("{sender} forwarded the chat to {target}"),
             sender=_who(names, e.get("agent")), target=_who(names, target))))
+    elif record.get("kind") == "initiated":  # T12: no source, no route walked
+        lines.append(_line(lang, N_("source:"), say(
+            lang, N_("none: {agent} started the chat with the buyer (not routed)"),
+            agent=_who(names, record.get("agent")))))
     else:
         lines.append(_line(lang, N_("source:"), _source(lang, e)))
         lines.append(_line(lang, N_("intent:"), e.get("intent") or "-"))

@@ -79,8 +79,13 @@ EVENT = Tagged("type", "event type", {
     "transfer": _event("transfer", AGENT_KEY, BUYER_KEY,
                        Key("to_agent", NAME), Key("to_group", NAME),
                        doc="exactly one of to_agent, to_group"),
-    "pick": _event("pick", AGENT_KEY, Key("buyer", NAME, doc="a chat of this buyer; "
-                                                          "absent: the next one")),
+    "pick": _event("pick", AGENT_KEY, Key("buyer", NAME, doc="this buyer's waiting chat, or a "
+                                                          "new chat with this buyer when it "
+                                                          "has none (T12); absent: the next "
+                                                          "waiting chat"),
+                   doc="the agent takes a waiting chat by hand (Y9); a named buyer who is "
+                       "not waiting and in no conversation: the agent starts a chat with "
+                       "it (T12, agent-initiated, not routed)"),
     "set_capacity": _event("set_capacity", AGENT_KEY,
                            Key("capacity", Nullable(CAPACITY), required=True,
                                doc="null: no limit")),
@@ -195,7 +200,7 @@ _OTHER = (Key("at", Instant(), required=True),
           FACTS_KEY)
 RECORD = Tagged("kind", "record kind", {
     **{kind: Record(f"a `{kind}` record", _ROUTED)
-       for kind in ("route", "continued", "release", "transfer", "accepted")},
+       for kind in ("route", "continued", "release", "transfer", "accepted", "initiated")},
     "declined": Record("a `declined` record", (
         *_OTHER, BUYER_KEY, AGENT_KEY, Key("why", Text(OFFER_ENDINGS), required=True),
         Key("offered_at", Instant(), required=True))),

@@ -13,6 +13,9 @@ the event that handed it out as `cause`. Kinds:
   route when its agent came back (Y8, S8), the S8 grace ran out, or an
   unanswered conversation moved on (`why`: `reassign_unreplied`);
 - `transfer`: a conversation forwarded by an agent (S10, Y12);
+- `initiated`: a chat an agent started with a buyer who had none (T12 "agent-initiated
+  (not routed)": a `pick` naming a buyer not waiting anywhere). Outcome `assigned`,
+  reason `agent_initiated`, the agent's first group, no source; `event` is the pick;
 - `accepted`: an offered chat its agent accepted (runtime/offers.py): outcome
   `assigned` with the offer's reason and selection, `cause` the `accept` event;
 - `declined`: an offer that ended unaccepted (`why`: `declined`, `push_timeout`,
@@ -42,10 +45,10 @@ from .decision import Decision
 Record = dict[str, Any]
 Event = dict[str, Any]
 
-KINDS = ("route", "continued", "release", "transfer", "accepted", "declined", "closed",
-         "ignored", "membership", "pool_run")
+KINDS = ("route", "continued", "release", "transfer", "accepted", "initiated", "declined",
+         "closed", "ignored", "membership", "pool_run")
 # kinds that are a new routing outcome
-DECIDED = ("route", "release", "transfer", "accepted")
+DECIDED = ("route", "release", "transfer", "accepted", "initiated")
 
 
 def from_decision(kind: str, d: Decision, level: str, message: Event | None = None,

@@ -515,12 +515,18 @@ class ShopState:
         self.touch(agent, facts=True)
 
     def assign(self, agent: AgentState, buyer: str, at: float, units: int = 1,
-               channel: str | None = None, reserved: bool = False) -> None:
+               channel: str | None = None, reserved: bool = False,
+               started: bool = False) -> None:
         """The state change an assignment makes: one more unread, pending and open chat
         (open counts capacity units: `units` for a chat of a weighted channel;
-        `reserved`: an accepted offer, whose chat `reserve` counted already)."""
+        `reserved`: an accepted offer, whose chat `reserve` counted already;
+        `started`: a chat the agent opened with the buyer itself (T12), open but with
+        no buyer message unread or waiting for a reply)."""
         if not reserved:
             self._count(agent, units, channel, 1)
+        if started:
+            agent.unread -= 1
+            agent.pending -= 1
         self.contact(buyer, agent.id, at)
         self.touch(agent, facts=True)
 

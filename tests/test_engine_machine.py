@@ -14,6 +14,10 @@ moving forward. After every event it checks:
   when no other agent taking part in routing is online, with room or not;
 - Y9, Y2: a `pick` hands a chat only to an agent that is not offline, has chat
   permission and was under its capacity (busy and hidden agents included);
+- T12: a `pick` naming a buyer who is neither waiting nor in a conversation nor
+  offered opens a chat with that picker (`initiated`, `agent_initiated`, no
+  source), under the same checks; one naming a buyer in a conversation or with a
+  standing offer is ignored and moves nothing;
 - S12, S2: after `membership` events the group pools agree with the agents'
   groups (tests/pools.py); the fallback (`other_online`) never picks a member of a
   team kept out of it (`fallback: false`, the balanced variant's care team), as
@@ -480,6 +484,12 @@ class EngineMachine(RuleBasedStateMachine):
         picker = self.engine.shop.agents.get(event["agent"]) \
             if event["type"] == "pick" and self.engine.state is not None else None
         before = None if picker is None else (picker.open, picker.capacity, picker.status)
+        # T12: where the named buyer was before the pick (None: nowhere, it may start a chat)
+        named = event.get("buyer") if picker is not None else None
+        engaged = None if named is None else (
+            "conversation" if named in self.engine.conversations else
+            "offer" if named in self.engine.offers.held else
+            "waiting" if self.engine.wait.of(named) is not None else None)
         records = self.engine.feed(event)
         self.events.append(event)
         self.records.extend(records)
@@ -496,6 +506,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.exchange(event, records)
         if before is not None:
             self.picked_under_capacity(event, records, before)
+            self.initiated_only_when_free(event, records, engaged)
 
     def exchange(self, event: Event, records: list[Record]) -> None:
         """S8, Y3, T10: note when a buyer last exchanged with its agent, as the records tell
@@ -513,7 +524,7 @@ class EngineMachine(RuleBasedStateMachine):
     def follow(self, r: Record, event: Event) -> None:
         """Move the buyer of a record where the record says, checking G2 and the queue order."""
         kind, buyer = r["kind"], r.get("buyer")
-        by_hand = kind == "transfer" or r.get("cause", {}).get("type") == "pick"
+        by_hand = kind in ("transfer", "initiated") or r.get("cause", {}).get("type") == "pick"
         if kind == "closed" and buyer is not None:
             self.place[buyer] = "done"
             return
@@ -690,8 +701,8 @@ class EngineMachine(RuleBasedStateMachine):
         """Y9, Y2: a pick that handed a chat out went to an agent under its cap, not offline."""
         # Only what the pick itself handed out: a timer due before it (an offer's push
         # timeout, a target opening) may release other chats in the same feed.
-        given = [r for r in records if r["kind"] == "release"
-                 and (r.get("cause") or {}).get("type") == "pick"]
+        given = [r for r in records if r["kind"] == "initiated" or (
+            r["kind"] == "release" and (r.get("cause") or {}).get("type") == "pick")]
         if not given:
             return
         open_before, capacity, status = before
@@ -700,6 +711,24 @@ class EngineMachine(RuleBasedStateMachine):
         assert len(given) == 1 and given[0]["agent"] == agent.id, records
         assert status != "offline" and agent.chat_permission, (status, records)
         assert capacity is None or open_before < capacity, (open_before, capacity, records)
+
+    def initiated_only_when_free(self, event: Event, records: list[Record],
+                                 engaged: str | None) -> None:
+        """T12: a pick starts a chat only with a named buyer who had none (no conversation,
+        offer or waiting chat), with the picker, reason `agent_initiated` and no source;
+        a buyer who had one keeps it (the pick is ignored or takes the waiting chat)."""
+        started = [r for r in records if r["kind"] == "initiated"]
+        hypothesis.event(f"named pick of a buyer in: {engaged or 'nothing'}"
+                         f"{' (started)' if started else ''}")
+        if not started:
+            return
+        assert engaged is None and "buyer" in event, (engaged, records)
+        (r,) = started
+        assert (r["buyer"], r["agent"], r["outcome"], r["reason"], r["source"]) == (
+            event["buyer"], event["agent"], "assigned", "agent_initiated", None), r
+        agent = self.engine.shop.agents[event["agent"]]
+        assert r["group"] == (agent.groups[0] if agent.groups else None), r
+        assert self.engine.conversations[r["buyer"]].agent == agent.id, r
 
     # -- after every step ----------------------------------------------------------------------
     @invariant()
