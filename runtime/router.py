@@ -227,8 +227,9 @@ class Router:
         for tries_key, tried in self.targets.items():
             first = self.groups[tried[0][0]].get("bot_first") if tried else None
             if first is not None:
-                self.bot_gates[tries_key] = (bot_gate(tried[0][1]), compile_condition(first["when"]),
-                                       first["when"], first["span"])
+                self.bot_gates[tries_key] = (bot_gate(tried[0][1]),
+                                             compile_condition(first["when"]),
+                                             first["when"], first["span"])
         self.gate_spans: dict[str, str] = {node: span for node, _c, _w, span
                                            in self.bot_gates.values()}
         # Timed targets: how many of the flattened tries the first k targets (with their
