@@ -292,6 +292,10 @@ POLICY = obj(
         F("welcome", REPLY, default={"enabled": False}),
         F("queued", REPLY, default={"enabled": False}),
         F("after_hours", REPLY, default={"enabled": False}),
+        F("customer_timeout", REPLY, default={"enabled": False},
+          doc="Y11 timeout notice: sent when `customer_no_response` closes the chat"),
+        F("agent_timeout", REPLY, default={"enabled": False},
+          doc="Y11 timeout notice: sent when `agent_no_response` closes the chat"),
     ), default={}),
     F("timeouts", obj(
         F("close_read_idle", T("duration", nullable=True), default=None,

@@ -37,7 +37,7 @@ from .runtime.shape import (
     check,
 )
 from .runtime.shape_schema import json_schema
-from .runtime.vocabulary import OUTCOMES, REASONS, SELECTIONS
+from .runtime.vocabulary import OUTCOMES, REASONS, REPLIES, SELECTIONS
 
 SUFFIXES = (".test.yaml", ".test.yml")
 _SKIP_DIRS = {"node_modules", "__pycache__"}
@@ -65,13 +65,14 @@ TEST_MESSAGE = Record("`message` event", (
 OUTCOME_KEYS = (
     Key("outcome", Text(OUTCOMES)), Key("agent", Nullable(NAME)), Key("group", Nullable(NAME)),
     Key("reason", Text(tuple(REASONS))), Key("selection", Nullable(Text(SELECTIONS))),
-    Key("auto_replies", Items(Text(("welcome", "queued", "after_hours")))))
+    Key("auto_replies", Items(Text(REPLIES))))
 POOL_RUN_KEYS = ("online", "cap", "in_scope", "over_cap", "distributed", "failed", "failures")
 EXPECT = Record("an expectation", OUTCOME_KEYS,
                 doc="fields the decision (or the last routing record) must have")
 EXPECT_RECORD = Record("an expected record", (
     Key("kind", Text(KINDS)), Key("buyer", NAME), *OUTCOME_KEYS,
-    Key("why", ANY), Key("routed_by", ANY), *(Key(k, ANY) for k in POOL_RUN_KEYS)),
+    Key("why", ANY), Key("routed_by", ANY), Key("auto_reply_texts", Items(Text())),
+    *(Key(k, ANY) for k in POOL_RUN_KEYS)),
     doc="fields one engine record must have, in order")
 CASE = Record("a case", (
     Key("name", Text(), required=True, doc="unique in the file"),

@@ -207,7 +207,9 @@ SETTINGS = _record("the settings", *_keys(
                                                 cap=Whole(1, 100_000))),
     working_hours=Nullable(_record("working hours", *_keys(
         days=Items(Text(WEEKDAYS)), from_=MINUTE, to=MINUTE))),
-    auto_replies=_record("auto replies", *_keys(welcome=REPLY, queued=REPLY, after_hours=REPLY)),
+    auto_replies=_record("auto replies", *_keys(
+        welcome=REPLY, queued=REPLY, after_hours=REPLY, customer_timeout=REPLY,
+        agent_timeout=REPLY), optional=("customer_timeout", "agent_timeout")),
     timeouts=_record("timeouts", *_keys(**{k: Nullable(SECONDS) for k in (
         "close_read_idle", "customer_no_response", "agent_no_response",
         "reassign_unreplied")})),

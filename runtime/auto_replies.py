@@ -17,6 +17,10 @@ one the assistant handles (`assistant`: T14 bot first, T1 offline to the
 assistant, which greets the buyer itself); `vocabulary.REPLY_OUTCOMES` is the
 table of which outcome gets which reply.
 
+- `customer_timeout` / `agent_timeout` (Y11 超时提示): on the `closed` record of a
+  conversation the `customer_no_response` / `agent_no_response` timeout closed
+  (`vocabulary.TIMEOUT_REPLIES`); no other close sends anything.
+
 A chat handed out or decided again later (a `release`) is no buyer message: it
 gets only `queued`, and only when it enters the queue. Records carry the names
 in `auto_replies` and, when any, the texts sent in `auto_reply_texts` (the
@@ -29,7 +33,7 @@ from typing import Any
 
 from .clock import local_minute_and_day
 from .state import ShopState
-from .vocabulary import DEFAULT_REPLIES, OUTCOMES, REPLY_OUTCOMES
+from .vocabulary import DEFAULT_REPLIES, OUTCOMES, REPLY_OUTCOMES, TIMEOUT_REPLIES
 
 
 class AutoReplies:
@@ -72,6 +76,12 @@ class AutoReplies:
     def for_release(self, outcome: str) -> list[str]:
         """The replies a chat decided again gets: the queue notice when it enters the queue."""
         return ["queued"] if "queued" in self.by_outcome.get(outcome, ()) else []
+
+    def for_close(self, why: str) -> list[str]:
+        """The notice a conversation closed by the timeout `why` gets: its Y11 timeout
+        notice when switched on; none for any other close."""
+        name = TIMEOUT_REPLIES.get(why)
+        return [name] if name is not None and name in self.on else []
 
     def stamp(self, record: dict[str, Any], names: list[str]) -> dict[str, Any]:
         """Put the replies on a record: names always, texts when there are any."""

@@ -292,6 +292,8 @@ def record_text(record: Mapping[str, Any], level: str | None = "fails", lang: st
     if "outcome" not in record:  # an engine record that routes nothing (closed, ...)
         lines.append(_line(lang, N_("agent:"), _who(names, record.get("agent"))))
         lines.append(_line(lang, N_("why:"), record.get("why") or "-"))
+        if record.get("auto_replies"):  # Y11: a timeout close's notice to the buyer
+            lines.append(_line(lang, N_("replies:"), ", ".join(record["auto_replies"])))
         return "\n".join(lines) + "\n"
     trace = record.get("trace") or []
     outcome: Step = next((s for s in reversed(trace) if s.get("kind") == "outcome"), {})

@@ -28,6 +28,7 @@ from .vocabulary import (
     OFFER_ENDINGS,
     OUTCOMES,
     REASONS,
+    REPLIES,
     ROLES,
     SELECTIONS,
     SOURCES,
@@ -166,7 +167,7 @@ DECISION_KEYS = (
     Key("group", OPT_NAME, required=True), Key("source", OPT_NAME, required=True),
     Key("reason", Text(tuple(REASONS)), required=True),
     Key("selection", Nullable(Text(SELECTIONS)), required=True),
-    Key("auto_replies", Items(Text(("welcome", "queued", "after_hours"))), required=True),
+    Key("auto_replies", Items(Text(REPLIES)), required=True),
     Key("policy", POLICY_HASH, required=True),
     Key("path", Items(Text(max_len=1 << 20)), required=True,
         doc="the graph nodes walked (empty when the engine decided without the route)"),
@@ -204,8 +205,12 @@ RECORD = Tagged("kind", "record kind", {
     "declined": Record("a `declined` record", (
         *_OTHER, BUYER_KEY, AGENT_KEY, Key("why", Text(OFFER_ENDINGS), required=True),
         Key("offered_at", Instant(), required=True))),
-    "closed": Record("a `closed` record", (*_OTHER, BUYER_KEY, AGENT_KEY,
-                                           Key("why", Text(), required=True))),
+    "closed": Record("a `closed` record", (
+        *_OTHER, BUYER_KEY, AGENT_KEY, Key("why", Text(), required=True),
+        Key("auto_replies", Items(Text(REPLIES)),
+            doc="Y11: the timeout notice sent with the close (customer_timeout, "
+                "agent_timeout), else empty"),
+        Key("auto_reply_texts", Items(Text()), doc="the notice's text, when one was sent"))),
     "ignored": Record("an `ignored` record", (*_OTHER, Key("why", Text(), required=True))),
     "membership": Record("a `membership` record", (
         *_OTHER, AGENT_KEY, Key("group", NAME, required=True),

@@ -23,6 +23,8 @@ the event that handed it out as `cause`. Kinds:
   a `release` record;
 - `closed`: a conversation a timeout closed (`why`: S11 `close_read_idle`, Y11
   `customer_no_response` / `agent_no_response`), at the timeout's instant; no outcome;
+  `auto_replies` names the Y11 timeout notice sent with it (`customer_timeout`,
+  `agent_timeout`; `auto_reply_texts` its text), else is empty;
 - `ignored`: an event that changed nothing (`why` says what was missing); no outcome;
 - `membership`: an agent joined or left a group while the shop runs (S12; with
   `left`, the groups S2 took it out of; `groups`, its groups after); no outcome,

@@ -194,7 +194,9 @@ class Timekeeper:
             if found[1] == "reassign_unreplied":
                 self._reassign(conv, now, at, out)
                 return
-            out.append(records.closed(now, conv.buyer, conv.agent, found[1], self.e.policy))
+            out.append(self.e.replies.stamp(  # Y11: with its timeout notice, if on
+                records.closed(now, conv.buyer, conv.agent, found[1], self.e.policy),
+                self.e.replies.for_close(found[1])))
             self.e._close(conv, now, at, out)
             self.retry_unmoved(at)
         elif timer.kind == "offer":

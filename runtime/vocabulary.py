@@ -113,16 +113,28 @@ DEFAULT_REPLIES: dict[str, dict[str, str]] = {
         "welcome": "您好，欢迎光临",
         "queued": "抱歉，目前客服都在忙呢，请再稍等一会",
         "after_hours": "我们现在都不在呢，等明天早上看到消息会第一时间回复的",
+        # Y11: Youzan's 超时提示 as seed 002 shows it sent
+        "customer_timeout": "您好, 由于很久没有收到您的消息, 我们将结束对话。如果还需要, 欢迎随时联系我们。",
+        # the seed shows no agent-side text: the same close, worded for a buyer left unanswered
+        "agent_timeout": "抱歉, 客服暂时无法回复您, 我们将结束对话。如果还需要, 欢迎随时联系我们。",
     },
     "zh-Hant": {
         "welcome": "您好，歡迎光臨",
         "queued": "抱歉，目前客服都在忙碌中，請再稍等一下",
         "after_hours": "我們現在都不在喔，明天早上看到訊息會第一時間回覆您",
+        "customer_timeout": "您好，由於很久沒有收到您的訊息，我們將結束對話。如果還需要，歡迎隨時聯繫我們。",
+        "agent_timeout": "抱歉，客服暫時無法回覆您，我們將結束對話。如果還需要，歡迎隨時聯繫我們。",
     },
     "en": {
         "welcome": "Hello, welcome to our shop",
         "queued": "Sorry, all our agents are busy right now; please wait a moment",
         "after_hours": "We are away right now; we will reply first thing tomorrow morning",
+        "customer_timeout": "Hello, as we have not heard from you for a while, we are ending "
+                            "this chat. If you need anything else, feel free to contact us "
+                            "at any time.",
+        "agent_timeout": "Sorry, our agents cannot reply to you right now, so we are ending "
+                         "this chat. If you need anything else, feel free to contact us "
+                         "at any time.",
     },
 }
 
@@ -136,6 +148,17 @@ REPLY_OUTCOMES: dict[str, frozenset[str]] = {
     "welcome": _HUMAN,
     "queued": frozenset({"queued"}),
     "after_hours": _HUMAN,
+    # Y11 timeout notices go with a close, never with a message's outcome
+    "customer_timeout": frozenset(),
+    "agent_timeout": frozenset(),
+}
+# The auto replies by name, in the order a policy writes them.
+REPLIES = tuple(REPLY_OUTCOMES)
+# Y11: the timeout notice a conversation closed by each timeout gets (seed 002
+# 会话超时设置: 超时提示). Other closes (an agent's, S11 read-idle) send none.
+TIMEOUT_REPLIES: dict[str, str] = {
+    "customer_no_response": "customer_timeout",
+    "agent_no_response": "agent_timeout",
 }
 
 # Why a candidate agent was dropped (trace `dropped[].why`).
