@@ -78,6 +78,7 @@ from policyc.runtime.clock import parse_instant
 from policyc.runtime.conditions import Facts
 from policyc.runtime.engine import Engine
 from policyc.runtime.router import Router
+from policyc.runtime.vocabulary import TIMEOUT_REPLIES
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime.fromisoformat("2026-11-23T08:00:00+08:00")
@@ -158,6 +159,8 @@ staging:
 timeouts:
   close_read_idle: 30m
   customer_no_response: 15m
+auto_replies:
+  customer_timeout: {enabled: true}
 """,
     # S4-C with the main account first in the route: every message asks whether another
     # agent is online (ann at capacity 1 still is; di, without chat permission, is not).
@@ -499,6 +502,10 @@ class EngineMachine(RuleBasedStateMachine):
         for r in records:  # Y5, T14: no auto reply to an excluded or bot-handled chat
             if r.get("outcome") in ("excluded", "assistant"):
                 assert not r.get("auto_replies"), r
+            if r["kind"] == "closed":  # Y11: only a no-response timeout sends its notice
+                assert set(r["auto_replies"]) <= {TIMEOUT_REPLIES.get(r["why"])}, r
+            else:
+                assert not set(r.get("auto_replies") or ()) & set(TIMEOUT_REPLIES.values()), r
         if event["type"] == "close" and not any(r["kind"] == "ignored" for r in records):
             self.place[event["buyer"]] = "done"  # a close by the agent records nothing
         for r in records:
