@@ -12,10 +12,13 @@ from policyc.dsl.unparse import duration_text
 from policyc.runtime.calendars import listed_dates
 from policyc.runtime.catalog import N_
 from policyc.runtime.overflow import try_order
-from policyc.runtime.vocabulary import STEPS, WEEKDAYS
+from policyc.runtime.vocabulary import STEPS, TIMEOUT_REPLIES, WEEKDAYS
 
 from .coverage import Point, analyse, calendar_view, describe_gap
 from .graph import grouping_enabled, live_bindings
+
+# Y11: the timeout that sends each timeout notice (W318 when it is off)
+NOTICE_TIMEOUTS = {reply: timeout for timeout, reply in TIMEOUT_REPLIES.items()}
 
 Json = object
 
@@ -223,6 +226,13 @@ def lint_settings(policy: Policy, report: Report) -> None:
             if reply.get("enabled") and not (text or "").strip():
                 report.add("W310", N_("auto reply `{reply}` has no text; the default is sent"),
                            where, reply=name)
+            timeout = NOTICE_TIMEOUTS.get(name)
+            if reply.get("enabled") and timeout is not None and \
+                    (policy.settings.get("timeouts") or {}).get(timeout) is None:
+                report.add("W318", N_("timeout notice `{reply}` is on but `timeouts.{timeout}` "
+                                      "is null: it is never sent (Y11)"),
+                           spans.get(f"auto_replies.{name}.enabled") or where, reply=name,
+                           timeout=timeout)
             if text and len(text) > MAX_REPLY_CHARS:
                 report.add("E210", N_("auto reply `{reply}` is {length} characters; the limit "
                                       "is {limit} (Y10)"), where, reply=name, length=len(text),

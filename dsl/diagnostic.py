@@ -74,6 +74,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W315": (Severity.WARNING, N_("group has members but nothing routes to it")),
     "W316": (Severity.WARNING, N_("timed target is reached earlier through an overflow")),
     "W317": (Severity.WARNING, N_("bot first never hands a buyer to a person")),
+    "W318": (Severity.WARNING, N_("timeout notice switched on but its timeout is off")),
     # I4xx: information the merchant should know
     "I401": (Severity.INFO, N_("main account receives no chats unless forwarded (S4-B)")),
     "I402": (Severity.INFO, N_("main account receives only last-resort chats (S4-C)")),
@@ -236,6 +237,10 @@ EXPLANATIONS: dict[str, str] = {
                "`when:`) does not read `wants_human`, so a buyer who asks for a person is "
                "answered by the assistant again and never reaches an agent (T14 hands over "
                "on request). Add `not wants_human` to the condition."),
+    "W318": N_("A Y11 timeout notice (`auto_replies.customer_timeout` or `agent_timeout`) is "
+               "switched on, but its timeout (`timeouts.customer_no_response` or "
+               "`agent_no_response`) is null, so no chat is ever closed by it and the notice "
+               "is never sent. Set the timeout or switch the notice off."),
     "I401": N_("With `include_main_account: false` the main account receives chats only when "
                "an agent forwards them (S4-B). This is a note, not a fault."),
     "I402": N_("The main account is in no group and receives chats only as the last resort, "
