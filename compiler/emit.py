@@ -61,7 +61,8 @@ def build_artifact(policy: Policy, conditions: dict[str, Json], graph: DecisionG
                             for name, v, _span in a.attributes},
              # Written only when set: a policy without channels keeps its artifact and hash.
              **({"channel_capacity": {r.name: n for r, n in a.channel_capacity}}
-                if a.channel_capacity else {})}
+                if a.channel_capacity else {}),
+             **({"proxy": a.proxy.name} if a.proxy else {})}
             for a in policy.agents
         ],
         "groups": [

@@ -88,6 +88,9 @@ class _Builder:
             edge = "waits" if outcome == "waiting" else ("picked" if outcome == "assigned"
                                                           else "always")
             self.edge(step.path, self.outcome(outcome, reason, step.span), edge)
+        if step.kind in ("pin", "recent_contact") and any(a.proxy for a in self.policy.agents):
+            # T12: the buyer's own agent away, its proxy account takes the chat.
+            self.edge(step.path, self.outcome("assigned", "proxy_account", step.span), "proxy")
         if can_fail:
             self.edge(step.path, after, "nobody available")
         if step.when is not None:

@@ -154,7 +154,7 @@ EDGE_WORDS: dict[str, str] = {
     "nobody available": N_("nobody available"), "condition false": N_("condition false"),
     "designation off": N_("designation off"), "no bindings": N_("no bindings"),
     "first match": N_("first match"), "no match": N_("no match"), "overflow": N_("overflow"),
-    "assistant first": N_("assistant first"),
+    "assistant first": N_("assistant first"), "proxy": N_("proxy account"),
 }
 STEP_KIND_WORDS: dict[str, str] = {
     "exclude": N_("exclude"), "bot_first": N_("bot first"), "pin": N_("pin"),

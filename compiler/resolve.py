@@ -75,6 +75,13 @@ def resolve_names(policy: Policy, report: Report) -> None:
         _check_split(binding, report)
         _check_targets(binding, report)
     refs.check(tuple(pin.agent for pin in policy.pins), agents, "E201", _UNKNOWN["agent"])
+    # T12 proxy accounts: a roster agent other than the agent itself.
+    refs.check(tuple(a.proxy for a in policy.agents if a.proxy), agents, "E201",
+               _UNKNOWN["agent"])
+    for agent in policy.agents:
+        if agent.proxy is not None and agent.proxy.name == agent.id:
+            report.add("E215", N_("agent `{agent}` is its own proxy"), agent.proxy.span,
+                       N_("name another agent, or remove `proxy:`"), agent=token(agent.id))
 
     pool = policy.settings.get("offline_pool")
     if isinstance(pool, dict):

@@ -53,6 +53,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E212": (Severity.ERROR, N_("more than one main account")),
     "E213": (Severity.ERROR, N_("literal out of range in expression (time, number, text)")),
     "E214": (Severity.ERROR, N_("timed targets open out of order")),
+    "E215": (Severity.ERROR, N_("agent is its own proxy")),
     "E220": (Severity.ERROR, N_("unknown channel")),
     "E221": (Severity.ERROR, N_("source in two channels")),
     # W3xx: lint — the policy works, but probably not as meant
@@ -191,6 +192,9 @@ EXPLANATIONS: dict[str, str] = {
     "E214": N_("A binding's `targets:` give a later group a shorter `wait:` than an earlier "
                "one; targets open in the order written, so the later one would open first. "
                "Reorder them or lengthen the wait."),
+    "E215": N_("A roster entry names itself as its own `proxy:` (T12 proxy account), so "
+               "nobody would take its buyers while it is away. Name another agent, or remove "
+               "the key."),
     "E220": N_("A roster entry's `channel_capacity:` names a channel that `channels:` does "
                "not declare, so the cap would hold for nothing. Declare the channel or fix "
                "the name."),

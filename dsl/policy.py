@@ -38,6 +38,8 @@ class Agent:
     attributes: tuple[tuple[str, object, Span], ...] = ()
     # `channel_capacity:`: (channel, most open chats of it)
     channel_capacity: tuple[tuple[Ref, int], ...] = ()
+    # `proxy:` (T12 代理账号): who takes this agent's pinned and returning buyers meanwhile
+    proxy: Ref | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +222,11 @@ def _refs(v: V | None) -> tuple[Ref, ...]:
     return tuple(Ref(str(i.value), i.span) for i in _items(v))
 
 
+def _opt_ref(v: V | None) -> Ref | None:
+    """A name written in the policy (with where), or None when absent or null."""
+    return None if v is None or v.value is None else Ref(str(v.value), v.span)
+
+
 def _get(d: dict[str, V], key: str) -> object:
     return d[key].value if key in d else None
 
@@ -267,6 +274,7 @@ def _agent(v: V) -> Agent:
         span=v.span, attributes=_attribute_values(d.get("attributes")),
         channel_capacity=tuple((Ref(str(k.value), k.span), int(cast("int", n.value)))
                                for k, n in _pairs(d.get("channel_capacity"))),
+        proxy=_opt_ref(d.get("proxy")),
     )
 
 

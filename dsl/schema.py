@@ -101,6 +101,9 @@ AGENT = obj(
       doc="the agent's values of the policy's `agent_attributes` (skills, language, level)"),
     F("channel_capacity", T("map", item=int_range(0, 10_000)), default={},
       doc="at most this many open chats of each named channel (`channels:`)"),
+    F("proxy", T("ident", nullable=True), default=None,
+      doc="T12 proxy account (代理账号): the agent who takes this agent's own buyers "
+          "(its pins and recent contacts) while this one cannot; null = none"),
 )
 
 # `channels:` groups sources for capacity: each chat of a channel takes `weight` units of

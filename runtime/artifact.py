@@ -164,8 +164,8 @@ AGENT = _record("an agent", *_keys(
     id=NAME, name=Nullable(Text(max_len=4096)), role=Text(ROLES), created_at=Instant(),
     chat_permission=Flag(), capacity=Nullable(CAPACITY), score=SCORE, reception_rate=RATE,
     conversion_rate=RATE, efficiency=Number(*RANGES["efficiency"]), groups=NAMES, span=SPAN,
-    attributes=Table(ATTRIBUTE_VALUE), channel_capacity=Table(Whole(0, 10_000))),
-    optional=("name", "attributes", "channel_capacity"))
+    attributes=Table(ATTRIBUTE_VALUE), channel_capacity=Table(Whole(0, 10_000)), proxy=NAME),
+    optional=("name", "attributes", "channel_capacity", "proxy"))
 CHANNEL = _record("a channel", *_keys(id=NAME, sources=Items(Text(SOURCES)),
                                       weight=Whole(1, 100), span=SPAN))
 # T14 group bot first: the condition under which the assistant answers the group's chats.
@@ -284,6 +284,8 @@ def _references(data: dict[str, Any]) -> None:
         known(a["groups"], groups, f"/agents/{i}/groups", "group")
         known(sorted(a.get("channel_capacity", {})), channels,
               f"/agents/{i}/channel_capacity", "channel")
+        known([a["proxy"]] if "proxy" in a else [], agents - {a["id"]}, f"/agents/{i}/proxy",
+              "agent")
     for i, g in enumerate(data["groups"]):
         known(g["members"], agents, f"/groups/{i}/members", "agent")
         known(g["overflow"], groups, f"/groups/{i}/overflow", "group")

@@ -374,9 +374,13 @@ class Engine:
 
     def _offer(self, agent: AgentState, event: Event, at: float, out: list[Record],
                queue_limit: int | None, staging: bool) -> None:
-        """An agent can take more: chats waiting for it, then the queue, then staging."""
+        """An agent can take more: chats waiting for it (or for an agent it is the proxy
+        account of, T12), then the queue, then staging."""
         for entry in self.wait.for_agent(agent.id):
             self._retry(entry, event, at, out)
+        for absent in self.router.proxied_by.get(agent.id, ()):
+            for entry in self.wait.for_agent(absent):
+                self._retry(entry, event, at, out)
         for entry in self.wait.held_back() if self.wait.prioritised else ():
             self._retry(entry, event, at, out)  # the binding decides who may take it
         taken = 0

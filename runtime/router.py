@@ -159,6 +159,13 @@ class Router:
         # Optional `name:` of agents, shown to merchants beside the id.
         self.display_names: dict[str, str] = {a["id"]: a["name"] for a in self.agent_specs
                                               if a.get("name")}
+        # T12 proxy accounts: agent -> the agent who takes its own buyers meanwhile, and
+        # the other way round (whom an agent coming free stands in for).
+        self.proxy_of: dict[str, str] = {a["id"]: a["proxy"] for a in self.agent_specs
+                                         if a.get("proxy")}
+        self.proxied_by: dict[str, list[str]] = {}
+        for agent_id, proxy in self.proxy_of.items():
+            self.proxied_by.setdefault(proxy, []).append(agent_id)
         self.groups: dict[str, dict[str, Any]] = {g["id"]: g for g in artifact["groups"]}
         self.pins: dict[str, list[str]] = artifact["pins"]
         # A platform's pin table has a million rows, and JSON gives each row its own copy
@@ -461,9 +468,10 @@ class Router:
 
     def _one_agent(self, step: RouteStep, agent_id: str, state: ShopState,
                    tr: Tracer | None, detail: dict[str, object],
-                   need: tuple[int, str] | None = None
+                   need: tuple[int, str] | None = None, trace_id: str = ""
                    ) -> tuple[AgentState | None, str | None]:
-        """The roster agent (None if unknown) and why it cannot take the chat (None: it can)."""
+        """The roster agent (None if unknown) and why it cannot take the chat (None: it can).
+        `trace_id`: the trace step's own id when it is not the step's (a proxy's pick)."""
         agent = state.agents.get(agent_id)
         why = "unknown_agent" if agent is None else (agent.static_why or agent.why)
         if why is None and need is not None and agent is not None:
@@ -471,9 +479,24 @@ class Router:
         if tr:
             kept = [agent_id] if why is None else []
             dropped = [] if why is None else [{"agent": agent_id, "why": why}]
-            tr.add(step.id, step.id, step.span, "pick", "picked" if why is None else
+            tr.add(trace_id or step.id, step.id, step.span, "pick", "picked" if why is None else
                    "nobody_available", kept=kept, dropped=dropped, **detail)
         return agent, why
+
+    def _proxy(self, step: RouteStep, agent_id: str, state: ShopState, tr: Tracer | None,
+               need: tuple[int, str] | None) -> Outcome | None:
+        """T12 proxy account: the buyer's own agent cannot take the chat; its proxy, when
+        it has one who can, takes it instead (one hop: a proxy's proxy is not asked)."""
+        proxy_id = self.proxy_of.get(agent_id)
+        if proxy_id is None:
+            return None
+        proxy, why = self._one_agent(step, proxy_id, state, tr,
+                                     {"proxy": {"for": agent_id, "agent": proxy_id}}, need,
+                                     f"{step.id}.proxy")
+        if why is not None:
+            return None
+        return ("assigned", "proxy_account", proxy, None, "only_candidate",
+                "outcome:assigned:proxy_account")
 
     def _step_pin(self, step: RouteStep, state: ShopState, facts: Facts, buyer: str,
                   at: float, tr: Tracer | None, path: list[str]) -> Outcome | None:
@@ -490,6 +513,10 @@ class Router:
         if why is None:
             return ("assigned", "pinned_agent", agent, None, "only_candidate",
                     "outcome:assigned:pinned_agent")
+        if self.proxy_of and agent is not None:
+            stood_in = self._proxy(step, agent_id, state, tr, facts.need)
+            if stood_in is not None:
+                return stood_in
         if mode == "strict":
             return ("waiting", "pinned_agent_waiting", None, None, None,
                     "outcome:waiting:pinned_agent_waiting")
@@ -523,6 +550,10 @@ class Router:
         if why is None:
             return ("assigned", "recent_contact", agent, None, "only_candidate",
                     "outcome:assigned:recent_contact")
+        if self.proxy_of and agent is not None:
+            stood_in = self._proxy(step, agent_id, state, tr, facts.need)
+            if stood_in is not None:
+                return stood_in
         # Waiting needs a grace (the compiler draws the waiting edge only then): with none,
         # an offline_since later than the message must not make the buyer wait. The grace
         # runs out at its end (runtime/timers.py fires it then).
@@ -739,7 +770,7 @@ def _deciding_span(tr: Tracer, reason: str, node_span: str) -> str:
 
 
 _PICKED = frozenset({"pinned_agent", "recent_contact", "only_one_online",
-                     "fallback_other_online", "main_account_fallback"})
+                     "fallback_other_online", "main_account_fallback", "proxy_account"})
 
 
 def _waiting_for(tr: Tracer, outcome: str) -> dict[str, object]:

@@ -44,6 +44,7 @@ REASONS: dict[str, str] = {
     "staging_release": "S7",
     "pool_distribution": "T2-T7",
     "agent_initiated": "T12",
+    "proxy_account": "T12",
     "bot_first": "T14",
 }
 

@@ -49,6 +49,8 @@ REASON_WORDS: dict[str, str] = {
     "queue_pull": N_("taken from the queue when an agent had room"),
     "staging_release": N_("handed out from the staging area when an agent came online"),
     "pool_distribution": N_("handed out by the offline pool"),
+    "proxy_account": N_("the buyer's own agent (its pin or recent contact) could not take "
+                        "the chat, so that agent's proxy account took it"),
     "agent_initiated": N_("the agent started this chat with the buyer itself (not routed)"),
     "bot_first": N_("the assistant answers first until the buyer asks for a person"),
 }

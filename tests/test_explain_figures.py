@@ -39,7 +39,7 @@ def test_the_rate_each_candidate_had(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = _explain(tmp_path, capsys, "taobao.yaml", TAOBAO_PRESALE)
     assert ("picked a-chen by best conversion rate for the chats already open: a-chen 0.31 "
             "with 0 open against b-lin 0.27 with 0 open, c-wu 0.22 with 0 open" in out)
-    assert "taobao.yaml:76:5] outcome:assigned:source_group" in out
+    assert "taobao.yaml:78:5] outcome:assigned:source_group" in out
 
 
 def test_the_figures_are_data_in_the_trace(tmp_path: Path,
@@ -50,7 +50,7 @@ def test_the_figures_are_data_in_the_trace(tmp_path: Path,
     assert pick["compared"] == [{"agent": "a-chen", "conversion_rate": 0.31, "open": 0},
                                 {"agent": "b-lin", "conversion_rate": 0.27, "open": 0},
                                 {"agent": "c-wu", "conversion_rate": 0.22, "open": 0}]
-    assert trace[-1]["kind"] == "outcome" and trace[-1]["span"].endswith("taobao.yaml:76:5")
+    assert trace[-1]["kind"] == "outcome" and trace[-1]["span"].endswith("taobao.yaml:78:5")
 
 
 def test_unread_against_unread_and_the_tie_break(tmp_path: Path,
