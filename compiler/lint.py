@@ -216,6 +216,9 @@ def lint_settings(policy: Policy, report: Report) -> None:
                        policy.setting_spans.get("working_hours.to", span),
                        N_("write from: 09:00 to: 21:30"))
     replies = policy.settings.get("auto_replies")
+    timeouts = policy.settings.get("timeouts")
+    if not isinstance(timeouts, dict):
+        timeouts = {}
     if isinstance(replies, dict):
         spans = policy.setting_spans
         for name, reply in replies.items():
@@ -228,7 +231,7 @@ def lint_settings(policy: Policy, report: Report) -> None:
                            where, reply=name)
             timeout = NOTICE_TIMEOUTS.get(name)
             if reply.get("enabled") and timeout is not None and \
-                    (policy.settings.get("timeouts") or {}).get(timeout) is None:
+                    timeouts.get(timeout) is None:
                 report.add("W318", N_("timeout notice `{reply}` is on but `timeouts.{timeout}` "
                                       "is null: it is never sent (Y11)"),
                            spans.get(f"auto_replies.{name}.enabled") or where, reply=name,

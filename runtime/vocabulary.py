@@ -115,16 +115,20 @@ DEFAULT_REPLIES: dict[str, dict[str, str]] = {
         "queued": "抱歉，目前客服都在忙呢，请再稍等一会",
         "after_hours": "我们现在都不在呢，等明天早上看到消息会第一时间回复的",
         # Y11: Youzan's 超时提示 as seed 002 shows it sent
-        "customer_timeout": "您好, 由于很久没有收到您的消息, 我们将结束对话。如果还需要, 欢迎随时联系我们。",
+        "customer_timeout": "您好, 由于很久没有收到您的消息, 我们将结束对话。"
+                            "如果还需要, 欢迎随时联系我们。",
         # the seed shows no agent-side text: the same close, worded for a buyer left unanswered
-        "agent_timeout": "抱歉, 客服暂时无法回复您, 我们将结束对话。如果还需要, 欢迎随时联系我们。",
+        "agent_timeout": "抱歉, 客服暂时无法回复您, 我们将结束对话。"
+                         "如果还需要, 欢迎随时联系我们。",
     },
     "zh-Hant": {
         "welcome": "您好，歡迎光臨",
         "queued": "抱歉，目前客服都在忙碌中，請再稍等一下",
         "after_hours": "我們現在都不在喔，明天早上看到訊息會第一時間回覆您",
-        "customer_timeout": "您好，由於很久沒有收到您的訊息，我們將結束對話。如果還需要，歡迎隨時聯繫我們。",
-        "agent_timeout": "抱歉，客服暫時無法回覆您，我們將結束對話。如果還需要，歡迎隨時聯繫我們。",
+        "customer_timeout": "您好，由於很久沒有收到您的訊息，我們將結束對話。"
+                            "如果還需要，歡迎隨時聯繫我們。",
+        "agent_timeout": "抱歉，客服暫時無法回覆您，我們將結束對話。"
+                         "如果還需要，歡迎隨時聯繫我們。",
     },
     "en": {
         "welcome": "Hello, welcome to our shop",
