@@ -45,6 +45,8 @@ class _Builder:
         self.policy = policy
         self.groups = {g.id: g for g in policy.groups}
         self.overflow = {g.id: [ref.name for ref in g.overflow] for g in policy.groups}
+        # T12: some agent has a proxy account, so pin and recent-contact steps can end in one
+        self.proxies = any(a.proxy for a in policy.agents)
         self.g = DecisionGraph()
 
     def node(self, node_id: str, node_type: str, label: str, span: Span, **extra: object) -> str:
@@ -88,7 +90,7 @@ class _Builder:
             edge = "waits" if outcome == "waiting" else ("picked" if outcome == "assigned"
                                                           else "always")
             self.edge(step.path, self.outcome(outcome, reason, step.span), edge)
-        if step.kind in ("pin", "recent_contact") and any(a.proxy for a in self.policy.agents):
+        if self.proxies and step.kind in ("pin", "recent_contact"):
             # T12: the buyer's own agent away, its proxy account takes the chat.
             self.edge(step.path, self.outcome("assigned", "proxy_account", step.span), "proxy")
         if can_fail:
