@@ -18,6 +18,7 @@ from typing import Any
 import jsonschema
 import jsonschema.validators
 import pytest
+from replay import simulate_records, write_log
 
 from policyc.cli import main
 
@@ -73,19 +74,14 @@ def act(minute: int, kind: str, agent: str, buyer: str) -> dict[str, Any]:
 def write(tmp_path: Path, events: list[dict[str, Any]], extra: str = "") -> tuple[Path, Path]:
     policy = tmp_path / "shop.yaml"
     policy.write_text(POLICY.format(extra=extra), encoding="utf-8")
-    log = tmp_path / "log.jsonl"
-    log.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
-    return policy, log
+    return policy, write_log(tmp_path, events)
 
 
 def simulate(tmp_path: Path, events: list[dict[str, Any]], extra: str = "",
              name: str = "out.jsonl") -> list[dict[str, Any]]:
     """`policyc simulate` the shop over these events: its records."""
     policy, log = write(tmp_path, events, extra)
-    out = tmp_path / name
-    assert main(["simulate", str(policy), "--log", str(log), "-o", str(out),
-                 "--no-journal"]) == 0
-    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return simulate_records(policy, log, tmp_path / name)
 
 
 def of_pick(records: list[dict[str, Any]], event: dict[str, Any]) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from replay import simulate_records, write_log
 
 from policyc.cli import main
 
@@ -51,12 +52,7 @@ def simulate(tmp_path: Path, route: list[str], events: list[dict[str, Any]]
     policy = tmp_path / "shop.yaml"
     policy.write_text(POLICY.format(route="\n".join(f"  - {s}" for s in route)),
                       encoding="utf-8")
-    log = tmp_path / "log.jsonl"
-    log.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
-    out = tmp_path / "out.jsonl"
-    assert main(["simulate", str(policy), "--log", str(log), "-o", str(out),
-                 "--no-journal"]) == 0
-    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return simulate_records(policy, write_log(tmp_path, events), tmp_path / "out.jsonl")
 
 
 def routed(records: list[dict[str, Any]]) -> dict[str, tuple[str, str | None, str]]:

@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import jsonschema.validators
 import pytest
+from replay import simulate_records, write_log
 
 from policyc.cli import main
 from policyc.runtime.vocabulary import DEFAULT_REPLIES
@@ -60,12 +61,7 @@ def simulate(tmp_path: Path, events: list[dict[str, Any]], replies: str,
     policy = tmp_path / "shop.yaml"
     policy.write_text(POLICY.format(language=language, replies=replies, idle=idle),
                       encoding="utf-8")
-    log = tmp_path / "log.jsonl"
-    log.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
-    out = tmp_path / "out.jsonl"
-    assert main(["simulate", str(policy), "--log", str(log), "-o", str(out),
-                 "--no-journal"]) == 0
-    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return simulate_records(policy, write_log(tmp_path, events), tmp_path / "out.jsonl")
 
 
 def closed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
